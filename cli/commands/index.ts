@@ -1,0 +1,7 @@
+import type { Command } from 'commander';
+import { registerBench } from './bench';
+
+/** A CLI command registers itself on the program. One file per command, listed here. */
+export type RegisterCommand = (program: Command) => void;
+
+export const COMMANDS: RegisterCommand[] = [registerBench];
