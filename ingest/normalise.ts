@@ -101,7 +101,10 @@ export class NormaliseProblem {
 export const SIMULATOR_DOMAIN = 'simulator.amazonses.com';
 
 /** Suppression-list bounces were never sent, so they never count toward the bounce rate (aws-facts §1.3). */
-const NEVER_SENT_BOUNCE_SUBTYPES: ReadonlySet<string> = new Set(['OnAccountSuppressionList', 'OnTenantSuppressionList']);
+const NEVER_SENT_BOUNCE_SUBTYPES: ReadonlySet<string> = new Set([
+  'OnAccountSuppressionList',
+  'OnTenantSuppressionList',
+]);
 
 const MIN_TIME = Date.UTC(2000, 0, 1);
 const MAX_TIME = Date.UTC(2100, 0, 1);
@@ -221,6 +224,24 @@ function recipientsOf(ev: SesEvent): RecipientInfo[] {
   }
 }
 
+/** The columns that depend on the event type. */
+type TypeDetail = Pick<
+  NormalisedEvent,
+  | 'bounce_type'
+  | 'bounce_subtype'
+  | 'smtp_status'
+  | 'diagnostic_code'
+  | 'feedback_id'
+  | 'complaint_feedback_type'
+  | 'complaint_subtype'
+  | 'delay_type'
+  | 'link'
+  | 'user_agent'
+  | 'ip'
+  | 'processing_time_ms'
+  | 'detail'
+>;
+
 const blank = (s: string | null | undefined): string | null => (s === undefined || s === null || s === '' ? null : s);
 
 /**
@@ -256,7 +277,7 @@ export function normaliseEvent(ev: SesEvent, options: NormaliseOptions = {}): No
     subject: blank(mail.commonHeaders?.subject),
     tags: JSON.stringify(tags),
   };
-  const empty = {
+  const empty: TypeDetail = {
     bounce_type: null,
     bounce_subtype: null,
     smtp_status: null,
@@ -269,10 +290,9 @@ export function normaliseEvent(ev: SesEvent, options: NormaliseOptions = {}): No
     user_agent: null,
     ip: null,
     processing_time_ms: null,
-    machine_open: false,
-    detail: null as string | null,
+    detail: null,
   };
-  let extra: Partial<typeof empty> = {};
+  let extra: Partial<TypeDetail> = {};
   let idExtra: (string | null | undefined)[] = [];
   switch (ev.type) {
     case 'bounce':

@@ -141,9 +141,7 @@ export const DeliveryDelaySchema = z.looseObject({
 const TopicPrefsSchema = z
   .looseObject({
     unsubscribeAll: z.boolean().nullish(),
-    topicSubscriptionStatus: z
-      .array(z.looseObject({ topicName: optStr, subscriptionStatus: optStr }))
-      .nullish(),
+    topicSubscriptionStatus: z.array(z.looseObject({ topicName: optStr, subscriptionStatus: optStr })).nullish(),
   })
   .nullish();
 export const SubscriptionSchema = z.looseObject({
@@ -230,7 +228,10 @@ export function parseSesEvent(value: unknown): { ok: true; event: SesEvent } | {
   const rawDetail = obj[entry.key];
   // A Send record's object is always `{}`; real captures sometimes omit it. Every other type needs its object.
   if ((rawDetail === undefined || rawDetail === null) && entry.type !== 'send') {
-    return { ok: false, problem: { errorType: 'schema-invalid', reason: `${sesType} record has no ${entry.key} object` } };
+    return {
+      ok: false,
+      problem: { errorType: 'schema-invalid', reason: `${sesType} record has no ${entry.key} object` },
+    };
   }
   const detail = DETAIL_SCHEMAS[entry.type].safeParse(rawDetail ?? {});
   if (!detail.success) {

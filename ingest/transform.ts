@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import { type NormaliseOptions, NormaliseProblem, type NormalisedEvent, normaliseEvent } from './normalise';
+import { type NormalisedEvent, type NormaliseOptions, NormaliseProblem, normaliseEvent } from './normalise';
 import { parseSesEvent, type RecordForm } from './ses-event-schema';
 
 /**
@@ -110,7 +110,8 @@ export function makeErrorRecord(
   source: string,
   receivedAt = new Date(),
 ): ErrorRecord {
-  const bytes = typeof raw === 'string' ? Buffer.from(raw, 'utf8') : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+  const bytes =
+    typeof raw === 'string' ? Buffer.from(raw, 'utf8') : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
   return {
     errorType: result.errorType,
     reason: result.reason,

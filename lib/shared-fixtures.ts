@@ -24,5 +24,7 @@ export function loadSesEventFixtures(): Record<string, Record<string, unknown>> 
 
 /** The real-world records, one string per line (1-based line numbers match SOURCES.md). */
 export function loadRealworldLines(): string[] {
-  return readFileSync(realworldFile, 'utf8').split('\n').filter((l) => l.trim() !== '');
+  return readFileSync(realworldFile, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '');
 }

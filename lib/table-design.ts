@@ -1,0 +1,63 @@
+import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+
+/**
+ * The single DynamoDB table (name from config: `SESFLOW_TABLE`, set by serverless.yml or `sesflow start`).
+ * Every item has `pk` and `sk`; items listed across tenants also carry `gsi1pk` / `gsi1sk`; expiring items carry
+ * `ttl` (epoch seconds). docs/ARCHITECTURE.md documents the access patterns.
+ *
+ * | item | pk | sk | gsi1pk / gsi1sk |
+ * |---|---|---|---|
+ * | tenant profile | TENANT#<id> | PROFILE | TENANTS / <id> |
+ * | API key (hash only) | APIKEY#<sha256> | APIKEY | KEYS#<tenant> / <created> |
+ * | audit entry | TENANT#<id> | AUDIT#<iso time>#<uuid> | AUDIT / <iso time> |
+ * | reputation counters, one hour | TENANT#<id> | HOUR#<yyyy-mm-ddThh> | |
+ * | reputation state and evidence | TENANT#<id> | REPUTATION | REPUTATION / <id> |
+ * | stream checkpoint (idempotency) | SHARD#<stream>#<shard> | CHECKPOINT | |
+ * | message status | MSG#<messageId> | MSG | MSGS#<tenant> / <iso time> |
+ * | send rate limiter window | RATE#<scope> | <window second> | |
+ */
+export const keys = {
+  tenantProfile: (tenantId: string) => ({ pk: `TENANT#${tenantId}`, sk: 'PROFILE' }),
+  apiKey: (keyHash: string) => ({ pk: `APIKEY#${keyHash}`, sk: 'APIKEY' }),
+  auditPrefix: (tenantId: string) => ({ pk: `TENANT#${tenantId}`, skPrefix: 'AUDIT#' }),
+  audit: (tenantId: string, isoTime: string, id: string) => ({
+    pk: `TENANT#${tenantId}`,
+    sk: `AUDIT#${isoTime}#${id}`,
+  }),
+  hourCounter: (tenantId: string, hour: string) => ({ pk: `TENANT#${tenantId}`, sk: `HOUR#${hour}` }),
+  hourCounterPrefix: (tenantId: string) => ({ pk: `TENANT#${tenantId}`, skPrefix: 'HOUR#' }),
+  reputation: (tenantId: string) => ({ pk: `TENANT#${tenantId}`, sk: 'REPUTATION' }),
+  shardCheckpoint: (stream: string, shardId: string) => ({ pk: `SHARD#${stream}#${shardId}`, sk: 'CHECKPOINT' }),
+  message: (messageId: string) => ({ pk: `MSG#${messageId}`, sk: 'MSG' }),
+  rateWindow: (scope: string, second: number) => ({ pk: `RATE#${scope}`, sk: String(second) }),
+} as const;
+
+export const GSI1 = 'gsi1';
+
+/** CreateTable input for DynamoDB Local and tests; serverless.yml declares the same table for AWS. */
+export function createTableInput(tableName: string): CreateTableCommandInput {
+  return {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [
+      { AttributeName: 'pk', AttributeType: 'S' },
+      { AttributeName: 'sk', AttributeType: 'S' },
+      { AttributeName: 'gsi1pk', AttributeType: 'S' },
+      { AttributeName: 'gsi1sk', AttributeType: 'S' },
+    ],
+    KeySchema: [
+      { AttributeName: 'pk', KeyType: 'HASH' },
+      { AttributeName: 'sk', KeyType: 'RANGE' },
+    ],
+    GlobalSecondaryIndexes: [
+      {
+        IndexName: GSI1,
+        KeySchema: [
+          { AttributeName: 'gsi1pk', KeyType: 'HASH' },
+          { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      },
+    ],
+  };
+}
