@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { classifyMachineOpen } from './machine-open';
 import type { EventType, RecordForm, SesEvent, SesMail } from './ses-event-schema';
 
@@ -106,6 +106,7 @@ const NEVER_SENT_BOUNCE_SUBTYPES: ReadonlySet<string> = new Set([
   'OnTenantSuppressionList',
 ]);
 
+const CANONICAL_ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 const MIN_TIME = Date.UTC(2000, 0, 1);
 const MAX_TIME = Date.UTC(2100, 0, 1);
 
@@ -124,6 +125,12 @@ export function parseSesTime(value: string | null | undefined): number | null {
 /** The bare address of `Name <a@b>` or `a@b`, with its domain lower-cased (local parts are case-sensitive). */
 export function normaliseAddress(raw: string | null | undefined): string | null {
   if (!raw) return null;
+  // Fast path: a bare address whose domain is already lower case (nearly every real one).
+  if (!raw.includes('<') && raw === raw.trim()) {
+    const at = raw.lastIndexOf('@');
+    const domain = raw.slice(at + 1);
+    if (at > 0 && domain === domain.toLowerCase()) return raw;
+  }
   let s = raw.trim();
   const angle = /<([^<>]*)>\s*$/.exec(s);
   if (angle?.[1]) s = angle[1].trim();
@@ -161,10 +168,13 @@ export function resolveTenant(
 
 /** Deterministic event id: the same SES event, delivered any number of times, always gets the same id. */
 export function computeEventId(parts: readonly (string | number | null | undefined)[]): string {
-  return createHash('sha256')
-    .update(parts.map((p) => (p === null || p === undefined ? '' : String(p))).join('\u001f'))
-    .digest('hex')
-    .slice(0, 32);
+  let text = '';
+  for (let i = 0; i < parts.length; i++) {
+    const p = parts[i];
+    if (i > 0) text += '\u001f';
+    if (p !== null && p !== undefined) text += String(p);
+  }
+  return hash('sha256', text, 'hex').slice(0, 32);
 }
 
 interface RecipientInfo {
@@ -229,7 +239,6 @@ type TypeDetail = Pick<
   NormalisedEvent,
   | 'bounce_type'
   | 'bounce_subtype'
-  | 'smtp_status'
   | 'diagnostic_code'
   | 'feedback_id'
   | 'complaint_feedback_type'
@@ -258,29 +267,77 @@ export function normaliseEvent(ev: SesEvent, options: NormaliseOptions = {}): No
   }
   const mail = ev.mail;
   const tags = mail.tags ?? {};
-  const mailTime = parseSesTime(mail.timestamp);
+  const mailTime = mail.timestamp === timeString ? eventTime : parseSesTime(mail.timestamp);
   const { tenant, source } = resolveTenant(tags, options.configSetTenants);
-  const sourceAddress = normaliseAddress(mail.source);
-  const base = {
-    event_type: ev.type,
-    event_time: eventTime,
-    mail_time: mailTime,
-    message_id: mail.messageId,
-    tenant_id: tenant,
-    tenant_source: source,
-    record_form: ev.form,
-    configuration_set: firstTag(tags, 'ses:configuration-set'),
-    campaign_id: firstTag(tags, 'campaign') ?? firstTag(tags, 'campaign_id'),
-    message_kind: firstTag(tags, 'message_kind'),
-    sending_account_id: blank(mail.sendingAccountId),
-    from_domain: firstTag(tags, 'ses:from-domain')?.toLowerCase() ?? domainOf(sourceAddress),
-    subject: blank(mail.commonHeaders?.subject),
-    tags: JSON.stringify(tags),
-  };
-  const empty: TypeDetail = {
+  const fromTag = firstTag(tags, 'ses:from-domain');
+  const fromDomain = fromTag ? fromTag.toLowerCase() : domainOf(normaliseAddress(mail.source));
+  const tagsJson = JSON.stringify(tags);
+  const t = typeDetail(ev);
+  const machine =
+    ev.type === 'open' || ev.type === 'click' ? classifyMachineOpen(t.user_agent, eventTime, mailTime) !== null : false;
+  let recipients = recipientsOf(ev);
+  if (recipients.length === 0) recipients = [{ address: null }];
+  // The id uses the canonical ISO form of the time; SES's own strings are usually already canonical.
+  const eventIso = timeString && CANONICAL_ISO.test(timeString) ? timeString : new Date(eventTime).toISOString();
+  const rows: NormalisedEvent[] = new Array(recipients.length);
+  for (let i = 0; i < recipients.length; i++) {
+    const r = recipients[i]!;
+    const recipientDomain = domainOf(r.address);
+    const isSimulator = recipientDomain === SIMULATOR_DOMAIN;
+    // One object literal in column order: every row has the same shape, which keeps the hot path monomorphic.
+    rows[i] = {
+      event_id: computeEventId([mail.messageId, ev.type, r.address, eventIso, t.feedback_id, ...t.idExtra]),
+      event_type: ev.type,
+      event_time: eventTime,
+      mail_time: mailTime,
+      message_id: mail.messageId,
+      tenant_id: tenant,
+      tenant_source: source,
+      record_form: ev.form,
+      configuration_set: firstTag(tags, 'ses:configuration-set'),
+      campaign_id: firstTag(tags, 'campaign') ?? firstTag(tags, 'campaign_id'),
+      message_kind: firstTag(tags, 'message_kind'),
+      sending_account_id: blank(mail.sendingAccountId),
+      from_domain: fromDomain,
+      subject: blank(mail.commonHeaders?.subject),
+      recipient: r.address,
+      recipient_domain: recipientDomain,
+      is_simulator: isSimulator,
+      bounce_type: t.bounce_type,
+      bounce_subtype: t.bounce_subtype,
+      smtp_status: blank(r.status),
+      diagnostic_code: blank(r.diagnosticCode) ?? t.diagnostic_code,
+      feedback_id: t.feedback_id,
+      complaint_feedback_type: t.complaint_feedback_type,
+      complaint_subtype: t.complaint_subtype,
+      delay_type: t.delay_type,
+      link: t.link,
+      user_agent: t.user_agent,
+      ip: t.ip,
+      processing_time_ms: t.processing_time_ms,
+      machine_open: machine,
+      counts_toward_bounce_rate:
+        ev.type === 'bounce' &&
+        t.bounce_type === 'Permanent' &&
+        !NEVER_SENT_BOUNCE_SUBTYPES.has(t.bounce_subtype ?? '') &&
+        !isSimulator,
+      counts_toward_complaint_rate:
+        ev.type === 'complaint' &&
+        t.complaint_subtype === null &&
+        t.complaint_feedback_type !== 'not-spam' &&
+        !isSimulator,
+      tags: tagsJson,
+      detail: t.detail,
+    };
+  }
+  return rows;
+}
+
+/** The type-specific columns of an event, and the extra parts of its id (opens and clicks). */
+function typeDetail(ev: SesEvent): TypeDetail & { idExtra: (string | null | undefined)[] } {
+  const d: TypeDetail & { idExtra: (string | null | undefined)[] } = {
     bounce_type: null,
     bounce_subtype: null,
-    smtp_status: null,
     diagnostic_code: null,
     feedback_id: null,
     complaint_feedback_type: null,
@@ -291,102 +348,58 @@ export function normaliseEvent(ev: SesEvent, options: NormaliseOptions = {}): No
     ip: null,
     processing_time_ms: null,
     detail: null,
+    idExtra: [],
   };
-  let extra: Partial<TypeDetail> = {};
-  let idExtra: (string | null | undefined)[] = [];
   switch (ev.type) {
     case 'bounce':
-      extra = {
-        bounce_type: blank(ev.detail.bounceType),
-        bounce_subtype: blank(ev.detail.bounceSubType),
-        feedback_id: blank(ev.detail.feedbackId),
-      };
+      d.bounce_type = blank(ev.detail.bounceType);
+      d.bounce_subtype = blank(ev.detail.bounceSubType);
+      d.feedback_id = blank(ev.detail.feedbackId);
       break;
     case 'complaint':
-      extra = {
-        feedback_id: blank(ev.detail.feedbackId),
-        complaint_feedback_type: blank(ev.detail.complaintFeedbackType),
-        // Real records carry "" for "not set"; only a real value means a suppression-list complaint.
-        complaint_subtype: blank(ev.detail.complaintSubType),
-        user_agent: blank(ev.detail.userAgent),
-      };
+      d.feedback_id = blank(ev.detail.feedbackId);
+      d.complaint_feedback_type = blank(ev.detail.complaintFeedbackType);
+      // Real records carry "" for "not set"; only a real value means a suppression-list complaint.
+      d.complaint_subtype = blank(ev.detail.complaintSubType);
+      d.user_agent = blank(ev.detail.userAgent);
       break;
     case 'delivery':
-      extra = { processing_time_ms: ev.detail.processingTimeMillis, diagnostic_code: blank(ev.detail.smtpResponse) };
+      d.processing_time_ms = ev.detail.processingTimeMillis;
+      d.diagnostic_code = blank(ev.detail.smtpResponse);
       break;
     case 'delivery_delay':
-      extra = {
-        delay_type: blank(ev.detail.delayType),
-        detail: ev.detail.expirationTime ? JSON.stringify({ expirationTime: ev.detail.expirationTime }) : null,
-      };
+      d.delay_type = blank(ev.detail.delayType);
+      d.detail = ev.detail.expirationTime ? JSON.stringify({ expirationTime: ev.detail.expirationTime }) : null;
       break;
     case 'open':
-      extra = { user_agent: blank(ev.detail.userAgent), ip: blank(ev.detail.ipAddress) };
-      idExtra = [ev.detail.ipAddress, ev.detail.userAgent];
+      d.user_agent = blank(ev.detail.userAgent);
+      d.ip = blank(ev.detail.ipAddress);
+      d.idExtra = [ev.detail.ipAddress, ev.detail.userAgent];
       break;
     case 'click':
-      extra = {
-        user_agent: blank(ev.detail.userAgent),
-        ip: blank(ev.detail.ipAddress),
-        link: blank(ev.detail.link),
-        detail: ev.detail.linkTags ? JSON.stringify({ linkTags: ev.detail.linkTags }) : null,
-      };
-      idExtra = [ev.detail.ipAddress, ev.detail.userAgent, ev.detail.link];
+      d.user_agent = blank(ev.detail.userAgent);
+      d.ip = blank(ev.detail.ipAddress);
+      d.link = blank(ev.detail.link);
+      d.detail = ev.detail.linkTags ? JSON.stringify({ linkTags: ev.detail.linkTags }) : null;
+      d.idExtra = [ev.detail.ipAddress, ev.detail.userAgent, ev.detail.link];
       break;
     case 'reject':
-      extra = { diagnostic_code: blank(ev.detail.reason) };
+      d.diagnostic_code = blank(ev.detail.reason);
       break;
     case 'rendering_failure':
-      extra = {
-        diagnostic_code: blank(ev.detail.errorMessage),
-        detail: JSON.stringify({ templateName: ev.detail.templateName ?? null }),
-      };
+      d.diagnostic_code = blank(ev.detail.errorMessage);
+      d.detail = JSON.stringify({ templateName: ev.detail.templateName ?? null });
       break;
     case 'subscription':
-      extra = {
-        detail: JSON.stringify({
-          contactList: ev.detail.contactList ?? null,
-          source: ev.detail.source ?? null,
-          newTopicPreferences: ev.detail.newTopicPreferences ?? null,
-          oldTopicPreferences: ev.detail.oldTopicPreferences ?? null,
-        }),
-      };
+      d.detail = JSON.stringify({
+        contactList: ev.detail.contactList ?? null,
+        source: ev.detail.source ?? null,
+        newTopicPreferences: ev.detail.newTopicPreferences ?? null,
+        oldTopicPreferences: ev.detail.oldTopicPreferences ?? null,
+      });
       break;
     case 'send':
       break;
   }
-  const machine =
-    ev.type === 'open' || ev.type === 'click'
-      ? classifyMachineOpen(extra.user_agent, eventTime, mailTime) !== null
-      : false;
-  let recipients = recipientsOf(ev);
-  if (recipients.length === 0) recipients = [{ address: null }];
-  const eventIso = new Date(eventTime).toISOString();
-  return recipients.map((r) => {
-    const recipientDomain = domainOf(r.address);
-    const isSimulator = recipientDomain === SIMULATOR_DOMAIN;
-    const row: NormalisedEvent = {
-      event_id: computeEventId([mail.messageId, ev.type, r.address, eventIso, extra.feedback_id, ...idExtra]),
-      ...base,
-      ...empty,
-      ...extra,
-      smtp_status: blank(r.status),
-      diagnostic_code: blank(r.diagnosticCode) ?? extra.diagnostic_code ?? null,
-      recipient: r.address,
-      recipient_domain: recipientDomain,
-      is_simulator: isSimulator,
-      machine_open: machine,
-      counts_toward_bounce_rate:
-        ev.type === 'bounce' &&
-        extra.bounce_type === 'Permanent' &&
-        !NEVER_SENT_BOUNCE_SUBTYPES.has(extra.bounce_subtype ?? '') &&
-        !isSimulator,
-      counts_toward_complaint_rate:
-        ev.type === 'complaint' &&
-        extra.complaint_subtype === null &&
-        extra.complaint_feedback_type !== 'not-spam' &&
-        !isSimulator,
-    };
-    return row;
-  });
+  return d;
 }

@@ -66,7 +66,7 @@ const TagsSchema = z
     return out;
   });
 
-export const MailSchema = z.looseObject({
+export const MailSchema = z.object({
   timestamp: optStr,
   messageId: z.string({ error: 'missing mail.messageId' }).min(1, 'empty mail.messageId'),
   source: optStr,
@@ -86,14 +86,14 @@ export const MailSchema = z.looseObject({
 });
 export type SesMail = z.infer<typeof MailSchema>;
 
-const RecipientSchema = z.looseObject({
+const RecipientSchema = z.object({
   emailAddress: z.string(),
   action: optStr,
   status: optStr,
   diagnosticCode: optStr,
 });
 
-export const BounceSchema = z.looseObject({
+export const BounceSchema = z.object({
   bounceType: optStr,
   bounceSubType: optStr,
   bouncedRecipients: z.array(RecipientSchema).nullish(),
@@ -102,8 +102,8 @@ export const BounceSchema = z.looseObject({
   reportingMTA: optStr,
 });
 
-export const ComplaintSchema = z.looseObject({
-  complainedRecipients: z.array(z.looseObject({ emailAddress: z.string() })).nullish(),
+export const ComplaintSchema = z.object({
+  complainedRecipients: z.array(z.object({ emailAddress: z.string() })).nullish(),
   timestamp: optStr,
   feedbackId: optStr,
   complaintSubType: optStr,
@@ -112,7 +112,7 @@ export const ComplaintSchema = z.looseObject({
   arrivalDate: optStr,
 });
 
-export const DeliverySchema = z.looseObject({
+export const DeliverySchema = z.object({
   timestamp: optStr,
   processingTimeMillis: looseNumber,
   recipients: z.array(z.string()).nullish(),
@@ -120,18 +120,18 @@ export const DeliverySchema = z.looseObject({
   reportingMTA: optStr,
 });
 
-export const SendSchema = z.looseObject({}).nullish();
-export const RejectSchema = z.looseObject({ reason: optStr });
-export const OpenSchema = z.looseObject({ ipAddress: optStr, timestamp: optStr, userAgent: optStr });
-export const ClickSchema = z.looseObject({
+export const SendSchema = z.object({}).nullish();
+export const RejectSchema = z.object({ reason: optStr });
+export const OpenSchema = z.object({ ipAddress: optStr, timestamp: optStr, userAgent: optStr });
+export const ClickSchema = z.object({
   ipAddress: optStr,
   timestamp: optStr,
   userAgent: optStr,
   link: optStr,
   linkTags: z.record(z.string(), z.unknown()).nullish(),
 });
-export const RenderingFailureSchema = z.looseObject({ templateName: optStr, errorMessage: optStr });
-export const DeliveryDelaySchema = z.looseObject({
+export const RenderingFailureSchema = z.object({ templateName: optStr, errorMessage: optStr });
+export const DeliveryDelaySchema = z.object({
   delayType: optStr,
   delayedRecipients: z.array(RecipientSchema).nullish(),
   expirationTime: optStr,
@@ -141,10 +141,10 @@ export const DeliveryDelaySchema = z.looseObject({
 const TopicPrefsSchema = z
   .looseObject({
     unsubscribeAll: z.boolean().nullish(),
-    topicSubscriptionStatus: z.array(z.looseObject({ topicName: optStr, subscriptionStatus: optStr })).nullish(),
+    topicSubscriptionStatus: z.array(z.object({ topicName: optStr, subscriptionStatus: optStr })).nullish(),
   })
   .nullish();
-export const SubscriptionSchema = z.looseObject({
+export const SubscriptionSchema = z.object({
   contactList: optStr,
   timestamp: optStr,
   source: optStr,
@@ -178,11 +178,6 @@ export interface SchemaProblem {
   reason: string;
 }
 
-const EnvelopeSchema = z.looseObject({
-  eventType: z.unknown().optional(),
-  notificationType: z.unknown().optional(),
-});
-
 function describeIssues(err: z.ZodError, where: string): string {
   const first = err.issues[0];
   if (!first) return `invalid ${where}`;
@@ -201,7 +196,7 @@ export function parseSesEvent(value: unknown): { ok: true; event: SesEvent } | {
     const kind = Array.isArray(value) ? 'an array' : value === null ? 'null' : typeof value;
     return { ok: false, problem: { errorType: 'not-an-object', reason: `record is ${kind}, not a JSON object` } };
   }
-  const env = EnvelopeSchema.parse(value);
+  const env = value as { eventType?: unknown; notificationType?: unknown };
   const form: RecordForm = env.eventType !== undefined ? 'event' : 'notification';
   const rawType = form === 'event' ? env.eventType : env.notificationType;
   if (rawType === undefined) {
