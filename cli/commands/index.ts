@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { registerBench } from './bench';
+import { registerSimulate } from './simulate';
 
 /** A CLI command registers itself on the program. One file per command, listed here. */
 export type RegisterCommand = (program: Command) => void;
 
-export const COMMANDS: RegisterCommand[] = [registerBench];
+export const COMMANDS: RegisterCommand[] = [registerBench, registerSimulate];

@@ -1,0 +1,16 @@
+import { SesflowError } from '../lib/errors';
+
+/** Base of the errors raised by the local stand-ins (`local/`). */
+export class LocalStackError extends SesflowError {
+  override name = 'LocalStackError';
+}
+
+/** A stand-in could not start: a missing prerequisite (Java), a port that never opened, a child that exited. */
+export class StandInStartError extends LocalStackError {
+  override name = 'StandInStartError';
+}
+
+/** Bad options for the traffic model or a stand-in. */
+export class LocalConfigError extends LocalStackError {
+  override name = 'LocalConfigError';
+}
