@@ -1,0 +1,103 @@
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { z } from 'zod';
+
+/** The simulator's account-level state, kept in memory and optionally saved as JSON. Times are epoch ms. */
+
+const EventDestinationSchema = z.looseObject({
+  Enabled: z.boolean().optional(),
+  MatchingEventTypes: z.array(z.string()).optional(),
+  KinesisFirehoseDestination: z
+    .looseObject({ DeliveryStreamArn: z.string(), IamRoleArn: z.string().optional() })
+    .optional(),
+  EventBridgeDestination: z.looseObject({ EventBusArn: z.string() }).optional(),
+  SnsDestination: z.looseObject({ TopicArn: z.string() }).optional(),
+  CloudWatchDestination: z.unknown().optional(),
+  PinpointDestination: z.unknown().optional(),
+});
+export type EventDestination = z.infer<typeof EventDestinationSchema>;
+
+const ConfigurationSetSchema = z.object({
+  name: z.string(),
+  createdAt: z.number(),
+  sendingEnabled: z.boolean(),
+  /** Everything else CreateConfigurationSet was given (TrackingOptions, DeliveryOptions, …), echoed by Get. */
+  options: z.record(z.string(), z.unknown()),
+  suppressionOptions: z.looseObject({ SuppressedReasons: z.array(z.string()).optional() }).optional(),
+  eventDestinations: z.array(z.object({ name: z.string(), destination: EventDestinationSchema })),
+});
+export type ConfigurationSetState = z.infer<typeof ConfigurationSetSchema>;
+
+const TenantSchema = z.object({
+  name: z.string(),
+  id: z.string(),
+  arn: z.string(),
+  createdAt: z.number(),
+  tags: z.array(z.object({ Key: z.string(), Value: z.string() })),
+  suppressionAttributes: z
+    .object({ SuppressedReasons: z.array(z.string()).optional(), SuppressionScope: z.string().optional() })
+    .optional(),
+  resources: z.array(z.object({ arn: z.string(), type: z.string(), associatedAt: z.number() })),
+});
+export type TenantState = z.infer<typeof TenantSchema>;
+
+const StatusRecordSchema = z.object({ status: z.string(), cause: z.string().optional(), updatedAt: z.number() });
+
+const SuppressionSchema = z.object({
+  address: z.string(),
+  reason: z.enum(['BOUNCE', 'COMPLAINT']),
+  updatedAt: z.number(),
+  messageId: z.string().optional(),
+  feedbackId: z.string().optional(),
+});
+export type SuppressionEntry = z.infer<typeof SuppressionSchema>;
+
+export const SimulatorStateSchema = z.object({
+  version: z.literal(1),
+  accountSendingEnabled: z.boolean(),
+  accountSuppressedReasons: z.array(z.string()),
+  configurationSets: z.record(z.string(), ConfigurationSetSchema),
+  tenants: z.record(z.string(), TenantSchema),
+  /** Customer-managed sending status by reputation entity reference (a resource ARN). */
+  customerStatus: z.record(z.string(), StatusRecordSchema),
+  /** Reputation policy ARN by entity reference. */
+  reputationPolicy: z.record(z.string(), z.string()),
+  /** Suppression lists: key `account` or `tenant:<name>`, then address (case-sensitive, as SES stores them). */
+  suppression: z.record(z.string(), z.record(z.string(), SuppressionSchema)),
+});
+export type SimulatorState = z.infer<typeof SimulatorStateSchema>;
+
+export function emptyState(): SimulatorState {
+  return {
+    version: 1,
+    accountSendingEnabled: true,
+    accountSuppressedReasons: ['BOUNCE', 'COMPLAINT'],
+    configurationSets: {},
+    tenants: {},
+    customerStatus: {},
+    reputationPolicy: {},
+    suppression: {},
+  };
+}
+
+/** Loads saved state; a missing file gives an empty state, an unreadable one is an error naming the file. */
+export function loadState(file: string): SimulatorState {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return emptyState();
+    throw err;
+  }
+  const parsed = SimulatorStateSchema.safeParse(JSON.parse(text));
+  if (!parsed.success) throw new Error(`${file} is not a valid SES simulator state file`);
+  return parsed.data;
+}
+
+/** Saves atomically (write then rename), so a crash never leaves half a file. */
+export function saveState(file: string, state: SimulatorState): void {
+  mkdirSync(dirname(file), { recursive: true });
+  const tmp = `${file}.tmp`;
+  writeFileSync(tmp, JSON.stringify(state));
+  renameSync(tmp, file);
+}
