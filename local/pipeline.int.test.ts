@@ -1,0 +1,128 @@
+import { FirehoseClient } from '@aws-sdk/client-firehose';
+import {
+  CreateConfigurationSetCommand,
+  CreateConfigurationSetEventDestinationCommand,
+  CreateTenantCommand,
+  CreateTenantResourceAssociationCommand,
+  SESv2Client,
+  SendBulkEmailCommand,
+  SendEmailCommand,
+} from '@aws-sdk/client-sesv2';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MemoryRowSink } from './firehose/row-sink';
+import { type LocalFirehose, startLocalFirehose } from './firehose/server';
+import { resolveSinks } from './ses-simulator/event-sinks';
+import { type SesSimulatorServer, startSesSimulator } from './ses-simulator/server';
+
+const sink = new MemoryRowSink();
+let fh: LocalFirehose;
+let sim: SesSimulatorServer;
+let ses: SESv2Client;
+let firehose: FirehoseClient;
+const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
+
+beforeAll(async () => {
+  let n = 0;
+  fh = await startLocalFirehose({
+    port: 0,
+    sinkFor: () => sink,
+    streams: ['sesflow-events'],
+    bufferIntervalMs: 50,
+    // Every seventh record fails once: the simulator must resend it, as SES does, and lose nothing.
+    injectFailures: () => (n++ % 7 === 3 ? 'ServiceUnavailableException' : null),
+  });
+  firehose = new FirehoseClient({ endpoint: fh.endpoint, region: 'us-east-1', credentials });
+  sim = await startSesSimulator({
+    port: 0,
+    seed: 4,
+    timeFactor: 0.00001,
+    maxSendRate: 10_000,
+    sinks: resolveSinks({ firehose }),
+  });
+  ses = new SESv2Client({ endpoint: sim.endpoint, region: 'us-east-1', credentials });
+  await ses.send(new CreateConfigurationSetCommand({ ConfigurationSetName: 'globex-events' }));
+  await ses.send(
+    new CreateConfigurationSetEventDestinationCommand({
+      ConfigurationSetName: 'globex-events',
+      EventDestinationName: 'lake',
+      EventDestination: {
+        Enabled: true,
+        MatchingEventTypes: ['SEND', 'DELIVERY', 'BOUNCE', 'COMPLAINT', 'OPEN', 'CLICK', 'DELIVERY_DELAY'],
+        KinesisFirehoseDestination: {
+          DeliveryStreamArn: 'arn:aws:firehose:us-east-1:123456789012:deliverystream/sesflow-events',
+          IamRoleArn: 'arn:aws:iam::123456789012:role/ses-firehose',
+        },
+      },
+    }),
+  );
+  await ses.send(new CreateTenantCommand({ TenantName: 'globex' }));
+  await ses.send(
+    new CreateTenantResourceAssociationCommand({
+      TenantName: 'globex',
+      ResourceArn: 'arn:aws:ses:us-east-1:123456789012:configuration-set/globex-events',
+    }),
+  );
+});
+
+afterAll(async () => {
+  ses?.destroy();
+  firehose?.destroy();
+  await sim?.close();
+  await fh?.close();
+});
+
+describe('SES simulator -> local Firehose -> shared transform -> rows', () => {
+  it('lands every accepted recipient as a send row with the right tenant, campaign and event time', async () => {
+    const tags = [
+      { Name: 'tenant', Value: 'globex' },
+      { Name: 'campaign', Value: 'autumn-launch' },
+      { Name: 'message_kind', Value: 'marketing' },
+    ];
+    const one = await ses.send(
+      new SendEmailCommand({
+        FromEmailAddress: 'Globex <news@mail.globex-example.com>',
+        Destination: { ToAddresses: ['complaint@simulator.amazonses.com'] },
+        Content: { Simple: { Subject: { Data: 'Launch' }, Body: { Text: { Data: 'x' } } } },
+        ConfigurationSetName: 'globex-events',
+        TenantName: 'globex',
+        EmailTags: tags,
+      }),
+    );
+    const bulk = await ses.send(
+      new SendBulkEmailCommand({
+        FromEmailAddress: 'news@mail.globex-example.com',
+        ConfigurationSetName: 'globex-events',
+        TenantName: 'globex',
+        DefaultContent: { Template: { TemplateContent: { Subject: 'Launch' } } },
+        DefaultEmailTags: tags,
+        BulkEmailEntries: Array.from({ length: 40 }, (_, i) => ({
+          Destination: {
+            ToAddresses: [`reader${i}@${['gmail.com', 'yahoo.com', 'icloud.com', 'contoso.com'][i % 4]}`],
+          },
+        })),
+      }),
+    );
+    const accepted = [one.MessageId!, ...bulk.BulkEmailEntryResults!.map((r) => r.MessageId!)];
+    expect(accepted.every(Boolean)).toBe(true);
+
+    await sim.simulator.flushEvents({ all: true });
+    await fh.flush();
+
+    const sends = sink.rows.filter((r) => r.event_type === 'send');
+    expect(new Set(sends.map((r) => r.message_id))).toEqual(new Set(accepted));
+    for (const r of sink.rows) {
+      expect(r.tenant_id).toBe('globex');
+      expect(r.tenant_source).toBe('tag');
+      expect(r.campaign_id).toBe('autumn-launch');
+      expect(r.configuration_set).toBe('globex-events');
+      expect(r.event_time).toBeGreaterThanOrEqual(r.mail_time!);
+    }
+    const complaint = sink.rows.find((r) => r.message_id === one.MessageId && r.event_type === 'complaint');
+    expect(complaint?.is_simulator).toBe(true);
+    expect(complaint?.counts_toward_complaint_rate).toBe(false);
+    const deliveries = sink.rows.filter((r) => r.event_type === 'delivery' || r.event_type === 'bounce');
+    expect(deliveries.length).toBeGreaterThanOrEqual(41);
+    expect(sink.errors).toHaveLength(0);
+    expect(sim.simulator.stats.publishFailed).toBe(0);
+  });
+});
