@@ -1155,6 +1155,84 @@ function less(x: Pending, y: Pending): boolean {
   return x.at < y.at || (x.at === y.at && x.seq < y.seq);
 }
 
+/** One message the model wants sent: who sends it, for which campaign, to whom. */
+export interface PlannedMessage {
+  tenant: TenantProfile;
+  configurationSet: string;
+  fromDomain: string;
+  /** `Acme <news@mail.acme-example.com>` (marketing) or `… <no-reply@…>` (transactional). */
+  fromHeader: string;
+  fromAddress: string;
+  campaign: CampaignProfile;
+  recipients: string[];
+}
+
+/**
+ * Draws messages from the model: tenant by weight, campaign by weight, recipients from the tenant's domain mix
+ * (or the model's), a small share to mailbox-simulator addresses. `sesflow start` sends these through the SES
+ * simulator; `generateTraffic` turns them straight into records.
+ */
+export class MessagePlanner {
+  private readonly tenants: TenantRuntime[];
+  private readonly tenantCumulative: Float64Array;
+  private readonly defaultDomains: readonly string[];
+  private readonly defaultDomainCumulative: Float64Array;
+
+  constructor(
+    tenants: readonly TenantProfile[] | number,
+    private readonly model: TrafficModel,
+    private readonly rng: SeededRandom,
+  ) {
+    const profiles = typeof tenants === 'number' ? defaultTenants(tenants) : tenants;
+    if (profiles.length === 0) throw new RangeError('at least one tenant is needed');
+    this.tenants = profiles.map((p, i) => tenantRuntime(p, i));
+    this.tenantCumulative = cumulativeOf(profiles.map((p) => p.weight ?? 1));
+    this.defaultDomains = model.domains.map((x) => x.domain);
+    this.defaultDomainCumulative = cumulativeOf(model.domains.map((x) => x.weight));
+  }
+
+  /** The tenants, with defaults filled in (configuration set, from domain). */
+  get profiles(): { tenant: TenantProfile; configurationSet: string; fromDomain: string; sourceIp: string }[] {
+    return this.tenants.map((t) => ({
+      tenant: t.profile,
+      configurationSet: t.configurationSet,
+      fromDomain: t.fromDomain,
+      sourceIp: t.sourceIp,
+    }));
+  }
+
+  next(): PlannedMessage & { sourceIp: string; displayName: string } {
+    const rng = this.rng;
+    const tenant = this.tenants[pickCumulative(this.tenantCumulative, rng)]!;
+    const campaign = tenant.campaigns[pickCumulative(tenant.campaignCumulative, rng)]!;
+    const recipients: string[] = [];
+    if (rng.chance(this.model.simulatorShare)) {
+      recipients.push(`${rng.pick(SIMULATOR_LOCALS)}@${SIMULATOR_DOMAIN}`);
+    } else {
+      const n = rng.chance(this.model.multiRecipientShare) ? rng.range(2, 3) : 1;
+      for (let i = 0; i < n; i++) {
+        const domain = tenant.domains
+          ? tenant.domains[pickCumulative(tenant.domainCumulative!, rng)]!
+          : this.defaultDomains[pickCumulative(this.defaultDomainCumulative, rng)]!;
+        recipients.push(makeAddress(rng, domain));
+      }
+    }
+    const local = campaign.kind === 'marketing' ? 'news' : 'no-reply';
+    const fromAddress = `${local}@${tenant.fromDomain}`;
+    return {
+      tenant: tenant.profile,
+      configurationSet: tenant.configurationSet,
+      fromDomain: tenant.fromDomain,
+      fromAddress,
+      fromHeader: `${tenant.displayName} <${fromAddress}>`,
+      campaign,
+      recipients,
+      sourceIp: tenant.sourceIp,
+      displayName: tenant.displayName,
+    };
+  }
+}
+
 /**
  * Streams SES event-publishing records (plain objects; serialise each with JSON.stringify and a newline to get what
  * SES writes to Firehose) for the given tenants and number of messages. Sends follow a Poisson process over the
@@ -1164,13 +1242,8 @@ export function* generateTraffic(opts: TrafficOptions): Generator<Record<string,
   const rng = new SeededRandom(opts.seed);
   const idRng = new SeededRandom(opts.seed ^ 0x5e5f10);
   const model = opts.model ?? createTrafficModel();
-  const profiles = typeof opts.tenants === 'number' ? defaultTenants(opts.tenants) : opts.tenants;
-  if (profiles.length === 0) throw new RangeError('at least one tenant is needed');
+  const planner = new MessagePlanner(opts.tenants, model, rng);
   const account = opts.sendingAccountId ?? '123456789012';
-  const tenants = profiles.map((p, i) => tenantRuntime(p, i));
-  const tenantCumulative = cumulativeOf(profiles.map((p) => p.weight ?? 1));
-  const defaultDomains = model.domains.map((x) => x.domain);
-  const defaultDomainCumulative = cumulativeOf(model.domains.map((x) => x.weight));
   const spanMs = (opts.spanHours ?? 24) * HOUR;
   const meanGap = opts.messages > 0 ? spanMs / opts.messages : 0;
   const maxRecords = opts.maxRecords ?? Number.POSITIVE_INFINITY;
@@ -1189,42 +1262,30 @@ export function* generateTraffic(opts: TrafficOptions): Generator<Record<string,
       yield p.factory.outcomeRecord(p.outcome, p.at, idRng);
     }
     if (emitted >= maxRecords) break;
-    const tenant = tenants[pickCumulative(tenantCumulative, rng)]!;
-    const campaign = tenant.campaigns[pickCumulative(tenant.campaignCumulative, rng)]!;
-    const recipients: string[] = [];
-    if (rng.chance(model.simulatorShare)) {
-      recipients.push(`${rng.pick(SIMULATOR_LOCALS)}@${SIMULATOR_DOMAIN}`);
-    } else {
-      const n = rng.chance(model.multiRecipientShare) ? rng.range(2, 3) : 1;
-      for (let i = 0; i < n; i++) {
-        const domain = tenant.domains
-          ? tenant.domains[pickCumulative(tenant.domainCumulative!, rng)]!
-          : defaultDomains[pickCumulative(defaultDomainCumulative, rng)]!;
-        recipients.push(makeAddress(rng, domain));
-      }
-    }
-    const local = campaign.kind === 'marketing' ? 'news' : 'no-reply';
+    const plan = planner.next();
+    const { campaign, recipients } = plan;
+    const tenantName = plan.tenant.name;
     const factory = new SesRecordFactory({
       messageId: sesId(sentAt, idRng),
       sentAt,
-      source: `${local}@${tenant.fromDomain}`,
-      fromHeader: `${tenant.displayName} <${local}@${tenant.fromDomain}>`,
-      fromDomain: tenant.fromDomain,
+      source: plan.fromAddress,
+      fromHeader: plan.fromHeader,
+      fromDomain: plan.fromDomain,
       sendingAccountId: account,
       destination: recipients,
       subject: campaign.subject,
-      configurationSet: tenant.configurationSet,
-      tenantName: tenant.profile.name,
+      configurationSet: plan.configurationSet,
+      tenantName,
       operation: campaign.kind === 'marketing' ? 'SendBulkEmail' : 'SendEmail',
-      sourceIp: tenant.sourceIp,
-      callerIdentity: `${tenant.profile.name}-mailer`,
+      sourceIp: plan.sourceIp,
+      callerIdentity: `${tenantName}-mailer`,
       outgoingIp: `54.240.${rng.range(0, 63)}.${rng.range(1, 254)}`,
-      emailTags: { tenant: tenant.profile.name, campaign: campaign.id, message_kind: campaign.kind },
+      emailTags: { tenant: tenantName, campaign: campaign.id, message_kind: campaign.kind },
     });
     emitted++;
     yield factory.sendRecord();
     const outcomes = simulateOutcomes(
-      { recipients, sender: tenant.profile.sender, messageKind: campaign.kind, links: campaign.links },
+      { recipients, sender: plan.tenant.sender, messageKind: campaign.kind, links: campaign.links },
       model,
       rng,
     );
