@@ -899,6 +899,16 @@ export function sesId(atMs: number, rng: SeededRandom): string {
   return `0100${Math.floor(atMs).toString(16).padStart(12, '0')}-${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}-000000`;
 }
 
+/** The event time of a record (epoch ms): its type object's `timestamp`, or `mail.timestamp` for Send and Reject. */
+export function recordEventTime(record: Record<string, unknown>): number {
+  for (const key of ['delivery', 'bounce', 'complaint', 'open', 'click', 'deliveryDelay']) {
+    const o = record[key] as { timestamp?: unknown } | undefined;
+    if (o && typeof o.timestamp === 'string') return Date.parse(o.timestamp);
+  }
+  const mail = record.mail as { timestamp?: unknown } | undefined;
+  return typeof mail?.timestamp === 'string' ? Date.parse(mail.timestamp) : Number.NaN;
+}
+
 /** True for a string in SES's message id format. */
 export const SES_MESSAGE_ID = /^0100[0-9a-f]{12}-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}-000000$/;
 

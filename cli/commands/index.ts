@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
 import { registerBench } from './bench';
 import { registerSimulate } from './simulate';
+import { registerStart } from './start';
 
 /** A CLI command registers itself on the program. One file per command, listed here. */
 export type RegisterCommand = (program: Command) => void;
 
-export const COMMANDS: RegisterCommand[] = [registerBench, registerSimulate];
+export const COMMANDS: RegisterCommand[] = [registerBench, registerSimulate, registerStart];

@@ -1,0 +1,119 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  GetTenantCommand,
+  SendEmailCommand,
+  SendingPausedException,
+  UpdateReputationEntityCustomerManagedStatusCommand,
+} from '@aws-sdk/client-sesv2';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readLocalConfig } from '../config';
+import { MemoryRowSink } from '../firehose/row-sink';
+import type { LocalFirehose } from '../firehose/server';
+import type { SesSimulatorServer } from '../ses-simulator/server';
+import { type RunningPipeline, startLocalPipeline } from './local-pipeline';
+import type { PipelineService } from './service';
+
+const dataDir = mkdtempSync(join(tmpdir(), 'sesflow-pipeline-'));
+const rows = new MemoryRowSink();
+const extensionStarted: string[] = [];
+let pipeline: RunningPipeline;
+
+const extension: PipelineService = {
+  name: 'probe-extension',
+  async start(ctx) {
+    extensionStarted.push(ctx.endpoints.ses ?? 'no ses');
+    return { stop: async () => void extensionStarted.push('stopped') };
+  },
+};
+
+beforeAll(async () => {
+  pipeline = await startLocalPipeline({
+    config: readLocalConfig({ SESFLOW_DATA_DIR: dataDir }),
+    ephemeralPorts: true,
+    inMemory: true,
+    historyMessages: 300,
+    trafficRate: 0,
+    timeFactor: 0.00001,
+    rowSink: () => rows,
+    extensions: [extension],
+  });
+});
+
+afterAll(async () => {
+  await pipeline?.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('startLocalPipeline', () => {
+  it('starts every service in order, extensions before live traffic, and writes endpoints.json', () => {
+    expect(pipeline.services).toEqual([
+      'dynamodb',
+      'fauxqs',
+      'kinesis',
+      'firehose',
+      'ses-simulator',
+      'demo-tenants',
+      'history',
+      'probe-extension',
+      'traffic',
+    ]);
+    expect(extensionStarted[0]).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const endpoints = JSON.parse(readFileSync(join(dataDir, 'endpoints.json'), 'utf8'));
+    expect(endpoints.ses).toBe(pipeline.ctx.endpoints.ses);
+    expect(existsSync(join(dataDir, 'history-seeded'))).toBe(true);
+  });
+
+  it('loads the history through the Firehose into rows for the demo tenants, none in the future', () => {
+    const tenants = new Set(rows.rows.map((r) => r.tenant_id));
+    expect(tenants).toEqual(new Set(['acme', 'globex', 'initech', 'umbrella', 'hooli']));
+    expect(rows.rows.filter((r) => r.event_type === 'send').length).toBeGreaterThan(250);
+    expect(Math.max(...rows.rows.map((r) => r.event_time))).toBeLessThanOrEqual(Date.now());
+    expect(rows.errors).toHaveLength(0);
+  });
+
+  it('onboards demo tenants in the simulator, and a send by a demo tenant reaches the rows', async () => {
+    const ses = pipeline.ctx.clients.ses!;
+    const tenant = await ses.send(new GetTenantCommand({ TenantName: 'globex' }));
+    expect(tenant.Tenant?.SendingStatus).toBe('ENABLED');
+    const res = await ses.send(
+      new SendEmailCommand({
+        FromEmailAddress: 'news@mail.globex-example.com',
+        Destination: { ToAddresses: ['success@simulator.amazonses.com'] },
+        Content: { Simple: { Subject: { Data: 's' }, Body: { Text: { Data: 'b' } } } },
+        ConfigurationSetName: 'globex-events',
+        TenantName: 'globex',
+        EmailTags: [
+          { Name: 'tenant', Value: 'globex' },
+          { Name: 'campaign', Value: 'probe' },
+        ],
+      }),
+    );
+    const sim = pipeline.ctx.shared.get('sesSimulator') as SesSimulatorServer;
+    await sim.simulator.flushEvents({ all: true });
+    await (pipeline.ctx.shared.get('firehose') as LocalFirehose).flush();
+    const mine = rows.rows.filter((r) => r.message_id === res.MessageId);
+    expect(mine.map((r) => r.event_type).sort()).toEqual(['delivery', 'send']);
+    expect(mine.every((r) => r.tenant_id === 'globex' && r.campaign_id === 'probe')).toBe(true);
+
+    await ses.send(
+      new UpdateReputationEntityCustomerManagedStatusCommand({
+        ReputationEntityType: 'RESOURCE',
+        ReputationEntityReference: tenant.Tenant!.TenantArn!,
+        SendingStatus: 'DISABLED',
+      }),
+    );
+    await expect(
+      ses.send(
+        new SendEmailCommand({
+          FromEmailAddress: 'news@mail.globex-example.com',
+          Destination: { ToAddresses: ['success@simulator.amazonses.com'] },
+          Content: { Simple: { Subject: { Data: 's' }, Body: { Text: { Data: 'b' } } } },
+          ConfigurationSetName: 'globex-events',
+          TenantName: 'globex',
+        }),
+      ),
+    ).rejects.toBeInstanceOf(SendingPausedException);
+  });
+});
