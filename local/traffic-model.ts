@@ -1,3 +1,4 @@
+import { TimeHeap } from './min-heap';
 import { cumulativeOf, pickCumulative, SeededRandom } from './seeded-random';
 
 /**
@@ -1120,51 +1121,6 @@ interface Pending {
   outcome: Outcome;
 }
 
-/** A binary min-heap on (at, seq): seq keeps equal times in insertion order, so output is deterministic. */
-class PendingHeap {
-  private items: Pending[] = [];
-  get size(): number {
-    return this.items.length;
-  }
-  peek(): Pending | undefined {
-    return this.items[0];
-  }
-  push(p: Pending): void {
-    const a = this.items;
-    a.push(p);
-    let i = a.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!less(a[i]!, a[parent]!)) break;
-      [a[i], a[parent]] = [a[parent]!, a[i]!];
-      i = parent;
-    }
-  }
-  pop(): Pending | undefined {
-    const a = this.items;
-    const top = a[0];
-    const last = a.pop();
-    if (a.length > 0 && last) {
-      a[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < a.length && less(a[l]!, a[m]!)) m = l;
-        if (r < a.length && less(a[r]!, a[m]!)) m = r;
-        if (m === i) break;
-        [a[i], a[m]] = [a[m]!, a[i]!];
-        i = m;
-      }
-    }
-    return top;
-  }
-}
-function less(x: Pending, y: Pending): boolean {
-  return x.at < y.at || (x.at === y.at && x.seq < y.seq);
-}
-
 /** One message the model wants sent: who sends it, for which campaign, to whom. */
 export interface PlannedMessage {
   tenant: TenantProfile;
@@ -1258,7 +1214,7 @@ export function* generateTraffic(opts: TrafficOptions): Generator<Record<string,
   const meanGap = opts.messages > 0 ? spanMs / opts.messages : 0;
   const maxRecords = opts.maxRecords ?? Number.POSITIVE_INFINITY;
   const byMessage = opts.order === 'message';
-  const heap = new PendingHeap();
+  const heap = new TimeHeap<Pending>();
   let seq = 0;
   let emitted = 0;
   let t = opts.start.getTime();

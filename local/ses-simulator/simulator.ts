@@ -1,3 +1,4 @@
+import { TimeHeap } from '../min-heap';
 import {
   createTrafficModel,
   domainOf,
@@ -138,7 +139,7 @@ export class SesSimulator {
   private tokens: number;
   private tokensAt: number;
   private readonly sentTimes: number[] = [];
-  private readonly pending: Pending[] = [];
+  private readonly pending = new TimeHeap<Pending>();
   private seq = 0;
   private timer: NodeJS.Timeout | null = null;
   private timerAt = Number.POSITIVE_INFINITY;
@@ -643,22 +644,12 @@ export class SesSimulator {
 
   private schedule(p: Omit<Pending, 'seq'>): void {
     if (this.closed) return;
-    const item: Pending = { ...p, seq: this.seq++ };
-    // Binary insertion keeps the queue sorted by (at, seq); pending lists are short-lived and small here.
-    let lo = 0;
-    let hi = this.pending.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      const m = this.pending[mid]!;
-      if (m.at < item.at || (m.at === item.at && m.seq < item.seq)) lo = mid + 1;
-      else hi = mid;
-    }
-    this.pending.splice(lo, 0, item);
+    this.pending.push({ ...p, seq: this.seq++ });
     this.arm();
   }
 
   private arm(): void {
-    const next = this.pending[0];
+    const next = this.pending.peek();
     if (!next || this.closed) return;
     if (this.timer && next.at >= this.timerAt) return;
     if (this.timer) clearTimeout(this.timer);
@@ -671,7 +662,7 @@ export class SesSimulator {
     this.timer = null;
     this.timerAt = Number.POSITIVE_INFINITY;
     const now = this.now();
-    while (this.pending.length > 0 && this.pending[0]!.at <= now) this.publish(this.pending.shift()!);
+    while (this.pending.size > 0 && this.pending.peek()!.at <= now) this.publish(this.pending.pop()!);
     this.arm();
   }
 
@@ -735,7 +726,7 @@ export class SesSimulator {
 
   /** Events scheduled and not yet published. */
   get pendingEvents(): number {
-    return this.pending.length;
+    return this.pending.size;
   }
 
   /**
@@ -744,7 +735,7 @@ export class SesSimulator {
    */
   async flushEvents(opts: { all?: boolean } = {}): Promise<void> {
     const now = this.now();
-    while (this.pending.length > 0 && (opts.all || this.pending[0]!.at <= now)) this.publish(this.pending.shift()!);
+    while (this.pending.size > 0 && (opts.all || this.pending.peek()!.at <= now)) this.publish(this.pending.pop()!);
     if (this.flushTimer) {
       clearTimeout(this.flushTimer);
       this.flushTimer = null;
