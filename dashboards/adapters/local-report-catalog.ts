@@ -1,0 +1,121 @@
+import type { ReportInfo, ReportParams } from '../api/ports';
+
+/**
+ * The named reports in DuckDB SQL over the deduplicated `events` view, used locally until queries/'s registry
+ * (one definition for Athena and DuckDB) is wired in. Every value is a bound `?` parameter; the only text spliced
+ * into SQL is the fixed tenant clause below, never a value.
+ */
+export interface LocalReport extends ReportInfo {
+  /** SQL with `{scope}` where the time, tenant (and message) filter goes; `LIMIT ?` is appended. */
+  sql: string;
+}
+
+const METRICS = `
+  count(*) FILTER (WHERE event_type = 'send') AS sent,
+  count(*) FILTER (WHERE event_type = 'delivery') AS delivered,
+  count(*) FILTER (WHERE counts_toward_bounce_rate) AS hard_bounces,
+  count(*) FILTER (WHERE event_type = 'bounce' AND bounce_type IN ('Transient', 'Undetermined')) AS soft_bounces,
+  count(*) FILTER (WHERE counts_toward_complaint_rate) AS complaints,
+  count(DISTINCT CASE WHEN event_type = 'open' THEN message_id || '|' || coalesce(recipient, '') END) AS unique_opens,
+  count(DISTINCT CASE WHEN event_type = 'open' AND NOT machine_open THEN message_id || '|' || coalesce(recipient, '') END) AS human_opens,
+  count(DISTINCT CASE WHEN event_type = 'open' AND machine_open THEN message_id || '|' || coalesce(recipient, '') END) AS machine_opens,
+  count(DISTINCT CASE WHEN event_type = 'click' THEN message_id || '|' || coalesce(recipient, '') END) AS unique_clicks`;
+
+const RATES = `hard_bounces / nullif(sent, 0) AS bounce_rate, complaints / nullif(delivered, 0) AS complaint_rate,
+  unique_opens / nullif(delivered, 0) AS open_rate, unique_clicks / nullif(delivered, 0) AS click_rate`;
+
+const PROVIDER = `CASE
+    WHEN recipient_domain IN ('gmail.com', 'googlemail.com') THEN 'Gmail'
+    WHEN recipient_domain IN ('outlook.com', 'hotmail.com', 'live.com', 'msn.com') OR recipient_domain LIKE 'hotmail.%' OR recipient_domain LIKE 'outlook.%' THEN 'Outlook/Hotmail'
+    WHEN recipient_domain LIKE 'yahoo.%' OR recipient_domain IN ('ymail.com', 'aol.com') THEN 'Yahoo'
+    WHEN recipient_domain IN ('icloud.com', 'me.com', 'mac.com') THEN 'Apple iCloud'
+    ELSE 'other' END`;
+
+export const LOCAL_REPORTS: readonly LocalReport[] = [
+  {
+    name: 'tenant-summary',
+    description: 'Per tenant: sent, delivered, bounces, complaints, opens (human and machine), clicks and rates',
+    requires: [],
+    sql: `SELECT tenant_id, sent, delivered, hard_bounces, soft_bounces, complaints, unique_opens, human_opens,
+      machine_opens, unique_clicks, ${RATES}
+      FROM (SELECT tenant_id, ${METRICS} FROM events WHERE {scope} GROUP BY tenant_id) ORDER BY sent DESC, tenant_id`,
+  },
+  {
+    name: 'daily-timeseries',
+    description: 'Per tenant and day (UTC): the summary figures',
+    requires: [],
+    sql: `SELECT day, tenant_id, sent, delivered, hard_bounces, soft_bounces, complaints, unique_opens, human_opens,
+      machine_opens, unique_clicks, ${RATES}
+      FROM (SELECT strftime(event_time, '%Y-%m-%d') AS day, tenant_id, ${METRICS} FROM events WHERE {scope} GROUP BY 1, 2)
+      ORDER BY day, tenant_id`,
+  },
+  {
+    name: 'campaign-report',
+    description: 'Per tenant and campaign: the summary figures and the subject',
+    requires: [],
+    sql: `SELECT tenant_id, campaign_id, subject, sent, delivered, hard_bounces, soft_bounces, complaints, unique_opens,
+      human_opens, machine_opens, unique_clicks, ${RATES}
+      FROM (SELECT tenant_id, coalesce(campaign_id, '(none)') AS campaign_id, max(subject) AS subject, ${METRICS}
+        FROM events WHERE {scope} GROUP BY 1, 2)
+      ORDER BY sent DESC, tenant_id, campaign_id`,
+  },
+  {
+    name: 'domain-deliverability',
+    description: 'Per recipient domain and mailbox provider (Gmail, Outlook/Hotmail, Yahoo, Apple iCloud, other)',
+    requires: [],
+    sql: `SELECT recipient_domain, provider, sent, delivered, hard_bounces, soft_bounces, complaints, unique_opens,
+      human_opens, machine_opens, unique_clicks, ${RATES}
+      FROM (SELECT recipient_domain, ${PROVIDER} AS provider, ${METRICS}
+        FROM events WHERE {scope} AND recipient_domain IS NOT NULL GROUP BY 1, 2)
+      ORDER BY sent DESC, recipient_domain`,
+  },
+  {
+    name: 'bounce-breakdown',
+    description: 'Bounces by type, subtype and diagnostic code',
+    requires: [],
+    sql: `SELECT bounce_type, bounce_subtype, diagnostic_code, count(*) AS bounces, count(DISTINCT recipient) AS recipients
+      FROM events WHERE {scope} AND event_type = 'bounce' GROUP BY 1, 2, 3 ORDER BY bounces DESC, 1, 2, 3`,
+  },
+  {
+    name: 'complaint-breakdown',
+    description: 'Complaints by feedback type and subtype',
+    requires: [],
+    sql: `SELECT coalesce(complaint_feedback_type, '(none)') AS feedback_type, complaint_subtype, count(*) AS complaints
+      FROM events WHERE {scope} AND event_type = 'complaint' GROUP BY 1, 2 ORDER BY complaints DESC, 1, 2`,
+  },
+  {
+    name: 'bounced-recipients',
+    description: 'Every bounced or complained address with its reason and time, newest first',
+    requires: [],
+    sql: `SELECT event_time, tenant_id, event_type, recipient, bounce_type, bounce_subtype,
+      coalesce(diagnostic_code, complaint_feedback_type) AS reason, campaign_id, message_id
+      FROM events WHERE {scope} AND event_type IN ('bounce', 'complaint') ORDER BY event_time DESC, recipient`,
+  },
+  {
+    name: 'message-timeline',
+    description: 'Every event of one message, in time order',
+    requires: ['message_id'],
+    sql: `SELECT event_time, event_type, tenant_id, recipient, bounce_type, bounce_subtype, diagnostic_code,
+      complaint_feedback_type, delay_type, link, user_agent, machine_open, subject
+      FROM events WHERE {scope} AND message_id = ? ORDER BY event_time, event_type`,
+  },
+];
+
+/** DuckDB TIMESTAMP literal text of an epoch-ms time (the lake's times are UTC without zone). */
+export function duckTimestamp(ms: number): string {
+  return new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
+}
+
+/** The SQL and bound values of a report run: time range, then the tenant when scoped, then the message, then limit. */
+export function bindLocalReport(report: LocalReport, p: ReportParams): { sql: string; values: unknown[] } {
+  const values: unknown[] = [duckTimestamp(p.from), duckTimestamp(p.to)];
+  let scope = 'event_time >= CAST(? AS TIMESTAMP) AND event_time < CAST(? AS TIMESTAMP)';
+  if (p.tenant !== null) {
+    scope += ' AND tenant_id = ?';
+    values.push(p.tenant);
+  }
+  const sql = `${report.sql.replace('{scope}', scope)} LIMIT ?`;
+  if (report.requires.includes('message_id')) values.push(p.messageId ?? '');
+  values.push(p.limit);
+  return { sql, values };
+}

@@ -1,0 +1,50 @@
+import type { AuditEntry, TenantStatus, TenantStore } from '../api/ports';
+import { ConflictError, NotFoundError } from '../errors';
+
+/**
+ * Tenant state and audit in memory: unit tests, and local runs until the DynamoDB TenantStore of send/ is wired in.
+ * Same contract as the DynamoDB adapter: a pause of a paused tenant is a conflict, every change is audited.
+ */
+export class MemoryTenantStore implements TenantStore {
+  private readonly statuses = new Map<string, TenantStatus>();
+  private readonly audit = new Map<string, AuditEntry[]>();
+
+  constructor(initial: readonly TenantStatus[] = [], audit: readonly AuditEntry[] = []) {
+    for (const s of initial) this.statuses.set(s.tenantId, structuredClone(s));
+    for (const a of audit) this.audit.set(a.tenantId, [...(this.audit.get(a.tenantId) ?? []), a]);
+  }
+
+  async listStatuses(): Promise<TenantStatus[]> {
+    return [...this.statuses.values()].map((s) => structuredClone(s));
+  }
+
+  async getStatus(tenantId: string): Promise<TenantStatus | null> {
+    const s = this.statuses.get(tenantId);
+    return s ? structuredClone(s) : null;
+  }
+
+  async listAudit(tenantId: string): Promise<AuditEntry[]> {
+    return [...(this.audit.get(tenantId) ?? [])].sort((a, b) => b.at.localeCompare(a.at));
+  }
+
+  async setPaused(tenantId: string, paused: boolean, actor: string, reason: string, at: Date): Promise<TenantStatus> {
+    const s = this.statuses.get(tenantId);
+    if (!s) throw new NotFoundError('no such tenant');
+    if (paused && (s.state === 'paused' || s.state === 'suspended'))
+      throw new ConflictError('the tenant is already paused');
+    if (!paused && s.state !== 'paused' && s.state !== 'suspended') throw new ConflictError('the tenant is not paused');
+    const entry: AuditEntry = {
+      at: at.toISOString(),
+      tenantId,
+      action: paused ? 'pause' : 'resume',
+      actor,
+      reason,
+      fromState: s.state,
+      toState: paused ? 'paused' : 'active',
+    };
+    s.state = entry.toState;
+    s.since = entry.at;
+    this.audit.set(tenantId, [...(this.audit.get(tenantId) ?? []), entry]);
+    return structuredClone(s);
+  }
+}

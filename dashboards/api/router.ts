@@ -1,0 +1,274 @@
+import { describeError } from '../../lib/errors';
+import {
+  BadRequestError,
+  ForbiddenError,
+  NotFoundError,
+  RateLimitedError,
+  statusOf,
+  UnauthenticatedError,
+} from '../errors';
+import { toCsv } from './csv';
+import { parseReportQuery, ReasonBodySchema, ReportNameSchema, TenantIdSchema } from './params';
+import type {
+  Authenticator,
+  LiveFigures,
+  Principal,
+  ReportEngine,
+  ReportResult,
+  Role,
+  TenantStore,
+  Thresholds,
+} from './ports';
+import type { TokenBucketLimiter } from './rate-limit';
+import { rankTenants } from './risk';
+
+/** A request as the router sees it, whatever carried it (node:http locally, API Gateway in AWS). */
+export interface ApiRequest {
+  method: string;
+  path: string;
+  query: Readonly<Record<string, string | string[]>>;
+  /** Lower-case header names. */
+  headers: Readonly<Record<string, string | undefined>>;
+  body: string | null;
+}
+
+export interface ApiResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** One structured log line per request: ids and figures only, never keys, addresses or subjects. */
+export interface RequestLog {
+  route: string;
+  method: string;
+  status: number;
+  principal: string | null;
+  role: Role | null;
+  tenant: string | null;
+  error?: string;
+}
+
+export interface RouterDeps {
+  auth: Authenticator;
+  reports: ReportEngine;
+  tenants: TenantStore;
+  live: LiveFigures;
+  limiter: TokenBucketLimiter;
+  thresholds: Thresholds;
+  now?: () => Date;
+  log?: (entry: RequestLog) => void;
+}
+
+const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' };
+
+function json(status: number, value: unknown, extra: Record<string, string> = {}): ApiResponse {
+  return { status, headers: { ...JSON_HEADERS, ...extra }, body: JSON.stringify(value, jsonReplacer) };
+}
+
+function jsonReplacer(_key: string, value: unknown): unknown {
+  return typeof value === 'bigint' ? Number(value) : value;
+}
+
+function errorResponse(err: unknown): ApiResponse {
+  const status = statusOf(err);
+  // Unexpected errors are not described to the caller: their text may carry internals.
+  const message = status === 500 ? 'internal error' : describeError(err);
+  const extra: Record<string, string> =
+    err instanceof RateLimitedError ? { 'retry-after': String(err.retryAfterSeconds) } : {};
+  return json(status, { error: message }, extra);
+}
+
+function wantsCsv(req: ApiRequest, format: string): boolean {
+  if (format === 'csv') return true;
+  if (req.query.format === 'json') return false;
+  return /\btext\/csv\b/.test(req.headers.accept ?? '');
+}
+
+function requireRole(p: Principal, ...roles: Role[]): void {
+  if (!roles.includes(p.role)) throw new ForbiddenError(`the ${p.role} role cannot do this`);
+}
+
+/** A client may only ever name its own tenant; the other roles may name any. */
+function checkTenantAccess(p: Principal, tenantId: string): void {
+  if (p.role === 'client' && p.tenantId !== tenantId) throw new ForbiddenError('this key cannot see that tenant');
+}
+
+function parseTenantId(raw: string): string {
+  const id = decodeURIComponentSafe(raw);
+  if (!TenantIdSchema.safeParse(id).success) throw new BadRequestError('tenant is not a tenant id');
+  return id;
+}
+
+function decodeURIComponentSafe(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    throw new BadRequestError('the path is not valid percent-encoding');
+  }
+}
+
+function parseReasonBody(body: string | null): string {
+  let value: unknown;
+  try {
+    value = JSON.parse(body ?? '');
+  } catch {
+    throw new BadRequestError('the body must be JSON: {"reason": "..."}');
+  }
+  const parsed = ReasonBodySchema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new BadRequestError(issue?.path.length ? issue.message : 'the body must be {"reason": "..."}');
+  }
+  return parsed.data.reason;
+}
+
+function csvFileName(name: string, tenant: string | null, from: number, to: number): string {
+  const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+  return `${[name, tenant ?? 'all-tenants', day(from), day(to)].join('_')}.csv`;
+}
+
+/**
+ * The Reports API as a pure function of a request: authenticate, rate-limit per credential, route, validate, scope
+ * to the caller's tenant, answer JSON or CSV. Every error is a status and a one-line `{"error": ...}`.
+ */
+export function createRouter(deps: RouterDeps): (req: ApiRequest) => Promise<ApiResponse> {
+  const now = deps.now ?? (() => new Date());
+
+  async function route(req: ApiRequest, p: Principal, log: RequestLog): Promise<ApiResponse> {
+    const parts = req.path.split('/').filter((s) => s !== '');
+    if (parts[0] !== 'v1') throw new NotFoundError('no such route');
+    const [, resource, id, sub, extra] = parts;
+    const method = req.method.toUpperCase();
+
+    if (resource === 'me' && !id && method === 'GET') {
+      log.route = '/v1/me';
+      return json(200, { id: p.id, role: p.role, tenantId: p.tenantId, thresholds: deps.thresholds });
+    }
+
+    if (resource === 'tenants' && !id && method === 'GET') {
+      log.route = '/v1/tenants';
+      const [statuses, figures] = await Promise.all([deps.tenants.listStatuses(), deps.live.figures(now())]);
+      let ranked = rankTenants(statuses, figures, deps.thresholds);
+      if (p.role === 'client') ranked = ranked.filter((t) => t.tenantId === p.tenantId);
+      return json(200, { thresholds: deps.thresholds, tenants: ranked });
+    }
+
+    if (resource === 'tenants' && id && !extra) {
+      const tenantId = parseTenantId(id);
+      log.tenant = tenantId;
+      if (!sub && method === 'GET') {
+        log.route = '/v1/tenants/{id}';
+        checkTenantAccess(p, tenantId);
+        const [status, figures] = await Promise.all([deps.tenants.getStatus(tenantId), deps.live.figures(now())]);
+        const f = figures.find((x) => x.tenantId === tenantId) ?? null;
+        if (!status && !f) throw new NotFoundError('no such tenant');
+        return json(200, {
+          tenantId,
+          state: status?.state ?? 'active',
+          since: status?.since ?? null,
+          awsVerdict: status?.awsVerdict ?? null,
+          evidence: status?.evidence ?? null,
+          thresholds: deps.thresholds,
+          figures: f,
+        });
+      }
+      if (sub === 'audit' && method === 'GET') {
+        log.route = '/v1/tenants/{id}/audit';
+        checkTenantAccess(p, tenantId);
+        return json(200, { tenantId, audit: await deps.tenants.listAudit(tenantId) });
+      }
+      if ((sub === 'pause' || sub === 'resume') && method === 'POST') {
+        log.route = `/v1/tenants/{id}/${sub}`;
+        requireRole(p, 'compliance');
+        const reason = parseReasonBody(req.body);
+        if (!(await deps.tenants.getStatus(tenantId))) throw new NotFoundError('no such tenant');
+        const status = await deps.tenants.setPaused(tenantId, sub === 'pause', p.id, reason, now());
+        return json(200, status);
+      }
+    }
+
+    if (resource === 'reports' && !id && method === 'GET') {
+      log.route = '/v1/reports';
+      return json(200, { reports: deps.reports.reports() });
+    }
+
+    if (resource === 'reports' && id && !sub && method === 'GET') {
+      log.route = '/v1/reports/{name}';
+      const name = decodeURIComponentSafe(id);
+      if (!ReportNameSchema.safeParse(name).success) throw new BadRequestError('unknown report');
+      const info = deps.reports.reports().find((r) => r.name === name);
+      if (!info) throw new BadRequestError(`unknown report "${name}"`);
+      const q = parseReportQuery(req.query, now());
+      // The tenant filter is the server's: a client's own tenant whatever it asked, never another one.
+      let tenant = q.tenant;
+      if (p.role === 'client') {
+        if (tenant !== null && tenant !== p.tenantId) throw new ForbiddenError('this key cannot see that tenant');
+        tenant = p.tenantId;
+      }
+      log.tenant = tenant;
+      if (info.requires.includes('message_id') && !q.messageId) {
+        throw new BadRequestError(`report "${name}" needs message_id`);
+      }
+      const result: ReportResult = await deps.reports.run(name, {
+        from: q.from,
+        to: q.to,
+        tenant,
+        messageId: q.messageId,
+        limit: q.limit,
+      });
+      if (wantsCsv(req, q.format)) {
+        return {
+          status: 200,
+          headers: {
+            'content-type': 'text/csv; charset=utf-8',
+            'content-disposition': `attachment; filename="${csvFileName(name, tenant, q.from, q.to)}"`,
+            'cache-control': 'no-store',
+          },
+          body: toCsv(result.columns, result.rows),
+        };
+      }
+      return json(200, {
+        report: name,
+        tenant,
+        from: new Date(q.from).toISOString(),
+        to: new Date(q.to).toISOString(),
+        columns: result.columns,
+        rows: result.rows,
+      });
+    }
+    throw new NotFoundError('no such route');
+  }
+
+  return async (req) => {
+    const log: RequestLog = {
+      route: 'unmatched',
+      method: req.method,
+      status: 500,
+      principal: null,
+      role: null,
+      tenant: null,
+    };
+    let res: ApiResponse;
+    try {
+      if (req.path === '/v1/health') {
+        log.route = '/v1/health';
+        res = json(200, { ok: true });
+      } else {
+        const principal = await deps.auth.authenticate(req.headers);
+        if (!principal) throw new UnauthenticatedError('missing or invalid credentials (x-api-key)');
+        log.principal = principal.id;
+        log.role = principal.role;
+        const taken = deps.limiter.take(principal.id, now().getTime());
+        if (!taken.ok) throw new RateLimitedError('too many requests for this key', taken.retryAfterSeconds);
+        res = await route(req, principal, log);
+      }
+    } catch (err) {
+      res = errorResponse(err);
+      log.error = statusOf(err) === 500 ? (err instanceof Error ? err.name : 'unknown') : describeError(err);
+    }
+    log.status = res.status;
+    deps.log?.(log);
+    return res;
+  };
+}

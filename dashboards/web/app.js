@@ -1,0 +1,583 @@
+// sesflow dashboards: plain ES module, no framework. Every piece of data reaches the page through textContent or
+// an attribute set on a created node, never through innerHTML: mail text (subjects, diagnostic codes, links, user
+// agents) is attacker-controlled.
+
+import { rateChart, sparkline } from './charts.js';
+
+const KEY_STORAGE = 'sesflow.apiKey';
+const app = document.getElementById('app');
+const who = document.getElementById('who');
+let me = null;
+
+// ---------------------------------------------------------------------------------------------- DOM helpers
+
+/** Creates an element: `attrs` are properties/attributes (`class`, `on*` handlers), children are nodes or text. */
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === null || v === undefined || v === false) continue;
+    if (k.startsWith('on') && typeof v === 'function') node.addEventListener(k.slice(2), v);
+    else if (k === 'class') node.className = v;
+    else node.setAttribute(k, v === true ? '' : String(v));
+  }
+  for (const c of children.flat()) {
+    if (c === null || c === undefined || c === false) continue;
+    node.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return node;
+}
+
+const fmtInt = (n) => (n === null || n === undefined ? '–' : Number(n).toLocaleString('en-US'));
+const fmtPct = (r) => (r === null || r === undefined || Number.isNaN(r) ? '–' : `${(Number(r) * 100).toFixed(2)} %`);
+const fmtTime = (iso) => (iso ? `${String(iso).replace('T', ' ').slice(0, 19)} UTC` : '–');
+const badge = (state) => el('span', { class: `badge badge-${state}`, 'data-state': state }, state);
+
+function rateCell(rate, warning, pause) {
+  const cls = rate >= pause ? 'num over-pause' : rate >= warning ? 'num over-warning' : 'num';
+  return el('td', { class: cls }, fmtPct(rate), el('span', { class: 'limit' }, `/ ${fmtPct(pause)}`));
+}
+
+function showError(message) {
+  const old = app.querySelector('.error');
+  if (old) old.remove();
+  app.prepend(el('p', { class: 'error', role: 'alert' }, message));
+}
+
+// ---------------------------------------------------------------------------------------------- API
+
+class ApiError extends Error {
+  constructor(status, message) {
+    super(message);
+    this.status = status;
+  }
+}
+
+async function api(path, options = {}) {
+  const key = sessionStorage.getItem(KEY_STORAGE) ?? '';
+  const res = await fetch(path, {
+    ...options,
+    headers: { 'x-api-key': key, accept: 'application/json', ...(options.headers ?? {}) },
+  });
+  if (!res.ok) {
+    let message = `request failed (${res.status})`;
+    try {
+      message = (await res.json()).error ?? message;
+    } catch {
+      // the body was not JSON: keep the status line
+    }
+    if (res.status === 401) {
+      sessionStorage.removeItem(KEY_STORAGE);
+      me = null;
+    }
+    throw new ApiError(res.status, message);
+  }
+  return res;
+}
+
+const getJson = async (path) => (await api(path)).json();
+
+async function downloadCsv(report, params) {
+  const res = await api(`/v1/reports/${encodeURIComponent(report)}?${params}`, { headers: { accept: 'text/csv' } });
+  const disposition = res.headers.get('content-disposition') ?? '';
+  const name = /filename="([^"]+)"/.exec(disposition)?.[1] ?? `${report}.csv`;
+  const url = URL.createObjectURL(await res.blob());
+  const a = el('a', { href: url, download: name });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+// ---------------------------------------------------------------------------------------------- login
+
+function renderLogin(message) {
+  who.replaceChildren();
+  const input = el('input', { type: 'password', id: 'api-key', autocomplete: 'off', placeholder: 'API key' });
+  const form = el(
+    'form',
+    {
+      class: 'card login',
+      onsubmit: (e) => {
+        e.preventDefault();
+        sessionStorage.setItem(KEY_STORAGE, input.value.trim());
+        route();
+      },
+    },
+    el('h1', {}, 'Sign in'),
+    el('p', { class: 'sub' }, 'Enter your API key. It is kept for this browser tab only.'),
+    message ? el('p', { class: 'error', role: 'alert' }, message) : null,
+    input,
+    el('button', { class: 'primary', type: 'submit' }, 'Continue'),
+  );
+  app.replaceChildren(form);
+  input.focus();
+}
+
+function renderWho() {
+  const signOut = el(
+    'button',
+    {
+      type: 'button',
+      onclick: () => {
+        sessionStorage.removeItem(KEY_STORAGE);
+        me = null;
+        location.hash = '#/';
+        route();
+      },
+    },
+    'Sign out',
+  );
+  const label = me.role === 'client' ? `${me.tenantId} · client` : me.role;
+  who.replaceChildren(el('span', { id: 'who-role' }, label), signOut);
+}
+
+// ---------------------------------------------------------------------------------------------- compliance
+
+async function renderTenantList() {
+  const data = await getJson('/v1/tenants');
+  const t = data.thresholds;
+  const rows = data.tenants.map((x) =>
+    el(
+      'tr',
+      {
+        class: 'row-link',
+        'data-tenant': x.tenantId,
+        onclick: () => {
+          location.hash = `#/tenants/${encodeURIComponent(x.tenantId)}`;
+        },
+      },
+      el('td', {}, el('a', { href: `#/tenants/${encodeURIComponent(x.tenantId)}` }, x.tenantId)),
+      el('td', {}, badge(x.state)),
+      el(
+        'td',
+        {},
+        x.awsVerdict ? el('span', { class: 'badge badge-muted' }, x.awsVerdict) : el('span', { class: 'muted' }, '–'),
+      ),
+      el('td', { class: 'num' }, fmtInt(x.sent24h)),
+      el('td', { class: 'num' }, fmtInt(x.sent7d)),
+      rateCell(x.bounceRate7d, t.bounceWarning, t.bouncePause),
+      rateCell(x.complaintRate7d, t.complaintWarning, t.complaintPause),
+      el(
+        'td',
+        {},
+        sparkline(
+          x.trend.map((d) => d.bounceRate),
+          { limit: t.bouncePause },
+        ),
+      ),
+      el('td', { class: 'text muted' }, x.summary ?? ''),
+    ),
+  );
+  app.replaceChildren(
+    el('h1', {}, 'Tenants by risk'),
+    el(
+      'p',
+      { class: 'sub' },
+      `Paused and warned tenants first, then by how close the worse 7-day rate is to its pause threshold. Pause at bounce ${fmtPct(t.bouncePause)}, complaint ${fmtPct(t.complaintPause)}.`,
+    ),
+    el(
+      'div',
+      { class: 'card' },
+      el(
+        'table',
+        { id: 'tenant-table' },
+        el(
+          'thead',
+          {},
+          el(
+            'tr',
+            {},
+            el('th', {}, 'Tenant'),
+            el('th', {}, 'State'),
+            el('th', {}, 'AWS verdict'),
+            el('th', { class: 'num' }, 'Sent 24 h'),
+            el('th', { class: 'num' }, 'Sent 7 d'),
+            el('th', { class: 'num' }, 'Bounce 7 d'),
+            el('th', { class: 'num' }, 'Complaint 7 d'),
+            el('th', {}, 'Bounce trend'),
+            el('th', {}, 'Decision'),
+          ),
+        ),
+        el('tbody', {}, rows),
+      ),
+    ),
+  );
+}
+
+function evidenceCard(ev) {
+  if (!ev)
+    return el('div', { class: 'card' }, el('h2', {}, 'Evidence'), el('p', { class: 'muted' }, 'No decision recorded.'));
+  const tops = (title, list) =>
+    list?.length
+      ? [el('dt', {}, title), el('dd', {}, list.map((x) => `${x.name} (${fmtInt(x.count)})`).join(', '))]
+      : [];
+  return el(
+    'div',
+    { class: 'card', id: 'evidence' },
+    el('h2', {}, 'Evidence of the decision'),
+    ev.summary ? el('p', {}, ev.summary) : null,
+    el(
+      'dl',
+      { class: 'evidence' },
+      el('dt', {}, 'Decided'),
+      el('dd', {}, fmtTime(ev.decidedAt)),
+      el('dt', {}, 'Window'),
+      el('dd', {}, `${fmtTime(ev.window.from)} → ${fmtTime(ev.window.to)}`),
+      el('dt', {}, 'Sent / delivered'),
+      el('dd', {}, `${fmtInt(ev.counts.sent)} / ${fmtInt(ev.counts.delivered)}`),
+      el('dt', {}, 'Hard bounces'),
+      el(
+        'dd',
+        {},
+        `${fmtInt(ev.counts.hardBounces)} · ${fmtPct(ev.rates.bounce)}${ev.lowerBounds ? ` (lower bound ${fmtPct(ev.lowerBounds.bounce)})` : ''} vs pause ${fmtPct(ev.thresholds.bouncePause)}`,
+      ),
+      el('dt', {}, 'Complaints'),
+      el(
+        'dd',
+        {},
+        `${fmtInt(ev.counts.complaints)} · ${fmtPct(ev.rates.complaint)}${ev.lowerBounds ? ` (lower bound ${fmtPct(ev.lowerBounds.complaint)})` : ''} vs pause ${fmtPct(ev.thresholds.complaintPause)}`,
+      ),
+      tops('Top domains', ev.topDomains),
+      tops('Top campaigns', ev.topCampaigns),
+      tops('Top diagnostic codes', ev.topDiagnosticCodes),
+    ),
+  );
+}
+
+function auditCard(entries) {
+  return el(
+    'div',
+    { class: 'card' },
+    el('h2', {}, 'Audit trail'),
+    entries.length === 0
+      ? el('p', { class: 'muted' }, 'No entries.')
+      : el(
+          'table',
+          { id: 'audit-table' },
+          el(
+            'thead',
+            {},
+            el(
+              'tr',
+              {},
+              el('th', {}, 'Time'),
+              el('th', {}, 'Action'),
+              el('th', {}, 'Change'),
+              el('th', {}, 'By'),
+              el('th', {}, 'Reason'),
+            ),
+          ),
+          el(
+            'tbody',
+            {},
+            entries.map((a) =>
+              el(
+                'tr',
+                {},
+                el('td', {}, fmtTime(a.at)),
+                el('td', {}, a.action),
+                el('td', {}, `${a.fromState} → ${a.toState}`),
+                el('td', { class: 'mono' }, a.actor),
+                el('td', { class: 'text' }, a.reason),
+              ),
+            ),
+          ),
+        ),
+  );
+}
+
+function actionCard(tenantId, state) {
+  if (me.role !== 'compliance') return null;
+  const paused = state === 'paused' || state === 'suspended';
+  const reason = el('textarea', {
+    id: 'reason',
+    required: true,
+    placeholder: 'Reason (required, kept in the audit trail)',
+  });
+  const button = el(
+    'button',
+    { type: 'submit', id: 'state-action', class: paused ? 'primary' : 'danger' },
+    paused ? 'Resume sending' : 'Pause sending',
+  );
+  return el(
+    'form',
+    {
+      class: 'card',
+      id: 'state-form',
+      onsubmit: async (e) => {
+        e.preventDefault();
+        if (reason.value.trim().length < 3) {
+          showError('Give a reason (3 characters or more).');
+          return;
+        }
+        button.disabled = true;
+        try {
+          await api(`/v1/tenants/${encodeURIComponent(tenantId)}/${paused ? 'resume' : 'pause'}`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ reason: reason.value.trim() }),
+          });
+          await renderTenant(tenantId);
+        } catch (err) {
+          button.disabled = false;
+          showError(err.message);
+        }
+      },
+    },
+    el('h2', {}, paused ? 'Resume this tenant' : 'Pause this tenant'),
+    reason,
+    el('div', {}, button),
+  );
+}
+
+async function renderTenant(tenantId) {
+  const enc = encodeURIComponent(tenantId);
+  const [t, audit] = await Promise.all([getJson(`/v1/tenants/${enc}`), getJson(`/v1/tenants/${enc}/audit`)]);
+  const th = t.thresholds;
+  const hourly = t.figures?.hourly ?? [];
+  const chart = (title, key, warn, pause) =>
+    el(
+      'div',
+      { class: 'card' },
+      el('h2', {}, title),
+      rateChart(
+        hourly.map((h) => ({ t: h.hour, v: h[key] })),
+        [
+          { value: warn, color: '#e0a021' },
+          { value: pause, color: '#b3261e' },
+        ],
+        { title },
+      ),
+      el(
+        'div',
+        { class: 'legend' },
+        el('span', {}, el('span', { class: 'swatch swatch-rate' }), 'hourly rate'),
+        el('span', {}, el('span', { class: 'swatch swatch-warn' }), `warning ${fmtPct(warn)}`),
+        el('span', {}, el('span', { class: 'swatch swatch-pause' }), `pause ${fmtPct(pause)}`),
+      ),
+    );
+  const f = t.figures;
+  app.replaceChildren(
+    el('p', {}, el('a', { href: '#/' }, '← All tenants')),
+    el('h1', { id: 'tenant-title' }, tenantId, ' ', badge(t.state)),
+    el(
+      'p',
+      { class: 'sub' },
+      `State since ${fmtTime(t.since)} · AWS verdict: ${t.awsVerdict ?? 'not known'} · `,
+      el('a', { href: `#/report/${enc}` }, 'Client report'),
+    ),
+    el(
+      'div',
+      { class: 'kpis' },
+      kpi('Sent 24 h', fmtInt(f?.sent24h)),
+      kpi('Sent 7 d', fmtInt(f?.sent7d)),
+      kpi('Bounce rate 7 d', fmtPct(f?.bounceRate7d)),
+      kpi('Complaint rate 7 d', fmtPct(f?.complaintRate7d)),
+    ),
+    el(
+      'div',
+      { class: 'grid-2' },
+      chart('Hard bounce rate, hourly', 'bounceRate', th.bounceWarning, th.bouncePause),
+      chart('Complaint rate, hourly', 'complaintRate', th.complaintWarning, th.complaintPause),
+    ),
+    actionCard(tenantId, t.state),
+    evidenceCard(t.evidence),
+    auditCard(audit.audit),
+  );
+}
+
+const kpi = (label, value) =>
+  el('div', { class: 'kpi' }, el('div', { class: 'label' }, label), el('div', { class: 'value' }, value));
+
+// ---------------------------------------------------------------------------------------------- client report
+
+const isoDay = (d) => d.toISOString().slice(0, 10);
+
+/** Columns of each table: [key, heading, kind]; kind `num`, `pct`, `time` or `text`. */
+const TABLES = {
+  'daily-timeseries': {
+    title: 'By day',
+    cols: [
+      ['day', 'Day', 'text'],
+      ['sent', 'Sent', 'num'],
+      ['delivered', 'Delivered', 'num'],
+      ['human_opens', 'Human opens', 'num'],
+      ['machine_opens', 'Machine opens', 'num'],
+      ['unique_clicks', 'Clicks', 'num'],
+      ['hard_bounces', 'Hard bounces', 'num'],
+      ['complaints', 'Complaints', 'num'],
+      ['bounce_rate', 'Bounce rate', 'pct'],
+      ['complaint_rate', 'Complaint rate', 'pct'],
+    ],
+  },
+  'campaign-report': {
+    title: 'By campaign',
+    cols: [
+      ['campaign_id', 'Campaign', 'text'],
+      ['subject', 'Subject', 'text'],
+      ['sent', 'Sent', 'num'],
+      ['open_rate', 'Open rate', 'pct'],
+      ['human_opens', 'Human opens', 'num'],
+      ['machine_opens', 'Machine opens', 'num'],
+      ['click_rate', 'Click rate', 'pct'],
+      ['bounce_rate', 'Bounce rate', 'pct'],
+      ['complaint_rate', 'Complaint rate', 'pct'],
+    ],
+  },
+  'domain-deliverability': {
+    title: 'By recipient domain',
+    cols: [
+      ['recipient_domain', 'Domain', 'text'],
+      ['provider', 'Provider', 'text'],
+      ['sent', 'Sent', 'num'],
+      ['delivered', 'Delivered', 'num'],
+      ['open_rate', 'Open rate', 'pct'],
+      ['bounce_rate', 'Bounce rate', 'pct'],
+      ['complaint_rate', 'Complaint rate', 'pct'],
+    ],
+  },
+  'bounced-recipients': {
+    title: 'Bounced and complained addresses',
+    cols: [
+      ['event_time', 'Time', 'time'],
+      ['event_type', 'Event', 'text'],
+      ['recipient', 'Address', 'text'],
+      ['bounce_type', 'Type', 'text'],
+      ['bounce_subtype', 'Subtype', 'text'],
+      ['reason', 'Reason', 'text'],
+      ['campaign_id', 'Campaign', 'text'],
+    ],
+  },
+};
+
+function cell(value, kind) {
+  if (kind === 'num') return el('td', { class: 'num' }, fmtInt(value));
+  if (kind === 'pct') return el('td', { class: 'num' }, fmtPct(value));
+  if (kind === 'time') return el('td', {}, fmtTime(value));
+  return el('td', { class: 'text' }, value ?? '');
+}
+
+function reportTable(name, data, params) {
+  const spec = TABLES[name];
+  return el(
+    'div',
+    { class: 'card', id: `report-${name}` },
+    el(
+      'div',
+      { class: 'card-head' },
+      el('h2', {}, spec.title),
+      el(
+        'button',
+        {
+          type: 'button',
+          class: 'csv',
+          'data-report': name,
+          onclick: () => downloadCsv(name, params).catch((err) => showError(err.message)),
+        },
+        'Export CSV',
+      ),
+    ),
+    data.rows.length === 0
+      ? el('p', { class: 'muted' }, 'No data in this period.')
+      : el(
+          'table',
+          {},
+          el(
+            'thead',
+            {},
+            el(
+              'tr',
+              {},
+              spec.cols.map(([, h, kind]) => el('th', { class: kind === 'num' || kind === 'pct' ? 'num' : null }, h)),
+            ),
+          ),
+          el(
+            'tbody',
+            {},
+            data.rows.map((r) =>
+              el(
+                'tr',
+                {},
+                spec.cols.map(([k, , kind]) => cell(r[k], kind)),
+              ),
+            ),
+          ),
+        ),
+  );
+}
+
+async function renderReport(tenantId, from, to) {
+  const today = new Date();
+  const f = from ?? isoDay(new Date(today.getTime() - 6 * 86_400_000));
+  const t = to ?? isoDay(new Date(today.getTime() + 86_400_000));
+  const params = new URLSearchParams({ from: f, to: t });
+  if (me.role !== 'client') params.set('tenant', tenantId);
+  const [summary, ...tables] = await Promise.all(
+    ['tenant-summary', ...Object.keys(TABLES)].map((name) => getJson(`/v1/reports/${name}?${params}`)),
+  );
+  const s = summary.rows[0] ?? {};
+  const fromInput = el('input', { type: 'date', id: 'from', value: f });
+  const toInput = el('input', { type: 'date', id: 'to', value: t });
+  app.replaceChildren(
+    me.role === 'client'
+      ? null
+      : el('p', {}, el('a', { href: `#/tenants/${encodeURIComponent(tenantId)}` }, '← Tenant')),
+    el('h1', { id: 'report-title' }, `${tenantId} · email report`),
+    el(
+      'p',
+      { class: 'sub' },
+      `From ${f} to ${t} (UTC, end exclusive). Opens exclude none; human opens exclude machine (proxy) opens.`,
+    ),
+    el(
+      'form',
+      {
+        class: 'toolbar',
+        onsubmit: (e) => {
+          e.preventDefault();
+          location.hash = `#/report/${encodeURIComponent(tenantId)}/${fromInput.value}/${toInput.value}`;
+        },
+      },
+      el('label', {}, 'From', fromInput),
+      el('label', {}, 'To', toInput),
+      el('button', { type: 'submit', class: 'primary' }, 'Update'),
+    ),
+    el(
+      'div',
+      { class: 'kpis', id: 'summary' },
+      kpi('Sent', fmtInt(s.sent)),
+      kpi('Delivered', fmtInt(s.delivered)),
+      kpi('Open rate', fmtPct(s.open_rate)),
+      kpi('Human / machine opens', `${fmtInt(s.human_opens)} / ${fmtInt(s.machine_opens)}`),
+      kpi('Click rate', fmtPct(s.click_rate)),
+      kpi('Bounce rate', fmtPct(s.bounce_rate)),
+      kpi('Complaint rate', fmtPct(s.complaint_rate)),
+    ),
+    Object.keys(TABLES).map((name, i) => reportTable(name, tables[i], params)),
+  );
+}
+
+// ---------------------------------------------------------------------------------------------- routing
+
+async function route() {
+  if (!sessionStorage.getItem(KEY_STORAGE)) {
+    renderLogin();
+    return;
+  }
+  try {
+    if (!me) me = await getJson('/v1/me');
+    renderWho();
+    const parts = location.hash.replace(/^#\/?/, '').split('/').map(decodeURIComponent);
+    if (me.role === 'client') {
+      const [, , from, to] = parts[0] === 'report' ? parts : [];
+      await renderReport(me.tenantId, from, to);
+    } else if (parts[0] === 'tenants' && parts[1]) await renderTenant(parts[1]);
+    else if (parts[0] === 'report' && parts[1]) await renderReport(parts[1], parts[2], parts[3]);
+    else await renderTenantList();
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 401) renderLogin(err.message);
+    else showError(err.message);
+  }
+}
+
+window.addEventListener('hashchange', route);
+route();
