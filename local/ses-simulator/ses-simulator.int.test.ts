@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   CreateConfigurationSetCommand,
   CreateConfigurationSetEventDestinationCommand,
@@ -269,5 +272,31 @@ describe('SES simulator through @aws-sdk/client-sesv2', () => {
     await expect(ses.send(new GetTenantCommand({ TenantName: 'listed' }))).rejects.toBeInstanceOf(NotFoundException);
     const after = await ses.send(new ListConfigurationSetsCommand({}));
     expect(after.ConfigurationSets).not.toContain('listed-events');
+  });
+
+  it('keeps configuration sets, tenants and suppression entries across a restart with a data dir', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'sesflow-ses-'));
+    try {
+      const first = await startSesSimulator({ port: 0, dataDir });
+      const c1 = sesClient(first.endpoint);
+      await c1.send(new CreateConfigurationSetCommand({ ConfigurationSetName: 'kept-events' }));
+      await c1.send(new CreateTenantCommand({ TenantName: 'kept' }));
+      await c1.send(new PutSuppressedDestinationCommand({ EmailAddress: 'x@example.org', Reason: 'COMPLAINT' }));
+      c1.destroy();
+      await first.close();
+      const second = await startSesSimulator({ port: 0, dataDir });
+      const c2 = sesClient(second.endpoint);
+      try {
+        expect((await c2.send(new GetTenantCommand({ TenantName: 'kept' }))).Tenant?.TenantName).toBe('kept');
+        expect((await c2.send(new ListConfigurationSetsCommand({}))).ConfigurationSets).toEqual(['kept-events']);
+        const s = await c2.send(new GetSuppressedDestinationCommand({ EmailAddress: 'x@example.org' }));
+        expect(s.SuppressedDestination?.Reason).toBe('COMPLAINT');
+      } finally {
+        c2.destroy();
+        await second.close();
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
