@@ -24,7 +24,8 @@ export class MemoryTenantStore implements TenantStore {
   }
 
   async listAudit(tenantId: string): Promise<AuditEntry[]> {
-    return [...(this.audit.get(tenantId) ?? [])].sort((a, b) => b.at.localeCompare(a.at));
+    // Newest first; entries at the same instant keep their order of arrival, latest first.
+    return [...(this.audit.get(tenantId) ?? [])].reverse().sort((a, b) => b.at.localeCompare(a.at));
   }
 
   async setPaused(tenantId: string, paused: boolean, actor: string, reason: string, at: Date): Promise<TenantStatus> {
