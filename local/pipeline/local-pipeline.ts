@@ -185,7 +185,7 @@ export function coreServices(opts: LocalPipelineOptions): { before: PipelineServ
         ctx.refreshClients();
         ctx.shared.set('sesSimulator', sim);
         ctx.links.push({ label: 'SES v2 (simulator)', url: sim.endpoint });
-        return { stop: () => sim.close() };
+        return { stop: () => sim.close({ flush: true }) };
       },
     },
     {

@@ -11,5 +11,11 @@ export {
   streamNameOfArn,
 } from './event-sinks';
 export { type SesSimulatorServer, type SesSimulatorServerOptions, startSesSimulator } from './server';
-export { type BulkStatus, type OutgoingMessage, SesSimulator, type SesSimulatorOptions } from './simulator';
+export {
+  type BulkStatus,
+  type OutgoingMessage,
+  type PendingEvent,
+  SesSimulator,
+  type SesSimulatorOptions,
+} from './simulator';
 export { emptyState, loadState, type SimulatorState, saveState } from './state';

@@ -5,8 +5,14 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { SesApiError } from './errors';
 import type { EventSinkResolver } from './event-sinks';
-import { type MessageTag, type OutgoingMessage, SesSimulator, type SesSimulatorOptions } from './simulator';
-import { loadState, saveState } from './state';
+import {
+  type MessageTag,
+  type OutgoingMessage,
+  type PendingEvent,
+  SesSimulator,
+  type SesSimulatorOptions,
+} from './simulator';
+import { loadPendingEvents, loadState, savePendingEvents, saveState } from './state';
 
 /**
  * The SES simulator's HTTP face: the SESv2 REST-JSON routes that `@aws-sdk/client-sesv2` calls (methods and paths
@@ -127,6 +133,12 @@ function recipients(d: z.infer<typeof DestinationSchema>) {
   return { to: d?.ToAddresses ?? [], cc: d?.CcAddresses ?? [], bcc: d?.BccAddresses ?? [] };
 }
 
+/**
+ * The EICAR anti-virus test string: a raw message carrying it is rejected as SES rejects a virus. Assembled from
+ * parts so that this source file itself never looks like the test file to a virus scanner.
+ */
+export const EICAR = ['X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR', '-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*'].join('');
+
 /** From, To and Subject of a raw MIME message (SendEmail Content.Raw), for when the request names none. */
 function rawHeaders(base64: string): { from?: string; to: string[]; subject: string } {
   const text = Buffer.from(base64, 'base64').toString('utf8');
@@ -159,11 +171,15 @@ const ROUTES: [string, RegExp, Handler][] = [
       let { to, cc, bcc } = recipients(b.Destination);
       let from = b.FromEmailAddress;
       let subject = b.Content.Simple?.Subject?.Data ?? b.Content.Template?.TemplateContent?.Subject;
+      let containsVirus = false;
       if (b.Content.Raw) {
-        const raw = rawHeaders(b.Content.Raw.Data);
-        from ??= raw.from;
-        subject ??= raw.subject;
-        if (to.length + cc.length + bcc.length === 0) to = raw.to;
+        const raw = Buffer.from(b.Content.Raw.Data, 'base64');
+        // Attachments are base64 inside the MIME text: look for the string both plain and encoded.
+        containsVirus = raw.includes(EICAR) || raw.includes(Buffer.from(EICAR).toString('base64').slice(0, 48));
+        const headers = rawHeaders(b.Content.Raw.Data);
+        from ??= headers.from;
+        subject ??= headers.subject;
+        if (to.length + cc.length + bcc.length === 0) to = headers.to;
       }
       subject ??= b.Content.Template?.TemplateName ?? '';
       if (!from) throw new SesApiError('BadRequestException', 'FromEmailAddress is required.');
@@ -179,6 +195,7 @@ const ROUTES: [string, RegExp, Handler][] = [
         operation: 'SendEmail',
         sourceIp: c.sourceIp,
         callerIdentity: c.callerIdentity,
+        containsVirus,
       };
       return { MessageId: sim.sendEmail(msg) };
     },
@@ -483,13 +500,17 @@ export interface SesSimulatorServer {
   port: number;
   simulator: SesSimulator;
   server: Server;
-  /** Publishes due events (all with `all`), saves state, stops listening. */
+  /**
+   * Stops listening and saves the state. With `flush`, publishes the events already due first. With a data dir,
+   * events not yet due are saved and rescheduled at the next start; without one they are dropped.
+   */
   close(opts?: { flush?: boolean }): Promise<void>;
 }
 
 /** Starts the SES simulator on `port` (0 = free port) and resolves once it listens. */
 export async function startSesSimulator(opts: SesSimulatorServerOptions = {}): Promise<SesSimulatorServer> {
   const stateFile = opts.dataDir ? join(opts.dataDir, 'ses-simulator.json') : undefined;
+  const pendingFile = opts.dataDir ? join(opts.dataDir, 'ses-simulator-pending.json') : undefined;
   let saveTimer: NodeJS.Timeout | null = null;
   let simulator: SesSimulator;
   const save = () => {
@@ -507,6 +528,7 @@ export async function startSesSimulator(opts: SesSimulatorServerOptions = {}): P
       saveTimer.unref();
     },
   });
+  if (pendingFile) simulator.importPending(loadPendingEvents<PendingEvent>(pendingFile));
   const server = createServer((req, res) => {
     void handle(simulator, req, res);
   });
@@ -523,6 +545,8 @@ export async function startSesSimulator(opts: SesSimulatorServerOptions = {}): P
     server,
     async close(closeOpts = {}) {
       if (closeOpts.flush) await simulator.flushEvents();
+      // Events not yet due are saved with the state and rescheduled at the next start.
+      if (pendingFile) savePendingEvents(pendingFile, simulator.exportPending());
       simulator.close();
       if (saveTimer) clearTimeout(saveTimer);
       save();

@@ -32,7 +32,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SES_MESSAGE_ID } from '../traffic-model';
 import { MemoryEventSink } from './event-sinks';
-import { type SesSimulatorServer, startSesSimulator } from './server';
+import { EICAR, type SesSimulatorServer, startSesSimulator } from './server';
 
 const STREAM_ARN = 'arn:aws:firehose:us-east-1:123456789012:deliverystream/sesflow-events';
 
@@ -222,6 +222,31 @@ describe('SES simulator through @aws-sdk/client-sesv2', () => {
     }
   });
 
+  it('rejects a raw message carrying a virus (EICAR) with a Reject record and no delivery', async () => {
+    const mime = [
+      'From: news@mail.acme-example.com',
+      'To: success@simulator.amazonses.com',
+      'Subject: invoice',
+      'MIME-Version: 1.0',
+      'Content-Type: text/plain',
+      '',
+      EICAR,
+    ].join('\r\n');
+    const res = await ses.send(
+      new SendEmailCommand({
+        Content: { Raw: { Data: Buffer.from(mime) } },
+        ConfigurationSetName: 'acme-events',
+        TenantName: 'acme',
+        EmailTags: [{ Name: 'tenant', Value: 'acme' }],
+      }),
+    );
+    await sim.simulator.flushEvents({ all: true });
+    const mine = sink.records.filter((r) => r.data.includes(res.MessageId!));
+    expect(mine.map((r) => r.eventType)).toEqual(['Send', 'Reject']);
+    expect(JSON.parse(mine[1]!.data).reject.reason).toBe('Bad content');
+    expect(JSON.parse(mine[0]!.data).mail.commonHeaders.subject).toBe('invoice');
+  });
+
   it('answers NotFoundException for an unknown configuration set', async () => {
     const err = await ses
       .send(
@@ -277,16 +302,41 @@ describe('SES simulator through @aws-sdk/client-sesv2', () => {
   it('keeps configuration sets, tenants and suppression entries across a restart with a data dir', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'sesflow-ses-'));
     try {
-      const first = await startSesSimulator({ port: 0, dataDir });
+      const before = new MemoryEventSink();
+      const first = await startSesSimulator({ port: 0, dataDir, timeFactor: 1, sinks: () => before });
       const c1 = sesClient(first.endpoint);
       await c1.send(new CreateConfigurationSetCommand({ ConfigurationSetName: 'kept-events' }));
+      await c1.send(
+        new CreateConfigurationSetEventDestinationCommand({
+          ConfigurationSetName: 'kept-events',
+          EventDestinationName: 'd',
+          EventDestination: {
+            Enabled: true,
+            KinesisFirehoseDestination: { DeliveryStreamArn: STREAM_ARN, IamRoleArn: 'r' },
+          },
+        }),
+      );
+      // Delivery comes about 1-2.5 s after the send: the restart happens before, so it must survive it.
+      const sent = await c1.send(
+        new SendEmailCommand({
+          FromEmailAddress: 'a@mail.example.com',
+          Destination: { ToAddresses: ['success@simulator.amazonses.com'] },
+          Content: { Simple: { Subject: { Data: 's' }, Body: { Text: { Data: 'b' } } } },
+          ConfigurationSetName: 'kept-events',
+        }),
+      );
       await c1.send(new CreateTenantCommand({ TenantName: 'kept' }));
       await c1.send(new PutSuppressedDestinationCommand({ EmailAddress: 'x@example.org', Reason: 'COMPLAINT' }));
       c1.destroy();
       await first.close();
-      const second = await startSesSimulator({ port: 0, dataDir });
+      expect(before.records.some((r) => r.eventType === 'Delivery')).toBe(false);
+      const after = new MemoryEventSink();
+      const second = await startSesSimulator({ port: 0, dataDir, sinks: () => after });
       const c2 = sesClient(second.endpoint);
       try {
+        await second.simulator.flushEvents({ all: true });
+        const delivery = after.records.find((r) => r.eventType === 'Delivery');
+        expect(JSON.parse(delivery!.data).mail.messageId).toBe(sent.MessageId);
         expect((await c2.send(new GetTenantCommand({ TenantName: 'kept' }))).Tenant?.TenantName).toBe('kept');
         expect((await c2.send(new ListConfigurationSetsCommand({}))).ConfigurationSets).toEqual(['kept-events']);
         const s = await c2.send(new GetSuppressedDestinationCommand({ EmailAddress: 'x@example.org' }));

@@ -2,6 +2,7 @@ import { TimeHeap } from '../min-heap';
 import {
   createTrafficModel,
   domainOf,
+  type MailContext,
   type Outcome,
   SeededRandom,
   type SenderBehaviour,
@@ -93,6 +94,8 @@ export interface OutgoingMessage {
   operation: 'SendEmail' | 'SendBulkEmail';
   sourceIp: string;
   callerIdentity: string;
+  /** The raw message carries a virus (the EICAR test string): SES rejects it after accepting it. */
+  containsVirus?: boolean;
 }
 
 /** What a send touches at request level (SendBulkEmail checks these once for every entry). */
@@ -112,11 +115,23 @@ export type BulkStatus =
   | 'CONFIGURATION_SET_SENDING_PAUSED'
   | 'INVALID_PARAMETER';
 
+/** A scheduled event as plain data (see {@link SesSimulator.exportPending}). */
+export interface PendingEvent {
+  at: number;
+  mail: MailContext;
+  /** null: the Send record (or the Reject record when `reject`). */
+  outcome: Outcome | null;
+  reject?: boolean;
+  destinations: readonly EventDestination[];
+  tenantName?: string;
+}
+
 interface Pending {
   at: number;
   seq: number;
   factory: SesRecordFactory;
   outcome: Outcome | null;
+  reject?: boolean;
   destinations: readonly EventDestination[];
   tenantName?: string;
 }
@@ -609,6 +624,18 @@ export class SesSimulator {
       .map((d) => d.destination)
       .filter((d) => d.Enabled !== false);
     this.schedule({ at: sentAt, factory, outcome: null, destinations, tenantName: msg.tenantName });
+    if (msg.containsVirus) {
+      // SES accepted the message, found a virus and stopped: a Reject record, nothing delivered (aws-facts §1.3).
+      this.schedule({
+        at: sentAt + 200,
+        factory,
+        outcome: null,
+        reject: true,
+        destinations,
+        tenantName: msg.tenantName,
+      });
+      return messageId;
+    }
     const deliverable: string[] = [];
     for (const address of all) {
       const scope = this.suppressedOn(address, ctx.tenant);
@@ -667,7 +694,11 @@ export class SesSimulator {
   }
 
   private publish(p: Pending): void {
-    const record = p.outcome ? p.factory.outcomeRecord(p.outcome, p.at, this.rng) : p.factory.sendRecord();
+    const record = p.outcome
+      ? p.factory.outcomeRecord(p.outcome, p.at, this.rng)
+      : p.reject
+        ? p.factory.rejectRecord()
+        : p.factory.sendRecord();
     if (
       p.outcome?.kind === 'bounce' &&
       p.outcome.bounceType === 'Permanent' &&
@@ -745,7 +776,46 @@ export class SesSimulator {
     this.arm();
   }
 
-  /** Stops scheduling; pending events are dropped unless flushed first. */
+  /**
+   * Takes every scheduled event out of the queue as plain data (to save at shutdown and reschedule at the next
+   * start with {@link importPending}): events not yet due survive a restart.
+   */
+  exportPending(): PendingEvent[] {
+    const out: PendingEvent[] = [];
+    for (let p = this.pending.pop(); p; p = this.pending.pop()) {
+      out.push({
+        at: p.at,
+        mail: p.factory.ctx,
+        outcome: p.outcome,
+        reject: p.reject,
+        destinations: p.destinations,
+        tenantName: p.tenantName,
+      });
+    }
+    return out;
+  }
+
+  /** Reschedules events saved by {@link exportPending}; those already due are published at once. */
+  importPending(events: readonly PendingEvent[]): void {
+    const factories = new Map<string, SesRecordFactory>();
+    for (const e of events) {
+      let factory = factories.get(e.mail.messageId);
+      if (!factory) {
+        factory = new SesRecordFactory(e.mail);
+        factories.set(e.mail.messageId, factory);
+      }
+      this.schedule({
+        at: e.at,
+        factory,
+        outcome: e.outcome,
+        reject: e.reject,
+        destinations: e.destinations,
+        tenantName: e.tenantName,
+      });
+    }
+  }
+
+  /** Stops scheduling; pending events are dropped unless flushed or exported first. */
   close(): void {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);

@@ -101,3 +101,36 @@ export function saveState(file: string, state: SimulatorState): void {
   writeFileSync(tmp, JSON.stringify(state));
   renameSync(tmp, file);
 }
+
+/** The saved queue of scheduled events: checked loosely (it is our own file), then trusted. */
+const PendingFileSchema = z.array(
+  z.looseObject({
+    at: z.number(),
+    mail: z.looseObject({ messageId: z.string(), sentAt: z.number(), destination: z.array(z.string()) }),
+    outcome: z.looseObject({ kind: z.string(), recipient: z.string() }).nullable(),
+    reject: z.boolean().optional(),
+    destinations: z.array(EventDestinationSchema),
+    tenantName: z.string().optional(),
+  }),
+);
+
+/** Reads saved pending events; a missing file gives none, a damaged one is an error naming the file. */
+export function loadPendingEvents<T>(file: string): T[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+  const parsed = PendingFileSchema.safeParse(JSON.parse(text));
+  if (!parsed.success) throw new Error(`${file} is not a valid SES simulator pending-events file`);
+  return parsed.data as unknown as T[];
+}
+
+export function savePendingEvents(file: string, events: readonly unknown[]): void {
+  mkdirSync(dirname(file), { recursive: true });
+  const tmp = `${file}.tmp`;
+  writeFileSync(tmp, JSON.stringify(events));
+  renameSync(tmp, file);
+}
