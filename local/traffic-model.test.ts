@@ -104,6 +104,22 @@ describe('generateTraffic', () => {
     expect(sends).toBe(3000);
   });
 
+  it('follows the daily rhythm: many more sends at 15:00 UTC than at 03:00, unless diurnal is off', () => {
+    const perHour = (diurnal: boolean) => {
+      const counts = new Array<number>(24).fill(0);
+      const opts = { seed: 6, tenants: 2, messages: 24_000, start: START, diurnal, order: 'message' as const };
+      for (const r of generateTraffic(opts)) {
+        if (r.eventType === 'Send') counts[new Date(eventTime(r)).getUTCHours()]!++;
+      }
+      return counts;
+    };
+    const shaped = perHour(true);
+    expect(shaped[15]!).toBeGreaterThan(2.5 * shaped[3]!);
+    const flat = perHour(false);
+    expect(flat[15]!).toBeLessThan(1.3 * flat[3]!);
+    expect(shaped.reduce((a, b) => a + b)).toBe(24_000);
+  });
+
   it('stops at maxRecords', () => {
     const records = [...generateTraffic({ seed: 1, tenants: 2, messages: 1000, start: START, maxRecords: 123 })];
     expect(records).toHaveLength(123);

@@ -1035,6 +1035,45 @@ export interface TrafficOptions {
    */
   order?: 'event-time' | 'message';
   sendingAccountId?: string;
+  /**
+   * Daily rhythm of sends (default true): the send rate follows the hour of day, peaking at 15:00 UTC (US morning,
+   * European afternoon) at four times the 03:00 trough. False: a flat rate over the span.
+   */
+  diurnal?: boolean;
+}
+
+/** Relative send rate at a UTC time: 1 ± 0.6, highest at 15:00 UTC. */
+export function diurnalWeight(epochMs: number): number {
+  const hour = (epochMs / HOUR) % 24;
+  return 1 + 0.6 * Math.cos((2 * Math.PI * (hour - 15)) / 24);
+}
+
+/**
+ * Maps offsets of a flat-rate process over [0, spanMs] to times whose density follows {@link diurnalWeight}
+ * (inverse of the cumulative intensity, per minute, interpolated). Monotonic: order is kept. Offsets past the span
+ * continue at a flat rate.
+ */
+export function diurnalWarp(startMs: number, spanMs: number): (offsetMs: number) => number {
+  const steps = Math.max(1, Math.ceil(spanMs / MINUTE));
+  const cumulative = new Float64Array(steps + 1);
+  for (let i = 0; i < steps; i++) {
+    cumulative[i + 1] = cumulative[i]! + diurnalWeight(startMs + (i + 0.5) * MINUTE);
+  }
+  const total = cumulative[steps]!;
+  return (offsetMs) => {
+    if (offsetMs >= spanMs) return startMs + offsetMs;
+    const target = (offsetMs / spanMs) * total;
+    let lo = 0;
+    let hi = steps;
+    while (lo + 1 < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (cumulative[mid]! <= target) lo = mid;
+      else hi = mid;
+    }
+    const w = cumulative[lo + 1]! - cumulative[lo]!;
+    const frac = w > 0 ? (target - cumulative[lo]!) / w : 0;
+    return startMs + Math.min(spanMs, (lo + frac) * MINUTE);
+  };
 }
 
 interface TenantRuntime {
@@ -1217,11 +1256,13 @@ export function* generateTraffic(opts: TrafficOptions): Generator<Record<string,
   const heap = new TimeHeap<Pending>();
   let seq = 0;
   let emitted = 0;
-  let t = opts.start.getTime();
+  let t = 0;
+  const startMs = opts.start.getTime();
+  const warp = opts.diurnal === false ? (x: number) => startMs + x : diurnalWarp(startMs, spanMs);
 
   for (let m = 0; m < opts.messages && emitted < maxRecords; m++) {
     t += rng.exponential(meanGap);
-    const sentAt = Math.floor(t);
+    const sentAt = Math.floor(warp(t));
     while (!byMessage && heap.size > 0 && heap.peek()!.at <= sentAt && emitted < maxRecords) {
       const p = heap.pop()!;
       emitted++;
