@@ -132,6 +132,10 @@ export async function startDashboardServer(opts: DashboardServerOptions): Promis
         send(res, out.status, out.headers, out.body);
         return;
       }
+      if (url.pathname === '/favicon.ico') {
+        send(res, 204, {}, '');
+        return;
+      }
       const file = STATIC_FILES[url.pathname];
       if (!file || (req.method !== 'GET' && req.method !== 'HEAD')) {
         send(res, 404, { 'content-type': 'text/plain; charset=utf-8' }, 'not found');

@@ -37,6 +37,11 @@ function rateCell(rate, warning, pause) {
   return el('td', { class: cls }, fmtPct(rate), el('span', { class: 'limit' }, `/ ${fmtPct(pause)}`));
 }
 
+/** Replaces the page content; children as for `el` (nested arrays, null skipped). */
+function mount(...children) {
+  app.replaceChildren(...children.flat(2).filter((c) => c !== null && c !== undefined && c !== false));
+}
+
 function showError(message) {
   const old = app.querySelector('.error');
   if (old) old.remove();
@@ -109,7 +114,7 @@ function renderLogin(message) {
     input,
     el('button', { class: 'primary', type: 'submit' }, 'Continue'),
   );
-  app.replaceChildren(form);
+  mount(form);
   input.focus();
 }
 
@@ -168,7 +173,7 @@ async function renderTenantList() {
       el('td', { class: 'text muted' }, x.summary ?? ''),
     ),
   );
-  app.replaceChildren(
+  mount(
     el('h1', {}, 'Tenants by risk'),
     el(
       'p',
@@ -357,7 +362,7 @@ async function renderTenant(tenantId) {
       ),
     );
   const f = t.figures;
-  app.replaceChildren(
+  mount(
     el('p', {}, el('a', { href: '#/' }, '← All tenants')),
     el('h1', { id: 'tenant-title' }, tenantId, ' ', badge(t.state)),
     el(
@@ -398,7 +403,7 @@ const TABLES = {
   'daily-timeseries': {
     title: 'By day',
     cols: [
-      ['day', 'Day', 'text'],
+      ['day', 'Day', 'key'],
       ['sent', 'Sent', 'num'],
       ['delivered', 'Delivered', 'num'],
       ['human_opens', 'Human opens', 'num'],
@@ -413,7 +418,7 @@ const TABLES = {
   'campaign-report': {
     title: 'By campaign',
     cols: [
-      ['campaign_id', 'Campaign', 'text'],
+      ['campaign_id', 'Campaign', 'key'],
       ['subject', 'Subject', 'text'],
       ['sent', 'Sent', 'num'],
       ['open_rate', 'Open rate', 'pct'],
@@ -427,8 +432,8 @@ const TABLES = {
   'domain-deliverability': {
     title: 'By recipient domain',
     cols: [
-      ['recipient_domain', 'Domain', 'text'],
-      ['provider', 'Provider', 'text'],
+      ['recipient_domain', 'Domain', 'key'],
+      ['provider', 'Provider', 'key'],
       ['sent', 'Sent', 'num'],
       ['delivered', 'Delivered', 'num'],
       ['open_rate', 'Open rate', 'pct'],
@@ -440,12 +445,12 @@ const TABLES = {
     title: 'Bounced and complained addresses',
     cols: [
       ['event_time', 'Time', 'time'],
-      ['event_type', 'Event', 'text'],
+      ['event_type', 'Event', 'key'],
       ['recipient', 'Address', 'text'],
-      ['bounce_type', 'Type', 'text'],
-      ['bounce_subtype', 'Subtype', 'text'],
+      ['bounce_type', 'Type', 'key'],
+      ['bounce_subtype', 'Subtype', 'key'],
       ['reason', 'Reason', 'text'],
-      ['campaign_id', 'Campaign', 'text'],
+      ['campaign_id', 'Campaign', 'key'],
     ],
   },
 };
@@ -453,7 +458,8 @@ const TABLES = {
 function cell(value, kind) {
   if (kind === 'num') return el('td', { class: 'num' }, fmtInt(value));
   if (kind === 'pct') return el('td', { class: 'num' }, fmtPct(value));
-  if (kind === 'time') return el('td', {}, fmtTime(value));
+  if (kind === 'time') return el('td', { class: 'nowrap' }, fmtTime(value));
+  if (kind === 'key') return el('td', { class: 'nowrap' }, value ?? '');
   return el('td', { class: 'text' }, value ?? '');
 }
 
@@ -480,25 +486,29 @@ function reportTable(name, data, params) {
     data.rows.length === 0
       ? el('p', { class: 'muted' }, 'No data in this period.')
       : el(
-          'table',
-          {},
+          'div',
+          { class: 'scroll' },
           el(
-            'thead',
+            'table',
             {},
             el(
-              'tr',
+              'thead',
               {},
-              spec.cols.map(([, h, kind]) => el('th', { class: kind === 'num' || kind === 'pct' ? 'num' : null }, h)),
-            ),
-          ),
-          el(
-            'tbody',
-            {},
-            data.rows.map((r) =>
               el(
                 'tr',
                 {},
-                spec.cols.map(([k, , kind]) => cell(r[k], kind)),
+                spec.cols.map(([, h, kind]) => el('th', { class: kind === 'num' || kind === 'pct' ? 'num' : null }, h)),
+              ),
+            ),
+            el(
+              'tbody',
+              {},
+              data.rows.map((r) =>
+                el(
+                  'tr',
+                  {},
+                  spec.cols.map(([k, , kind]) => cell(r[k], kind)),
+                ),
               ),
             ),
           ),
@@ -518,7 +528,7 @@ async function renderReport(tenantId, from, to) {
   const s = summary.rows[0] ?? {};
   const fromInput = el('input', { type: 'date', id: 'from', value: f });
   const toInput = el('input', { type: 'date', id: 'to', value: t });
-  app.replaceChildren(
+  mount(
     me.role === 'client'
       ? null
       : el('p', {}, el('a', { href: `#/tenants/${encodeURIComponent(tenantId)}` }, '← Tenant')),
@@ -526,7 +536,7 @@ async function renderReport(tenantId, from, to) {
     el(
       'p',
       { class: 'sub' },
-      `From ${f} to ${t} (UTC, end exclusive). Opens exclude none; human opens exclude machine (proxy) opens.`,
+      `From ${f} to ${t} (UTC, end exclusive). Human opens leave out machine opens (mail privacy proxies, image prefetch).`,
     ),
     el(
       'form',

@@ -1,0 +1,221 @@
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MemoryTenantStore } from './adapters/memory-tenant-store';
+import type { TenantStatus } from './api/ports';
+import { DEFAULT_THRESHOLDS } from './api/risk';
+import { type RunningDashboardServer, startDashboardServer } from './server';
+import { buildTestLake, type TestLake, XSS_SUBJECT } from './test-lake';
+
+const CHROMIUM = '/usr/bin/chromium';
+const FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];
+const SCREENSHOTS = join(dirname(fileURLToPath(import.meta.url)), '..', 'docs', 'screenshots');
+
+const KEYS = {
+  'e2e-compliance-key': { keyId: 'k-officer', role: 'compliance', tenantId: null },
+  'e2e-acme-key': { keyId: 'k-acme', role: 'client', tenantId: 'acme' },
+} as const;
+
+/** What the reputation engine would have recorded for the bad sender. */
+function seededStatuses(now: number): TenantStatus[] {
+  const iso = (ms: number) => new Date(ms).toISOString();
+  const plain = (tenantId: string, awsVerdict: string | null = 'HEALTHY'): TenantStatus => ({
+    tenantId,
+    state: 'active',
+    since: null,
+    evidence: null,
+    awsVerdict,
+  });
+  return [
+    plain('acme'),
+    plain('globex'),
+    plain('initech', null),
+    plain('hooli'),
+    {
+      tenantId: 'umbrella',
+      state: 'warning',
+      since: iso(now - 2 * 3_600_000),
+      awsVerdict: 'HEALTHY',
+      evidence: {
+        decidedAt: iso(now - 2 * 3_600_000),
+        window: { from: iso(now - 26 * 3_600_000), to: iso(now - 2 * 3_600_000) },
+        counts: { sent: 310, delivered: 281, hardBounces: 25, complaints: 0 },
+        rates: { bounce: 25 / 310, complaint: 0 },
+        lowerBounds: { bounce: 0.0553, complaint: 0 },
+        thresholds: DEFAULT_THRESHOLDS,
+        topDomains: [
+          { name: 'gmail.com', count: 9 },
+          { name: 'yahoo.com', count: 6 },
+        ],
+        topCampaigns: [{ name: 'weekly-digest', count: 11 }],
+        topDiagnosticCodes: [{ name: 'smtp; 550 5.1.1 user unknown', count: 14 }],
+        summary: 'Hard bounce rate 8.06 % (lower bound 5.53 %) over 310 sends, above the 4.00 % pause line',
+      },
+    },
+  ];
+}
+
+const hasChromium = existsSync(CHROMIUM);
+let lake: TestLake;
+let server: RunningDashboardServer;
+let context: BrowserContext;
+let userDataDir: string;
+
+async function signIn(page: Page, key: string): Promise<void> {
+  await page.goto(server.url);
+  await page.fill('#api-key', key);
+  await page.click('button[type=submit]');
+  await page.waitForSelector('#who-role');
+}
+
+beforeAll(async () => {
+  if (!hasChromium) return;
+  lake = buildTestLake({ messages: 2500, start: new Date(Date.now() - 30 * 3_600_000) });
+  server = await startDashboardServer({
+    port: 0,
+    lakeDir: lake.dir,
+    apiKeys: KEYS,
+    tenants: new MemoryTenantStore(seededStatuses(Date.now())),
+  });
+  userDataDir = mkdtempSync(join(tmpdir(), 'sesflow-e2e-chromium-'));
+  context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM,
+    args: FLAGS,
+    viewport: { width: 1360, height: 900 },
+    acceptDownloads: true,
+  });
+  mkdirSync(SCREENSHOTS, { recursive: true });
+});
+
+afterAll(async () => {
+  await context?.close();
+  await server?.close();
+  if (lake) rmSync(lake.dir, { recursive: true, force: true });
+  if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+});
+
+describe.skipIf(!hasChromium)('web UI in Chromium', () => {
+  it('compliance view: tenants ranked by risk with real figures, the tenant page with charts, evidence and audit', async () => {
+    const page = await context.newPage();
+    await signIn(page, 'e2e-compliance-key');
+    await page.waitForSelector('#tenant-table tbody tr');
+    const ids = await page.$$eval('#tenant-table tbody tr', (trs) => trs.map((tr) => tr.getAttribute('data-tenant')));
+    expect(ids[0]).toBe('umbrella');
+    expect([...ids].sort()).toEqual(['acme', 'globex', 'hooli', 'initech', 'umbrella']);
+    const first = await page.$$eval('#tenant-table tbody tr:first-child td', (tds) => tds.map((td) => td.textContent));
+    expect(first[1]).toBe('warning');
+    expect(Number(first[4]?.replaceAll(',', ''))).toBeGreaterThan(100);
+    expect(first[5]).toMatch(/^\d+\.\d{2} %\/ 4\.00 %$/);
+    expect(await page.$$eval('#tenant-table svg polyline', (p) => p.length)).toBe(5);
+    await page.screenshot({ path: join(SCREENSHOTS, 'compliance-tenants.png'), fullPage: true });
+
+    await page.click('#tenant-table tbody tr[data-tenant="umbrella"] a');
+    await page.waitForSelector('#evidence');
+    expect(await page.textContent('#evidence')).toContain('smtp; 550 5.1.1 user unknown');
+    // Two charts, each with its rate line and two threshold lines (warning and pause).
+    expect(await page.$$eval('svg.chart', (s) => s.length)).toBe(2);
+    expect(await page.$$eval('svg.chart line[stroke-dasharray]', (l) => l.length)).toBe(4);
+    expect(await page.$$eval('svg.chart polyline', (p) => p.length)).toBe(2);
+    await page.screenshot({ path: join(SCREENSHOTS, 'compliance-tenant.png'), fullPage: true });
+    await page.close();
+  });
+
+  it('pause and resume from the UI need a reason, change the state and are audited', async () => {
+    const page = await context.newPage();
+    await signIn(page, 'e2e-compliance-key');
+    await page.goto(`${server.url}/#/tenants/globex`);
+    await page.waitForSelector('#state-form');
+    expect(await page.textContent('#state-action')).toBe('Pause sending');
+    // An empty reason is refused before any request: the state stays.
+    await page.click('#state-action');
+    expect(await page.getAttribute('#tenant-title .badge', 'data-state')).toBe('active');
+
+    await page.fill('#reason', 'Spam trap hits reported by Spamhaus');
+    await page.click('#state-action');
+    await page.waitForSelector('#tenant-title .badge[data-state="paused"]');
+    expect(await page.textContent('#audit-table')).toContain('Spam trap hits reported by Spamhaus');
+    const api = await page.evaluate(async () => {
+      const r = await fetch('/v1/tenants/globex', {
+        headers: { 'x-api-key': sessionStorage.getItem('sesflow.apiKey') ?? '' },
+      });
+      return (await r.json()).state;
+    });
+    expect(api).toBe('paused');
+
+    expect(await page.textContent('#state-action')).toBe('Resume sending');
+    await page.fill('#reason', 'List cleaned, double opt-in enabled');
+    await page.click('#state-action');
+    await page.waitForSelector('#tenant-title .badge[data-state="active"]');
+    const audit = await page.$$eval('#audit-table tbody tr', (trs) => trs.map((tr) => tr.textContent));
+    expect(audit).toHaveLength(2);
+    expect(audit[0]).toContain('resume');
+    expect(audit[0]).toContain('k-officer');
+    await page.close();
+  });
+
+  it('client view: its own report by day, campaign and domain, bounced addresses, and a subject with <script> shown as text', async () => {
+    const page = await context.newPage();
+    await signIn(page, 'e2e-acme-key');
+    await page.waitForSelector('#report-campaign-report table');
+    expect(await page.textContent('#report-title')).toBe('acme · email report');
+    expect(Number((await page.textContent('#summary .kpi .value'))?.replaceAll(',', ''))).toBeGreaterThan(100);
+    expect(await page.$$eval('#report-daily-timeseries tbody tr', (r) => r.length)).toBeGreaterThan(0);
+    expect(await page.$$eval('#report-domain-deliverability tbody tr', (r) => r.length)).toBeGreaterThan(0);
+    expect(await page.$$eval('#report-bounced-recipients tbody tr', (r) => r.length)).toBeGreaterThan(0);
+
+    const subjects = await page.$$eval('#report-campaign-report tbody td:nth-child(2)', (tds) =>
+      tds.map((t) => t.textContent),
+    );
+    expect(subjects).toContain(XSS_SUBJECT);
+    expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
+    expect(await page.$$eval('#app script, #app img', (n) => n.length)).toBe(0);
+    await page.screenshot({ path: join(SCREENSHOTS, 'client-report.png'), fullPage: true });
+
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.click('#report-bounced-recipients button.csv'),
+    ]);
+    expect(download.suggestedFilename()).toMatch(/^bounced-recipients_acme_.*\.csv$/);
+    const csv = readFileSync((await download.path())!, 'utf8');
+    expect(csv.split('\r\n')[0]).toBe(
+      'event_time,tenant_id,event_type,recipient,bounce_type,bounce_subtype,reason,campaign_id,message_id',
+    );
+    expect(csv).not.toMatch(/globex|umbrella/);
+    await page.close();
+  });
+
+  it('a client key cannot see another tenant, in the UI or through the API', async () => {
+    const page = await context.newPage();
+    await signIn(page, 'e2e-acme-key');
+    await page.goto(`${server.url}/#/tenants/globex`);
+    await page.waitForSelector('#report-title');
+    expect(await page.textContent('#report-title')).toBe('acme · email report');
+    expect(await page.textContent('body')).not.toMatch(/globex|umbrella/);
+    const statuses = await page.evaluate(async () => {
+      const key = sessionStorage.getItem('sesflow.apiKey') ?? '';
+      const paths = ['/v1/tenants/globex', '/v1/reports/tenant-summary?tenant=globex', '/v1/tenants/globex/audit'];
+      return Promise.all(paths.map(async (p) => (await fetch(p, { headers: { 'x-api-key': key } })).status));
+    });
+    expect(statuses).toEqual([403, 403, 403]);
+    const list = await page.evaluate(async () => {
+      const r = await fetch('/v1/tenants', {
+        headers: { 'x-api-key': sessionStorage.getItem('sesflow.apiKey') ?? '' },
+      });
+      return (await r.json()).tenants.map((t: { tenantId: string }) => t.tenantId);
+    });
+    expect(list).toEqual(['acme']);
+    await page.close();
+  });
+});
