@@ -87,6 +87,12 @@ const ListSchema = z.object({
 const TenantResourceSchema = z.object({ TenantName: z.string(), ResourceArn: z.string() });
 const ListTenantResourcesSchema = ListSchema.extend({ TenantName: z.string() });
 const CustomerStatusSchema = z.object({ SendingStatus: z.string() });
+const ListResourceTenantsSchema = ListSchema.extend({ ResourceArn: z.string() });
+const TenantSuppressionSchema = z.object({
+  TenantName: z.string(),
+  SuppressedReasons: z.array(z.string()).optional(),
+  SuppressionScope: z.string().optional(),
+});
 const PolicySchema = z.object({ ReputationEntityPolicy: z.string() });
 const PutSuppressedSchema = z.object({
   EmailAddress: z.string().min(1),
@@ -381,6 +387,41 @@ const ROUTES: [string, RegExp, Handler][] = [
     /^\/v2\/email\/reputation\/entities\/([^/]+)\/([^/]+)\/policy$/,
     (sim, c) => {
       sim.updateReputationEntityPolicy(c.params[1]!, parse(PolicySchema, c.body).ReputationEntityPolicy);
+      return {};
+    },
+  ],
+  [
+    'POST',
+    /^\/v2\/email\/reputation\/entities$/,
+    (sim, c) => {
+      const b = parse(ListSchema, c.body);
+      const p = page(sim.listReputationEntities(b.Filter), b.PageSize, b.NextToken);
+      return { ReputationEntities: p.items, ...(p.next ? { NextToken: p.next } : {}) };
+    },
+  ],
+  [
+    'POST',
+    /^\/v2\/email\/resources\/tenants\/list$/,
+    (sim, c) => {
+      const b = parse(ListResourceTenantsSchema, c.body);
+      const p = page(sim.listResourceTenants(b.ResourceArn), b.PageSize, b.NextToken);
+      return { ResourceTenants: p.items, ...(p.next ? { NextToken: p.next } : {}) };
+    },
+  ],
+  [
+    'POST',
+    /^\/v2\/email\/tenant\/suppression$/,
+    (sim, c) => {
+      const b = parse(TenantSuppressionSchema, c.body);
+      sim.putTenantSuppressionAttributes(b.TenantName, b.SuppressedReasons, b.SuppressionScope);
+      return {};
+    },
+  ],
+  [
+    'PUT',
+    /^\/v2\/email\/configuration-sets\/([^/]+)\/suppression-options$/,
+    (sim, c) => {
+      sim.putConfigurationSetSuppressionOptions(c.params[0]!, parse(z.looseObject({}), c.body));
       return {};
     },
   ],

@@ -16,12 +16,15 @@ import {
   GetSuppressedDestinationCommand,
   GetTenantCommand,
   ListConfigurationSetsCommand,
+  ListReputationEntitiesCommand,
+  ListResourceTenantsCommand,
   ListSuppressedDestinationsCommand,
   ListTenantResourcesCommand,
   ListTenantsCommand,
   NotFoundException,
   PutConfigurationSetSendingOptionsCommand,
   PutSuppressedDestinationCommand,
+  PutTenantSuppressionAttributesCommand,
   SESv2Client,
   SendBulkEmailCommand,
   SendEmailCommand,
@@ -278,6 +281,36 @@ describe('SES simulator through @aws-sdk/client-sesv2', () => {
     await expect(ses.send(new GetSuppressedDestinationCommand({ EmailAddress: address }))).rejects.toBeInstanceOf(
       NotFoundException,
     );
+  });
+
+  it('lists reputation entities by sending status, the tenants of a resource, and sets tenant suppression', async () => {
+    const { tenantArn } = await onboard('entities');
+    await ses.send(
+      new UpdateReputationEntityCustomerManagedStatusCommand({
+        ReputationEntityType: 'RESOURCE',
+        ReputationEntityReference: tenantArn,
+        SendingStatus: 'DISABLED',
+      }),
+    );
+    const disabled = await ses.send(new ListReputationEntitiesCommand({ Filter: { SENDING_STATUS: 'DISABLED' } }));
+    expect(disabled.ReputationEntities?.map((e) => e.ReputationEntityReference)).toContain(tenantArn);
+    expect(disabled.ReputationEntities?.every((e) => e.SendingStatusAggregate === 'DISABLED')).toBe(true);
+    const owners = await ses.send(
+      new ListResourceTenantsCommand({
+        ResourceArn: 'arn:aws:ses:us-east-1:123456789012:configuration-set/entities-events',
+      }),
+    );
+    expect(owners.ResourceTenants?.map((t) => t.TenantName)).toEqual(['entities']);
+    expect(owners.ResourceTenants?.[0]?.AssociatedTimestamp).toBeInstanceOf(Date);
+    await ses.send(
+      new PutTenantSuppressionAttributesCommand({
+        TenantName: 'entities',
+        SuppressedReasons: ['BOUNCE'],
+        SuppressionScope: 'TENANT',
+      }),
+    );
+    const t = await ses.send(new GetTenantCommand({ TenantName: 'entities' }));
+    expect(t.Tenant?.SuppressionAttributes?.SuppressionScope).toBe('TENANT');
   });
 
   it('lists and deletes configuration sets, destinations, tenants and tenant resources', async () => {

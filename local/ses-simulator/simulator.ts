@@ -447,6 +447,48 @@ export class SesSimulator {
     this.changed();
   }
 
+  /** Reputation entities of every tenant and configuration set, filtered as ListReputationEntities filters. */
+  listReputationEntities(filter: Record<string, string> | undefined): Record<string, unknown>[] {
+    const refs = [
+      ...Object.values(this.state.tenants).map((t) => t.arn),
+      ...Object.keys(this.state.configurationSets).map((n) => this.configurationSetArn(n)),
+    ].sort();
+    return refs
+      .map((ref) => this.getReputationEntity('RESOURCE', ref))
+      .filter((e) => !filter?.ENTITY_TYPE || e.ReputationEntityType === filter.ENTITY_TYPE)
+      .filter((e) => !filter?.REPUTATION_IMPACT || e.ReputationImpact === filter.REPUTATION_IMPACT)
+      .filter((e) => !filter?.SENDING_STATUS || e.SendingStatusAggregate === filter.SENDING_STATUS)
+      .filter(
+        (e) =>
+          !filter?.ENTITY_REFERENCE_PREFIX ||
+          String(e.ReputationEntityReference).startsWith(filter.ENTITY_REFERENCE_PREFIX),
+      );
+  }
+
+  /** Tenants a resource (e.g. a configuration set ARN) is associated with. */
+  listResourceTenants(resourceArn: string): Record<string, unknown>[] {
+    return Object.values(this.state.tenants).flatMap((t) =>
+      t.resources
+        .filter((r) => r.arn === resourceArn)
+        .map((r) => ({
+          TenantName: t.name,
+          TenantId: t.id,
+          ResourceArn: r.arn,
+          AssociatedTimestamp: r.associatedAt / 1000,
+        })),
+    );
+  }
+
+  putTenantSuppressionAttributes(tenantName: string, reasons?: string[], scope?: string): void {
+    this.tenant(tenantName).suppressionAttributes = { SuppressedReasons: reasons, SuppressionScope: scope };
+    this.changed();
+  }
+
+  putConfigurationSetSuppressionOptions(name: string, options: Record<string, unknown>): void {
+    this.configurationSet(name).suppressionOptions = options as ConfigurationSetState['suppressionOptions'];
+    this.changed();
+  }
+
   updateReputationEntityPolicy(reference: string, policy: string): void {
     this.requireEntity(reference);
     this.state.reputationPolicy[reference] = policy;
