@@ -146,12 +146,10 @@ describe.skipIf(!hasChromium)('web UI in Chromium', () => {
     await page.click('#state-action');
     await page.waitForSelector('#tenant-title .badge[data-state="paused"]');
     expect(await page.textContent('#audit-table')).toContain('Spam trap hits reported by Spamhaus');
-    const api = await page.evaluate(async () => {
-      const r = await fetch('/v1/tenants/globex', {
-        headers: { 'x-api-key': sessionStorage.getItem('sesflow.apiKey') ?? '' },
-      });
-      return (await r.json()).state;
-    });
+    const api = await page.evaluate(async (key) => {
+      const r = await fetch('/v1/tenants/globex', { headers: { 'x-api-key': key } });
+      return ((await r.json()) as { state: string }).state;
+    }, 'e2e-compliance-key');
     expect(api).toBe('paused');
 
     expect(await page.textContent('#state-action')).toBe('Resume sending');
@@ -179,7 +177,7 @@ describe.skipIf(!hasChromium)('web UI in Chromium', () => {
       tds.map((t) => t.textContent),
     );
     expect(subjects).toContain(XSS_SUBJECT);
-    expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
+    expect(await page.evaluate(() => (globalThis as { __xss?: number }).__xss)).toBeUndefined();
     expect(await page.$$eval('#app script, #app img', (n) => n.length)).toBe(0);
     await page.screenshot({ path: join(SCREENSHOTS, 'client-report.png'), fullPage: true });
 
@@ -203,18 +201,15 @@ describe.skipIf(!hasChromium)('web UI in Chromium', () => {
     await page.waitForSelector('#report-title');
     expect(await page.textContent('#report-title')).toBe('acme · email report');
     expect(await page.textContent('body')).not.toMatch(/globex|umbrella/);
-    const statuses = await page.evaluate(async () => {
-      const key = sessionStorage.getItem('sesflow.apiKey') ?? '';
+    const statuses = await page.evaluate(async (key) => {
       const paths = ['/v1/tenants/globex', '/v1/reports/tenant-summary?tenant=globex', '/v1/tenants/globex/audit'];
       return Promise.all(paths.map(async (p) => (await fetch(p, { headers: { 'x-api-key': key } })).status));
-    });
+    }, 'e2e-acme-key');
     expect(statuses).toEqual([403, 403, 403]);
-    const list = await page.evaluate(async () => {
-      const r = await fetch('/v1/tenants', {
-        headers: { 'x-api-key': sessionStorage.getItem('sesflow.apiKey') ?? '' },
-      });
-      return (await r.json()).tenants.map((t: { tenantId: string }) => t.tenantId);
-    });
+    const list = await page.evaluate(async (key) => {
+      const r = await fetch('/v1/tenants', { headers: { 'x-api-key': key } });
+      return ((await r.json()) as { tenants: { tenantId: string }[] }).tenants.map((t) => t.tenantId);
+    }, 'e2e-acme-key');
     expect(list).toEqual(['acme']);
     await page.close();
   });
