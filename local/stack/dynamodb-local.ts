@@ -9,8 +9,8 @@ import { type RunningStandIn, stopChild, trackChild } from './stand-in';
 export const JAVA_INSTALL_HINT = 'apt-get install -y openjdk-17-jre-headless';
 
 /** Throws a clear error when `java` is not on the PATH (DynamoDB Local is a Java program). */
-export function requireJava(): void {
-  const r = spawnSync('java', ['-version'], { stdio: 'ignore' });
+export function requireJava(javaCommand = 'java'): void {
+  const r = spawnSync(javaCommand, ['-version'], { stdio: 'ignore' });
   if (r.error || r.status !== 0) {
     throw new StandInStartError(
       `DynamoDB Local needs Java 17, and \`java\` was not found on the PATH: install it with \`${JAVA_INSTALL_HINT}\``,
