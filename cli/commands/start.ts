@@ -33,7 +33,7 @@ export function registerStart(program: Command): void {
     .option('--tenants <n>', 'demo tenants (the 4th, umbrella, is a bad sender)', '5')
     .option('--seed <s>', 'seed of the traffic model', '1')
     .option('--rate <n>', 'live messages per second through the SES simulator', '5')
-    .option('--history <n>', 'messages of the past 24 h loaded on a fresh data dir (0: none)', '20000')
+    .option('--history <n>', 'messages of the past 24 h loaded on a fresh data dir (0: none)', '10000')
     .option('--time-factor <f>', 'wall-clock delay of later events = model delay x f', '0.02')
     .option('--max-send-rate <n>', "the simulated account's MaxSendRate (recipients per second)", '50')
     .option('--no-traffic', 'no live traffic')

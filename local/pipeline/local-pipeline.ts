@@ -45,7 +45,7 @@ export interface LocalPipelineOptions {
   timeFactor?: number;
   /** GetAccount MaxSendRate of the simulated account (default 50). */
   maxSendRate?: number;
-  /** Messages of the past 24 h sent straight into the local Firehose on a fresh data dir (default 20,000; 0: none). */
+  /** Messages of the past 24 h sent straight into the local Firehose on a fresh data dir (default 10,000; 0: none). */
   historyMessages?: number;
   /** Live messages per second through the SES simulator (default 5; 0: no live traffic). */
   trafficRate?: number;
@@ -212,7 +212,7 @@ export function coreServices(opts: LocalPipelineOptions): { before: PipelineServ
     {
       name: 'history',
       async start(ctx) {
-        const n = opts.historyMessages ?? 20_000;
+        const n = opts.historyMessages ?? 10_000;
         const marker = join(cfg.dataDir, 'history-seeded');
         if (n <= 0 || existsSync(marker)) return undefined;
         const fh = ctx.shared.get('firehose') as LocalFirehose;
@@ -329,7 +329,9 @@ export async function startLocalPipeline(opts: LocalPipelineOptions): Promise<Ru
   };
   try {
     for (const service of services) {
+      const t0 = Date.now();
       const handle = await service.start(ctx);
+      if (process.env.SESFLOW_DEBUG) log(`${service.name} started in ${Date.now() - t0} ms`);
       ctx.refreshClients();
       started.push({ name: service.name, stop: handle ? () => handle.stop() : async () => {} });
     }
