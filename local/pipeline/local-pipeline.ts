@@ -215,6 +215,7 @@ export function coreServices(opts: LocalPipelineOptions): { before: PipelineServ
         const n = opts.historyMessages ?? 10_000;
         const marker = join(cfg.dataDir, 'history-seeded');
         if (n <= 0 || existsSync(marker)) return undefined;
+        ctx.log(`history: loading ${n.toLocaleString('en-US')} messages of the past 24 h through the Firehose ...`);
         const fh = ctx.shared.get('firehose') as LocalFirehose;
         const firehose = ctx.clients.firehose!;
         let batch: Uint8Array[] = [];
@@ -253,7 +254,7 @@ export function coreServices(opts: LocalPipelineOptions): { before: PipelineServ
         await fh.flush();
         mkdirSync(cfg.dataDir, { recursive: true });
         writeFileSync(marker, `${new Date().toISOString()} ${records} records\n`);
-        ctx.log(`history: ${records.toLocaleString('en-US')} SES records of the past 24 h went through the Firehose`);
+        ctx.log(`history: ${records.toLocaleString('en-US')} SES records loaded`);
         return undefined;
       },
     },

@@ -160,6 +160,8 @@ function rawHeaders(base64: string): { from?: string; to: string[]; subject: str
 }
 
 const ROUTES: [string, RegExp, Handler][] = [
+  // Not an SES API: the simulator's own counters, for health checks and the start banner.
+  ['GET', /^\/_sesflow\/stats$/, (sim) => ({ ...sim.stats, pendingEvents: sim.pendingEvents })],
   ['GET', /^\/v2\/email\/account$/, (sim) => sim.getAccount()],
   [
     'PUT',

@@ -114,6 +114,9 @@ describe('SES simulator through @aws-sdk/client-sesv2', () => {
     expect(send.mail.destination).toEqual(['success+one@simulator.amazonses.com']);
     expect(mine[0]!.partitionKey).toBe('acme');
     expect(mine[0]!.data.endsWith('\n')).toBe(true);
+    const stats = (await (await fetch(`${sim.endpoint}/_sesflow/stats`)).json()) as Record<string, number>;
+    expect(stats.accepted).toBeGreaterThanOrEqual(1);
+    expect(stats.pendingEvents).toBe(0);
   });
 
   it('reports a bulk send entry by entry: success, rejected address, bad tag', async () => {
