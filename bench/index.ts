@@ -1,3 +1,5 @@
+import { dashboardsBenchmark } from './dashboards.bench';
+
 /**
  * Benchmarks run by `npm run bench` (`sesflow bench [name]`). Each prints its figures side by side with its baseline
  * and returns them, so docs/BENCHMARKS.md can be written from a run. One file per benchmark, listed here.
@@ -16,4 +18,4 @@ export interface Benchmark {
   run(options: { quick: boolean; log: (line: string) => void }): Promise<BenchResult>;
 }
 
-export const BENCHMARKS: Benchmark[] = [];
+export const BENCHMARKS: Benchmark[] = [dashboardsBenchmark];

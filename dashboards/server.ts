@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openLake } from '../queries/duckdb-lake';
 import { type ApiKeyRecord, createApiKeyAuthenticator, memoryApiKeyLookup } from './adapters/api-key-authenticator';
+import { DuckDbLakeCache } from './adapters/duckdb-lake-cache';
 import { createDuckDbLiveFigures } from './adapters/duckdb-live-figures';
 import { createDuckDbReportEngine } from './adapters/duckdb-report-engine';
 import { MemoryTenantStore } from './adapters/memory-tenant-store';
@@ -102,8 +103,9 @@ export async function startDashboardServer(opts: DashboardServerOptions): Promis
   const needsLake = !opts.reports || !opts.live;
   const lake = needsLake ? await openLake(opts.lakeDir) : null;
   const serial = createSerialQueue();
-  const reports = opts.reports ?? createDuckDbReportEngine(lake!, undefined, serial);
-  const live = opts.live ?? createDuckDbLiveFigures(lake!, serial);
+  const cache = lake ? new DuckDbLakeCache(lake, opts.lakeDir) : null;
+  const reports = opts.reports ?? createDuckDbReportEngine(lake!, undefined, serial, cache);
+  const live = opts.live ?? createDuckDbLiveFigures(lake!, serial, { cache: cache ?? undefined });
   const rate = opts.rateLimit ?? { capacity: 60, refillPerSecond: 10 };
   const handle = createRouter({
     auth: opts.auth ?? createApiKeyAuthenticator(memoryApiKeyLookup(opts.apiKeys ?? {})),

@@ -1,5 +1,6 @@
 import type { LakeDb } from '../../queries/duckdb-lake';
 import type { LiveFigures, TenantFigures } from '../api/ports';
+import { CACHE_TABLE, type DuckDbLakeCache } from './duckdb-lake-cache';
 import { duckTimestamp } from './local-report-catalog';
 import { createSerialQueue, plainRow } from './serial-lake';
 
@@ -22,7 +23,7 @@ interface HourRow {
 export function createDuckDbLiveFigures(
   lake: LakeDb,
   serial = createSerialQueue(),
-  options: { cacheMs?: number } = {},
+  options: { cacheMs?: number; cache?: DuckDbLakeCache } = {},
 ): LiveFigures {
   let cached: { at: number; key: number; value: TenantFigures[] } | null = null;
   return {
@@ -31,14 +32,16 @@ export function createDuckDbLiveFigures(
       const cacheMs = options.cacheMs ?? 2_000;
       if (cached && cached.key === end && Date.now() - cached.at < cacheMs) return cached.value;
       const start = end - 7 * 24 * HOUR_MS;
+      const relation = options.cache ? CACHE_TABLE : 'events';
       const rows = await serial(async () => {
+        await options.cache?.refresh();
         const reader = await lake.connection.runAndReadAll(
           `SELECT tenant_id, strftime(date_trunc('hour', event_time), '%Y-%m-%dT%H:00:00Z') AS hour,
              count(*) FILTER (WHERE event_type = 'send') AS sent,
              count(*) FILTER (WHERE event_type = 'delivery') AS delivered,
              count(*) FILTER (WHERE counts_toward_bounce_rate) AS hard_bounces,
              count(*) FILTER (WHERE counts_toward_complaint_rate) AS complaints
-           FROM events
+           FROM ${relation}
            WHERE event_time >= CAST(? AS TIMESTAMP) AND event_time < CAST(? AS TIMESTAMP) AND NOT is_simulator
            GROUP BY 1, 2 ORDER BY 1, 2`,
           [duckTimestamp(start), duckTimestamp(end)] as never,

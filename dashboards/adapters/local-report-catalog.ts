@@ -6,7 +6,7 @@ import type { ReportInfo, ReportParams } from '../api/ports';
  * into SQL is the fixed tenant clause below, never a value.
  */
 export interface LocalReport extends ReportInfo {
-  /** SQL with `{scope}` where the time, tenant (and message) filter goes; `LIMIT ?` is appended. */
+  /** SQL with `{events}` for the relation and `{scope}` for the time, tenant (and message) filter; `LIMIT ?` is appended. */
   sql: string;
 }
 
@@ -38,7 +38,7 @@ export const LOCAL_REPORTS: readonly LocalReport[] = [
     requires: [],
     sql: `SELECT tenant_id, sent, delivered, hard_bounces, soft_bounces, complaints, unique_opens, human_opens,
       machine_opens, unique_clicks, ${RATES}
-      FROM (SELECT tenant_id, ${METRICS} FROM events WHERE {scope} GROUP BY tenant_id) ORDER BY sent DESC, tenant_id`,
+      FROM (SELECT tenant_id, ${METRICS} FROM {events} WHERE {scope} GROUP BY tenant_id) ORDER BY sent DESC, tenant_id`,
   },
   {
     name: 'daily-timeseries',
@@ -46,7 +46,7 @@ export const LOCAL_REPORTS: readonly LocalReport[] = [
     requires: [],
     sql: `SELECT day, tenant_id, sent, delivered, hard_bounces, soft_bounces, complaints, unique_opens, human_opens,
       machine_opens, unique_clicks, ${RATES}
-      FROM (SELECT strftime(event_time, '%Y-%m-%d') AS day, tenant_id, ${METRICS} FROM events WHERE {scope} GROUP BY 1, 2)
+      FROM (SELECT strftime(event_time, '%Y-%m-%d') AS day, tenant_id, ${METRICS} FROM {events} WHERE {scope} GROUP BY 1, 2)
       ORDER BY day, tenant_id`,
   },
   {
@@ -56,7 +56,7 @@ export const LOCAL_REPORTS: readonly LocalReport[] = [
     sql: `SELECT tenant_id, campaign_id, subject, sent, delivered, hard_bounces, soft_bounces, complaints, unique_opens,
       human_opens, machine_opens, unique_clicks, ${RATES}
       FROM (SELECT tenant_id, coalesce(campaign_id, '(none)') AS campaign_id, max(subject) AS subject, ${METRICS}
-        FROM events WHERE {scope} GROUP BY 1, 2)
+        FROM {events} WHERE {scope} GROUP BY 1, 2)
       ORDER BY sent DESC, tenant_id, campaign_id`,
   },
   {
@@ -66,7 +66,7 @@ export const LOCAL_REPORTS: readonly LocalReport[] = [
     sql: `SELECT recipient_domain, provider, sent, delivered, hard_bounces, soft_bounces, complaints, unique_opens,
       human_opens, machine_opens, unique_clicks, ${RATES}
       FROM (SELECT recipient_domain, ${PROVIDER} AS provider, ${METRICS}
-        FROM events WHERE {scope} AND recipient_domain IS NOT NULL GROUP BY 1, 2)
+        FROM {events} WHERE {scope} AND recipient_domain IS NOT NULL GROUP BY 1, 2)
       ORDER BY sent DESC, recipient_domain`,
   },
   {
@@ -74,14 +74,14 @@ export const LOCAL_REPORTS: readonly LocalReport[] = [
     description: 'Bounces by type, subtype and diagnostic code',
     requires: [],
     sql: `SELECT bounce_type, bounce_subtype, diagnostic_code, count(*) AS bounces, count(DISTINCT recipient) AS recipients
-      FROM events WHERE {scope} AND event_type = 'bounce' GROUP BY 1, 2, 3 ORDER BY bounces DESC, 1, 2, 3`,
+      FROM {events} WHERE {scope} AND event_type = 'bounce' GROUP BY 1, 2, 3 ORDER BY bounces DESC, 1, 2, 3`,
   },
   {
     name: 'complaint-breakdown',
     description: 'Complaints by feedback type and subtype',
     requires: [],
     sql: `SELECT coalesce(complaint_feedback_type, '(none)') AS feedback_type, complaint_subtype, count(*) AS complaints
-      FROM events WHERE {scope} AND event_type = 'complaint' GROUP BY 1, 2 ORDER BY complaints DESC, 1, 2`,
+      FROM {events} WHERE {scope} AND event_type = 'complaint' GROUP BY 1, 2 ORDER BY complaints DESC, 1, 2`,
   },
   {
     name: 'bounced-recipients',
@@ -89,7 +89,7 @@ export const LOCAL_REPORTS: readonly LocalReport[] = [
     requires: [],
     sql: `SELECT event_time, tenant_id, event_type, recipient, bounce_type, bounce_subtype,
       coalesce(diagnostic_code, complaint_feedback_type) AS reason, campaign_id, message_id
-      FROM events WHERE {scope} AND event_type IN ('bounce', 'complaint') ORDER BY event_time DESC, recipient`,
+      FROM {events} WHERE {scope} AND event_type IN ('bounce', 'complaint') ORDER BY event_time DESC, recipient`,
   },
   {
     name: 'message-timeline',
@@ -97,7 +97,7 @@ export const LOCAL_REPORTS: readonly LocalReport[] = [
     requires: ['message_id'],
     sql: `SELECT event_time, event_type, tenant_id, recipient, bounce_type, bounce_subtype, diagnostic_code,
       complaint_feedback_type, delay_type, link, user_agent, machine_open, subject
-      FROM events WHERE {scope} AND message_id = ? ORDER BY event_time, event_type`,
+      FROM {events} WHERE {scope} AND message_id = ? ORDER BY event_time, event_type`,
   },
 ];
 
@@ -107,14 +107,18 @@ export function duckTimestamp(ms: number): string {
 }
 
 /** The SQL and bound values of a report run: time range, then the tenant when scoped, then the message, then limit. */
-export function bindLocalReport(report: LocalReport, p: ReportParams): { sql: string; values: unknown[] } {
+export function bindLocalReport(
+  report: LocalReport,
+  p: ReportParams,
+  relation = 'events',
+): { sql: string; values: unknown[] } {
   const values: unknown[] = [duckTimestamp(p.from), duckTimestamp(p.to)];
   let scope = 'event_time >= CAST(? AS TIMESTAMP) AND event_time < CAST(? AS TIMESTAMP)';
   if (p.tenant !== null) {
     scope += ' AND tenant_id = ?';
     values.push(p.tenant);
   }
-  const sql = `${report.sql.replace('{scope}', scope)} LIMIT ?`;
+  const sql = `${report.sql.replace('{events}', relation).replace('{scope}', scope)} LIMIT ?`;
   if (report.requires.includes('message_id')) values.push(p.messageId ?? '');
   values.push(p.limit);
   return { sql, values };
