@@ -61,6 +61,8 @@ export class DeliveryStream {
   private timer: NodeJS.Timeout | null = null;
   private chain: Promise<void> = Promise.resolve();
   private seq = 0;
+  /** The sink holds rows it failed to write: flush it before anything else. */
+  private sinkUnflushed = false;
   private readonly bufferBytes: number;
   private readonly bufferIntervalMs: number;
 
@@ -112,6 +114,15 @@ export class DeliveryStream {
   }
 
   private async deliver(): Promise<void> {
+    if (this.sinkUnflushed) {
+      try {
+        await this.opts.sink.flush();
+        this.sinkUnflushed = false;
+      } catch (err) {
+        this.retryLater(`the row sink still fails: ${describe(err)}`);
+        return;
+      }
+    }
     while (this.buffer.length > 0) {
       let bytes = 0;
       let n = 0;
@@ -120,19 +131,21 @@ export class DeliveryStream {
         n++;
       }
       const batch = this.buffer.slice(0, n);
+      let handedOver = false;
       try {
-        await this.deliverBatch(batch);
+        await this.deliverBatch(batch, () => {
+          handedOver = true;
+        });
       } catch (err) {
-        this.opts.onProblem?.(
-          `delivery stream ${this.opts.name}: ${batch.length} records kept for retry: ${err instanceof Error ? err.message : String(err)}`,
-        );
-        if (!this.timer) {
-          this.timer = setTimeout(() => {
-            this.timer = null;
-            void this.flush();
-          }, this.bufferIntervalMs);
-          this.timer.unref();
+        if (!handedOver) {
+          this.retryLater(`${batch.length} records kept for retry: ${describe(err)}`);
+          return;
         }
+        // The sink has the rows and keeps what it could not write (RowSink contract): retry its flush only.
+        this.sinkUnflushed = true;
+        this.buffer.splice(0, n);
+        this.bufferedBytes -= bytes;
+        this.retryLater(`the row sink failed to write; it keeps the rows and is retried: ${describe(err)}`);
         return;
       }
       this.buffer.splice(0, n);
@@ -140,7 +153,18 @@ export class DeliveryStream {
     }
   }
 
-  private async deliverBatch(batch: readonly Buffered[]): Promise<void> {
+  private retryLater(problem: string): void {
+    this.opts.onProblem?.(`delivery stream ${this.opts.name}: ${problem}`);
+    if (!this.timer) {
+      this.timer = setTimeout(() => {
+        this.timer = null;
+        void this.flush();
+      }, this.bufferIntervalMs);
+      this.timer.unref();
+    }
+  }
+
+  private async deliverBatch(batch: readonly Buffered[], handedOver: () => void): Promise<void> {
     const event: FirehoseTransformationEvent = {
       invocationId: randomUUID(),
       deliveryStreamArn: this.opts.arn,
@@ -180,11 +204,12 @@ export class DeliveryStream {
     }
     if (rows.length > 0) await this.opts.sink.addRows(rows);
     for (const e of errors) await this.opts.sink.addError(e);
-    await this.opts.sink.flush();
-    this.stats.flushes++;
+    handedOver();
     this.stats.rows += rows.length;
     this.stats.recordsOk += batch.length - errors.length;
     this.stats.recordsFailed += errors.length;
+    await this.opts.sink.flush();
+    this.stats.flushes++;
     if (fan.length > 0 && this.opts.fanOut) {
       try {
         await this.opts.fanOut.put(fan);
@@ -192,7 +217,7 @@ export class DeliveryStream {
       } catch (err) {
         // The lake already has these rows; the fan-out is best effort, like an EventBridge target (logged, not retried).
         this.opts.onProblem?.(
-          `delivery stream ${this.opts.name}: fan-out of ${fan.length} records failed: ${err instanceof Error ? err.message : String(err)}`,
+          `delivery stream ${this.opts.name}: fan-out of ${fan.length} records failed: ${describe(err)}`,
         );
       }
     }
@@ -203,6 +228,10 @@ export class DeliveryStream {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
   }
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
 
 /** A row of the transform's JSON-line output back to a NormalisedEvent (times back to epoch ms). */

@@ -32,7 +32,7 @@ export class FileLakeRowSink implements RowSink {
   }
 
   /**
-   * Writes what was added since the last flush. On a failure the delivery stream retries the whole batch, so a
+   * Writes what was added since the last flush. On a failure everything of this flush is kept for the next one, so a
    * partition already written may be written twice: the lake view deduplicates on event_id (Firehose is at-least-once).
    */
   async flush(): Promise<void> {
@@ -40,6 +40,16 @@ export class FileLakeRowSink implements RowSink {
     const errors = this.errors;
     this.rows = [];
     this.errors = [];
+    try {
+      await this.write(rows, errors);
+    } catch (err) {
+      this.rows = rows.concat(this.rows);
+      this.errors = errors.concat(this.errors);
+      throw err;
+    }
+  }
+
+  private async write(rows: NormalisedEvent[], errors: ErrorRecord[]): Promise<void> {
     const stamp = new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14);
     const byPartition = new Map<string, NormalisedEvent[]>();
     for (const r of rows) {

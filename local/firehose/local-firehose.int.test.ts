@@ -8,11 +8,27 @@ import {
   ResourceNotFoundException,
 } from '@aws-sdk/client-firehose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { NormalisedEvent } from '../../ingest/normalise';
 import { testBounce, testEvent } from '../../ingest/test-events';
 import { MemoryRowSink } from './row-sink';
 import { type LocalFirehose, startLocalFirehose } from './server';
 
-const sinks = new Map<string, MemoryRowSink>();
+/** A sink whose first flush fails; like the lake writer, it keeps the unwritten rows for the next flush. */
+class FragileSink extends MemoryRowSink {
+  private held: NormalisedEvent[] = [];
+  failures = 1;
+  override addRows(rows: readonly NormalisedEvent[]): void {
+    this.held.push(...rows);
+  }
+  override async flush(): Promise<void> {
+    if (this.failures-- > 0) throw new Error('disk full');
+    this.rows.push(...this.held);
+    this.held = [];
+  }
+}
+const fragile = new FragileSink();
+const problems: string[] = [];
+const sinks = new Map<string, MemoryRowSink>([['fragile', fragile]]);
 const sinkFor = (name: string) => {
   let s = sinks.get(name);
   if (!s) {
@@ -28,7 +44,8 @@ beforeAll(async () => {
   fh = await startLocalFirehose({
     port: 0,
     sinkFor,
-    streams: ['events', 'flaky'],
+    streams: ['events', 'flaky', 'fragile'],
+    onProblem: (line) => problems.push(line),
     bufferIntervalMs: 60_000,
     injectFailures: (stream, i) => (stream === 'flaky' && i % 2 === 1 ? 'ServiceUnavailableException' : null),
   });
@@ -93,6 +110,18 @@ describe('local Firehose through @aws-sdk/client-firehose', () => {
     ]);
     await fh.flush();
     expect(sinks.get('flaky')!.rows).toHaveLength(2);
+  });
+
+  it('retries a failed sink flush without handing the rows over twice', async () => {
+    const rec = line(testBounce('Permanent', 'General'));
+    await client.send(new PutRecordBatchCommand({ DeliveryStreamName: 'fragile', Records: [{ Data: rec }] }));
+    await fh.flush();
+    expect(fragile.rows).toHaveLength(0);
+    expect(problems.some((p) => p.includes('fragile') && p.includes('disk full'))).toBe(true);
+    await fh.flush();
+    expect(fragile.rows).toHaveLength(1);
+    await fh.flush();
+    expect(fragile.rows).toHaveLength(1);
   });
 
   it('rejects more than 500 records, a record over 1,000 KiB and a request over 4 MiB', async () => {

@@ -3,8 +3,9 @@ import type { ErrorRecord } from '../../ingest/transform';
 
 /**
  * Where the local Firehose delivers what the transform produced: normalised rows, and error records (every record
- * that failed, with its reason and original bytes). The lake writer (`ingest/lake-writer.ts`) is the real one;
- * `flush` makes everything handed over so far durable.
+ * that failed, with its reason and original bytes). The lake writer (`ingest/lake-writer.ts`) fits it as it is.
+ * `flush` makes everything handed over so far durable; when it fails, the sink keeps what it could not write and
+ * writes it at the next `flush` (the delivery stream then retries `flush`, not the records).
  */
 export interface RowSink {
   addRows(rows: readonly NormalisedEvent[]): void | Promise<void>;
