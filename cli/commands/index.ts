@@ -1,9 +1,19 @@
 import type { Command } from 'commander';
 import { registerBench } from './bench';
+import { registerCompact } from './compact';
+import { registerIngest } from './ingest';
+import { registerQuery } from './query';
 import { registerSimulate } from './simulate';
 import { registerStart } from './start';
 
 /** A CLI command registers itself on the program. One file per command, listed here. */
 export type RegisterCommand = (program: Command) => void;
 
-export const COMMANDS: RegisterCommand[] = [registerBench, registerSimulate, registerStart];
+export const COMMANDS: RegisterCommand[] = [
+  registerBench,
+  registerCompact,
+  registerIngest,
+  registerQuery,
+  registerSimulate,
+  registerStart,
+];

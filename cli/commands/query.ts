@@ -1,0 +1,58 @@
+import type { Command } from 'commander';
+import { UsageError } from '../../lib/errors';
+import { toCsv, toTable } from '../../lib/tabular';
+import { openLake } from '../../queries/duckdb-lake';
+import { NAMED_QUERIES } from '../../queries/named-queries';
+import { getNamedQuery, runNamedQuery } from '../../queries/run-named-query';
+import { DEFAULT_LAKE } from './ingest';
+
+export function registerQuery(program: Command): void {
+  program
+    .command('query')
+    .description('run a named query on the local lake (DuckDB; the same definitions run on Athena in AWS)')
+    .argument('<name>', `query name: ${[...NAMED_QUERIES.keys()].join(', ')}`)
+    .option('--lake <dir>', 'lake directory', DEFAULT_LAKE)
+    .option('--tenant <id>', 'only this tenant')
+    .option('--from <iso>', 'event time from (inclusive)')
+    .option('--to <iso>', 'event time to (exclusive)')
+    .option('--param <name=value...>', "another parameter of the query (see the query's --help)")
+    .option('--format <format>', 'json, csv or table', 'table')
+    .addHelpText(
+      'after',
+      `\nQueries:\n${[...NAMED_QUERIES.values()]
+        .map(
+          (q) =>
+            `  ${q.name.padEnd(22)} ${q.description}\n${''.padEnd(25)}params: ${q.params.map((p) => p.name).join(', ')}`,
+        )
+        .join('\n')}`,
+    )
+    .action(
+      async (
+        name: string,
+        opts: { lake: string; tenant?: string; from?: string; to?: string; param?: string[]; format: string },
+      ) => {
+        if (!['json', 'csv', 'table'].includes(opts.format))
+          throw new UsageError('--format must be json, csv or table');
+        getNamedQuery(name);
+        const params: Record<string, string | undefined> = { tenant: opts.tenant, from: opts.from, to: opts.to };
+        for (const p of opts.param ?? []) {
+          const eq = p.indexOf('=');
+          if (eq <= 0) throw new UsageError(`--param needs name=value, got ${p}`);
+          params[p.slice(0, eq)] = p.slice(eq + 1);
+        }
+        const db = await openLake(opts.lake);
+        try {
+          const rows = await runNamedQuery(db, name, params);
+          const out =
+            opts.format === 'json'
+              ? `${JSON.stringify(rows, null, 2)}\n`
+              : opts.format === 'csv'
+                ? toCsv(rows)
+                : toTable(rows);
+          process.stdout.write(out);
+        } finally {
+          db.close();
+        }
+      },
+    );
+}

@@ -1,0 +1,90 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+
+/**
+ * The event ids already in a local lake, per partition, so `sesflow ingest` writes each event once and reports
+ * duplicates exactly. Duplicates always share a partition (the event time is part of the id), so ids are held per
+ * partition, loaded lazily from that partition's Parquet files the first time a row of it is seen.
+ *
+ * Memory is bounded: past `maxIds`, the least recently used partitions are dropped and reloaded from disk when needed
+ * again. The caller must have flushed its writer before an eviction (see `needsEviction`), so that every dropped id is
+ * on disk to be reloaded.
+ */
+export class LakeDedupIndex {
+  private readonly sets = new Map<string, Set<string>>();
+  private total = 0;
+  private db: { instance: DuckDBInstance; connection: DuckDBConnection } | undefined;
+  /** Partitions loaded from disk (for the summary and tests). */
+  loads = 0;
+
+  constructor(
+    private readonly lakeDir: string,
+    private readonly maxIds = 4_000_000,
+  ) {}
+
+  /** The ids of a partition if they are in memory; otherwise `load` it first. */
+  peek(prefix: string): Set<string> | undefined {
+    const set = this.sets.get(prefix);
+    if (set) {
+      // Refresh recency: Map iteration order is insertion order, the oldest first.
+      this.sets.delete(prefix);
+      this.sets.set(prefix, set);
+    }
+    return set;
+  }
+
+  /** Loads a partition's ids from its files (an empty set for a new partition). */
+  async load(prefix: string): Promise<Set<string>> {
+    const existing = this.sets.get(prefix);
+    if (existing) return existing;
+    const dir = join(this.lakeDir, prefix);
+    const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.parquet')) : [];
+    const set = new Set<string>();
+    if (files.length > 0) {
+      const conn = await this.connection();
+      const list = files.map((f) => `'${join(dir, f).replaceAll("'", "''")}'`).join(', ');
+      const reader = await conn.runAndReadAll(`SELECT DISTINCT event_id FROM read_parquet([${list}])`);
+      for (const row of reader.getRows()) set.add(String(row[0]));
+      this.loads++;
+    }
+    this.sets.set(prefix, set);
+    this.total += set.size;
+    return set;
+  }
+
+  /** Records that an id was added to a partition's set (keeps the memory count). */
+  added(n = 1): void {
+    this.total += n;
+  }
+
+  /** True when the ids held exceed the budget: flush the writer, then call `evict()`. */
+  get needsEviction(): boolean {
+    return this.total > this.maxIds && this.sets.size > 1;
+  }
+
+  /** Drops least recently used partitions until under budget (the newest always stays). */
+  evict(): void {
+    for (const [prefix, set] of this.sets) {
+      if (this.total <= this.maxIds * 0.75 || this.sets.size <= 1) break;
+      this.sets.delete(prefix);
+      this.total -= set.size;
+    }
+  }
+
+  private async connection(): Promise<DuckDBConnection> {
+    if (!this.db) {
+      const instance = await DuckDBInstance.create(':memory:', { threads: '1' });
+      this.db = { instance, connection: await instance.connect() };
+    }
+    return this.db.connection;
+  }
+
+  close(): void {
+    if (this.db) {
+      this.db.connection.closeSync();
+      this.db.instance.closeSync();
+      this.db = undefined;
+    }
+  }
+}

@@ -1,0 +1,72 @@
+import { UsageError } from '../lib/errors';
+import type { LakeDb } from './duckdb-lake';
+import { NAMED_QUERIES, type NamedQuery, type ParamSpec } from './named-queries';
+
+export type QueryRow = Record<string, string | number | boolean | null>;
+
+/** Validates caller parameters against a query's specs; unknown names and bad values are one-line usage errors. */
+export function validateParams(
+  query: NamedQuery,
+  raw: Readonly<Record<string, string | undefined>>,
+): Record<string, string | number | null> {
+  const out: Record<string, string | number | null> = {};
+  const specs = new Map(query.params.map((p) => [p.name, p]));
+  for (const name of Object.keys(raw)) {
+    if (raw[name] !== undefined && !specs.has(name)) throw new UsageError(`${query.name} takes no parameter ${name}`);
+  }
+  for (const spec of query.params) {
+    const value = raw[spec.name];
+    if (value === undefined || value === '') {
+      if (spec.required) throw new UsageError(`${query.name} needs --${spec.name}`);
+      out[spec.name] = null;
+      continue;
+    }
+    out[spec.name] = coerce(spec, value);
+  }
+  return out;
+}
+
+function coerce(spec: ParamSpec, value: string): string | number {
+  switch (spec.type) {
+    case 'timestamp': {
+      const t = Date.parse(value);
+      if (Number.isNaN(t)) throw new UsageError(`${spec.name} is not an ISO 8601 time: ${value.slice(0, 40)}`);
+      // Timestamps are bound as UTC text without a zone, which DuckDB and Trino both cast to TIMESTAMP.
+      return new Date(t).toISOString().replace('T', ' ').replace('Z', '');
+    }
+    case 'integer': {
+      if (!/^-?\d+$/.test(value)) throw new UsageError(`${spec.name} must be a whole number`);
+      return Number(value);
+    }
+    case 'string':
+      if (value.length > 512) throw new UsageError(`${spec.name} is too long`);
+      return value;
+  }
+}
+
+/** Plain JSON values: DuckDB gives bigint for counts and Date for timestamps. */
+export function toPlain(value: unknown): string | number | boolean | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'bigint') return Number(value);
+  if (value instanceof Date) return value.toISOString();
+  if (typeof value === 'number' || typeof value === 'string' || typeof value === 'boolean') return value;
+  return String(value);
+}
+
+export function getNamedQuery(name: string): NamedQuery {
+  const q = NAMED_QUERIES.get(name);
+  if (!q) throw new UsageError(`unknown query ${name} (known: ${[...NAMED_QUERIES.keys()].join(', ')})`);
+  return q;
+}
+
+/** Runs a named query on the local lake with bound parameters. */
+export async function runNamedQuery(
+  db: LakeDb,
+  name: string,
+  raw: Readonly<Record<string, string | undefined>>,
+): Promise<QueryRow[]> {
+  const query = getNamedQuery(name);
+  const params = validateParams(query, raw);
+  const rows = await db.query(query.sql, query.bind(params));
+  return rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, toPlain(v)])));
+}
