@@ -1,9 +1,16 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTableInput } from '../lib/table-design';
+import { createLocalClients, type LocalClients } from '../local/stack/clients';
+import { startDynamoDbLocal } from '../local/stack/dynamodb-local';
+import type { RunningStandIn } from '../local/stack/stand-in';
+import { DynamoDbTenantStore } from './adapters/dynamodb-tenant-store';
 import { MemoryTenantStore } from './adapters/memory-tenant-store';
 import type { TenantStatus } from './api/ports';
 import { DEFAULT_THRESHOLDS } from './api/risk';
@@ -68,6 +75,11 @@ function seededStatuses(now: number): TenantStatus[] {
 }
 
 const hasChromium = existsSync(CHROMIUM);
+/** DynamoDB Local needs Java; without it the tenant state lives in memory (and the test name says so). */
+const hasJava = !spawnSync('java', ['-version'], { stdio: 'ignore' }).error;
+const STORE = hasJava ? 'DynamoDB Local' : 'the in-memory store (no Java for DynamoDB Local)';
+let ddb: RunningStandIn | undefined;
+let clients: LocalClients | undefined;
 let lake: TestLake;
 let server: RunningDashboardServer;
 let context: BrowserContext;
@@ -83,12 +95,17 @@ async function signIn(page: Page, key: string): Promise<void> {
 beforeAll(async () => {
   if (!hasChromium) return;
   lake = buildTestLake({ messages: 2500, start: new Date(Date.now() - 30 * 3_600_000) });
-  server = await startDashboardServer({
-    port: 0,
-    lakeDir: lake.dir,
-    apiKeys: KEYS,
-    tenants: new MemoryTenantStore(seededStatuses(Date.now())),
-  });
+  const statuses = seededStatuses(Date.now());
+  let tenants: MemoryTenantStore | DynamoDbTenantStore = new MemoryTenantStore(statuses);
+  if (hasJava) {
+    ddb = await startDynamoDbLocal();
+    clients = createLocalClients({ dynamodb: ddb.endpoint });
+    await clients.dynamodb!.send(new CreateTableCommand(createTableInput('sesflow-e2e')));
+    const store = new DynamoDbTenantStore(clients.documentClient!, 'sesflow-e2e');
+    for (const st of statuses) await store.putStatus(st);
+    tenants = store;
+  }
+  server = await startDashboardServer({ port: 0, lakeDir: lake.dir, apiKeys: KEYS, tenants });
   userDataDir = mkdtempSync(join(tmpdir(), 'sesflow-e2e-chromium-'));
   context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM,
@@ -102,6 +119,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await context?.close();
   await server?.close();
+  clients?.destroy();
+  await ddb?.stop();
   if (lake) rmSync(lake.dir, { recursive: true, force: true });
   if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
 });
@@ -132,7 +151,7 @@ describe.skipIf(!hasChromium)('web UI in Chromium', () => {
     await page.close();
   });
 
-  it('pause and resume from the UI need a reason, change the state and are audited', async () => {
+  it(`pause and resume from the UI need a reason, change the state and are audited (tenant state in ${STORE})`, async () => {
     const page = await context.newPage();
     await signIn(page, 'e2e-compliance-key');
     await page.goto(`${server.url}/#/tenants/globex`);

@@ -1,0 +1,78 @@
+import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTableInput, keys } from '../../lib/table-design';
+import { createLocalClients, type LocalClients } from '../../local/stack/clients';
+import { startDynamoDbLocal } from '../../local/stack/dynamodb-local';
+import type { RunningStandIn } from '../../local/stack/stand-in';
+import { ConflictError, NotFoundError } from '../errors';
+import { DynamoDbTenantStore } from './dynamodb-tenant-store';
+
+const TABLE = 'sesflow-dash-test';
+let ddb: RunningStandIn;
+let clients: LocalClients;
+let store: DynamoDbTenantStore;
+
+beforeAll(async () => {
+  ddb = await startDynamoDbLocal();
+  clients = createLocalClients({ dynamodb: ddb.endpoint });
+  await clients.dynamodb!.send(new CreateTableCommand(createTableInput(TABLE)));
+  store = new DynamoDbTenantStore(clients.documentClient!, TABLE);
+  // A tenant with a profile only (no decision yet) and one the reputation engine warned.
+  await clients.documentClient!.send(
+    new PutCommand({ TableName: TABLE, Item: { ...keys.tenantProfile('acme'), gsi1pk: 'TENANTS', gsi1sk: 'acme' } }),
+  );
+  await store.putStatus({
+    tenantId: 'umbrella',
+    state: 'warning',
+    since: '2026-05-01T10:00:00.000Z',
+    evidence: null,
+    awsVerdict: 'HEALTHY',
+  });
+});
+
+afterAll(async () => {
+  clients?.destroy();
+  await ddb?.stop();
+});
+
+describe('DynamoDB tenant store (DynamoDB Local)', () => {
+  it('lists profiled tenants as active and decided tenants with their state', async () => {
+    const list = await store.listStatuses();
+    expect(list.map((s) => [s.tenantId, s.state]).sort()).toEqual([
+      ['acme', 'active'],
+      ['umbrella', 'warning'],
+    ]);
+    expect(await store.getStatus('nobody')).toBeNull();
+  });
+
+  it('pauses and resumes with one audit entry each, newest first, and refuses a repeated pause', async () => {
+    const paused = await store.setPaused(
+      'acme',
+      true,
+      'k-officer',
+      'complaints spike',
+      new Date('2026-05-02T09:00:00Z'),
+    );
+    expect(paused.state).toBe('paused');
+    expect((await store.getStatus('acme'))?.state).toBe('paused');
+    await expect(store.setPaused('acme', true, 'k-officer', 'again', new Date())).rejects.toBeInstanceOf(ConflictError);
+    await store.setPaused('acme', false, 'k-officer', 'list cleaned', new Date('2026-05-02T10:00:00Z'));
+    const audit = await store.listAudit('acme');
+    expect(audit.map((a) => [a.action, a.fromState, a.toState, a.reason])).toEqual([
+      ['resume', 'paused', 'active', 'list cleaned'],
+      ['pause', 'active', 'paused', 'complaints spike'],
+    ]);
+    await expect(store.setPaused('nobody', true, 'k', 'r', new Date())).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it('lets only one of two simultaneous pauses win', async () => {
+    const at = new Date('2026-05-03T00:00:00Z');
+    const results = await Promise.allSettled([
+      store.setPaused('umbrella', true, 'k-a', 'first', at),
+      store.setPaused('umbrella', true, 'k-b', 'second', at),
+    ]);
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    expect((await store.listAudit('umbrella')).filter((a) => a.action === 'pause')).toHaveLength(1);
+  });
+});
