@@ -10,19 +10,12 @@ export interface LocalReport extends ReportInfo {
   sql: string;
 }
 
-const METRICS = `
+const COUNTS = `
   count(*) FILTER (WHERE event_type = 'send') AS sent,
   count(*) FILTER (WHERE event_type = 'delivery') AS delivered,
   count(*) FILTER (WHERE counts_toward_bounce_rate) AS hard_bounces,
   count(*) FILTER (WHERE event_type = 'bounce' AND bounce_type IN ('Transient', 'Undetermined')) AS soft_bounces,
-  count(*) FILTER (WHERE counts_toward_complaint_rate) AS complaints,
-  count(DISTINCT CASE WHEN event_type = 'open' THEN message_id || '|' || coalesce(recipient, '') END) AS unique_opens,
-  count(DISTINCT CASE WHEN event_type = 'open' AND NOT machine_open THEN message_id || '|' || coalesce(recipient, '') END) AS human_opens,
-  count(DISTINCT CASE WHEN event_type = 'open' AND machine_open THEN message_id || '|' || coalesce(recipient, '') END) AS machine_opens,
-  count(DISTINCT CASE WHEN event_type = 'click' THEN message_id || '|' || coalesce(recipient, '') END) AS unique_clicks`;
-
-const RATES = `hard_bounces / nullif(sent, 0) AS bounce_rate, complaints / nullif(delivered, 0) AS complaint_rate,
-  unique_opens / nullif(delivered, 0) AS open_rate, unique_clicks / nullif(delivered, 0) AS click_rate`;
+  count(*) FILTER (WHERE counts_toward_complaint_rate) AS complaints`;
 
 const PROVIDER = `CASE
     WHEN recipient_domain IN ('gmail.com', 'googlemail.com') THEN 'Gmail'
@@ -31,43 +24,85 @@ const PROVIDER = `CASE
     WHEN recipient_domain IN ('icloud.com', 'me.com', 'mac.com') THEN 'Apple iCloud'
     ELSE 'other' END`;
 
+/**
+ * The summary figures grouped by `keys` ([column, expression]): counts, unique opens (all, human, machine) and
+ * clicks as distinct (message, recipient) pairs, and rates. Unique figures are counted in two stages (pairs first,
+ * then pairs per group), which is exact and several times faster than `count(DISTINCT message || recipient)`.
+ */
+function metricsSql(
+  keys: readonly [string, string][],
+  opts: { where?: string; extra?: string; extraColumns?: string; orderBy: string },
+): string {
+  const names = keys.map(([k]) => k).join(', ');
+  const exprs = keys.map(([k, e]) => `${e} AS ${k}`).join(', ');
+  return `WITH scoped AS (
+      SELECT ${exprs}, event_type, message_id, recipient, machine_open, counts_toward_bounce_rate,
+        counts_toward_complaint_rate, bounce_type${opts.extra ? ', subject' : ''}
+      FROM {events} WHERE {scope}${opts.where ? ` AND ${opts.where}` : ''}
+    ),
+    counts AS (SELECT ${names}, ${COUNTS}${opts.extra ? `, ${opts.extra}` : ''} FROM scoped GROUP BY ${names}),
+    pairs AS (
+      SELECT ${names}, bool_or(event_type = 'open') AS o, bool_or(event_type = 'open' AND NOT machine_open) AS h,
+        bool_or(event_type = 'open' AND machine_open) AS m, bool_or(event_type = 'click') AS c
+      FROM scoped WHERE event_type IN ('open', 'click') GROUP BY ${names}, message_id, recipient
+    ),
+    engagement AS (
+      SELECT ${names}, count(*) FILTER (WHERE o) AS unique_opens, count(*) FILTER (WHERE h) AS human_opens,
+        count(*) FILTER (WHERE m) AS machine_opens, count(*) FILTER (WHERE c) AS unique_clicks
+      FROM pairs GROUP BY ${names}
+    )
+    SELECT ${names}${opts.extraColumns ? `, ${opts.extraColumns}` : ''}, sent, delivered, hard_bounces, soft_bounces,
+      complaints, coalesce(unique_opens, 0) AS unique_opens, coalesce(human_opens, 0) AS human_opens,
+      coalesce(machine_opens, 0) AS machine_opens, coalesce(unique_clicks, 0) AS unique_clicks,
+      hard_bounces / nullif(sent, 0) AS bounce_rate, complaints / nullif(delivered, 0) AS complaint_rate,
+      coalesce(unique_opens, 0) / nullif(delivered, 0) AS open_rate,
+      coalesce(unique_clicks, 0) / nullif(delivered, 0) AS click_rate
+    FROM counts LEFT JOIN engagement USING (${names})
+    ORDER BY ${opts.orderBy}`;
+}
+
 export const LOCAL_REPORTS: readonly LocalReport[] = [
   {
     name: 'tenant-summary',
     description: 'Per tenant: sent, delivered, bounces, complaints, opens (human and machine), clicks and rates',
     requires: [],
-    sql: `SELECT tenant_id, sent, delivered, hard_bounces, soft_bounces, complaints, unique_opens, human_opens,
-      machine_opens, unique_clicks, ${RATES}
-      FROM (SELECT tenant_id, ${METRICS} FROM {events} WHERE {scope} GROUP BY tenant_id) ORDER BY sent DESC, tenant_id`,
+    sql: metricsSql([['tenant_id', 'tenant_id']], { orderBy: 'sent DESC, tenant_id' }),
   },
   {
     name: 'daily-timeseries',
     description: 'Per tenant and day (UTC): the summary figures',
     requires: [],
-    sql: `SELECT day, tenant_id, sent, delivered, hard_bounces, soft_bounces, complaints, unique_opens, human_opens,
-      machine_opens, unique_clicks, ${RATES}
-      FROM (SELECT strftime(event_time, '%Y-%m-%d') AS day, tenant_id, ${METRICS} FROM {events} WHERE {scope} GROUP BY 1, 2)
-      ORDER BY day, tenant_id`,
+    sql: metricsSql(
+      [
+        ['day', "strftime(event_time, '%Y-%m-%d')"],
+        ['tenant_id', 'tenant_id'],
+      ],
+      { orderBy: 'day, tenant_id' },
+    ),
   },
   {
     name: 'campaign-report',
     description: 'Per tenant and campaign: the summary figures and the subject',
     requires: [],
-    sql: `SELECT tenant_id, campaign_id, subject, sent, delivered, hard_bounces, soft_bounces, complaints, unique_opens,
-      human_opens, machine_opens, unique_clicks, ${RATES}
-      FROM (SELECT tenant_id, coalesce(campaign_id, '(none)') AS campaign_id, max(subject) AS subject, ${METRICS}
-        FROM {events} WHERE {scope} GROUP BY 1, 2)
-      ORDER BY sent DESC, tenant_id, campaign_id`,
+    sql: metricsSql(
+      [
+        ['tenant_id', 'tenant_id'],
+        ['campaign_id', "coalesce(campaign_id, '(none)')"],
+      ],
+      { extra: 'max(subject) AS subject', extraColumns: 'subject', orderBy: 'sent DESC, tenant_id, campaign_id' },
+    ),
   },
   {
     name: 'domain-deliverability',
     description: 'Per recipient domain and mailbox provider (Gmail, Outlook/Hotmail, Yahoo, Apple iCloud, other)',
     requires: [],
-    sql: `SELECT recipient_domain, provider, sent, delivered, hard_bounces, soft_bounces, complaints, unique_opens,
-      human_opens, machine_opens, unique_clicks, ${RATES}
-      FROM (SELECT recipient_domain, ${PROVIDER} AS provider, ${METRICS}
-        FROM {events} WHERE {scope} AND recipient_domain IS NOT NULL GROUP BY 1, 2)
-      ORDER BY sent DESC, recipient_domain`,
+    sql: metricsSql(
+      [
+        ['recipient_domain', 'recipient_domain'],
+        ['provider', PROVIDER],
+      ],
+      { where: 'recipient_domain IS NOT NULL', orderBy: 'sent DESC, recipient_domain' },
+    ),
   },
   {
     name: 'bounce-breakdown',
