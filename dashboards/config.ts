@@ -10,6 +10,8 @@ export interface DashboardConfig {
   rateLimit: { capacity: number; refillPerSecond: number };
   /** `api-key` locally; `cognito` behind API Gateway. */
   auth: { mode: 'api-key' } | { mode: 'cognito'; userPoolId: string; clientId: string; groupClaim: string };
+  /** The single DynamoDB table (lib/table-design.ts) holding tenant state and audit. */
+  tableName: string;
   /** Where reports run: DuckDB over the lake locally, Athena in AWS. */
   reportEngine: 'duckdb' | 'athena';
 }
@@ -54,6 +56,7 @@ export function loadDashboardConfig(env: NodeJS.ProcessEnv = process.env): Dashb
             clientId: requiredVar(env, 'COGNITO_CLIENT_ID'),
             groupClaim: env.COGNITO_GROUP_CLAIM ?? 'cognito:groups',
           },
+    tableName: env.SESFLOW_TABLE || 'sesflow',
     reportEngine: engine,
   };
 }

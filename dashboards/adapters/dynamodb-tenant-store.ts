@@ -10,7 +10,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { GSI1, keys } from '../../lib/table-design';
 import { type AuditEntry, TENANT_STATES, type TenantState, type TenantStatus, type TenantStore } from '../api/ports';
-import { ConflictError, DashboardError, NotFoundError } from '../errors';
+import { ConflictError, DashboardError } from '../errors';
 
 const PAUSED: readonly TenantState[] = ['paused', 'suspended'];
 
@@ -115,8 +115,8 @@ export class DynamoDbTenantStore implements TenantStore {
   }
 
   async setPaused(tenantId: string, paused: boolean, actor: string, reason: string, at: Date): Promise<TenantStatus> {
-    const current = await this.getStatus(tenantId);
-    if (!current) throw new NotFoundError('no such tenant');
+    // A tenant without a recorded state is active (the router has checked that it exists).
+    const current = (await this.getStatus(tenantId)) ?? toStatus(tenantId, undefined);
     const isPaused = PAUSED.includes(current.state);
     if (paused === isPaused)
       throw new ConflictError(paused ? 'the tenant is already paused' : 'the tenant is not paused');

@@ -1,5 +1,5 @@
 import type { AuditEntry, TenantStatus, TenantStore } from '../api/ports';
-import { ConflictError, NotFoundError } from '../errors';
+import { ConflictError } from '../errors';
 
 /**
  * Tenant state and audit in memory: unit tests, and local runs until the DynamoDB TenantStore of send/ is wired in.
@@ -29,8 +29,15 @@ export class MemoryTenantStore implements TenantStore {
   }
 
   async setPaused(tenantId: string, paused: boolean, actor: string, reason: string, at: Date): Promise<TenantStatus> {
-    const s = this.statuses.get(tenantId);
-    if (!s) throw new NotFoundError('no such tenant');
+    // A tenant without a recorded state is active (the router has checked that it exists).
+    const s = this.statuses.get(tenantId) ?? {
+      tenantId,
+      state: 'active',
+      since: null,
+      evidence: null,
+      awsVerdict: null,
+    };
+    this.statuses.set(tenantId, s);
     if (paused && (s.state === 'paused' || s.state === 'suspended'))
       throw new ConflictError('the tenant is already paused');
     if (!paused && s.state !== 'paused' && s.state !== 'suspended') throw new ConflictError('the tenant is not paused');

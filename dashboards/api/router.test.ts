@@ -194,6 +194,11 @@ describe('validation', () => {
     const { call } = setup();
     expect((await call('/v2/anything', 'key-compliance')).status).toBe(404);
     expect((await call('/v1/tenants/nobody', 'key-compliance')).status).toBe(404);
+    const pause = await call('/v1/tenants/nobody/pause', 'key-compliance', {
+      method: 'POST',
+      body: { reason: 'who?' },
+    });
+    expect(pause.status).toBe(404);
   });
 
   it('never shows an unexpected error: 500 with "internal error" only', async () => {

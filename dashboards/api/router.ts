@@ -182,7 +182,11 @@ export function createRouter(deps: RouterDeps): (req: ApiRequest) => Promise<Api
         log.route = `/v1/tenants/{id}/${sub}`;
         requireRole(p, 'compliance');
         const reason = parseReasonBody(req.body);
-        if (!(await deps.tenants.getStatus(tenantId))) throw new NotFoundError('no such tenant');
+        // A tenant is known when the store has it or the lake has its mail (no decision recorded yet).
+        if (!(await deps.tenants.getStatus(tenantId))) {
+          const figures = await deps.live.figures(now());
+          if (!figures.some((f) => f.tenantId === tenantId)) throw new NotFoundError('no such tenant');
+        }
         const status = await deps.tenants.setPaused(tenantId, sub === 'pause', p.id, reason, now());
         return json(200, status);
       }

@@ -1,0 +1,113 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CreateTableCommand, type DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
+import { z } from 'zod';
+import { createTableInput } from '../lib/table-design';
+import { PIPELINE_EXTENSIONS, type PipelineService } from '../local/pipeline/service';
+import { openLake } from '../queries/duckdb-lake';
+import type { ApiKeyRecord } from './adapters/api-key-authenticator';
+import { DynamoDbTenantStore } from './adapters/dynamodb-tenant-store';
+import { MemoryTenantStore } from './adapters/memory-tenant-store';
+import type { TenantStore } from './api/ports';
+import { type DashboardConfig, loadDashboardConfig } from './config';
+import { startDashboardServer } from './server';
+
+const LocalKeysSchema = z.object({
+  compliance: z.string().min(20),
+  clients: z.record(z.string(), z.string().min(20)),
+});
+export type LocalKeys = z.infer<typeof LocalKeysSchema>;
+
+const newKey = (prefix: string) => `${prefix}_${randomBytes(18).toString('base64url')}`;
+
+/**
+ * The local API keys (`<dataDir>/dashboard-keys.json`, mode 0600): one compliance key and one client key per
+ * tenant, created once and kept across restarts; keys for tenants that appear later are added.
+ */
+export function ensureLocalKeys(file: string, tenants: readonly string[]): LocalKeys {
+  let keys: LocalKeys = { compliance: newKey('sfc'), clients: {} };
+  if (existsSync(file)) {
+    const parsed = LocalKeysSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
+    if (parsed.success) keys = parsed.data;
+  }
+  let changed = !existsSync(file);
+  for (const t of tenants) {
+    if (!keys.clients[t]) {
+      keys.clients[t] = newKey('sft');
+      changed = true;
+    }
+  }
+  if (changed) writeFileSync(file, `${JSON.stringify(keys, null, 2)}\n`, { mode: 0o600 });
+  return keys;
+}
+
+/** The key table the server hashes at start: key ids are safe to log and audit, the keys are not. */
+export function keyRecords(keys: LocalKeys): Record<string, ApiKeyRecord> {
+  const out: Record<string, ApiKeyRecord> = {
+    [keys.compliance]: { keyId: 'local-compliance', role: 'compliance', tenantId: null },
+  };
+  for (const [tenant, key] of Object.entries(keys.clients)) {
+    out[key] = { keyId: `local-client-${tenant}`, role: 'client', tenantId: tenant };
+  }
+  return out;
+}
+
+async function ensureTable(ddb: DynamoDBClient, tableName: string): Promise<void> {
+  try {
+    await ddb.send(new CreateTableCommand(createTableInput(tableName)));
+  } catch (err) {
+    if (!(err instanceof ResourceInUseException)) throw err;
+  }
+}
+
+async function lakeTenants(lakeDir: string): Promise<string[]> {
+  const lake = await openLake(lakeDir);
+  try {
+    const rows = await lake.query<{ tenant_id: string }>('SELECT DISTINCT tenant_id FROM events_raw ORDER BY 1');
+    return rows.map((r) => r.tenant_id);
+  } finally {
+    lake.close();
+  }
+}
+
+/**
+ * The dashboard as a service of `sesflow start`: the Reports API and web UI on `SESFLOW_DASHBOARD_PORT` (8080),
+ * reading the pipeline's lake with DuckDB and tenant state from the shared DynamoDB table (DynamoDB Local), or from
+ * memory when no DynamoDB endpoint was started. Local keys are written to `<dataDir>/dashboard-keys.json`.
+ */
+export function dashboardPipelineService(config: DashboardConfig = loadDashboardConfig()): PipelineService {
+  return {
+    name: 'dashboard',
+    async start(ctx) {
+      let tenants: TenantStore = new MemoryTenantStore();
+      const { dynamodb, documentClient } = ctx.clients;
+      if (dynamodb && documentClient) {
+        await ensureTable(dynamodb, config.tableName);
+        tenants = new DynamoDbTenantStore(documentClient, config.tableName);
+      }
+      mkdirSync(ctx.dataDir, { recursive: true });
+      const keysFile = join(ctx.dataDir, 'dashboard-keys.json');
+      const known = [
+        ...new Set([...(await lakeTenants(ctx.lakeDir)), ...(await tenants.listStatuses()).map((s) => s.tenantId)]),
+      ];
+      const keys = ensureLocalKeys(keysFile, known);
+      const server = await startDashboardServer({
+        port: config.port,
+        host: '127.0.0.1',
+        lakeDir: ctx.lakeDir,
+        apiKeys: keyRecords(keys),
+        tenants,
+        rateLimit: config.rateLimit,
+      });
+      ctx.links.push({ label: 'Dashboard (keys in dashboard-keys.json)', url: server.url });
+      ctx.log(`dashboard: ${server.url} (API keys in ${keysFile})`);
+      return { stop: () => server.close() };
+    },
+  };
+}
+
+/** Registers the dashboard with `sesflow start` (imported for this side effect by cli/commands/start.ts). */
+export function registerDashboardService(): void {
+  if (!PIPELINE_EXTENSIONS.some((s) => s.name === 'dashboard')) PIPELINE_EXTENSIONS.push(dashboardPipelineService());
+}
