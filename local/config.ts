@@ -13,7 +13,7 @@ export interface LocalConfig {
     eventsStream: string;
     /** Kinesis stream the reputation consumer reads (partition key = tenant). */
     reputationStream: string;
-    /** S3 bucket of the lake on fauxqs (for adapters that use S3 rather than the file lake). */
+    /** S3 bucket of the lake on fauxqs (`sesflow start --lake-s3`, and adapters that read the lake from S3). */
     lakeBucket: string;
     reportingQueue: string;
     reportingDlq: string;

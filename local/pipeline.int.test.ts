@@ -1,3 +1,6 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { FirehoseClient } from '@aws-sdk/client-firehose';
 import {
   CreateConfigurationSetCommand,
@@ -9,12 +12,14 @@ import {
   SendEmailCommand,
 } from '@aws-sdk/client-sesv2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemoryRowSink } from './firehose/row-sink';
+import { FsLakeStore } from '../ingest/fs-lake-store';
+import { LakeWriter } from '../ingest/lake-writer';
+import { openLake } from '../queries/duckdb-lake';
 import { type LocalFirehose, startLocalFirehose } from './firehose/server';
 import { resolveSinks } from './ses-simulator/event-sinks';
 import { type SesSimulatorServer, startSesSimulator } from './ses-simulator/server';
 
-const sink = new MemoryRowSink();
+const lakeDir = mkdtempSync(join(tmpdir(), 'sesflow-chain-'));
 let fh: LocalFirehose;
 let sim: SesSimulatorServer;
 let ses: SESv2Client;
@@ -25,7 +30,7 @@ beforeAll(async () => {
   let n = 0;
   fh = await startLocalFirehose({
     port: 0,
-    sinkFor: () => sink,
+    sinkFor: (stream) => new LakeWriter({ store: new FsLakeStore(lakeDir), stream }),
     streams: ['sesflow-events'],
     bufferIntervalMs: 50,
     // Every seventh record fails once: the simulator must resend it, as SES does, and lose nothing.
@@ -69,9 +74,10 @@ afterAll(async () => {
   firehose?.destroy();
   await sim?.close();
   await fh?.close();
+  rmSync(lakeDir, { recursive: true, force: true });
 });
 
-describe('SES simulator -> local Firehose -> shared transform -> rows', () => {
+describe('SES simulator -> local Firehose -> shared transform -> lake writer -> lake', () => {
   it('lands every accepted recipient as a send row with the right tenant, campaign and event time', async () => {
     const tags = [
       { Name: 'tenant', Value: 'globex' },
@@ -108,21 +114,30 @@ describe('SES simulator -> local Firehose -> shared transform -> rows', () => {
     await sim.simulator.flushEvents({ all: true });
     await fh.flush();
 
-    const sends = sink.rows.filter((r) => r.event_type === 'send');
-    expect(new Set(sends.map((r) => r.message_id))).toEqual(new Set(accepted));
-    for (const r of sink.rows) {
-      expect(r.tenant_id).toBe('globex');
-      expect(r.tenant_source).toBe('tag');
-      expect(r.campaign_id).toBe('autumn-launch');
-      expect(r.configuration_set).toBe('globex-events');
-      expect(r.event_time).toBeGreaterThanOrEqual(r.mail_time!);
+    const lake = await openLake(lakeDir);
+    try {
+      const sends = await lake.query<{ message_id: string }>(
+        "SELECT DISTINCT message_id FROM events WHERE event_type = 'send'",
+      );
+      expect(new Set(sends.map((r) => r.message_id))).toEqual(new Set(accepted));
+      const [wrong] = await lake.query<{ n: bigint }>(
+        `SELECT count(*) AS n FROM events WHERE tenant_id <> 'globex' OR tenant_source <> 'tag'
+           OR campaign_id <> 'autumn-launch' OR configuration_set <> 'globex-events' OR event_time < mail_time`,
+      );
+      expect(Number(wrong!.n)).toBe(0);
+      const complaint = await lake.query<{ is_simulator: boolean; counts_toward_complaint_rate: boolean }>(
+        "SELECT is_simulator, counts_toward_complaint_rate FROM events WHERE message_id = ? AND event_type = 'complaint'",
+        [one.MessageId!],
+      );
+      expect(complaint).toEqual([{ is_simulator: true, counts_toward_complaint_rate: false }]);
+      const [outcomes] = await lake.query<{ n: bigint }>(
+        "SELECT count(DISTINCT message_id) AS n FROM events WHERE event_type IN ('delivery', 'bounce')",
+      );
+      expect(Number(outcomes!.n)).toBe(41);
+    } finally {
+      lake.close();
     }
-    const complaint = sink.rows.find((r) => r.message_id === one.MessageId && r.event_type === 'complaint');
-    expect(complaint?.is_simulator).toBe(true);
-    expect(complaint?.counts_toward_complaint_rate).toBe(false);
-    const deliveries = sink.rows.filter((r) => r.event_type === 'delivery' || r.event_type === 'bounce');
-    expect(deliveries.length).toBeGreaterThanOrEqual(41);
-    expect(sink.errors).toHaveLength(0);
+    expect(existsSync(join(lakeDir, 'errors'))).toBe(false);
     expect(sim.simulator.stats.publishFailed).toBe(0);
   });
 });

@@ -20,6 +20,7 @@ const StartOptionsSchema = z.object({
   timeFactor: num('--time-factor').positive('--time-factor must be above 0').max(1, '--time-factor must be at most 1'),
   maxSendRate: num('--max-send-rate').positive('--max-send-rate must be above 0'),
   traffic: z.boolean(),
+  lakeS3: z.boolean(),
   runFor: num('--run-for').positive('--run-for must be above 0').optional(),
 });
 
@@ -37,6 +38,7 @@ export function registerStart(program: Command): void {
     .option('--time-factor <f>', 'wall-clock delay of later events = model delay x f', '0.02')
     .option('--max-send-rate <n>', "the simulated account's MaxSendRate (recipients per second)", '50')
     .option('--no-traffic', 'no live traffic')
+    .option('--lake-s3', 'write the lake to the S3 bucket on fauxqs (in memory) instead of --lake', false)
     .option('--run-for <seconds>', 'stop by itself after this long (scripted checks)')
     .addHelpText(
       'after',
@@ -62,6 +64,7 @@ export function registerStart(program: Command): void {
           maxSendRate: o.maxSendRate,
           historyMessages: o.history,
           trafficRate: o.traffic ? o.rate : 0,
+          lakeStore: o.lakeS3 ? 's3' : 'fs',
           extensions: PIPELINE_EXTENSIONS,
           log: (line) => out(`  ${line}`),
         });

@@ -4,8 +4,11 @@ import { PutRecordBatchCommand } from '@aws-sdk/client-firehose';
 import { CreateStreamCommand, ResourceInUseException, waitUntilStreamExists } from '@aws-sdk/client-kinesis';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { FsLakeStore } from '../../ingest/fs-lake-store';
+import type { LakeStore } from '../../ingest/lake-store';
+import { LakeWriter } from '../../ingest/lake-writer';
+import { S3LakeStore } from '../../ingest/s3-lake-store';
 import type { LocalConfig } from '../config';
-import { FileLakeRowSink } from '../firehose/file-lake-sink';
 import type { RowSink } from '../firehose/row-sink';
 import { type LocalFirehose, startLocalFirehose } from '../firehose/server';
 import { KinesisEventSink, resolveSinks } from '../ses-simulator/event-sinks';
@@ -49,7 +52,12 @@ export interface LocalPipelineOptions {
   historyMessages?: number;
   /** Live messages per second through the SES simulator (default 5; 0: no live traffic). */
   trafficRate?: number;
-  /** Where the local Firehose delivers rows (default: the file lake under lakeDir). */
+  /**
+   * Where the lake writer puts the lake: `fs` (default) the directory `lakeDir`, which DuckDB and the dashboards read
+   * and which survives restarts; `s3` the lake bucket on fauxqs (kept in memory), as the deployed stack does.
+   */
+  lakeStore?: 'fs' | 's3';
+  /** Replaces the lake writer as the local Firehose's row sink (tests). */
   rowSink?: (ctx: PipelineContext) => RowSink;
   /** Services other areas add (dashboard, Email API, tables), started before live traffic. */
   extensions?: readonly PipelineService[];
@@ -151,7 +159,12 @@ export function coreServices(opts: LocalPipelineOptions): { before: PipelineServ
         const fh: LocalFirehose = await startLocalFirehose({
           port: await preferredPort(cfg.ports.firehose, opts.ephemeralPorts),
           streams: [res.eventsStream],
-          sinkFor: (stream) => opts.rowSink?.(ctx) ?? new FileLakeRowSink(ctx.lakeDir, stream),
+          sinkFor: (stream) => {
+            if (opts.rowSink) return opts.rowSink(ctx);
+            const store: LakeStore =
+              opts.lakeStore === 's3' ? new S3LakeStore(ctx.clients.s3!, res.lakeBucket) : new FsLakeStore(ctx.lakeDir);
+            return new LakeWriter({ store, stream });
+          },
           // Locally the Firehose fan-out stands in for the EventBridge → Kinesis leg of the deployed stack.
           fanOutFor: () => new KinesisEventSink(ctx.clients.kinesis!, res.reputationStream),
           bufferIntervalMs: 5000,
@@ -161,7 +174,10 @@ export function coreServices(opts: LocalPipelineOptions): { before: PipelineServ
         ctx.refreshClients();
         ctx.shared.set('firehose', fh);
         ctx.links.push({ label: `Firehose (local), stream ${res.eventsStream}`, url: fh.endpoint });
-        ctx.links.push({ label: 'Lake (Parquet, events/dt=…/hour=…)', url: ctx.lakeDir });
+        ctx.links.push({
+          label: 'Lake (Parquet, events/dt=…/hour=…)',
+          url: opts.lakeStore === 's3' ? `s3://${res.lakeBucket}/ on fauxqs` : ctx.lakeDir,
+        });
         return { stop: () => fh.close() };
       },
     },
