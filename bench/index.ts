@@ -1,4 +1,6 @@
 import { dashboardsBenchmark } from './dashboards.bench';
+import { localBenchmark } from './local.bench';
+import { ingestBenchmark } from './ingest.bench';
 
 /**
  * Benchmarks run by `npm run bench` (`sesflow bench [name]`). Each prints its figures side by side with its baseline
@@ -18,4 +20,4 @@ export interface Benchmark {
   run(options: { quick: boolean; log: (line: string) => void }): Promise<BenchResult>;
 }
 
-export const BENCHMARKS: Benchmark[] = [dashboardsBenchmark];
+export const BENCHMARKS: Benchmark[] = [ingestBenchmark, dashboardsBenchmark, localBenchmark];

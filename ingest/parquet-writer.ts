@@ -10,7 +10,6 @@ import {
   tableToIPC,
   Utf8,
   type Vector,
-  vectorFromArray,
 } from 'apache-arrow';
 import { Compression, Table as WasmTable, WriterPropertiesBuilder, writeParquet } from 'parquet-wasm/node';
 import { LAKE_COLUMN_TYPES, LAKE_COLUMNS } from './lake-schema';
@@ -61,26 +60,93 @@ function int64Vector(values: (number | null)[], type: Int64 | TimestampMilliseco
   return type instanceof Int64 ? makeVector(makeData({ type, ...props })) : makeVector(makeData({ type, ...props }));
 }
 
+/**
+ * A UTF-8 column built straight from its bytes and offsets: Arrow's value-by-value builders cost more than the whole
+ * SES transform, so the hot path encodes each string once into one buffer.
+ */
+function utf8Data(values: readonly (string | null)[]) {
+  const n = values.length;
+  let bytes = 0;
+  for (let i = 0; i < n; i++) {
+    const v = values[i];
+    if (v !== null && v !== undefined) bytes += Buffer.byteLength(v, 'utf8');
+  }
+  const data = Buffer.allocUnsafe(bytes);
+  const offsets = new Int32Array(n + 1);
+  let at = 0;
+  for (let i = 0; i < n; i++) {
+    const v = values[i];
+    if (v !== null && v !== undefined) at += data.write(v, at, 'utf8');
+    offsets[i + 1] = at;
+  }
+  const { bitmap, nulls } = nullBitmap((i) => values[i] !== null && values[i] !== undefined, n);
+  return makeData({
+    type: new Utf8(),
+    length: n,
+    nullCount: nulls,
+    nullBitmap: nulls ? bitmap : undefined,
+    valueOffsets: offsets,
+    data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+  });
+}
+
+function dictionaryVector(values: readonly (string | null)[]): Vector {
+  const n = values.length;
+  const index = new Map<string, number>();
+  const dictionary: string[] = [];
+  const keys = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const v = values[i];
+    if (v === null || v === undefined) continue;
+    let k = index.get(v);
+    if (k === undefined) {
+      k = dictionary.length;
+      index.set(v, k);
+      dictionary.push(v);
+    }
+    keys[i] = k;
+  }
+  const { bitmap, nulls } = nullBitmap((i) => values[i] !== null && values[i] !== undefined, n);
+  const type = new Dictionary(new Utf8(), new Int32());
+  return makeVector(
+    makeData({
+      type,
+      length: n,
+      nullCount: nulls,
+      nullBitmap: nulls ? bitmap : undefined,
+      data: keys,
+      dictionary: makeVector(utf8Data(dictionary)),
+    }),
+  );
+}
+
+function boolVector(values: readonly boolean[]): Vector {
+  const n = values.length;
+  const bits = new Uint8Array(Math.ceil(n / 8));
+  for (let i = 0; i < n; i++) if (values[i]) bits[i >> 3]! |= 1 << (i & 7);
+  return makeVector(makeData({ type: new Bool(), length: n, nullCount: 0, data: bits }));
+}
+
 /** Builds the Arrow table of a batch of rows, in lake column order. */
 export function rowsToArrowTable(rows: readonly NormalisedEvent[]): Table {
   const columns: Record<string, Vector> = {};
+  const n = rows.length;
   for (const col of LAKE_COLUMNS) {
     const type = LAKE_COLUMN_TYPES[col];
-    const values = rows.map((r) => r[col]);
+    const values = new Array(n);
+    for (let i = 0; i < n; i++) values[i] = rows[i]![col];
     switch (type) {
       case 'timestamp':
-        columns[col] = int64Vector(values as (number | null)[], new TimestampMillisecond());
+        columns[col] = int64Vector(values, new TimestampMillisecond());
         break;
       case 'bigint':
-        columns[col] = int64Vector(values as (number | null)[], new Int64());
+        columns[col] = int64Vector(values, new Int64());
         break;
       case 'boolean':
-        columns[col] = vectorFromArray(values as boolean[], new Bool());
+        columns[col] = boolVector(values);
         break;
       case 'string':
-        columns[col] = DICTIONARY_COLUMNS.has(col)
-          ? vectorFromArray(values as (string | null)[], new Dictionary(new Utf8(), new Int32()))
-          : vectorFromArray(values as (string | null)[], new Utf8());
+        columns[col] = DICTIONARY_COLUMNS.has(col) ? dictionaryVector(values) : makeVector(utf8Data(values));
         break;
     }
   }

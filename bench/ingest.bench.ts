@@ -1,0 +1,150 @@
+import { execFileSync } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createGzip } from 'node:zlib';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { LAKE_COLUMNS } from '../ingest/lake-schema';
+import { generateTraffic } from '../local/traffic-model';
+import { openLake } from '../queries/duckdb-lake';
+import { runNamedQuery } from '../queries/run-named-query';
+import type { Benchmark } from './index';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const dataDir = join(here, '.data');
+
+/** Seeded realistic SES records (the traffic model), cached under bench/.data. */
+async function ensureInput(records: number): Promise<string> {
+  mkdirSync(dataDir, { recursive: true });
+  const file = join(dataDir, `ses-records-${records}.ndjson.gz`);
+  if (existsSync(file)) return file;
+  const tmp = `${file}.tmp`;
+  const gz = createGzip({ level: 6 });
+  const out = createWriteStream(tmp);
+  gz.pipe(out);
+  let n = 0;
+  for (const rec of generateTraffic({
+    seed: 2026,
+    tenants: 50,
+    messages: Math.ceil(records / 2),
+    start: new Date('2026-10-01T00:00:00Z'),
+    spanHours: 7 * 24,
+    maxRecords: records,
+  })) {
+    if (!gz.write(`${JSON.stringify(rec)}\n`)) await new Promise((r) => gz.once('drain', r));
+    n++;
+  }
+  gz.end();
+  await new Promise((r) => out.once('close', r));
+  if (n !== records) throw new Error(`generated ${n} records, wanted ${records}`);
+  execFileSync('mv', [tmp, file]);
+  return file;
+}
+
+/** Runs a command pinned to one core (taskset) and parses the JSON line it prints. */
+function pinned(args: string[]): Record<string, unknown> {
+  const cmd = existsSync('/usr/bin/taskset') ? ['/usr/bin/taskset', '-c', '0', ...args] : args;
+  const out = execFileSync(cmd[0]!, cmd.slice(1), { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
+  return JSON.parse(out.trim().split('\n').pop()!);
+}
+
+/** A lake of `copies` x the rows of `lake`, each copy with its own event and message ids, in the lake layout. */
+async function multiplyLake(lake: string, target: string, copies: number): Promise<number> {
+  mkdirSync(target, { recursive: true });
+  const db = await DuckDBInstance.create(':memory:', { threads: '2' });
+  const c = await db.connect();
+  const cols = LAKE_COLUMNS.map((col) =>
+    col === 'event_id'
+      ? `md5(event_id || CAST(i AS VARCHAR)) AS event_id`
+      : col === 'message_id'
+        ? `message_id || '-' || CAST(i AS VARCHAR) AS message_id`
+        : col,
+  ).join(', ');
+  await c.run(
+    `COPY (SELECT ${cols}, strftime(event_time, '%Y-%m-%d') AS dt, strftime(event_time, '%H') AS hour
+           FROM read_parquet('${join(lake, 'events', '**', '*.parquet')}', union_by_name = true), range(${copies}) t(i))
+     TO '${join(target, 'events')}' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (dt, hour))`,
+  );
+  const n = (
+    await c.runAndReadAll(`SELECT count(*) FROM read_parquet('${join(target, 'events', '**', '*.parquet')}')`)
+  ).getRows()[0]![0];
+  c.closeSync();
+  db.closeSync();
+  return Number(n);
+}
+
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+
+export const ingestBenchmark: Benchmark = {
+  name: 'ingest',
+  description:
+    'NDJSON.gz -> Parquet lake on one core vs read+gunzip+JSON.parse only; peak RSS; tenant-summary over 10 M',
+  async run({ quick, log }) {
+    const records = quick ? 100_000 : 1_000_000;
+    const summaryRows = quick ? 1_000_000 : 10_000_000;
+    log(`generating ${fmt(records)} seeded SES records (cached under bench/.data)...`);
+    const input = await ensureInput(records);
+    log(`input: ${(statSync(input).size / 1e6).toFixed(1)} MB gzip`);
+    const work = mkdtempSync(join(tmpdir(), 'sesflow-bench-ingest-'));
+    try {
+      const parse = pinned([process.execPath, join(here, 'parse-only.mjs'), input]) as {
+        records: number;
+        seconds: number;
+      };
+      const lake = join(work, 'lake');
+      const ingest = pinned([process.execPath, '--import', 'tsx', join(here, 'ingest-child.ts'), input, lake]) as {
+        seconds: number;
+        maxRssKb: number;
+        summary: { records: number; rows: number; failed: number };
+      };
+      const parseRate = parse.records / parse.seconds;
+      const ingestRate = ingest.summary.records / ingest.seconds;
+      // The same input again: a re-run writes nothing and must stay within the same memory.
+      const rerun = pinned([process.execPath, '--import', 'tsx', join(here, 'ingest-child.ts'), input, lake]) as {
+        seconds: number;
+        maxRssKb: number;
+        summary: { rows: number; duplicates: number };
+      };
+      const big = join(work, 'big');
+      const copies = Math.ceil(summaryRows / ingest.summary.rows);
+      log(
+        `ingest ${fmt(ingestRate)}/s vs parse-only ${fmt(parseRate)}/s; building a ${fmt(copies * ingest.summary.rows)}-row lake for tenant-summary...`,
+      );
+      const bigRows = await multiplyLake(lake, big, copies);
+      const times: number[] = [];
+      let tenants = 0;
+      for (let i = 0; i < 5; i++) {
+        const t0 = performance.now();
+        const db = await openLake(big);
+        const rows = await runNamedQuery(db, 'tenant-summary', {});
+        db.close();
+        times.push(performance.now() - t0);
+        tenants = rows.length;
+      }
+      times.sort((a, b) => a - b);
+      const median = times[2]!;
+      return {
+        name: 'ingest',
+        lines: [
+          `ingest (1 core):       ${fmt(ingestRate)} records/s (${fmt(ingest.summary.records)} records, ${fmt(ingest.summary.rows)} rows, ${ingest.seconds.toFixed(1)} s)`,
+          `parse-only baseline:   ${fmt(parseRate)} records/s (${parse.seconds.toFixed(1)} s)`,
+          `ratio ingest/parse:    ${((ingestRate / parseRate) * 100).toFixed(0)} %   (target >= 40 %)`,
+          `peak RSS ingest:       ${fmt(ingest.maxRssKb / 1024)} MB first run, ${fmt(rerun.maxRssKb / 1024)} MB re-run (target < 300 MB); re-run wrote ${rerun.summary.rows} rows, skipped ${fmt(rerun.summary.duplicates)} duplicates`,
+          `tenant-summary:        median ${median.toFixed(0)} ms over ${fmt(bigRows)} events (${tenants} tenants; open + query, 5 runs, min ${times[0]!.toFixed(0)} ms, max ${times[4]!.toFixed(0)} ms)`,
+        ],
+        figures: {
+          ingestRate,
+          parseRate,
+          ratio: ingestRate / parseRate,
+          peakRssMb: ingest.maxRssKb / 1024,
+          rerunPeakRssMb: rerun.maxRssKb / 1024,
+          tenantSummaryMedianMs: median,
+          tenantSummaryEvents: bigRows,
+        },
+      };
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  },
+};
