@@ -1,6 +1,6 @@
 import { dashboardsBenchmark } from './dashboards.bench';
-import { localBenchmark } from './local.bench';
 import { ingestBenchmark } from './ingest.bench';
+import { localBenchmark } from './local.bench';
 
 /**
  * Benchmarks run by `npm run bench` (`sesflow bench [name]`). Each prints its figures side by side with its baseline
