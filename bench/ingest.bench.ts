@@ -32,11 +32,11 @@ async function ensureInput(records: number): Promise<string> {
     spanHours: 7 * 24,
     maxRecords: records,
   })) {
-    if (!gz.write(`${JSON.stringify(rec)}\n`)) await new Promise((r) => gz.once('drain', r));
+    if (!gz.write(`${JSON.stringify(rec)}\n`)) await new Promise<void>((r) => gz.once('drain', () => r()));
     n++;
   }
   gz.end();
-  await new Promise((r) => out.once('close', r));
+  await new Promise<void>((r) => out.once('close', () => r()));
   if (n !== records) throw new Error(`generated ${n} records, wanted ${records}`);
   execFileSync('mv', [tmp, file]);
   return file;
