@@ -25,7 +25,7 @@ const credentials = { accessKeyId: 'bench', secretAccessKey: 'bench' };
 export const localBenchmark: Benchmark = {
   name: 'local',
   description: 'traffic model records/s (target 50,000/s: 1M in < 20 s); SES simulator -> local Firehose messages/s',
-  async run({ quick, log }): Promise<BenchResult> {
+  async run({ quick }): Promise<BenchResult> {
     const lines: string[] = [];
     const figures: Record<string, number | string> = {};
     const messages = quick ? 40_000 : 400_000;
@@ -48,7 +48,6 @@ export const localBenchmark: Benchmark = {
     lines.push(
       `traffic model, ${records.toLocaleString('en-US')} records: generate ${Math.round(genRate).toLocaleString('en-US')}/s, generate + JSON ${Math.round(serRate).toLocaleString('en-US')}/s (target ${TARGET_RECORDS_PER_S.toLocaleString('en-US')}/s: ${(serRate / TARGET_RECORDS_PER_S).toFixed(1)}x)`,
     );
-    log(lines[lines.length - 1]!);
 
     const sent = quick ? 5_000 : 50_000;
     const sink = new MemoryRowSink();
@@ -112,7 +111,6 @@ export const localBenchmark: Benchmark = {
       lines.push(
         `SES simulator -> local Firehose -> transform: ${sent.toLocaleString('en-US')} messages in ${s.toFixed(1)} s = ${Math.round(sent / s).toLocaleString('en-US')} messages/s; accepted ${accepted}, sends landed ${landed} (${landed === accepted ? 'none lost' : 'LOST RECORDS'})`,
       );
-      log(lines[lines.length - 1]!);
     } finally {
       ses.destroy();
       firehose.destroy();
