@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openLake } from '../queries/duckdb-lake';
+import { NAMED_QUERIES } from '../queries/named-queries';
 import { type ApiKeyRecord, createApiKeyAuthenticator, memoryApiKeyLookup } from './adapters/api-key-authenticator';
 import { DuckDbLakeCache } from './adapters/duckdb-lake-cache';
 import { createDuckDbLiveFigures } from './adapters/duckdb-live-figures';
@@ -104,7 +105,7 @@ export async function startDashboardServer(opts: DashboardServerOptions): Promis
   const lake = needsLake ? await openLake(opts.lakeDir) : null;
   const serial = createSerialQueue();
   const cache = lake ? new DuckDbLakeCache(lake, opts.lakeDir) : null;
-  const reports = opts.reports ?? createDuckDbReportEngine(lake!, undefined, serial, cache);
+  const reports = opts.reports ?? createDuckDbReportEngine(lake!, { registry: NAMED_QUERIES, serial, cache });
   const live = opts.live ?? createDuckDbLiveFigures(lake!, serial, { cache: cache ?? undefined });
   const rate = opts.rateLimit ?? { capacity: 60, refillPerSecond: 10 };
   const handle = createRouter({

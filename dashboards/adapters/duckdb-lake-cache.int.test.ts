@@ -1,7 +1,7 @@
 import { copyFileSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LakeDb, openLake } from '../../queries/duckdb-lake';
+import { dedupViewSql, type LakeDb, openLake } from '../../queries/duckdb-lake';
 import { buildTestLake, type TestLake } from '../test-lake';
 import { CACHE_TABLE, DuckDbLakeCache } from './duckdb-lake-cache';
 
@@ -29,9 +29,10 @@ afterAll(() => {
 
 describe('DuckDB lake cache', () => {
   it('holds exactly the rows of the deduplicated events view, and loads files that appear later, counting repeats once', async () => {
+    const viewRows = await count('SELECT count(*) AS n FROM events');
     const cache = new DuckDbLakeCache(db, lake.dir, 0);
     await cache.refresh();
-    const viewRows = await count('SELECT count(*) AS n FROM events');
+    expect(await count(`SELECT count(*) AS n FROM (${dedupViewSql('events_raw')})`)).toBe(viewRows);
     expect(await count(`SELECT count(*) AS n FROM ${CACHE_TABLE}`)).toBe(viewRows);
     expect(viewRows).toBe(lake.rows);
 

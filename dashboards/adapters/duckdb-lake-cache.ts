@@ -3,8 +3,11 @@ import { join } from 'node:path';
 import { LAKE_COLUMNS } from '../../ingest/lake-schema';
 import type { LakeDb } from '../../queries/duckdb-lake';
 
-/** The in-memory table the local reports read: one row per event_id, like the lake's `events` view. */
-export const CACHE_TABLE = 'dash_events';
+/**
+ * The table the local reports read: named `events` like the lake's deduplicating view, which it replaces on the
+ * dashboards' own connection, so named queries written against `events` run unchanged.
+ */
+export const CACHE_TABLE = 'events';
 
 const sqlString = (s: string) => `'${s.replaceAll("'", "''")}'`;
 
@@ -50,6 +53,12 @@ export class DuckDbLakeCache {
     const present = new Set(files);
     const vanished = [...this.loaded].some((f) => !present.has(f));
     if (!this.ready || vanished) {
+      if (!this.ready) {
+        const views = await conn.runAndReadAll(
+          "SELECT count(*) AS n FROM duckdb_views() WHERE view_name = 'events' AND NOT internal",
+        );
+        if (Number(views.getRowObjectsJS()[0]?.n ?? 0) > 0) await conn.run('DROP VIEW events');
+      }
       await conn.run(`CREATE OR REPLACE TABLE ${CACHE_TABLE} AS SELECT * FROM events_raw LIMIT 0`);
       this.loaded.clear();
       this.ready = true;

@@ -1,6 +1,7 @@
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LakeDb, openLake } from '../../queries/duckdb-lake';
+import { NAMED_QUERIES } from '../../queries/named-queries';
 import type { ReportEngine } from '../api/ports';
 import { buildTestLake, type TestLake } from '../test-lake';
 import { DuckDbLakeCache } from './duckdb-lake-cache';
@@ -17,7 +18,7 @@ const ALL = { from: FROM, to: TO, tenant: null, limit: 10_000 };
 beforeAll(async () => {
   lake = buildTestLake({ messages: 2000, start: new Date(FROM), spanHours: 48 });
   db = await openLake(lake.dir);
-  engine = createDuckDbReportEngine(db, undefined, createSerialQueue(), new DuckDbLakeCache(db, lake.dir));
+  engine = createDuckDbReportEngine(db, { serial: createSerialQueue(), cache: new DuckDbLakeCache(db, lake.dir) });
 });
 
 afterAll(() => {
@@ -28,8 +29,10 @@ afterAll(() => {
 /** The definitions of DESIGN.md written the plain way, over the lake's own deduplicated view. */
 const REFERENCE = `SELECT tenant_id,
   count(*) FILTER (WHERE event_type = 'send') AS sent,
-  count(*) FILTER (WHERE counts_toward_bounce_rate) AS hard_bounces,
-  count(*) FILTER (WHERE counts_toward_complaint_rate) AS complaints,
+  count(*) FILTER (WHERE event_type = 'bounce' AND bounce_type = 'Permanent'
+    AND coalesce(bounce_subtype, '') NOT IN ('OnAccountSuppressionList', 'OnTenantSuppressionList')) AS hard_bounces,
+  count(*) FILTER (WHERE event_type = 'complaint' AND complaint_subtype IS NULL
+    AND coalesce(complaint_feedback_type, '') <> 'not-spam') AS complaints,
   count(DISTINCT CASE WHEN event_type = 'open' THEN message_id || '|' || coalesce(recipient, '') END) AS unique_opens,
   count(DISTINCT CASE WHEN event_type = 'open' AND NOT machine_open THEN message_id || '|' || coalesce(recipient, '') END) AS human_opens,
   count(DISTINCT CASE WHEN event_type = 'open' AND machine_open THEN message_id || '|' || coalesce(recipient, '') END) AS machine_opens,
@@ -83,5 +86,27 @@ describe('DuckDB report engine over a lake built by the real transform', () => {
     expect(provider.get('hotmail.com')).toBe('Outlook/Hotmail');
     expect(provider.get('yahoo.com')).toBe('Yahoo');
     expect(provider.get('icloud.com')).toBe('Apple iCloud');
+  });
+
+  it("runs queries/'s named query where the registry defines it, with the same figures and the server's tenant scope", async () => {
+    const named = createDuckDbReportEngine(db, { registry: NAMED_QUERIES, serial: createSerialQueue() });
+    expect(named.reports().map((r) => r.name)).toEqual(expect.arrayContaining(['tenant-summary', 'campaign-report']));
+    const cols = [
+      'tenant_id',
+      'sent',
+      'delivered',
+      'hard_bounces',
+      'soft_bounces',
+      'complaints',
+      'unique_opens',
+      'human_opens',
+      'unique_clicks',
+    ];
+    const project = (rows: Record<string, unknown>[]) =>
+      rows.map((r) => cols.map((c) => r[c])).sort((a, b) => String(a[0]).localeCompare(String(b[0])));
+    const fromRegistry = (await named.run('tenant-summary', ALL)).rows;
+    expect(project(fromRegistry)).toEqual(project((await engine.run('tenant-summary', ALL)).rows));
+    const scoped = (await named.run('tenant-summary', { ...ALL, tenant: 'umbrella' })).rows;
+    expect(scoped.map((r) => r.tenant_id)).toEqual(['umbrella']);
   });
 });

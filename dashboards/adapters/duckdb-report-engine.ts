@@ -1,27 +1,73 @@
 import type { LakeDb } from '../../queries/duckdb-lake';
+import type { NamedQuery } from '../../queries/named-queries';
 import type { ReportEngine, ReportInfo, ReportParams, ReportResult } from '../api/ports';
 import { BadRequestError } from '../errors';
 import { CACHE_TABLE, type DuckDbLakeCache } from './duckdb-lake-cache';
-import { bindLocalReport, LOCAL_REPORTS, type LocalReport } from './local-report-catalog';
+import { bindLocalReport, duckTimestamp, LOCAL_REPORTS, type LocalReport } from './local-report-catalog';
 import { createSerialQueue, plainRow } from './serial-lake';
 
+export interface DuckDbReportEngineOptions {
+  /** queries/'s registry: a name it defines runs its one definition (the one Athena runs too). */
+  registry?: ReadonlyMap<string, NamedQuery>;
+  /** Reports the registry does not define yet, in DuckDB SQL. */
+  catalog?: readonly LocalReport[];
+  serial?: <T>(task: () => Promise<T>) => Promise<T>;
+  cache?: DuckDbLakeCache | null;
+}
+
+/** The values a named query's declared parameters take, from the router's validated parameters. */
+export function namedQueryValues(q: NamedQuery, p: ReportParams): Record<string, string | number | null> {
+  const available: Record<string, string | number | null> = {
+    tenant: p.tenant,
+    from: duckTimestamp(p.from),
+    to: duckTimestamp(p.to),
+    message_id: p.messageId ?? null,
+    limit: p.limit,
+  };
+  const out: Record<string, string | number | null> = {};
+  for (const spec of q.params) out[spec.name] = available[spec.name] ?? null;
+  return out;
+}
+
 /**
- * Reports on the local lake with DuckDB (the local stand-in for Athena), values bound as parameters. With a cache,
- * reports read its table (kept up to date with the lake's files) instead of the `events` view.
+ * Reports on the local lake with DuckDB (the local stand-in for Athena), values bound as parameters: queries/'s
+ * named queries where the registry defines the name, the local catalog otherwise. With a cache, both read its
+ * `events` table (kept up to date with the lake's files) instead of the deduplicating view.
  */
-export function createDuckDbReportEngine(
-  lake: LakeDb,
-  catalog: readonly LocalReport[] = LOCAL_REPORTS,
-  serial = createSerialQueue(),
-  cache: DuckDbLakeCache | null = null,
-): ReportEngine {
-  const infos: ReportInfo[] = catalog.map(({ name, description, requires }) => ({ name, description, requires }));
+export function createDuckDbReportEngine(lake: LakeDb, opts: DuckDbReportEngineOptions = {}): ReportEngine {
+  const registry = opts.registry ?? new Map<string, NamedQuery>();
+  const catalog = opts.catalog ?? LOCAL_REPORTS;
+  const serial = opts.serial ?? createSerialQueue();
+  const cache = opts.cache ?? null;
+  const infos: ReportInfo[] = [
+    ...[...registry.values()].map((q) => ({
+      name: q.name,
+      description: q.description,
+      requires: q.params.some((s) => s.name === 'message_id' && s.required) ? (['message_id'] as const) : [],
+    })),
+    ...catalog
+      .filter((r) => !registry.has(r.name))
+      .map(({ name, description, requires }) => ({ name, description, requires })),
+  ];
+
+  function statement(name: string, params: ReportParams): { sql: string; values: unknown[] } {
+    const named = registry.get(name);
+    if (named) {
+      // The limit is a validated whole number, bound like every value.
+      return {
+        sql: `SELECT * FROM (${named.sql}) q LIMIT ?`,
+        values: [...named.bind(namedQueryValues(named, params)), params.limit],
+      };
+    }
+    const report = catalog.find((r) => r.name === name);
+    if (!report) throw new BadRequestError(`unknown report "${name}"`);
+    return bindLocalReport(report, params, CACHE_TABLE);
+  }
+
   return {
     reports: () => infos,
     async run(name: string, params: ReportParams): Promise<ReportResult> {
-      const report = catalog.find((r) => r.name === name);
-      if (!report) throw new BadRequestError(`unknown report "${name}"`);
-      const { sql, values } = bindLocalReport(report, params, cache ? CACHE_TABLE : 'events');
+      const { sql, values } = statement(name, params);
       return serial(async () => {
         await cache?.refresh();
         const reader = await lake.connection.runAndReadAll(sql, values as never);

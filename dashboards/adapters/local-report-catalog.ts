@@ -10,12 +10,18 @@ export interface LocalReport extends ReportInfo {
   sql: string;
 }
 
+/**
+ * The counts as queries/named-queries.ts defines them (DESIGN.md), so both give the same figures: reports show
+ * mailbox-simulator traffic; only the reputation figures leave it out.
+ */
 const COUNTS = `
   count(*) FILTER (WHERE event_type = 'send') AS sent,
   count(*) FILTER (WHERE event_type = 'delivery') AS delivered,
-  count(*) FILTER (WHERE counts_toward_bounce_rate) AS hard_bounces,
-  count(*) FILTER (WHERE event_type = 'bounce' AND bounce_type IN ('Transient', 'Undetermined')) AS soft_bounces,
-  count(*) FILTER (WHERE counts_toward_complaint_rate) AS complaints`;
+  count(*) FILTER (WHERE event_type = 'bounce' AND bounce_type = 'Permanent'
+    AND coalesce(bounce_subtype, '') NOT IN ('OnAccountSuppressionList', 'OnTenantSuppressionList')) AS hard_bounces,
+  count(*) FILTER (WHERE event_type = 'bounce' AND coalesce(bounce_type, 'Undetermined') IN ('Transient', 'Undetermined')) AS soft_bounces,
+  count(*) FILTER (WHERE event_type = 'complaint' AND complaint_subtype IS NULL
+    AND coalesce(complaint_feedback_type, '') <> 'not-spam') AS complaints`;
 
 const PROVIDER = `CASE
     WHEN recipient_domain IN ('gmail.com', 'googlemail.com') THEN 'Gmail'
@@ -36,8 +42,8 @@ function metricsSql(
   const names = keys.map(([k]) => k).join(', ');
   const exprs = keys.map(([k, e]) => `${e} AS ${k}`).join(', ');
   return `WITH scoped AS (
-      SELECT ${exprs}, event_type, message_id, recipient, machine_open, counts_toward_bounce_rate,
-        counts_toward_complaint_rate, bounce_type${opts.extra ? ', subject' : ''}
+      SELECT ${exprs}, event_type, message_id, recipient, machine_open, bounce_type, bounce_subtype,
+        complaint_subtype, complaint_feedback_type${opts.extra ? ', subject' : ''}
       FROM {events} WHERE {scope}${opts.where ? ` AND ${opts.where}` : ''}
     ),
     counts AS (SELECT ${names}, ${COUNTS}${opts.extra ? `, ${opts.extra}` : ''} FROM scoped GROUP BY ${names}),

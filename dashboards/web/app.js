@@ -526,6 +526,11 @@ async function renderReport(tenantId, from, to) {
     ['tenant-summary', ...Object.keys(TABLES)].map((name) => getJson(`/v1/reports/${name}?${params}`)),
   );
   const s = summary.rows[0] ?? {};
+  // The registry's tenant-summary may not carry the rates and machine opens: derived from its counts then.
+  const ratio = (a, b) => (b ? a / b : null);
+  const openRate = s.open_rate ?? ratio(s.unique_opens, s.delivered);
+  const clickRate = s.click_rate ?? ratio(s.unique_clicks, s.delivered);
+  const machineOpens = s.machine_opens ?? (s.unique_opens ?? 0) - (s.human_opens ?? 0);
   const fromInput = el('input', { type: 'date', id: 'from', value: f });
   const toInput = el('input', { type: 'date', id: 'to', value: t });
   mount(
@@ -556,9 +561,9 @@ async function renderReport(tenantId, from, to) {
       { class: 'kpis', id: 'summary' },
       kpi('Sent', fmtInt(s.sent)),
       kpi('Delivered', fmtInt(s.delivered)),
-      kpi('Open rate', fmtPct(s.open_rate)),
-      kpi('Human / machine opens', `${fmtInt(s.human_opens)} / ${fmtInt(s.machine_opens)}`),
-      kpi('Click rate', fmtPct(s.click_rate)),
+      kpi('Open rate', fmtPct(openRate)),
+      kpi('Human / machine opens', `${fmtInt(s.human_opens)} / ${fmtInt(machineOpens)}`),
+      kpi('Click rate', fmtPct(clickRate)),
       kpi('Bounce rate', fmtPct(s.bounce_rate)),
       kpi('Complaint rate', fmtPct(s.complaint_rate)),
     ),
