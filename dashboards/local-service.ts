@@ -99,6 +99,11 @@ export function dashboardPipelineService(config: DashboardConfig = loadDashboard
         apiKeys: keyRecords(keys),
         tenants,
         rateLimit: config.rateLimit,
+        // Failures only, as one structured line (ids, route and status; never keys, addresses or subjects).
+        log: (entry) => {
+          if (entry.status >= 500)
+            ctx.log(JSON.stringify({ level: 'error', msg: 'dashboard request failed', ...entry }));
+        },
       });
       ctx.links.push({ label: 'Dashboard (keys in dashboard-keys.json)', url: server.url });
       ctx.log(`dashboard: ${server.url} (API keys in ${keysFile})`);

@@ -269,7 +269,8 @@ export function createRouter(deps: RouterDeps): (req: ApiRequest) => Promise<Api
       }
     } catch (err) {
       res = errorResponse(err);
-      log.error = statusOf(err) === 500 ? (err instanceof Error ? err.name : 'unknown') : describeError(err);
+      // Logged once, here: the one-line cause (never shown to the caller for a 500).
+      log.error = describeError(err);
     }
     log.status = res.status;
     deps.log?.(log);
