@@ -3,6 +3,7 @@ import { registerBench } from './bench';
 import { registerCompact } from './compact';
 import { registerIngest } from './ingest';
 import { registerQuery } from './query';
+import { registerReputation } from './reputation';
 import { registerSimulate } from './simulate';
 import { registerStart } from './start';
 
@@ -14,6 +15,7 @@ export const COMMANDS: RegisterCommand[] = [
   registerCompact,
   registerIngest,
   registerQuery,
+  registerReputation,
   registerSimulate,
   registerStart,
 ];
