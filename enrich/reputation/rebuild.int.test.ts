@@ -11,7 +11,9 @@ import { openLake } from '../../queries/duckdb-lake';
 import { rebuildReputation } from './rebuild';
 
 const dirs: string[] = [];
-afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
 
 function rows(record: unknown): NormalisedEvent[] {
   const t = transformRecord(JSON.stringify(record));
