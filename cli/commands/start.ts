@@ -55,6 +55,23 @@ export function registerStart(program: Command): void {
       registerDashboardService();
       const started = Date.now();
       out(`sesflow: starting the local pipeline in ${config.dataDir}${o.fresh ? ' (fresh)' : ''} ...`);
+      // Signals are handled from the start: a Ctrl-C while services are starting stops them once they are up, so no
+      // child process (DynamoDB Local's Java) is ever left behind.
+      let stopRequested = false;
+      let wake: (() => void) | undefined;
+      let timer: NodeJS.Timeout | undefined;
+      const onSignal = () => {
+        if (stopRequested) return;
+        stopRequested = true;
+        if (timer) clearTimeout(timer);
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+        // A second Ctrl-C during shutdown exits at once.
+        process.once('SIGINT', () => process.exit(130));
+        wake?.();
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
       let pipeline: RunningPipeline;
       try {
         pipeline = await startLocalPipeline({
@@ -72,28 +89,21 @@ export function registerStart(program: Command): void {
           log: (line) => out(`  ${line}`),
         });
       } catch (err) {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
         throw new UsageError(`could not start the local pipeline: ${describeError(err)}`);
       }
-      const width = Math.max(...pipeline.ctx.links.map((l) => l.label.length));
-      out(`\nsesflow is running (up in ${((Date.now() - started) / 1000).toFixed(1)} s):`);
-      for (const l of pipeline.ctx.links) out(`  ${l.label.padEnd(width)}  ${l.url}`);
-      out(`  ${'endpoints file'.padEnd(width)}  ${config.dataDir}/endpoints.json`);
-      out('\nPress Ctrl-C to stop. Data stays in the data directory; --fresh starts over.');
-
-      await new Promise<void>((resolveWait) => {
-        let timer: NodeJS.Timeout | undefined;
-        const onSignal = () => {
-          if (timer) clearTimeout(timer);
-          process.off('SIGINT', onSignal);
-          process.off('SIGTERM', onSignal);
-          // A second Ctrl-C during shutdown exits at once.
-          process.once('SIGINT', () => process.exit(130));
-          resolveWait();
-        };
-        process.on('SIGINT', onSignal);
-        process.on('SIGTERM', onSignal);
-        if (o.runFor) timer = setTimeout(onSignal, o.runFor * 1000);
-      });
+      if (!stopRequested) {
+        const width = Math.max(...pipeline.ctx.links.map((l) => l.label.length));
+        out(`\nsesflow is running (up in ${((Date.now() - started) / 1000).toFixed(1)} s):`);
+        for (const l of pipeline.ctx.links) out(`  ${l.label.padEnd(width)}  ${l.url}`);
+        out(`  ${'endpoints file'.padEnd(width)}  ${config.dataDir}/endpoints.json`);
+        out('\nPress Ctrl-C to stop. Data stays in the data directory; --fresh starts over.');
+        await new Promise<void>((resolveWait) => {
+          wake = resolveWait;
+          if (o.runFor) timer = setTimeout(onSignal, o.runFor * 1000);
+        });
+      }
       out('\nsesflow: stopping ...');
       const traffic = pipeline.ctx.shared.get('traffic') as { stats: TrafficDriverStats } | undefined;
       const sim = pipeline.ctx.shared.get('sesSimulator') as SesSimulatorServer | undefined;
