@@ -26,6 +26,20 @@ describe('sesflow simulate', () => {
     expect(JSON.parse(lines[0]!).mail.timestamp.startsWith('2026-05-01T00:')).toBe(true);
   });
 
+  it('keeps each message together with --order message', async () => {
+    vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const f = join(dir, 'm.ndjson');
+    expect(await run('--out', f, '--messages', '50', '--order', 'message', '--seed', '2')).toBe(0);
+    vi.restoreAllMocks();
+    const ids = readFileSync(f, 'utf8')
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l).mail.messageId as string);
+    const runs = ids.filter((id, i) => i === 0 || ids[i - 1] !== id);
+    expect(new Set(runs).size).toBe(runs.length); // a message's records never come back after another's
+    expect(runs).toHaveLength(50);
+  });
+
   it('stops at --max-records', async () => {
     vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     const f = join(dir, 'c.ndjson');
