@@ -86,7 +86,8 @@ export class DeliveryStream {
     const now = Date.now();
     const ids: string[] = [];
     for (const data of records) {
-      const recordId = `${now.toString().padStart(16, '0')}${(this.seq++).toString().padStart(16, '0')}${this.opts.name.length.toString().padStart(4, '0')}`;
+      // Unique within the stream: arrival time and a sequence number, digits only like Firehose's own ids.
+      const recordId = `${now.toString().padStart(16, '0')}${(this.seq++).toString().padStart(20, '0')}`;
       this.buffer.push({ recordId, data, arrival: now });
       this.bufferedBytes += data.byteLength;
       ids.push(recordId);
