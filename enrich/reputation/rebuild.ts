@@ -1,5 +1,14 @@
 import type { LakeDb } from '../../queries/duckdb-lake';
-import { decideReputation, decisionWindow, type ReputationDecision } from './engine';
+import {
+  boundMap,
+  DIAGNOSTIC_CODE_MAX,
+  emptyHour,
+  evaluateHours,
+  type HourCounts,
+  hourOf,
+  windowHours,
+} from './buckets';
+import type { ReputationDecision } from './engine';
 import { POLICIES, type ReputationPolicy, STANDARD_POLICY } from './policy';
 
 export interface TenantReputation {
@@ -25,68 +34,119 @@ export interface RebuildOptions {
 
 const ts = (d: Date) => d.toISOString().replace('T', ' ').replace('Z', '');
 
+/** Shapes a decision as the one-object-per-tenant row `sesflow reputation` prints. */
+export function toTenantReputation(tenantId: string, d: ReputationDecision): TenantReputation {
+  const c = d.evidence.counts;
+  return {
+    tenant_id: tenantId,
+    state: d.state,
+    sent: c.sent,
+    delivered: c.delivered,
+    hard_bounces: c.hardBounces,
+    complaints: c.complaints,
+    bounce_rate: d.evidence.rates.bounce,
+    complaint_rate: d.evidence.rates.complaint,
+    reasons: d.reasons,
+    evidence: d.evidence,
+  };
+}
+
+const BAD = '(counts_toward_bounce_rate OR counts_toward_complaint_rate)';
+const COUNTS = `count(*) FILTER (WHERE event_type = 'send') AS sent,
+  count(*) FILTER (WHERE event_type = 'delivery') AS delivered,
+  count(*) FILTER (WHERE counts_toward_bounce_rate) AS hard_bounces,
+  count(*) FILTER (WHERE counts_toward_complaint_rate) AS complaints`;
+const DIMENSIONS = [
+  ['domains', 'recipient_domain'],
+  ['campaigns', 'campaign_id'],
+  ['diagnosticCodes', `left(diagnostic_code, ${DIAGNOSTIC_CODE_MAX})`],
+] as const;
+
+/** Hour buckets of every tenant (or one) from the lake, in SQL: the same buckets the live path keeps in DynamoDB. */
+async function lakeBuckets(
+  db: LakeDb,
+  where: string,
+  params: unknown[],
+  armedSince?: number,
+): Promise<Map<string, HourCounts[]>> {
+  const base = `FROM events WHERE tenant_id <> 'unknown' AND NOT is_simulator AND ${where}`;
+  const rows = await db.query<Record<string, string | bigint>>(
+    `SELECT tenant_id, strftime(event_time, '%Y-%m-%dT%H') AS hour, ${COUNTS} ${base} GROUP BY 1, 2`,
+    params,
+  );
+  const byTenant = new Map<string, Map<string, HourCounts>>();
+  const bucket = (tenant: string, hour: string) => {
+    let t = byTenant.get(tenant);
+    if (!t) {
+      t = new Map();
+      byTenant.set(tenant, t);
+    }
+    let b = t.get(hour);
+    if (!b) {
+      b = emptyHour(hour, armedSince);
+      t.set(hour, b);
+    }
+    return b;
+  };
+  for (const r of rows) {
+    const b = bucket(String(r.tenant_id), String(r.hour));
+    b.sent = Number(r.sent);
+    b.delivered = Number(r.delivered);
+    b.hardBounces = Number(r.hard_bounces);
+    b.complaints = Number(r.complaints);
+  }
+  for (const [field, expr] of DIMENSIONS) {
+    const tops = await db.query<{ tenant_id: string; hour: string; name: string; n: bigint }>(
+      `SELECT tenant_id, strftime(event_time, '%Y-%m-%dT%H') AS hour, ${expr} AS name, count(*) AS n
+       ${base} AND ${BAD} AND ${expr} IS NOT NULL GROUP BY 1, 2, 3`,
+      params,
+    );
+    for (const t of tops) bucket(t.tenant_id, t.hour)[field][t.name] = Number(t.n);
+  }
+  const out = new Map<string, HourCounts[]>();
+  for (const [tenant, hours] of byTenant) {
+    for (const b of hours.values()) {
+      b.domains = boundMap(b.domains);
+      b.campaigns = boundMap(b.campaigns);
+      b.diagnosticCodes = boundMap(b.diagnosticCodes);
+    }
+    out.set(tenant, [...hours.values()]);
+  }
+  return out;
+}
+
 /**
- * Recomputes every tenant's reputation from the lake alone, with the same pure engine as the live path. Counts
- * follow the metric flags of the normalised rows: simulator recipients, suppression-list bounces and complaints and
- * `not-spam` reports never count; tenant `unknown` is left out. Each tenant's window is exact to the millisecond.
+ * Recomputes every tenant's reputation from the lake alone: hourly counts aggregated in SQL (DuckDB), then the same
+ * pure engine as the live path (`evaluateHours`). Counts follow the metric flags of the normalised rows: simulator
+ * recipients, suppression-list bounces and complaints and `not-spam` reports never count; tenant `unknown` is left
+ * out. The window is the 168 hours ending with the hour of `at` (events up to `at`), re-armed at a resume.
  */
 export async function rebuildReputation(db: LakeDb, options: RebuildOptions): Promise<TenantReputation[]> {
   const policyOf = (t: string): ReputationPolicy =>
     POLICIES.get(options.policyOf?.(t) ?? 'standard') ?? STANDARD_POLICY;
-  const widest = Math.max(...[...POLICIES.values()].map((p) => p.windowHours));
-  const from = new Date(options.at.getTime() - widest * 3_600_000);
-  const tenants = await db.query<{ tenant_id: string }>(
-    `SELECT DISTINCT tenant_id FROM events
-     WHERE tenant_id <> 'unknown' AND event_time > CAST(? AS TIMESTAMP) AND event_time <= CAST(? AS TIMESTAMP)
-     ORDER BY tenant_id`,
-    [ts(from), ts(options.at)],
-  );
+  const widest = [...POLICIES.values()].reduce((a, p) => (p.windowHours > a.windowHours ? p : a));
+  const w = windowHours(options.at, widest);
+  const buckets = await lakeBuckets(db, 'event_time >= CAST(? AS TIMESTAMP) AND event_time <= CAST(? AS TIMESTAMP)', [
+    ts(w.from),
+    ts(options.at),
+  ]);
   const out: TenantReputation[] = [];
-  for (const { tenant_id } of tenants) {
-    const policy = policyOf(tenant_id);
-    const window = decisionWindow(options.at, policy, options.armedSince?.(tenant_id));
-    const bounds = [tenant_id, ts(window.from), ts(window.to)];
-    const [c] = await db.query<Record<string, bigint>>(
-      `SELECT count(*) FILTER (WHERE event_type = 'send' AND NOT is_simulator) AS sent,
-              count(*) FILTER (WHERE event_type = 'delivery' AND NOT is_simulator) AS delivered,
-              count(*) FILTER (WHERE counts_toward_bounce_rate) AS hard_bounces,
-              count(*) FILTER (WHERE counts_toward_complaint_rate) AS complaints
-       FROM events WHERE tenant_id = ? AND event_time > CAST(? AS TIMESTAMP) AND event_time <= CAST(? AS TIMESTAMP)`,
-      bounds,
-    );
-    const top = async (column: string) =>
-      (
-        await db.query<{ name: string; n: bigint }>(
-          `SELECT ${column} AS name, count(*) AS n FROM events
-           WHERE tenant_id = ? AND event_time > CAST(? AS TIMESTAMP) AND event_time <= CAST(? AS TIMESTAMP)
-             AND (counts_toward_bounce_rate OR counts_toward_complaint_rate) AND ${column} IS NOT NULL
-           GROUP BY 1 ORDER BY n DESC, name LIMIT 5`,
-          bounds,
-        )
-      ).map((r) => ({ name: r.name, count: Number(r.n) }));
-    const counts = {
-      sent: Number(c!.sent),
-      delivered: Number(c!.delivered),
-      hardBounces: Number(c!.hard_bounces),
-      complaints: Number(c!.complaints),
-    };
-    const d = decideReputation(counts, policy, window, {
-      topDomains: await top('recipient_domain'),
-      topCampaigns: await top('campaign_id'),
-      topDiagnosticCodes: await top('diagnostic_code'),
-    });
-    out.push({
-      tenant_id,
-      state: d.state,
-      sent: counts.sent,
-      delivered: counts.delivered,
-      hard_bounces: counts.hardBounces,
-      complaints: counts.complaints,
-      bounce_rate: d.evidence.rates.bounce,
-      complaint_rate: d.evidence.rates.complaint,
-      reasons: d.reasons,
-      evidence: d.evidence,
-    });
+  for (const tenant of [...buckets.keys()].sort()) {
+    const policy = policyOf(tenant);
+    const armed = options.armedSince?.(tenant)?.getTime() ?? null;
+    const hours = [...(buckets.get(tenant) ?? [])];
+    if (armed !== null && armed < options.at.getTime()) {
+      const armedHourEnd = new Date(Date.parse(`${hourOf(armed)}:00:00.000Z`) + 3_599_999);
+      const end = armedHourEnd < options.at ? armedHourEnd : options.at;
+      const part = await lakeBuckets(
+        db,
+        'tenant_id = ? AND event_time > CAST(? AS TIMESTAMP) AND event_time <= CAST(? AS TIMESTAMP)',
+        [tenant, ts(new Date(armed)), ts(end)],
+        armed,
+      );
+      hours.push(...(part.get(tenant) ?? []));
+    }
+    out.push(toTenantReputation(tenant, evaluateHours(hours, policy, options.at, armed)));
   }
   return out;
 }
