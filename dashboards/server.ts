@@ -53,6 +53,8 @@ export interface DashboardServerOptions {
   live?: LiveFigures;
   thresholds?: Thresholds;
   rateLimit?: { capacity: number; refillPerSecond: number };
+  /** How long the tenant list's figures are reused (default 2 s; 0 = computed on every request). */
+  liveCacheMs?: number;
   log?: (entry: RequestLog) => void;
 }
 
@@ -106,7 +108,8 @@ export async function startDashboardServer(opts: DashboardServerOptions): Promis
   const serial = createSerialQueue();
   const cache = lake ? new DuckDbLakeCache(lake, opts.lakeDir) : null;
   const reports = opts.reports ?? createDuckDbReportEngine(lake!, { registry: NAMED_QUERIES, serial, cache });
-  const live = opts.live ?? createDuckDbLiveFigures(lake!, serial, { cache: cache ?? undefined });
+  const live =
+    opts.live ?? createDuckDbLiveFigures(lake!, serial, { cache: cache ?? undefined, cacheMs: opts.liveCacheMs });
   const rate = opts.rateLimit ?? { capacity: 60, refillPerSecond: 10 };
   const handle = createRouter({
     auth: opts.auth ?? createApiKeyAuthenticator(memoryApiKeyLookup(opts.apiKeys ?? {})),
