@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { createTableInput } from '../lib/table-design';
 import { PIPELINE_EXTENSIONS, type PipelineService } from '../local/pipeline/service';
 import { openLake } from '../queries/duckdb-lake';
-import type { ApiKeyRecord } from './adapters/api-key-authenticator';
+import { type ApiKeyRecord, createApiKeyAuthenticator, hashApiKey } from './adapters/api-key-authenticator';
 import { DynamoDbTenantStore } from './adapters/dynamodb-tenant-store';
 import { MemoryTenantStore } from './adapters/memory-tenant-store';
 import type { TenantStore } from './api/ports';
@@ -19,11 +19,14 @@ const LocalKeysSchema = z.object({
 });
 export type LocalKeys = z.infer<typeof LocalKeysSchema>;
 
+/** How often new tenants get a local client key. */
+const KEY_REFRESH_MS = 10_000;
+
 const newKey = (prefix: string) => `${prefix}_${randomBytes(18).toString('base64url')}`;
 
 /**
  * The local API keys (`<dataDir>/dashboard-keys.json`, mode 0600): one compliance key and one client key per
- * tenant, created once and kept across restarts; keys for tenants that appear later are added.
+ * tenant, created once and kept across restarts; keys for tenants that appear later are added (every 10 s).
  */
 export function ensureLocalKeys(file: string, tenants: readonly string[]): LocalKeys {
   let keys: LocalKeys = { compliance: newKey('sfc'), clients: {} };
@@ -88,15 +91,18 @@ export function dashboardPipelineService(config: DashboardConfig = loadDashboard
       }
       mkdirSync(ctx.dataDir, { recursive: true });
       const keysFile = join(ctx.dataDir, 'dashboard-keys.json');
-      const known = [
-        ...new Set([...(await lakeTenants(ctx.lakeDir)), ...(await tenants.listStatuses()).map((s) => s.tenantId)]),
-      ];
-      const keys = ensureLocalKeys(keysFile, known);
+      // Keys by hash, refreshed as tenants appear in the lake (live traffic brings them after the start).
+      let byHash = new Map<string, ApiKeyRecord>();
+      const issueKeys = (known: readonly string[]) => {
+        const records = keyRecords(ensureLocalKeys(keysFile, known));
+        byHash = new Map(Object.entries(records).map(([key, rec]) => [hashApiKey(key), rec]));
+      };
+      issueKeys([...(await lakeTenants(ctx.lakeDir)), ...(await tenants.listStatuses()).map((s) => s.tenantId)]);
       const server = await startDashboardServer({
         port: config.port,
         host: '127.0.0.1',
         lakeDir: ctx.lakeDir,
-        apiKeys: keyRecords(keys),
+        auth: createApiKeyAuthenticator(async (hash) => byHash.get(hash) ?? null),
         tenants,
         rateLimit: config.rateLimit,
         // Failures only, as one structured line (ids, route and status; never keys, addresses or subjects).
@@ -105,9 +111,21 @@ export function dashboardPipelineService(config: DashboardConfig = loadDashboard
             ctx.log(JSON.stringify({ level: 'error', msg: 'dashboard request failed', ...entry }));
         },
       });
+      const timer = setInterval(() => {
+        server
+          .knownTenants()
+          .then(issueKeys)
+          .catch(() => undefined);
+      }, KEY_REFRESH_MS);
+      timer.unref();
       ctx.links.push({ label: 'Dashboard (keys in dashboard-keys.json)', url: server.url });
       ctx.log(`dashboard: ${server.url} (API keys in ${keysFile})`);
-      return { stop: () => server.close() };
+      return {
+        stop: async () => {
+          clearInterval(timer);
+          await server.close();
+        },
+      };
     },
   };
 }

@@ -61,6 +61,8 @@ export interface DashboardServerOptions {
 export interface RunningDashboardServer {
   url: string;
   port: number;
+  /** Tenants with mail in the last 7 days or a recorded state (for issuing local keys). */
+  knownTenants(): Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -111,11 +113,12 @@ export async function startDashboardServer(opts: DashboardServerOptions): Promis
   const live =
     opts.live ?? createDuckDbLiveFigures(lake!, serial, { cache: cache ?? undefined, cacheMs: opts.liveCacheMs });
   const rate = opts.rateLimit ?? { capacity: 60, refillPerSecond: 10 };
+  const tenants = opts.tenants ?? new MemoryTenantStore();
   const handle = createRouter({
     auth: opts.auth ?? createApiKeyAuthenticator(memoryApiKeyLookup(opts.apiKeys ?? {})),
     reports,
     live,
-    tenants: opts.tenants ?? new MemoryTenantStore(),
+    tenants,
     limiter: new TokenBucketLimiter(rate.capacity, rate.refillPerSecond),
     thresholds: opts.thresholds ?? DEFAULT_THRESHOLDS,
     log: opts.log,
@@ -162,6 +165,10 @@ export async function startDashboardServer(opts: DashboardServerOptions): Promis
   return {
     url: `http://${opts.host ?? '127.0.0.1'}:${port}`,
     port,
+    async knownTenants() {
+      const [figures, statuses] = await Promise.all([live.figures(new Date()), tenants.listStatuses()]);
+      return [...new Set([...figures.map((f) => f.tenantId), ...statuses.map((s) => s.tenantId)])].sort();
+    },
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
