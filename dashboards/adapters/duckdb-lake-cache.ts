@@ -59,7 +59,9 @@ export class DuckDbLakeCache {
         );
         if (Number(views.getRowObjectsJS()[0]?.n ?? 0) > 0) await conn.run('DROP VIEW events');
       }
-      await conn.run(`CREATE OR REPLACE TABLE ${CACHE_TABLE} AS SELECT * FROM events_raw LIMIT 0`);
+      await conn.run(
+        `CREATE OR REPLACE TABLE ${CACHE_TABLE} AS SELECT ${LAKE_COLUMNS.join(', ')} FROM events_raw LIMIT 0`,
+      );
       this.loaded.clear();
       this.ready = true;
     }
