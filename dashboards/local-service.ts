@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CreateTableCommand, type DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
 import { z } from 'zod';
+import { SesV2TenantControl } from '../enrich/reputation/sesv2-tenant-control';
 import { createTableInput } from '../lib/table-design';
 import { PIPELINE_EXTENSIONS, type PipelineService } from '../local/pipeline/service';
 import { openLake } from '../queries/duckdb-lake';
@@ -87,7 +88,9 @@ export function dashboardPipelineService(config: DashboardConfig = loadDashboard
       const { dynamodb, documentClient } = ctx.clients;
       if (dynamodb && documentClient) {
         await ensureTable(dynamodb, config.tableName);
-        tenants = new DynamoDbTenantStore(documentClient, config.tableName);
+        // With the SES simulator running, a pause also switches the SES tenant's sending off (as in AWS).
+        const ses = ctx.clients.ses ? new SesV2TenantControl(ctx.clients.ses) : null;
+        tenants = new DynamoDbTenantStore(documentClient, config.tableName, ses);
       }
       mkdirSync(ctx.dataDir, { recursive: true });
       const keysFile = join(ctx.dataDir, 'dashboard-keys.json');

@@ -94,11 +94,13 @@ async function signIn(page: Page, key: string): Promise<void> {
 
 beforeAll(async () => {
   if (!hasChromium) return;
-  lake = buildTestLake({ messages: 2500, start: new Date(Date.now() - 30 * 3_600_000) });
+  // DynamoDB Local boots (a Java process) while the lake is built.
+  const ddbStarting = hasJava ? startDynamoDbLocal() : null;
+  lake = buildTestLake({ messages: 1500, start: new Date(Date.now() - 30 * 3_600_000) });
   const statuses = seededStatuses(Date.now());
   let tenants: MemoryTenantStore | DynamoDbTenantStore = new MemoryTenantStore(statuses);
-  if (hasJava) {
-    ddb = await startDynamoDbLocal();
+  if (ddbStarting) {
+    ddb = await ddbStarting;
     clients = createLocalClients({ dynamodb: ddb.endpoint });
     await clients.dynamodb!.send(new CreateTableCommand(createTableInput('sesflow-e2e')));
     const store = new DynamoDbTenantStore(clients.documentClient!, 'sesflow-e2e');

@@ -1,6 +1,8 @@
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { assertTenantMaySend } from '../../enrich/reputation/actuate';
+import { DynamoDbTenantStatusStore } from '../../enrich/reputation/dynamodb-tenant-status-store';
 import { createTableInput, keys } from '../../lib/table-design';
 import { createLocalClients, type LocalClients } from '../../local/stack/clients';
 import { startDynamoDbLocal } from '../../local/stack/dynamodb-local';
@@ -12,12 +14,17 @@ const TABLE = 'sesflow-dash-test';
 let ddb: RunningStandIn;
 let clients: LocalClients;
 let store: DynamoDbTenantStore;
+const sesCalls: [string, boolean][] = [];
 
 beforeAll(async () => {
   ddb = await startDynamoDbLocal();
   clients = createLocalClients({ dynamodb: ddb.endpoint });
   await clients.dynamodb!.send(new CreateTableCommand(createTableInput(TABLE)));
-  store = new DynamoDbTenantStore(clients.documentClient!, TABLE);
+  store = new DynamoDbTenantStore(clients.documentClient!, TABLE, {
+    setSending: async (tenant, enabled) => {
+      sesCalls.push([tenant, enabled]);
+    },
+  });
   // A tenant with a profile only (no decision yet) and one the reputation engine warned.
   await clients.documentClient!.send(
     new PutCommand({ TableName: TABLE, Item: { ...keys.tenantProfile('acme'), gsi1pk: 'TENANTS', gsi1sk: 'acme' } }),
@@ -81,5 +88,23 @@ describe('DynamoDB tenant store (DynamoDB Local)', () => {
     ]);
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
     expect((await store.listAudit('umbrella')).filter((a) => a.action === 'pause')).toHaveLength(1);
+  });
+
+  it("is enforced by the send gate (enrich/'s status store reads the same profile) and switches SES sending", async () => {
+    const gate = new DynamoDbTenantStatusStore(clients.documentClient!, TABLE);
+    sesCalls.length = 0;
+    await store.setPaused('hooli', true, 'k-officer', 'spam trap hits', new Date('2026-05-04T08:00:00Z'));
+    await expect(assertTenantMaySend(gate, 'hooli')).rejects.toThrow(/paused/);
+    expect((await gate.getState('hooli')).statusReason).toBe('spam trap hits');
+    const resumedAt = new Date('2026-05-04T09:00:00Z');
+    await store.setPaused('hooli', false, 'k-officer', 'list cleaned', resumedAt);
+    await expect(assertTenantMaySend(gate, 'hooli')).resolves.toBeUndefined();
+    // The resume re-arms the reputation window: only events after it count toward the next decision.
+    expect((await gate.getState('hooli')).armedSince).toBe(resumedAt.getTime());
+    expect(sesCalls).toEqual([
+      ['hooli', false],
+      ['hooli', true],
+    ]);
+    expect((await gate.listAudit('hooli')).map((a) => a.action).sort()).toEqual(['pause', 'resume']);
   });
 });

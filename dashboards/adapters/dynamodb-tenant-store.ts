@@ -18,26 +18,49 @@ function asState(v: unknown): TenantState {
   return TENANT_STATES.includes(v as TenantState) ? (v as TenantState) : 'active';
 }
 
-function toStatus(tenantId: string, item: Record<string, unknown> | undefined): TenantStatus {
+/**
+ * A tenant's status: the profile's `status` is the one the send gate enforces (enrich/ and this store write both
+ * in one transaction); the reputation item adds the evidence and, without a profile status, the state.
+ */
+function toStatus(
+  tenantId: string,
+  rep: Record<string, unknown> | undefined,
+  profile?: Record<string, unknown> | undefined,
+): TenantStatus {
+  const profileState = TENANT_STATES.includes(profile?.status as TenantState) ? (profile?.status as TenantState) : null;
   return {
     tenantId,
-    state: asState(item?.state),
-    since: typeof item?.since === 'string' ? item.since : null,
-    evidence: (item?.evidence as TenantStatus['evidence']) ?? null,
-    awsVerdict: typeof item?.awsVerdict === 'string' ? item.awsVerdict : null,
+    state: profileState ?? asState(rep?.state),
+    since:
+      typeof rep?.since === 'string'
+        ? rep.since
+        : typeof profile?.statusSince === 'string'
+          ? profile.statusSince
+          : null,
+    evidence: (rep?.evidence as TenantStatus['evidence']) ?? null,
+    awsVerdict: typeof rep?.awsVerdict === 'string' ? rep.awsVerdict : null,
   };
 }
 
+/** SES's side of a pause (enrich/'s `SesV2TenantControl` fits): the tenant's sending off or on. */
+export interface SesSendingControl {
+  setSending(tenantName: string, enabled: boolean): Promise<void>;
+}
+
 /**
- * Tenant state, evidence and audit in the single DynamoDB table (lib/table-design.ts): the reputation item
- * (`TENANT#<id>` / `REPUTATION`, listed through gsi1 `REPUTATION`), tenant profiles (gsi1 `TENANTS`) for tenants
- * without a decision yet, and audit items (`AUDIT#<time>#<uuid>`). A pause or resume writes the new state (on the
- * condition that the current state allows it) and its audit entry in one transaction: never one without the other.
+ * Tenant state, evidence and audit in the single DynamoDB table (lib/table-design.ts), in the item shapes enrich/'s
+ * reputation store uses: the profile (`TENANT#<id>` / `PROFILE`: `status`, `statusReason`, `statusSince`, read by
+ * the send gate), the reputation item (`REPUTATION`: `state`, `since`, `evidence`, `armedSince`, listed through
+ * gsi1 `REPUTATION`) and audit items (`AUDIT#<time>#<id>`). A pause or resume writes profile, reputation item and
+ * audit entry in one transaction, on the condition that the state still allows it; SES sending is switched off
+ * after a pause is recorded and on before a resume is (the gate never lets a send reach a disabled SES tenant).
+ * A resume re-arms the reputation window (`armedSince`) and clears the evidence, as enrich/'s resume does.
  */
 export class DynamoDbTenantStore implements TenantStore {
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     private readonly tableName: string,
+    private readonly ses: SesSendingControl | null = null,
   ) {}
 
   private async queryAll(input: Omit<QueryCommandInput, 'TableName'>): Promise<Record<string, unknown>[]> {
@@ -63,19 +86,23 @@ export class DynamoDbTenantStore implements TenantStore {
 
   async listStatuses(): Promise<TenantStatus[]> {
     const [profiles, reputations] = await Promise.all([this.byGsi('TENANTS'), this.byGsi('REPUTATION')]);
-    const out = new Map<string, TenantStatus>();
-    for (const p of profiles) out.set(String(p.gsi1sk), toStatus(String(p.gsi1sk), undefined));
-    for (const r of reputations) out.set(String(r.gsi1sk), toStatus(String(r.gsi1sk), r));
-    return [...out.values()];
+    const profileById = new Map(profiles.map((p) => [String(p.gsi1sk), p]));
+    const repById = new Map(reputations.map((r) => [String(r.gsi1sk), r]));
+    const ids = new Set([...profileById.keys(), ...repById.keys()]);
+    return [...ids].map((id) => toStatus(id, repById.get(id), profileById.get(id)));
   }
 
   async getStatus(tenantId: string): Promise<TenantStatus | null> {
-    const rep = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: keys.reputation(tenantId) }));
-    if (rep.Item) return toStatus(tenantId, rep.Item);
-    const profile = await this.doc.send(
-      new GetCommand({ TableName: this.tableName, Key: keys.tenantProfile(tenantId) }),
-    );
-    return profile.Item ? toStatus(tenantId, undefined) : null;
+    const [rep, profile] = await Promise.all([
+      this.doc.send(
+        new GetCommand({ TableName: this.tableName, Key: keys.reputation(tenantId), ConsistentRead: true }),
+      ),
+      this.doc.send(
+        new GetCommand({ TableName: this.tableName, Key: keys.tenantProfile(tenantId), ConsistentRead: true }),
+      ),
+    ]);
+    if (!rep.Item && !profile.Item) return null;
+    return toStatus(tenantId, rep.Item, profile.Item);
   }
 
   async listAudit(tenantId: string): Promise<AuditEntry[]> {
@@ -122,6 +149,7 @@ export class DynamoDbTenantStore implements TenantStore {
       throw new ConflictError(paused ? 'the tenant is already paused' : 'the tenant is not paused');
     const iso = at.toISOString();
     const toState: TenantState = paused ? 'paused' : 'active';
+    const id = randomUUID();
     const entry: AuditEntry = {
       at: iso,
       tenantId,
@@ -131,6 +159,8 @@ export class DynamoDbTenantStore implements TenantStore {
       fromState: current.state,
       toState,
     };
+    if (!paused) await this.ses?.setSending(tenantId, true);
+    const names = { '#st': 'status' };
     try {
       await this.doc.send(
         new TransactWriteCommand({
@@ -138,27 +168,51 @@ export class DynamoDbTenantStore implements TenantStore {
             {
               Update: {
                 TableName: this.tableName,
-                Key: keys.reputation(tenantId),
-                UpdateExpression: 'SET #s = :to, since = :at, gsi1pk = :g, gsi1sk = :id',
+                Key: keys.tenantProfile(tenantId),
+                UpdateExpression:
+                  'SET #st = :to, statusReason = :r, statusSince = :at, gsi1pk = if_not_exists(gsi1pk, :tg), gsi1sk = if_not_exists(gsi1sk, :id)',
                 // The state read above must still hold: two officers acting at once cannot both win.
-                ConditionExpression:
-                  current.since === null && current.state === 'active'
-                    ? 'attribute_not_exists(#s) OR #s = :from'
-                    : '#s = :from',
+                ConditionExpression: paused
+                  ? 'attribute_not_exists(#st) OR NOT #st IN (:p, :u)'
+                  : 'attribute_not_exists(#st) OR #st IN (:p, :u)',
+                ExpressionAttributeNames: names,
+                ExpressionAttributeValues: {
+                  ':to': toState,
+                  ':r': reason,
+                  ':at': iso,
+                  ':tg': 'TENANTS',
+                  ':id': tenantId,
+                  ':p': 'paused',
+                  ':u': 'suspended',
+                },
+              },
+            },
+            {
+              Update: {
+                TableName: this.tableName,
+                Key: keys.reputation(tenantId),
+                UpdateExpression: paused
+                  ? 'SET #s = :to, since = :at, gsi1pk = :g, gsi1sk = :id'
+                  : 'SET #s = :to, since = :at, armedSince = :armed, reasons = :none, gsi1pk = :g, gsi1sk = :id REMOVE evidence',
+                ConditionExpression: paused
+                  ? 'attribute_not_exists(#s) OR NOT #s IN (:p, :u)'
+                  : 'attribute_not_exists(#s) OR #s IN (:p, :u)',
                 ExpressionAttributeNames: { '#s': 'state' },
                 ExpressionAttributeValues: {
                   ':to': toState,
                   ':at': iso,
                   ':g': 'REPUTATION',
                   ':id': tenantId,
-                  ':from': current.state,
+                  ':p': 'paused',
+                  ':u': 'suspended',
+                  ...(paused ? {} : { ':armed': at.getTime(), ':none': [] }),
                 },
               },
             },
             {
               Put: {
                 TableName: this.tableName,
-                Item: { ...keys.audit(tenantId, iso, randomUUID()), gsi1pk: 'AUDIT', gsi1sk: iso, ...entry },
+                Item: { ...keys.audit(tenantId, iso, id), gsi1pk: 'AUDIT', gsi1sk: iso, id, ...entry },
               },
             },
           ],
@@ -170,6 +224,7 @@ export class DynamoDbTenantStore implements TenantStore {
       }
       throw new DashboardError('could not record the state change', { cause: err });
     }
+    if (paused) await this.ses?.setSending(tenantId, false);
     return { ...current, state: toState, since: iso };
   }
 }

@@ -91,15 +91,19 @@ export async function assertTenantMaySend(status: TenantStatusStore, tenantId: s
     throw new TenantPausedError(tenantId, s.status, s.statusReason);
 }
 
+const SUPPRESSION_CONCURRENCY = 8;
+
 /** Hard bounces and complaints go to the tenant's suppression list (idempotent: a repeat put is harmless). */
 export async function suppressRecipients(ses: SesTenantControl, rows: readonly NormalisedEvent[]): Promise<number> {
-  let n = 0;
+  const todo: [string, string, 'BOUNCE' | 'COMPLAINT'][] = [];
   for (const r of rows) {
     if (!r.recipient || r.tenant_id === 'unknown' || r.is_simulator) continue;
     const reason = r.counts_toward_bounce_rate ? 'BOUNCE' : r.counts_toward_complaint_rate ? 'COMPLAINT' : null;
-    if (!reason) continue;
-    await ses.suppress(r.tenant_id, r.recipient, reason);
-    n++;
+    if (reason) todo.push([r.tenant_id, r.recipient, reason]);
   }
-  return n;
+  // A few calls at a time: SES throttles the API per account.
+  for (let i = 0; i < todo.length; i += SUPPRESSION_CONCURRENCY) {
+    await Promise.all(todo.slice(i, i + SUPPRESSION_CONCURRENCY).map(([t, a, r]) => ses.suppress(t, a, r)));
+  }
+  return todo.length;
 }

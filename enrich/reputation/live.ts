@@ -38,8 +38,8 @@ const policyOf = (name: string | null, fallback: string | undefined): Reputation
 /**
  * The live path over one shard's batch: transform each record (a record that cannot be transformed fails, with its
  * reason logged; the Firehose path keeps it under `errors/` in the lake), group by tenant, count each tenant's
- * records exactly once, suppress its hard-bounced and complaining recipients, then evaluate the policy for each
- * tenant touched and pause if it says so. A tenant's failure fails only that tenant's records; the others stand.
+ * records exactly once, evaluate the policy for each tenant touched and pause if it says so, then put its
+ * hard-bounced and complaining recipients on its suppression list. A tenant's failure fails only that tenant's records; the others stand.
  */
 export async function processStreamBatch(
   deps: LiveDeps,
@@ -76,11 +76,16 @@ export async function processStreamBatch(
           records,
           armedSince: state.armedSince,
         });
-        await suppressRecipients(
-          deps.ses,
-          records.flatMap((r) => r.rows as NormalisedEvent[]),
-        );
-        if (state.status === 'paused' || state.status === 'suspended') return;
+        // The decision first (a pause must not wait behind suppression calls), then the suppression list.
+        const suppress = () =>
+          suppressRecipients(
+            deps.ses,
+            records.flatMap((r) => r.rows as NormalisedEvent[]),
+          );
+        if (state.status === 'paused' || state.status === 'suspended') {
+          await suppress();
+          return;
+        }
         const at = deps.now();
         const policy = policyOf(state.policy, deps.defaultPolicy);
         const w = windowHours(at, policy, state.armedSince);
@@ -94,6 +99,7 @@ export async function processStreamBatch(
         } else if (decision.state !== state.status || decision.state === 'warning') {
           await deps.status.recordDecision(tenantId, decision, at);
         }
+        await suppress();
       } catch (err) {
         log('error', 'tenant records failed', {
           tenantId,
