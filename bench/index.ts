@@ -1,6 +1,7 @@
 import { dashboardsBenchmark } from './dashboards.bench';
 import { ingestBenchmark } from './ingest.bench';
 import { localBenchmark } from './local.bench';
+import { reputationBenchmark } from './reputation.bench';
 
 /**
  * Benchmarks run by `npm run bench` (`sesflow bench [name]`). Each prints its figures side by side with its baseline
@@ -20,4 +21,4 @@ export interface Benchmark {
   run(options: { quick: boolean; log: (line: string) => void }): Promise<BenchResult>;
 }
 
-export const BENCHMARKS: Benchmark[] = [ingestBenchmark, dashboardsBenchmark, localBenchmark];
+export const BENCHMARKS: Benchmark[] = [ingestBenchmark, dashboardsBenchmark, localBenchmark, reputationBenchmark];
