@@ -1,4 +1,5 @@
-// One ingest run in its own process, so its time and peak memory are its own: prints {seconds, maxRssKb, summary}.
+// One ingest run in its own process (started with the V8 flags `sesflow ingest` uses, bin/node-flags.mjs), so its time
+// and peak memory are its own: prints {seconds, maxRssKb, summary}.
 import { createReadStream } from 'node:fs';
 import { createGunzip } from 'node:zlib';
 import { ingestNdjson } from '../ingest/ingest-stream';

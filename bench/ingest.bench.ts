@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createGzip } from 'node:zlib';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { STREAMING_NODE_FLAGS } from '../bin/node-flags.mjs';
 import { LAKE_COLUMNS } from '../ingest/lake-schema';
 import { generateTraffic } from '../local/traffic-model';
 import { openLake } from '../queries/duckdb-lake';
@@ -93,7 +94,15 @@ export const ingestBenchmark: Benchmark = {
         seconds: number;
       };
       const lake = join(work, 'lake');
-      const ingest = pinned([process.execPath, '--import', 'tsx', join(here, 'ingest-child.ts'), input, lake]) as {
+      const ingest = pinned([
+        process.execPath,
+        ...STREAMING_NODE_FLAGS,
+        '--import',
+        'tsx',
+        join(here, 'ingest-child.ts'),
+        input,
+        lake,
+      ]) as {
         seconds: number;
         maxRssKb: number;
         summary: { records: number; rows: number; failed: number };
@@ -101,7 +110,15 @@ export const ingestBenchmark: Benchmark = {
       const parseRate = parse.records / parse.seconds;
       const ingestRate = ingest.summary.records / ingest.seconds;
       // The same input again: a re-run writes nothing and must stay within the same memory.
-      const rerun = pinned([process.execPath, '--import', 'tsx', join(here, 'ingest-child.ts'), input, lake]) as {
+      const rerun = pinned([
+        process.execPath,
+        ...STREAMING_NODE_FLAGS,
+        '--import',
+        'tsx',
+        join(here, 'ingest-child.ts'),
+        input,
+        lake,
+      ]) as {
         seconds: number;
         maxRssKb: number;
         summary: { rows: number; duplicates: number };

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { EventIdSet } from './id-set';
 
 /**
  * The event ids already in a local lake, per partition, so `sesflow ingest` writes each event once and reports
@@ -12,35 +13,41 @@ import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
  * on disk to be reloaded.
  */
 export class LakeDedupIndex {
-  private readonly sets = new Map<string, Set<string>>();
+  private readonly sets = new Map<string, EventIdSet>();
   private total = 0;
+  /** The partition of the last lookup (rows come in runs of one hour): no recency update needed. */
+  private lastPrefix: string | undefined;
+  private lastSet: EventIdSet | undefined;
   private db: { instance: DuckDBInstance; connection: DuckDBConnection } | undefined;
   /** Partitions loaded from disk (for the summary and tests). */
   loads = 0;
 
   constructor(
     private readonly lakeDir: string,
-    private readonly maxIds = 4_000_000,
+    private readonly maxIds = 2_000_000,
   ) {}
 
   /** The ids of a partition if they are in memory; otherwise `load` it first. */
-  peek(prefix: string): Set<string> | undefined {
+  peek(prefix: string): EventIdSet | undefined {
+    if (prefix === this.lastPrefix) return this.lastSet;
     const set = this.sets.get(prefix);
     if (set) {
       // Refresh recency: Map iteration order is insertion order, the oldest first.
       this.sets.delete(prefix);
       this.sets.set(prefix, set);
+      this.lastPrefix = prefix;
+      this.lastSet = set;
     }
     return set;
   }
 
   /** Loads a partition's ids from its files (an empty set for a new partition). */
-  async load(prefix: string): Promise<Set<string>> {
+  async load(prefix: string): Promise<EventIdSet> {
     const existing = this.sets.get(prefix);
     if (existing) return existing;
     const dir = join(this.lakeDir, prefix);
     const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.parquet')) : [];
-    const set = new Set<string>();
+    const set = new EventIdSet();
     if (files.length > 0) {
       const conn = await this.connection();
       const list = files.map((f) => `'${join(dir, f).replaceAll("'", "''")}'`).join(', ');
@@ -69,12 +76,13 @@ export class LakeDedupIndex {
       if (this.total <= this.maxIds * 0.75 || this.sets.size <= 1) break;
       this.sets.delete(prefix);
       this.total -= set.size;
+      if (prefix === this.lastPrefix) this.lastPrefix = this.lastSet = undefined;
     }
   }
 
   private async connection(): Promise<DuckDBConnection> {
     if (!this.db) {
-      const instance = await DuckDBInstance.create(':memory:', { threads: '1' });
+      const instance = await DuckDBInstance.create(':memory:', { threads: '1', memory_limit: '64MB' });
       this.db = { instance, connection: await instance.connect() };
     }
     return this.db.connection;

@@ -21,9 +21,9 @@ export interface IngestOptions {
   normalise?: NormaliseOptions;
   /** File-name prefix of the lake objects written. */
   stream?: string;
-  /** Rows buffered before a flush. */
+  /** Rows buffered before a flush (default 25,000: about 30 MB of rows, one Parquet file per partition per flush). */
   maxRows?: number;
-  /** Event ids held in memory for deduplication before partitions are evicted. */
+  /** Event ids held in memory for deduplication before partitions are evicted (default 1,000,000: about 40 MB). */
   maxIds?: number;
   /** Called now and then with the input bytes consumed so far (as counted by the caller) and the records read. */
   onProgress?: (records: number) => void;
@@ -52,33 +52,23 @@ export async function ingestNdjson(
   const writer = new LakeWriter({
     store: new FsLakeStore(options.lakeDir),
     stream: options.stream ?? 'sesflow-ingest',
-    maxRows: options.maxRows,
+    maxRows: options.maxRows ?? 25_000,
   });
-  const index = new LakeDedupIndex(options.lakeDir, options.maxIds);
+  const index = new LakeDedupIndex(options.lakeDir, options.maxIds ?? 1_000_000);
   const normalise = options.normalise ?? {};
   let lineNo = 0;
   const fresh: NormalisedEvent[] = [];
 
-  const handle = async (line: Buffer) => {
-    lineNo++;
-    if (line.length === 0 || isBlank(line)) return;
-    summary.records++;
-    const t = transformRecord(line, normalise);
-    if (!t.ok) {
-      summary.failed++;
-      writer.addError(makeErrorRecord(t, line, `${options.sourceName}:${lineNo}`));
-      return;
-    }
-    summary.ok++;
+  // The hot path is synchronous: a record costs a promise only when its partition's ids must be loaded from disk
+  // or the writer must flush (returned, and awaited by the reader loop).
+  const accept = (rows: readonly NormalisedEvent[]): Promise<void> | undefined => {
     fresh.length = 0;
-    for (const row of t.rows) {
-      const prefix = partitionPrefix(row.event_time);
-      const ids = index.peek(prefix) ?? (await index.load(prefix));
-      if (ids.has(row.event_id)) {
+    for (const row of rows) {
+      const ids = index.peek(partitionPrefix(row.event_time))!;
+      if (!ids.add(row.event_id)) {
         summary.duplicates++;
         continue;
       }
-      ids.add(row.event_id);
       index.added();
       fresh.push(row);
     }
@@ -86,12 +76,32 @@ export async function ingestNdjson(
       writer.addRows(fresh);
       summary.rows += fresh.length;
     }
-    if (writer.needsFlush) await writer.flush();
-    if (index.needsEviction) {
-      await writer.flush();
-      index.evict();
-    }
+    if (writer.needsFlush || index.needsEviction) return flushAndEvict();
+    return undefined;
+  };
+  const flushAndEvict = async () => {
+    await writer.flush();
+    if (index.needsEviction) index.evict();
+  };
+  const loadThenAccept = async (rows: readonly NormalisedEvent[]) => {
+    for (const row of rows) await index.load(partitionPrefix(row.event_time));
+    await accept(rows);
+  };
+
+  const handle = (line: Buffer): Promise<void> | undefined => {
+    lineNo++;
+    if (line.length === 0 || isBlank(line)) return undefined;
+    summary.records++;
     if (options.onProgress && (summary.records & 1023) === 0) options.onProgress(summary.records);
+    const t = transformRecord(line, normalise);
+    if (!t.ok) {
+      summary.failed++;
+      writer.addError(makeErrorRecord(t, line, `${options.sourceName}:${lineNo}`));
+      return undefined;
+    }
+    summary.ok++;
+    for (const row of t.rows) if (!index.peek(partitionPrefix(row.event_time))) return loadThenAccept(t.rows);
+    return accept(t.rows);
   };
 
   try {
@@ -101,7 +111,8 @@ export async function ingestNdjson(
       let start = 0;
       let nl = buf.indexOf(NEWLINE, start);
       while (nl !== -1) {
-        await handle(buf.subarray(start, nl));
+        const pending = handle(buf.subarray(start, nl));
+        if (pending) await pending;
         start = nl + 1;
         nl = buf.indexOf(NEWLINE, start);
       }

@@ -38,9 +38,19 @@ export function eventFileKey(dt: string, hour: string, stream: string, at: Date)
 
 /** The partition folder of an event time: `events/dt=YYYY-MM-DD/hour=HH/`. */
 export function partitionPrefix(eventTimeMs: number): string {
-  const p = partitionOf(eventTimeMs);
-  return `${LAKE_PREFIX.events}dt=${p.dt}/hour=${p.hour}/`;
+  const hour = Math.floor(eventTimeMs / 3_600_000);
+  let prefix = prefixByHour.get(hour);
+  if (prefix === undefined) {
+    const p = partitionOf(eventTimeMs);
+    prefix = `${LAKE_PREFIX.events}dt=${p.dt}/hour=${p.hour}/`;
+    if (prefixByHour.size >= 100_000) prefixByHour.clear();
+    prefixByHour.set(hour, prefix);
+  }
+  return prefix;
 }
+
+/** Prefixes by epoch hour: every row asks, and formatting a date costs more than the rest of the lookup. */
+const prefixByHour = new Map<number, string>();
 
 /**
  * Writes normalised rows to the lake the way Firehose delivers: buffered by size and time, one Parquet file per

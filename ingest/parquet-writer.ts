@@ -62,22 +62,30 @@ function int64Vector(values: (number | null)[], type: Int64 | TimestampMilliseco
 
 /**
  * A UTF-8 column built straight from its bytes and offsets: Arrow's value-by-value builders cost more than the whole
- * SES transform, so the hot path encodes each string once into one buffer.
+ * SES transform. The values are joined and encoded in one call; when the column is ASCII (almost always: ids, domains,
+ * tags JSON) the character offsets are the byte offsets, otherwise each value is encoded on its own.
  */
 function utf8Data(values: readonly (string | null)[]) {
   const n = values.length;
-  let bytes = 0;
-  for (let i = 0; i < n; i++) {
-    const v = values[i];
-    if (v !== null && v !== undefined) bytes += Buffer.byteLength(v, 'utf8');
-  }
-  const data = Buffer.allocUnsafe(bytes);
   const offsets = new Int32Array(n + 1);
-  let at = 0;
-  for (let i = 0; i < n; i++) {
-    const v = values[i];
-    if (v !== null && v !== undefined) at += data.write(v, at, 'utf8');
-    offsets[i + 1] = at;
+  // Array.prototype.join writes null and undefined as empty strings.
+  const joined = values.join('');
+  let data: Buffer = Buffer.from(joined, 'utf8');
+  if (data.length === joined.length) {
+    let at = 0;
+    for (let i = 0; i < n; i++) {
+      const v = values[i];
+      if (v !== null && v !== undefined) at += v.length;
+      offsets[i + 1] = at;
+    }
+  } else {
+    data = Buffer.allocUnsafe(data.length);
+    let at = 0;
+    for (let i = 0; i < n; i++) {
+      const v = values[i];
+      if (v !== null && v !== undefined) at += data.write(v, at, 'utf8');
+      offsets[i + 1] = at;
+    }
   }
   const { bitmap, nulls } = nullBitmap((i) => values[i] !== null && values[i] !== undefined, n);
   return makeData({
@@ -153,11 +161,14 @@ export function rowsToArrowTable(rows: readonly NormalisedEvent[]): Table {
   return new Table(columns);
 }
 
-/** Encodes rows as one Parquet file (zstd), readable by DuckDB, Athena and Spark. */
+/**
+ * Encodes rows as one Parquet file, readable by DuckDB, Athena and Spark. Snappy, as Firehose's own Parquet conversion
+ * writes (fast to write: ingest is CPU-bound); `sesflow compact` rewrites partitions with zstd, smaller for long keeping.
+ */
 export function encodeParquet(rows: readonly NormalisedEvent[]): Uint8Array {
   const table = rowsToArrowTable(rows);
   const props = new WriterPropertiesBuilder()
-    .setCompression(Compression.ZSTD)
+    .setCompression(Compression.SNAPPY)
     .setMaxRowGroupSize(128 * 1024)
     .build();
   return writeParquet(WasmTable.fromIPCStream(tableToIPC(table, 'stream')), props);

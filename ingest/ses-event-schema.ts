@@ -52,19 +52,34 @@ const optStr = z.string().nullish();
 /** Numbers that real captures sometimes carry as placeholder strings ("processing-time"): kept only when numeric. */
 const looseNumber = z.unknown().transform((v) => (typeof v === 'number' && Number.isFinite(v) ? v : null));
 
-/** `mail.tags` values are arrays of strings, even when single-valued. Anything else is coerced to strings. */
+/**
+ * `mail.tags` in canonical form: every value an array of strings, even when single-valued. Real records are almost
+ * always canonical already and are returned as they are (this runs for every record, so the check allocates nothing);
+ * anything else is coerced to strings.
+ */
+function canonicalTags(tags: Record<string, unknown> | null | undefined): Record<string, string[]> {
+  if (!tags) return {};
+  for (const k in tags) {
+    const v = tags[k];
+    if (!Array.isArray(v)) return coerceTags(tags);
+    for (let i = 0; i < v.length; i++) if (typeof v[i] !== 'string') return coerceTags(tags);
+  }
+  return tags as Record<string, string[]>;
+}
+
+function coerceTags(tags: Record<string, unknown>): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const [k, v] of Object.entries(tags)) {
+    if (Array.isArray(v)) out[k] = v.filter((x) => x !== null && x !== undefined).map(String);
+    else if (v !== null && v !== undefined) out[k] = [String(v)];
+  }
+  return out;
+}
+
 const TagsSchema = z
-  .record(z.string(), z.unknown())
+  .custom<Record<string, unknown>>((v) => typeof v === 'object' && v !== null && !Array.isArray(v), 'must be an object')
   .nullish()
-  .transform((tags) => {
-    const out: Record<string, string[]> = {};
-    if (!tags) return out;
-    for (const [k, v] of Object.entries(tags)) {
-      if (Array.isArray(v)) out[k] = v.filter((x) => x !== null && x !== undefined).map(String);
-      else if (v !== null && v !== undefined) out[k] = [String(v)];
-    }
-    return out;
-  });
+  .transform(canonicalTags);
 
 export const MailSchema = z.object({
   timestamp: optStr,
