@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readLocalConfig } from '../local/config';
 import type { PipelineContext } from '../local/pipeline/service';
 import type { LocalClients } from '../local/stack/clients';
 import { loadDashboardConfig } from './config';
@@ -16,6 +17,7 @@ function context(): PipelineContext {
   return {
     dataDir,
     lakeDir,
+    resources: readLocalConfig({ SESFLOW_DATA_DIR: dataDir }).resources,
     endpoints: {},
     clients: {} as LocalClients,
     refreshClients() {},

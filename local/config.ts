@@ -18,6 +18,8 @@ export interface LocalConfig {
     reportingQueue: string;
     reportingDlq: string;
     sendQueue: string;
+    /** The single DynamoDB table (lib/table-design.ts) on DynamoDB Local. */
+    table: string;
   };
   /** Preferred ports; a busy one falls back to a free port. */
   ports: { dynamodb: number; fauxqs: number; kinesis: number; ses: number; firehose: number };
@@ -41,6 +43,7 @@ export function readLocalConfig(env: NodeJS.ProcessEnv = process.env): LocalConf
       reportingQueue: env.SESFLOW_REPORTING_QUEUE || 'sesflow-reporting',
       reportingDlq: env.SESFLOW_REPORTING_DLQ || 'sesflow-reporting-dlq',
       sendQueue: env.SESFLOW_SEND_QUEUE || 'sesflow-send-jobs',
+      table: env.SESFLOW_TABLE || 'sesflow',
     },
     ports: {
       dynamodb: port(env, 'SESFLOW_PORT_DYNAMODB', 8000),

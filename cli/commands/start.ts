@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { registerDashboardService } from '../../dashboards/local-service';
+import { registerReputationService } from '../../enrich/reputation/local-service';
 import { describeError, UsageError } from '../../lib/errors';
 import { readLocalConfig } from '../../local/config';
 import { PIPELINE_EXTENSIONS, type RunningPipeline, startLocalPipeline } from '../../local/pipeline';
@@ -52,6 +53,7 @@ export function registerStart(program: Command): void {
       const config = readLocalConfig(o.dataDir ? { ...process.env, SESFLOW_DATA_DIR: o.dataDir } : process.env);
       const out = (line: string) => process.stdout.write(`${line}\n`);
       // Services of other areas join the pipeline here (they start after the history, before live traffic).
+      registerReputationService();
       registerDashboardService();
       const started = Date.now();
       out(`sesflow: starting the local pipeline in ${config.dataDir}${o.fresh ? ' (fresh)' : ''} ...`);

@@ -88,7 +88,7 @@ export async function resumeTenant(
 export async function assertTenantMaySend(status: TenantStatusStore, tenantId: string): Promise<void> {
   const s = await status.getState(tenantId);
   if (s.status === 'paused' || s.status === 'suspended')
-    throw new TenantPausedError(tenantId, s.status, s.statusReason);
+    throw new TenantPausedError(tenantId, s.status, s.statusReason, s.statusSince);
 }
 
 const SUPPRESSION_CONCURRENCY = 8;

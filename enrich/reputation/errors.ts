@@ -12,8 +12,11 @@ export class TenantPausedError extends ReputationError {
     readonly tenantId: string,
     readonly status: string,
     readonly reason: string | null,
+    readonly since: string | null = null,
   ) {
-    super(`tenant ${tenantId} is ${status}${reason ? `: ${reason}` : ''}; sending is refused until a resume`);
+    super(
+      `tenant ${tenantId} is ${status}${since ? ` since ${since}` : ''}${reason ? `: ${reason}` : ''}; sending is refused until a resume`,
+    );
   }
 }
 

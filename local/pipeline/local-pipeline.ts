@@ -313,6 +313,7 @@ export async function startLocalPipeline(opts: LocalPipelineOptions): Promise<Ru
   const ctx: PipelineContext = {
     dataDir: cfg.dataDir,
     lakeDir,
+    resources: cfg.resources,
     endpoints: {},
     clients: createLocalClients({}),
     refreshClients() {

@@ -1,9 +1,12 @@
+import type { LocalConfig } from '../config';
 import type { LocalClients, LocalEndpoints } from '../stack/clients';
 
 /** What the services of a local pipeline share while it starts and runs. */
 export interface PipelineContext {
   dataDir: string;
   lakeDir: string;
+  /** Names of the streams, queues, bucket and table the pipeline creates (local/config.ts). */
+  resources: LocalConfig['resources'];
   /** Endpoints of the stand-ins started so far (`dynamodb`, `fauxqs`, `kinesis`, `ses`, `firehose`, and extras). */
   endpoints: LocalEndpoints & Record<string, string | undefined>;
   /** SDK clients for the endpoints so far; rebuilt by `refreshClients()` after a stand-in starts. */

@@ -1,0 +1,73 @@
+import { join } from 'node:path';
+import { CreateTableCommand, type DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
+import { createTableInput } from '../../lib/table-design';
+import { startKinesisPoller } from '../../local/kinesis-poller';
+import { PIPELINE_EXTENSIONS, type PipelineService } from '../../local/pipeline/service';
+import { DynamoDbCounterStore } from './dynamodb-counter-store';
+import { DynamoDbTenantStatusStore } from './dynamodb-tenant-status-store';
+import { type LiveDeps, processStreamBatch } from './live';
+import { LogAlerter } from './log-alerter';
+import { SesV2TenantControl } from './sesv2-tenant-control';
+
+async function ensureTable(ddb: DynamoDBClient, tableName: string): Promise<void> {
+  try {
+    await ddb.send(new CreateTableCommand(createTableInput(tableName)));
+  } catch (err) {
+    if (!(err instanceof ResourceInUseException)) throw err;
+  }
+}
+
+export interface ReputationServiceOptions {
+  /** Pause when a shard has nothing new (default 200 ms). */
+  idleMs?: number;
+}
+
+/**
+ * The reputation live path as a service of `sesflow start`: the same `processStreamBatch` the Lambda runs, fed by a
+ * local stand-in for the Kinesis event source mapping (local/kinesis-poller.ts) on the pipeline's stream, with the
+ * counters and tenant status in the shared table on DynamoDB Local, the SES simulator as SES, and alerts as log
+ * lines. Shard positions are kept in `<dataDir>/reputation-consumer.json`.
+ */
+export function reputationPipelineService(opts: ReputationServiceOptions = {}): PipelineService {
+  return {
+    name: 'reputation',
+    async start(ctx) {
+      const { dynamodb, documentClient, kinesis, ses } = ctx.clients;
+      if (!dynamodb || !documentClient || !kinesis || !ses) {
+        ctx.log('reputation: not started (needs DynamoDB Local, kinesalite and the SES simulator)');
+        return undefined;
+      }
+      const table = ctx.resources.table;
+      await ensureTable(dynamodb, table);
+      const status = new DynamoDbTenantStatusStore(documentClient, table);
+      const deps: LiveDeps = {
+        counters: new DynamoDbCounterStore(documentClient, table),
+        status,
+        ses: new SesV2TenantControl(ses),
+        alerter: new LogAlerter((e) => ctx.log(`reputation alert: ${String(e.subject)}`)),
+        now: () => new Date(),
+        log: (level, message, keys) => {
+          if (level !== 'info') ctx.log(JSON.stringify({ level, msg: `reputation: ${message}`, ...keys }));
+        },
+      };
+      const poller = await startKinesisPoller({
+        kinesis,
+        streamName: ctx.resources.reputationStream,
+        consumer: 'reputation',
+        checkpointFile: join(ctx.dataDir, 'reputation-consumer.json'),
+        idleMs: opts.idleMs ?? 200,
+        handler: (batch) => processStreamBatch(deps, batch),
+        onProblem: (line) => ctx.log(line),
+      });
+      ctx.shared.set('reputationPoller', poller);
+      ctx.shared.set('tenantStatus', status);
+      ctx.log(`reputation: consuming ${ctx.resources.reputationStream} (counters and status in table ${table})`);
+      return poller;
+    },
+  };
+}
+
+/** Registers the reputation consumer with `sesflow start` (called by cli/commands/start.ts). */
+export function registerReputationService(): void {
+  if (!PIPELINE_EXTENSIONS.some((s) => s.name === 'reputation')) PIPELINE_EXTENSIONS.push(reputationPipelineService());
+}
