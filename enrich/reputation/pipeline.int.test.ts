@@ -1,0 +1,98 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SendEmailCommand, SendingPausedException } from '@aws-sdk/client-sesv2';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readLocalConfig } from '../../local/config';
+import { MemoryRowSink } from '../../local/firehose/row-sink';
+import type { LocalFirehose } from '../../local/firehose/server';
+import type { KinesisPoller } from '../../local/kinesis-poller';
+import { type RunningPipeline, startLocalPipeline } from '../../local/pipeline/local-pipeline';
+import type { SesSimulatorServer } from '../../local/ses-simulator/server';
+import { assertTenantMaySend, resumeTenant } from './actuate';
+import type { DynamoDbTenantStatusStore } from './dynamodb-tenant-status-store';
+import { TenantPausedError } from './errors';
+import { reputationPipelineService } from './local-service';
+import { SesV2TenantControl } from './sesv2-tenant-control';
+
+// The live path inside the local pipeline: SES records from the Firehose's Kinesis fan-out, through the local event
+// source stand-in, into DynamoDB Local; the pause reaches the send gate and the SES simulator.
+const dataDir = mkdtempSync(join(tmpdir(), 'sesflow-rep-pipeline-'));
+const rows = new MemoryRowSink();
+let pipeline: RunningPipeline;
+let poller: KinesisPoller;
+let status: DynamoDbTenantStatusStore;
+
+const send = (tenant: string) =>
+  pipeline.ctx.clients.ses!.send(
+    new SendEmailCommand({
+      FromEmailAddress: `news@mail.${tenant}-example.com`,
+      Destination: { ToAddresses: ['someone@example.org'] },
+      Content: { Simple: { Subject: { Data: 's' }, Body: { Text: { Data: 'b' } } } },
+      ConfigurationSetName: `${tenant}-events`,
+      TenantName: tenant,
+      EmailTags: [{ Name: 'tenant', Value: tenant }],
+    }),
+  );
+
+beforeAll(async () => {
+  pipeline = await startLocalPipeline({
+    config: readLocalConfig({ SESFLOW_DATA_DIR: dataDir }),
+    ephemeralPorts: true,
+    inMemory: true,
+    // A clean tenant and one whose list bounces at 8 % (hard), sending side by side over the past day.
+    tenants: [{ name: 'acme' }, { name: 'globex' }, { name: 'umbrella', sender: { hardBounceRate: 0.08 } }],
+    historyMessages: 3000,
+    trafficRate: 0,
+    timeFactor: 0.00001,
+    rowSink: () => rows,
+    extensions: [reputationPipelineService({ idleMs: 20 })],
+  });
+  poller = pipeline.ctx.shared.get('reputationPoller') as KinesisPoller;
+  status = pipeline.ctx.shared.get('tenantStatus') as DynamoDbTenantStatusStore;
+  await poller.drain(60_000);
+}, 120_000);
+
+afterAll(async () => {
+  await pipeline?.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('reputation in the local pipeline', () => {
+  it('consumes every fanned-out SES record from the stream', () => {
+    const fh = pipeline.ctx.shared.get('firehose') as LocalFirehose;
+    const fanned = [...fh.streams.values()].reduce((n, s) => n + s.stats.fannedOut, 0);
+    expect(fanned).toBeGreaterThan(0);
+    expect(poller.stats().reduce((n, s) => n + s.records, 0)).toBe(fanned);
+  });
+
+  it('pauses the tenant bouncing at 8 %, never the clean ones, and its next send is refused with a clear error', async () => {
+    const umbrella = await status.getState('umbrella');
+    expect(umbrella.status).toBe('paused');
+    expect(umbrella.statusReason).toMatch(/bounce rate/);
+    for (const clean of ['acme', 'globex']) expect((await status.getState(clean)).status).not.toBe('paused');
+
+    // The send gate (what send/ checks before SES) and SES itself both refuse.
+    const refused = await assertTenantMaySend(status, 'umbrella').catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(TenantPausedError);
+    expect((refused as Error).message).toContain(`tenant umbrella is paused since ${umbrella.statusSince}`);
+    await expect(send('umbrella')).rejects.toBeInstanceOf(SendingPausedException);
+    await expect(send('acme')).resolves.toHaveProperty('MessageId');
+
+    const audit = await status.listAudit('umbrella');
+    expect(audit.map((a) => a.action)).toEqual(['auto-pause']);
+    expect(audit[0]!.evidence?.counts.hardBounces).toBeGreaterThan(0);
+  });
+
+  it('resume is audited, switches SES sending back on, and the tenant may send again', async () => {
+    const ses = new SesV2TenantControl(pipeline.ctx.clients.ses!);
+    await resumeTenant({ status, ses }, 'umbrella', 'officer@example.test', 'list cleaned', new Date());
+    await expect(assertTenantMaySend(status, 'umbrella')).resolves.toBeUndefined();
+    await expect(send('umbrella')).resolves.toHaveProperty('MessageId');
+    const audit = await status.listAudit('umbrella');
+    expect(audit.map((a) => a.action)).toEqual(['auto-pause', 'resume']);
+    expect(audit[1]).toMatchObject({ actor: 'officer@example.test', reason: 'list cleaned', toState: 'active' });
+    const sim = pipeline.ctx.shared.get('sesSimulator') as SesSimulatorServer;
+    expect(sim.simulator.stats.published).toBeGreaterThan(0);
+  });
+});
