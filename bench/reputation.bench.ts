@@ -1,6 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CreateStreamCommand, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { assertTenantMaySend } from '../enrich/reputation/actuate';
 import { TenantPausedError } from '../enrich/reputation/errors';
 import { processStreamBatch, type StreamRecord } from '../enrich/reputation/live';
@@ -10,6 +11,9 @@ import { tenantTraffic } from '../enrich/reputation/test-traffic';
 import type { NormalisedEvent } from '../ingest/normalise';
 import { encodeParquet } from '../ingest/parquet-writer';
 import { transformRecord } from '../ingest/transform';
+import { startKinesisPoller } from '../local/kinesis-poller';
+import { createLocalClients } from '../local/stack/clients';
+import { startKinesalite } from '../local/stack/kinesis-local';
 import { openLake } from '../queries/duckdb-lake';
 import type { Benchmark, BenchResult } from './index';
 
@@ -125,7 +129,8 @@ export const reputationBenchmark: Benchmark = {
         `live path: ${fmt(records)} SES records (${tenants} tenants, ${SHARDS} shards, batches of ${BATCH}) in ${liveS.toFixed(1)} s = ${fmt(records / liveS)} records/s into DynamoDB Local (counted ${fmt(counted)}, sends in counters ${fmt(rows)})`,
       );
 
-      // 2. Crossing -> gate refusal.
+      // 2. Crossing -> gate refusal, through the stream: the threshold-crossing records are put on a kinesalite
+      // stream read by the local event source stand-in (as in `sesflow start`); the clock starts at PutRecords.
       await h.addTenant('gate');
       const clean = tenantTraffic({ tenant: 'gate', sent: 1000, hard: 10, time: '2026-06-07T11:00:00.000Z' });
       const bad = tenantTraffic({
@@ -135,31 +140,59 @@ export const reputationBenchmark: Benchmark = {
         time: '2026-06-07T11:30:00.000Z',
         label: 'bad',
       });
-      const asRecords = (raw: Record<string, unknown>[]) =>
-        raw.map((r) => {
-          seq += 1n;
-          return { sequenceNumber: `49${seq.toString().padStart(50, '0')}`, data: JSON.stringify(r) };
+      const kinesalite = await startKinesalite();
+      const kc = createLocalClients({ kinesis: kinesalite.endpoint });
+      const kinesis = kc.kinesis!;
+      try {
+        await kinesis.send(new CreateStreamCommand({ StreamName: 'gate', ShardCount: 1 }));
+        const putAll = async (raw: Record<string, unknown>[]) => {
+          for (let i = 0; i < raw.length; i += 500) {
+            const out = await kinesis.send(
+              new PutRecordsCommand({
+                StreamName: 'gate',
+                Records: raw
+                  .slice(i, i + 500)
+                  .map((r) => ({ Data: Buffer.from(JSON.stringify(r)), PartitionKey: 'gate' })),
+              }),
+            );
+            if (out.FailedRecordCount) throw new Error('kinesalite refused records in the bench');
+          }
+        };
+        const poller = await startKinesisPoller({
+          kinesis,
+          streamName: 'gate',
+          consumer: 'bench',
+          idleMs: 100,
+          handler: (batch) => processStreamBatch(h.deps, batch),
         });
-      await processStreamBatch(h.deps, { streamArn: STREAM, shardId: 'shardId-gate', records: asRecords(clean) });
-      await assertTenantMaySend(h.status, 'gate');
-      const crossing = asRecords(bad);
-      const g0 = performance.now();
-      const pending = processStreamBatch(h.deps, { streamArn: STREAM, shardId: 'shardId-gate', records: crossing });
-      let refusedAt = 0;
-      while (!refusedAt) {
         try {
+          await putAll(clean);
+          await poller.drain();
           await assertTenantMaySend(h.status, 'gate');
-        } catch (err) {
-          if (!(err instanceof TenantPausedError)) throw err;
-          refusedAt = performance.now();
+          const g0 = performance.now();
+          await putAll(bad);
+          let refusedAt = 0;
+          while (!refusedAt && performance.now() - g0 < 30_000) {
+            try {
+              await assertTenantMaySend(h.status, 'gate');
+            } catch (err) {
+              if (!(err instanceof TenantPausedError)) throw err;
+              refusedAt = performance.now();
+            }
+          }
+          if (!refusedAt) throw new Error('the gate did not refuse within 30 s');
+          const gateMs = refusedAt - g0;
+          figures['crossing to gate refusal ms'] = Math.round(gateMs);
+          lines.push(
+            `crossing -> gate refusal: ${gateMs.toFixed(0)} ms from PutRecords of ${bad.length} records (kinesalite, consumer polling every 100 ms when idle) vs target < ${TARGET_GATE_MS} ms: ${gateMs < TARGET_GATE_MS ? 'met' : 'MISSED'}`,
+          );
+        } finally {
+          await poller.stop();
         }
+      } finally {
+        kc.destroy();
+        await kinesalite.stop();
       }
-      await pending;
-      const gateMs = refusedAt - g0;
-      figures['crossing to gate refusal ms'] = Math.round(gateMs);
-      lines.push(
-        `crossing -> gate refusal: ${gateMs.toFixed(0)} ms (batch of ${crossing.length} records) vs target < ${TARGET_GATE_MS} ms: ${gateMs < TARGET_GATE_MS ? 'met' : 'MISSED'}`,
-      );
     } finally {
       await h.stop();
     }
