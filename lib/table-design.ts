@@ -14,6 +14,8 @@ import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
  * | reputation state and evidence | TENANT#<id> | REPUTATION | REPUTATION / <id> |
  * | stream checkpoint (idempotency) | SHARD#<stream>#<shard> | CHECKPOINT | |
  * | message status | MSG#<messageId> | MSG | MSGS#<tenant> / <iso time> |
+ * | bulk job (Email API batch) and its counters | JOB#<jobId> | JOB | JOBS#<tenant> / <iso time> |
+ * | bulk job chunk: per-entry outcomes | JOB#<jobId> | CHUNK#<nnnnn> | |
  * | send rate limiter window | RATE#<scope> | <window second> | |
  */
 export const keys = {
@@ -29,6 +31,9 @@ export const keys = {
   reputation: (tenantId: string) => ({ pk: `TENANT#${tenantId}`, sk: 'REPUTATION' }),
   shardCheckpoint: (stream: string, shardId: string) => ({ pk: `SHARD#${stream}#${shardId}`, sk: 'CHECKPOINT' }),
   message: (messageId: string) => ({ pk: `MSG#${messageId}`, sk: 'MSG' }),
+  job: (jobId: string) => ({ pk: `JOB#${jobId}`, sk: 'JOB' }),
+  jobChunk: (jobId: string, chunk: number) => ({ pk: `JOB#${jobId}`, sk: `CHUNK#${String(chunk).padStart(5, '0')}` }),
+  jobChunkPrefix: (jobId: string) => ({ pk: `JOB#${jobId}`, skPrefix: 'CHUNK#' }),
   rateWindow: (scope: string, second: number) => ({ pk: `RATE#${scope}`, sk: String(second) }),
 } as const;
 
