@@ -1,0 +1,277 @@
+import { randomUUID } from 'node:crypto';
+import { hashApiKey } from '../../dashboards/adapters/api-key-authenticator';
+import type { ApiRequest, ApiResponse } from '../../dashboards/api/router';
+import { describeError } from '../../lib/errors';
+import type { ApiKeyScope, Sender, SendOutcome } from '../ports';
+import {
+  BadRequestError,
+  ForbiddenError,
+  MessageRejectedError,
+  MethodNotAllowedError,
+  NotFoundError,
+  PayloadTooLargeError,
+  SendRefusedError,
+  statusOf,
+  ThrottledError,
+  UnauthenticatedError,
+  UnavailableError,
+} from './errors';
+import { jobView, splitIntoChunks } from './jobs';
+import type { ApiKeyLookup, JobQueue, JobStore, MessageRecord, MessageStore } from './ports';
+import {
+  BatchBodySchema,
+  JobIdSchema,
+  MAX_BATCH_BODY_BYTES,
+  MAX_MESSAGE_BODY_BYTES,
+  MessageIdSchema,
+  parseBody,
+  SendMessageBodySchema,
+} from './schemas';
+
+export type { ApiRequest, ApiResponse };
+
+/** One structured log line per request: ids and figures only, never keys, addresses or subjects. */
+export interface EmailApiLog {
+  route: string;
+  method: string;
+  status: number;
+  keyId: string | null;
+  tenant: string | null;
+  messageId?: string;
+  jobId?: string;
+  error?: string;
+}
+
+export interface EmailApiDeps {
+  lookupKey: ApiKeyLookup;
+  sender: Sender;
+  messages: MessageStore;
+  jobs: JobStore;
+  queue: JobQueue;
+  now?: () => Date;
+  newJobId?: () => string;
+  log?: (entry: EmailApiLog) => void;
+}
+
+/** Failures listed by `GET /v1/batches/{id}`. */
+const MAX_LISTED_FAILURES = 100;
+
+const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' };
+
+function json(status: number, value: unknown, extra: Record<string, string> = {}): ApiResponse {
+  return { status, headers: { ...JSON_HEADERS, ...extra }, body: JSON.stringify(value) };
+}
+
+function errorResponse(err: unknown): ApiResponse {
+  const status = statusOf(err);
+  // Unexpected errors are not described to the caller: their text may carry internals.
+  const message = status === 500 ? 'internal error' : describeError(err);
+  const extra: Record<string, string> =
+    err instanceof ThrottledError ? { 'retry-after': String(err.retryAfterSeconds) } : {};
+  return json(status, { error: message }, extra);
+}
+
+/**
+ * The sender's and SES's refusals, as the caller should see them. Matched by name: the gate's TenantPausedError,
+ * and the SESv2 exceptions (client-sesv2 sets `name` to the exception's type).
+ */
+export function translateSendError(err: unknown): unknown {
+  if (!(err instanceof Error)) return err;
+  switch (err.name) {
+    case 'TenantPausedError':
+    case 'SendingPausedException':
+    case 'AccountSuspendedException':
+      return new SendRefusedError(describeError(err), { cause: err });
+    case 'MessageRejected':
+    case 'MailFromDomainNotVerifiedException':
+    case 'BadRequestException':
+      return new MessageRejectedError(`SES rejected the message: ${describeError(err)}`, { cause: err });
+    case 'TooManyRequestsException':
+    case 'ThrottlingException':
+    case 'LimitExceededException':
+      return new ThrottledError('SES is throttling this account; retry later', 1);
+    default:
+      return err;
+  }
+}
+
+function checkSize(body: string | null, max: number): void {
+  if (body && Buffer.byteLength(body, 'utf8') > max)
+    throw new PayloadTooLargeError(`the body is over ${max / (1024 * 1024)} MiB`);
+}
+
+function pathId(raw: string, schema: typeof MessageIdSchema, what: string): string {
+  let id: string;
+  try {
+    id = decodeURIComponent(raw);
+  } catch {
+    throw new BadRequestError('the path is not valid percent-encoding');
+  }
+  if (!schema.safeParse(id).success) throw new BadRequestError(`${id.slice(0, 40)} is not a ${what}`);
+  return id;
+}
+
+/** Another tenant's resource is refused, not hidden: the key is valid but may not see it (403). */
+function checkOwner(scope: ApiKeyScope, tenantId: string, what: string): void {
+  if (tenantId !== scope.tenantId) throw new ForbiddenError(`this key cannot see that ${what}`);
+}
+
+function messageView(m: MessageRecord) {
+  return {
+    messageId: m.messageId,
+    tenantId: m.tenantId,
+    status: m.status,
+    createdAt: m.createdAt,
+    updatedAt: m.updatedAt,
+    recipients: m.recipients,
+    suppressed: m.suppressed,
+    ...(m.campaign ? { campaign: m.campaign } : {}),
+    ...(m.messageKind ? { messageKind: m.messageKind } : {}),
+    ...(m.jobId ? { jobId: m.jobId } : {}),
+  };
+}
+
+/**
+ * The Email API as a pure function of a request (node:http locally, API Gateway in AWS): `x-api-key` on every call
+ * (401), scoped to one tenant (403 for another tenant's message or batch), bodies validated with zod (400 with a
+ * one-line reason), 413 over the size limit. Every error is a status and a one-line `{"error": ...}`.
+ */
+export function createEmailApiRouter(deps: EmailApiDeps): (req: ApiRequest) => Promise<ApiResponse> {
+  const now = deps.now ?? (() => new Date());
+  const newJobId = deps.newJobId ?? (() => `job-${randomUUID()}`);
+
+  async function sendOne(req: ApiRequest, scope: ApiKeyScope, log: EmailApiLog): Promise<ApiResponse> {
+    checkSize(req.body, MAX_MESSAGE_BODY_BYTES);
+    const body = parseBody(SendMessageBodySchema, req.body);
+    let outcome: SendOutcome;
+    try {
+      outcome = await deps.sender.send({ tenantId: scope.tenantId, ...body });
+    } catch (err) {
+      throw translateSendError(err);
+    }
+    const recipients = body.to.length + (body.cc?.length ?? 0) + (body.bcc?.length ?? 0);
+    if (!outcome.messageId) {
+      // Every recipient is on the suppression list: nothing went to SES.
+      return json(200, { messageId: null, status: 'suppressed', suppressed: outcome.suppressed });
+    }
+    log.messageId = outcome.messageId;
+    const at = now().toISOString();
+    await deps.messages.putMessages([
+      {
+        messageId: outcome.messageId,
+        tenantId: scope.tenantId,
+        status: 'sent',
+        createdAt: at,
+        updatedAt: at,
+        recipients: recipients - outcome.suppressed.length,
+        suppressed: outcome.suppressed.length,
+        ...(body.campaign ? { campaign: body.campaign } : {}),
+        ...(body.messageKind ? { messageKind: body.messageKind } : {}),
+      },
+    ]);
+    return json(200, { messageId: outcome.messageId, status: 'sent', suppressed: outcome.suppressed });
+  }
+
+  async function createBatch(req: ApiRequest, scope: ApiKeyScope, log: EmailApiLog): Promise<ApiResponse> {
+    checkSize(req.body, MAX_BATCH_BODY_BYTES);
+    const body = parseBody(BatchBodySchema, req.body);
+    const jobId = newJobId();
+    log.jobId = jobId;
+    const chunks = splitIntoChunks(jobId, scope.tenantId, body);
+    const at = now().toISOString();
+    // The job item first: the worker adds to its counters as soon as a chunk is sent.
+    await deps.jobs.createJob({
+      jobId,
+      tenantId: scope.tenantId,
+      createdAt: at,
+      updatedAt: at,
+      destinations: body.destinations.length,
+      chunks: chunks.length,
+      sent: 0,
+      suppressed: 0,
+      failed: 0,
+      chunksDone: 0,
+      ...(body.campaign ? { campaign: body.campaign } : {}),
+      ...(body.messageKind ? { messageKind: body.messageKind } : {}),
+    });
+    try {
+      await deps.queue.enqueue(chunks);
+    } catch (err) {
+      throw new UnavailableError(
+        `batch ${jobId} could not be fully queued (${describeError(err)}); GET /v1/batches/${jobId} shows what is sent`,
+        { cause: err },
+      );
+    }
+    return json(
+      202,
+      { jobId, status: 'queued', destinations: body.destinations.length, chunks: chunks.length },
+      { location: `/v1/batches/${jobId}` },
+    );
+  }
+
+  async function route(req: ApiRequest, scope: ApiKeyScope, log: EmailApiLog): Promise<ApiResponse> {
+    const parts = req.path.split('/').filter((s) => s !== '');
+    const method = req.method.toUpperCase();
+    if (parts[0] !== 'v1' || parts.length > 3) throw new NotFoundError('no such route');
+    const [, resource, id] = parts;
+
+    if (resource === 'messages' && !id) {
+      log.route = '/v1/messages';
+      if (method !== 'POST') throw new MethodNotAllowedError('use POST /v1/messages to send');
+      return sendOne(req, scope, log);
+    }
+    if (resource === 'messages' && id) {
+      log.route = '/v1/messages/{id}';
+      if (method !== 'GET') throw new MethodNotAllowedError('use GET /v1/messages/{id}');
+      const messageId = pathId(id, MessageIdSchema, 'message id');
+      log.messageId = messageId;
+      const m = await deps.messages.getMessage(messageId);
+      if (!m) throw new NotFoundError('no such message');
+      checkOwner(scope, m.tenantId, 'message');
+      return json(200, messageView(m));
+    }
+    if (resource === 'batches' && !id) {
+      log.route = '/v1/batches';
+      if (method !== 'POST') throw new MethodNotAllowedError('use POST /v1/batches to send a batch');
+      return createBatch(req, scope, log);
+    }
+    if (resource === 'batches' && id) {
+      log.route = '/v1/batches/{id}';
+      if (method !== 'GET') throw new MethodNotAllowedError('use GET /v1/batches/{id}');
+      const jobId = pathId(id, JobIdSchema, 'batch id');
+      log.jobId = jobId;
+      const job = await deps.jobs.getJob(jobId);
+      if (!job) throw new NotFoundError('no such batch');
+      checkOwner(scope, job.tenantId, 'batch');
+      return json(200, jobView(job, await deps.jobs.listFailures(jobId, MAX_LISTED_FAILURES)));
+    }
+    throw new NotFoundError('no such route');
+  }
+
+  return async function handle(req: ApiRequest): Promise<ApiResponse> {
+    const log: EmailApiLog = {
+      route: req.path.slice(0, 80),
+      method: req.method,
+      status: 500,
+      keyId: null,
+      tenant: null,
+    };
+    let res: ApiResponse;
+    try {
+      const key = req.headers['x-api-key'];
+      if (!key) throw new UnauthenticatedError('an x-api-key header is required');
+      const scope = key.length <= 256 ? await deps.lookupKey(hashApiKey(key)) : null;
+      if (!scope) throw new UnauthenticatedError('the x-api-key is not valid');
+      log.keyId = scope.keyId;
+      log.tenant = scope.tenantId;
+      res = await route(req, scope, log);
+    } catch (err) {
+      res = errorResponse(err);
+      // Logged once, here: the one-line cause (never shown to the caller for a 500).
+      log.error = describeError(err);
+    }
+    log.status = res.status;
+    deps.log?.(log);
+    return res;
+  };
+}
