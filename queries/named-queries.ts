@@ -1,13 +1,18 @@
+import { compileNamed, type Dialect } from './sql/placeholders';
+
 /**
- * Named queries: one definition each, run locally on DuckDB and in AWS on Athena with the same results.
+ * Named queries: one definition each, run locally on DuckDB and in AWS on Athena (Trino SQL) with the same results.
  *
  * Rules every definition follows (docs/queries.md):
- * - SQL reads the relation `events` (one row per event_id: the deduplicating view locally, its Athena twin in AWS);
- * - values are positional `?` parameters, always bound (DuckDB prepared statements, Athena ExecutionParameters),
- *   never spliced, and appear only in WHERE clauses (an Athena rule);
- * - only SQL common to DuckDB and Trino: `count(*) FILTER (WHERE …)`, `CAST(… AS DOUBLE)`, `NULLIF`, `||`,
- *   `coalesce`; no `QUALIFY`, no `::` casts, no `ILIKE`;
- * - the tenant scope is a parameter the server fills in (`scope.tenant`), never a caller's string in the SQL.
+ * - SQL reads the relation `events`: one row per event_id (the deduplicating view locally, its Athena twin in AWS);
+ * - values are named placeholders (`:tenant`), compiled to positional `?` and always bound (DuckDB prepared
+ *   statements, Athena ExecutionParameters), never spliced, and they appear only in WHERE clauses (an Athena rule);
+ * - only SQL common to DuckDB and Trino: `count(*) FILTER (WHERE …)`, `bool_or`, `CAST(… AS DOUBLE)` before a
+ *   division (Trino divides integers as integers), `NULLIF`, `||`, `coalesce`, `IS NOT DISTINCT FROM`, window
+ *   functions; no `QUALIFY`, no `::` casts, no `ILIKE`, no `strftime`/`date_format`. The few differences are
+ *   rendered per dialect from the same definition: DuckDB's `NOT MATERIALIZED` on a shared CTE, and on Athena the
+ *   partition filter on `dt` that lets partition projection prune the days outside the time range;
+ * - the tenant scope is a parameter the server fills in (`tenant`), never a caller's string in the SQL.
  */
 
 export type ParamType = 'string' | 'timestamp' | 'integer';
@@ -19,81 +24,448 @@ export interface ParamSpec {
   required?: boolean;
 }
 
+export type ColumnType = 'string' | 'integer' | 'double' | 'timestamp' | 'boolean';
+
+export interface ColumnSpec {
+  name: string;
+  type: ColumnType;
+  description: string;
+}
+
+export type ParamValues = Readonly<Record<string, string | number | null>>;
+
 export interface NamedQuery {
   name: string;
   description: string;
   params: readonly ParamSpec[];
-  /** SQL over `events`, with `?` placeholders. */
+  /** The result columns, in order. */
+  columns: readonly ColumnSpec[];
+  /** The one definition: SQL over `events` with named placeholders (`:tenant`), rendered for a dialect. */
+  text(dialect: Dialect): string;
+  /** The DuckDB rendering with positional `?` placeholders (what the local lake and the dashboards run). */
   sql: string;
   /**
-   * The values for the placeholders, in order, from the validated parameters. A null value binds SQL NULL
-   * (optional filters are written `(? IS NULL OR column = ?)`).
+   * The values for {@link sql}'s placeholders, in order, from the validated parameters. A null value binds SQL NULL
+   * (optional filters are written `(:p IS NULL OR column = :p)`).
    */
-  bind(params: Readonly<Record<string, string | number | null>>): (string | number | null)[];
+  bind(params: ParamValues): (string | number | null)[];
 }
 
-/** Optional filters shared by most reports: tenant (server-applied), event-time range. */
+/** Builds a named query: `sql` and `bind` are derived from the DuckDB rendering of the one definition. */
+export function defineNamedQuery(def: Omit<NamedQuery, 'sql' | 'bind'>): NamedQuery {
+  const compiled = compileNamed(def.text('duckdb'));
+  const declared = new Set(def.params.map((p) => p.name));
+  for (const d of ['duckdb', 'trino'] as const) {
+    for (const n of compileNamed(def.text(d)).names) {
+      if (!declared.has(n)) throw new Error(`named query ${def.name} uses :${n}, which it does not declare`);
+    }
+  }
+  return {
+    ...def,
+    sql: compiled.sql,
+    bind: (params) => compiled.names.map((n) => params[n] ?? null),
+  };
+}
+
+/** Filters shared by every report: tenant (server-applied), event-time range. */
 export const SCOPE_PARAMS: readonly ParamSpec[] = [
-  { name: 'tenant', type: 'string', description: 'tenant id (forced by the server for a client key)' },
-  { name: 'from', type: 'timestamp', description: 'event time from (inclusive, ISO 8601)' },
-  { name: 'to', type: 'timestamp', description: 'event time to (exclusive, ISO 8601)' },
+  { name: 'tenant', type: 'string', description: 'tenant id (set by the server: a client only ever sees its own)' },
+  { name: 'from', type: 'timestamp', description: 'event time from (inclusive, ISO 8601, UTC)' },
+  { name: 'to', type: 'timestamp', description: 'event time to (exclusive, ISO 8601, UTC)' },
 ];
 
-/** `WHERE` clause of the shared scope filters; `bindScope` gives its values in order. */
-export const SCOPE_WHERE = `(? IS NULL OR tenant_id = ?)
-  AND (? IS NULL OR event_time >= CAST(? AS TIMESTAMP))
-  AND (? IS NULL OR event_time < CAST(? AS TIMESTAMP))`;
-
-export function bindScope(p: Readonly<Record<string, string | number | null>>): (string | number | null)[] {
-  const tenant = p.tenant ?? null;
-  const from = p.from ?? null;
-  const to = p.to ?? null;
-  return [tenant, tenant, from, from, to, to];
+/**
+ * The WHERE clause of the shared filters. On Athena the same range also filters the partition column `dt` (the
+ * day of the event time, `YYYY-MM-DD`), so partition projection reads only the days in range: the event-time
+ * comparison alone is exact but would scan every partition.
+ */
+export function scopeWhere(d: Dialect): string {
+  const exact = `(:tenant IS NULL OR tenant_id = :tenant)
+  AND (:from IS NULL OR event_time >= CAST(:from AS TIMESTAMP))
+  AND (:to IS NULL OR event_time < CAST(:to AS TIMESTAMP))`;
+  if (d === 'duckdb') return exact;
+  return `${exact}
+  AND (:from IS NULL OR dt >= substr(:from, 1, 10))
+  AND (:to IS NULL OR dt <= substr(:to, 1, 10))`;
 }
+
+/**
+ * Mailbox provider of a recipient domain. Yahoo's group includes AOL (Yahoo runs AOL Mail); Outlook/Hotmail
+ * includes Live and MSN and the country domains (`hotmail.co.uk`).
+ */
+export const PROVIDER_CASE = `CASE
+    WHEN recipient_domain IN ('gmail.com', 'googlemail.com') THEN 'Gmail'
+    WHEN recipient_domain IN ('outlook.com', 'hotmail.com', 'live.com', 'msn.com', 'windowslive.com')
+      OR recipient_domain LIKE 'hotmail.%' OR recipient_domain LIKE 'outlook.%' OR recipient_domain LIKE 'live.%' THEN 'Outlook/Hotmail'
+    WHEN recipient_domain IN ('yahoo.com', 'ymail.com', 'rocketmail.com', 'aol.com')
+      OR recipient_domain LIKE 'yahoo.%' THEN 'Yahoo'
+    WHEN recipient_domain IN ('icloud.com', 'me.com', 'mac.com') THEN 'Apple iCloud'
+    ELSE 'other' END`;
 
 /**
  * Metric definitions (DESIGN.md): sent = Send recipients; delivered = Delivery recipients; hard bounces = Permanent
  * except the suppression-list subtypes (never sent); soft = Transient and Undetermined; complaints exclude a
- * suppression-list subtype and `not-spam`; bounce rate = hard / sent; complaint rate = complaints / delivered;
- * unique opens and clicks = distinct (message, recipient); human opens exclude machine opens.
+ * suppression-list subtype and `not-spam`.
  */
-export const METRIC_COLUMNS = `count(*) FILTER (WHERE event_type = 'send') AS sent,
-  count(*) FILTER (WHERE event_type = 'delivery') AS delivered,
-  count(*) FILTER (WHERE event_type = 'bounce' AND bounce_type = 'Permanent'
-    AND coalesce(bounce_subtype, '') NOT IN ('OnAccountSuppressionList', 'OnTenantSuppressionList')) AS hard_bounces,
-  count(*) FILTER (WHERE event_type = 'bounce' AND coalesce(bounce_type, 'Undetermined') IN ('Transient', 'Undetermined')) AS soft_bounces,
-  count(*) FILTER (WHERE event_type = 'complaint' AND complaint_subtype IS NULL
-    AND coalesce(complaint_feedback_type, '') <> 'not-spam') AS complaints,
-  count(*) FILTER (WHERE event_type = 'open') AS opens,
-  count(DISTINCT CASE WHEN event_type = 'open' THEN message_id || '|' || coalesce(recipient, '') END) AS unique_opens,
-  count(DISTINCT CASE WHEN event_type = 'open' AND NOT machine_open THEN message_id || '|' || coalesce(recipient, '') END) AS human_opens,
-  count(*) FILTER (WHERE event_type = 'click') AS clicks,
-  count(DISTINCT CASE WHEN event_type = 'click' THEN message_id || '|' || coalesce(recipient, '') END) AS unique_clicks,
-  count(*) FILTER (WHERE event_type = 'reject') AS rejects,
-  count(*) FILTER (WHERE event_type = 'delivery_delay') AS delivery_delays,
-  count(*) FILTER (WHERE event_type = 'rendering_failure') AS rendering_failures,
-  count(*) FILTER (WHERE event_type = 'subscription') AS subscriptions`;
+const COUNTS = `count(*) FILTER (WHERE event_type = 'send') AS sent,
+    count(*) FILTER (WHERE event_type = 'delivery') AS delivered,
+    count(*) FILTER (WHERE event_type = 'bounce' AND bounce_type = 'Permanent'
+      AND coalesce(bounce_subtype, '') NOT IN ('OnAccountSuppressionList', 'OnTenantSuppressionList')) AS hard_bounces,
+    count(*) FILTER (WHERE event_type = 'bounce' AND coalesce(bounce_type, 'Undetermined') IN ('Transient', 'Undetermined')) AS soft_bounces,
+    count(*) FILTER (WHERE event_type = 'complaint' AND complaint_subtype IS NULL
+      AND coalesce(complaint_feedback_type, '') <> 'not-spam') AS complaints,
+    count(*) FILTER (WHERE event_type = 'open') AS opens,
+    count(*) FILTER (WHERE event_type = 'click') AS clicks,
+    count(*) FILTER (WHERE event_type = 'reject') AS rejects,
+    count(*) FILTER (WHERE event_type = 'delivery_delay') AS delivery_delays,
+    count(*) FILTER (WHERE event_type = 'rendering_failure') AS rendering_failures,
+    count(*) FILTER (WHERE event_type = 'subscription') AS subscriptions`;
 
-const RATES = `CAST(hard_bounces AS DOUBLE) / NULLIF(sent, 0) AS bounce_rate,
-  CAST(complaints AS DOUBLE) / NULLIF(delivered, 0) AS complaint_rate`;
+const COUNT_NAMES = [
+  'sent',
+  'delivered',
+  'hard_bounces',
+  'soft_bounces',
+  'complaints',
+  'opens',
+  'clicks',
+  'rejects',
+  'delivery_delays',
+  'rendering_failures',
+  'subscriptions',
+];
 
-const tenantSummary: NamedQuery = {
-  name: 'tenant-summary',
-  description: 'one row per tenant: volumes, bounces, complaints, opens and clicks, bounce and complaint rates',
-  params: SCOPE_PARAMS,
-  sql: `SELECT tenant_id, sent, delivered, hard_bounces, soft_bounces, complaints, opens, unique_opens, human_opens,
-  clicks, unique_clicks, rejects, delivery_delays, rendering_failures, subscriptions,
-  ${RATES}
-FROM (
-  SELECT tenant_id,
-  ${METRIC_COLUMNS}
+/** The figures every metrics report gives, after its key columns. */
+export const METRIC_COLUMNS: readonly ColumnSpec[] = [
+  { name: 'sent', type: 'integer', description: 'recipients of Send events' },
+  { name: 'delivered', type: 'integer', description: 'recipients of Delivery events' },
+  { name: 'hard_bounces', type: 'integer', description: 'Permanent bounces, suppression-list subtypes excluded' },
+  { name: 'soft_bounces', type: 'integer', description: 'Transient and Undetermined bounces' },
+  { name: 'complaints', type: 'integer', description: 'complaints, suppression-list and not-spam excluded' },
+  { name: 'opens', type: 'integer', description: 'Open events' },
+  { name: 'unique_opens', type: 'integer', description: 'distinct (message, recipient) opened' },
+  { name: 'human_opens', type: 'integer', description: 'distinct (message, recipient) opened by a person' },
+  { name: 'machine_opens', type: 'integer', description: 'distinct (message, recipient) opened by a machine' },
+  { name: 'clicks', type: 'integer', description: 'Click events' },
+  { name: 'unique_clicks', type: 'integer', description: 'distinct (message, recipient) clicked' },
+  { name: 'rejects', type: 'integer', description: 'Reject events' },
+  { name: 'delivery_delays', type: 'integer', description: 'DeliveryDelay events' },
+  { name: 'rendering_failures', type: 'integer', description: 'Rendering Failure events' },
+  { name: 'subscriptions', type: 'integer', description: 'Subscription events' },
+  { name: 'bounce_rate', type: 'double', description: 'hard_bounces / sent (null when nothing was sent)' },
+  { name: 'complaint_rate', type: 'double', description: 'complaints / delivered (null when nothing was delivered)' },
+  { name: 'open_rate', type: 'double', description: 'unique_opens / delivered' },
+  { name: 'click_rate', type: 'double', description: 'unique_clicks / delivered' },
+];
+
+interface MetricKey {
+  /** Output column name. */
+  name: string;
+  /** Expression over an `events` row. */
+  row: string;
+  /** Expression over the grouped key `k.<name>` for the output (default: the key itself). */
+  out?: string;
+}
+
+/**
+ * The metric figures grouped by `keys`. Unique opens and clicks are distinct (message, recipient) pairs, counted in
+ * two stages (pairs first, then pairs per group): exact, and several times faster on DuckDB than
+ * `count(DISTINCT message_id || recipient)`. The scoped rows are a CTE read twice; DuckDB is told to inline it (two
+ * filtered scans cost less than one materialisation), Trino always inlines.
+ */
+function metricsText(
+  d: Dialect,
+  keys: readonly MetricKey[],
+  opts: { where?: string; extra?: { name: string; agg: string; column: string }[]; orderBy: string },
+): string {
+  const names = keys.map((k) => k.name);
+  const list = names.join(', ');
+  const extra = opts.extra ?? [];
+  const join = names.map((n) => `e.${n} IS NOT DISTINCT FROM c.${n}`).join(' AND ');
+  const out = keys.map((k) => `${k.out ? k.out.replaceAll('{k}', `c.${k.name}`) : `c.${k.name}`} AS ${k.name}`);
+  return `WITH scoped AS ${d === 'duckdb' ? 'NOT MATERIALIZED ' : ''}(
+  SELECT ${keys.map((k) => `${k.row} AS ${k.name}`).join(', ')},
+    event_type, message_id, recipient, machine_open, bounce_type, bounce_subtype, complaint_subtype,
+    complaint_feedback_type${extra.map((x) => `, ${x.column}`).join('')}
   FROM events
-  WHERE ${SCOPE_WHERE}
-  GROUP BY tenant_id
-) t
-ORDER BY tenant_id`,
-  bind: bindScope,
-};
+  WHERE ${scopeWhere(d)}${opts.where ? `\n  AND ${opts.where}` : ''}
+),
+counts AS (
+  SELECT ${list},
+    ${COUNTS}${extra.map((x) => `,\n    ${x.agg} AS ${x.name}`).join('')}
+  FROM scoped
+  GROUP BY ${list}
+),
+pairs AS (
+  SELECT ${list}, bool_or(event_type = 'open') AS o, bool_or(event_type = 'open' AND NOT machine_open) AS h,
+    bool_or(event_type = 'open' AND machine_open) AS m, bool_or(event_type = 'click') AS k
+  FROM scoped
+  WHERE event_type IN ('open', 'click')
+  GROUP BY ${list}, message_id, recipient
+),
+engagement AS (
+  SELECT ${list}, count(*) FILTER (WHERE o) AS unique_opens, count(*) FILTER (WHERE h) AS human_opens,
+    count(*) FILTER (WHERE m) AS machine_opens, count(*) FILTER (WHERE k) AS unique_clicks
+  FROM pairs
+  GROUP BY ${list}
+)
+SELECT ${out.join(', ')},${extra.map((x) => ` c.${x.name},`).join('')}
+  ${COUNT_NAMES.slice(0, 6)
+    .map((n) => `c.${n}`)
+    .join(', ')},
+  coalesce(e.unique_opens, 0) AS unique_opens, coalesce(e.human_opens, 0) AS human_opens,
+  coalesce(e.machine_opens, 0) AS machine_opens, c.clicks, coalesce(e.unique_clicks, 0) AS unique_clicks,
+  ${COUNT_NAMES.slice(7)
+    .map((n) => `c.${n}`)
+    .join(', ')},
+  CAST(c.hard_bounces AS DOUBLE) / NULLIF(c.sent, 0) AS bounce_rate,
+  CAST(c.complaints AS DOUBLE) / NULLIF(c.delivered, 0) AS complaint_rate,
+  CAST(coalesce(e.unique_opens, 0) AS DOUBLE) / NULLIF(c.delivered, 0) AS open_rate,
+  CAST(coalesce(e.unique_clicks, 0) AS DOUBLE) / NULLIF(c.delivered, 0) AS click_rate
+FROM counts c
+LEFT JOIN engagement e ON ${join}
+ORDER BY ${opts.orderBy}`;
+}
+
+const TENANT_COLUMN: ColumnSpec = { name: 'tenant_id', type: 'string', description: 'tenant id' };
+
+const tenantSummary = defineNamedQuery({
+  name: 'tenant-summary',
+  description: 'one row per tenant: volumes, bounces, complaints, opens and clicks, rates',
+  params: SCOPE_PARAMS,
+  columns: [TENANT_COLUMN, ...METRIC_COLUMNS],
+  text: (d) => metricsText(d, [{ name: 'tenant_id', row: 'tenant_id' }], { orderBy: 'tenant_id' }),
+});
+
+const dailyTimeseries = defineNamedQuery({
+  name: 'daily-timeseries',
+  description: 'one row per tenant and day (UTC, of the event time): the tenant-summary figures',
+  params: SCOPE_PARAMS,
+  columns: [
+    { name: 'day', type: 'string', description: 'day of the event time, YYYY-MM-DD (UTC)' },
+    TENANT_COLUMN,
+    ...METRIC_COLUMNS,
+  ],
+  // Grouped by the DATE and written as text once per group: a text key per row costs more on DuckDB.
+  text: (d) =>
+    metricsText(
+      d,
+      [
+        { name: 'day', row: 'CAST(event_time AS DATE)', out: 'CAST({k} AS VARCHAR)' },
+        { name: 'tenant_id', row: 'tenant_id' },
+      ],
+      { orderBy: 'day, tenant_id' },
+    ),
+});
+
+const campaignReport = defineNamedQuery({
+  name: 'campaign-report',
+  description: 'one row per tenant and campaign: the tenant-summary figures and the subject',
+  params: [
+    ...SCOPE_PARAMS,
+    { name: 'campaign', type: 'string', description: 'only this campaign id (the `campaign` tag)' },
+  ],
+  columns: [
+    TENANT_COLUMN,
+    { name: 'campaign_id', type: 'string', description: 'campaign id (null: mail sent without a campaign tag)' },
+    { name: 'subject', type: 'string', description: "the campaign's subject (the greatest when it had several)" },
+    ...METRIC_COLUMNS,
+  ],
+  text: (d) =>
+    metricsText(
+      d,
+      [
+        { name: 'tenant_id', row: 'tenant_id' },
+        { name: 'campaign_id', row: 'campaign_id' },
+      ],
+      {
+        where: '(:campaign IS NULL OR campaign_id = :campaign)',
+        extra: [{ name: 'subject', agg: 'max(subject)', column: 'subject' }],
+        orderBy: 'c.sent DESC, tenant_id, campaign_id NULLS LAST',
+      },
+    ),
+});
+
+const domainDeliverability = defineNamedQuery({
+  name: 'domain-deliverability',
+  description:
+    'one row per recipient domain with its mailbox provider (Gmail, Outlook/Hotmail, Yahoo, Apple iCloud, other)',
+  params: [
+    ...SCOPE_PARAMS,
+    {
+      name: 'provider',
+      type: 'string',
+      description: 'only this provider: Gmail, Outlook/Hotmail, Yahoo, Apple iCloud or other',
+    },
+  ],
+  columns: [
+    { name: 'recipient_domain', type: 'string', description: "the recipient's domain (lower case)" },
+    { name: 'provider', type: 'string', description: 'Gmail, Outlook/Hotmail, Yahoo, Apple iCloud or other' },
+    ...METRIC_COLUMNS,
+  ],
+  text: (d) =>
+    metricsText(
+      d,
+      [
+        { name: 'recipient_domain', row: 'recipient_domain' },
+        { name: 'provider', row: PROVIDER_CASE },
+      ],
+      {
+        // Opens and clicks of mail to several recipients carry no recipient (DESIGN.md), so no domain either.
+        where: `recipient_domain IS NOT NULL AND (:provider IS NULL OR ${PROVIDER_CASE} = :provider)`,
+        orderBy: 'c.sent DESC, recipient_domain',
+      },
+    ),
+});
+
+const bounceBreakdown = defineNamedQuery({
+  name: 'bounce-breakdown',
+  description:
+    'bounces by type and subtype, with the top SMTP status codes of each (an example diagnostic text for each code)',
+  params: [
+    ...SCOPE_PARAMS,
+    { name: 'top', type: 'integer', description: 'status codes kept per type and subtype (default 5)' },
+  ],
+  columns: [
+    { name: 'bounce_type', type: 'string', description: 'Permanent, Transient or Undetermined' },
+    { name: 'bounce_subtype', type: 'string', description: "SES's bounce subtype" },
+    {
+      name: 'bounce_class',
+      type: 'string',
+      description: 'hard (counts toward the bounce rate), suppressed (never sent) or soft',
+    },
+    { name: 'subtype_bounces', type: 'integer', description: 'bounces of this type and subtype' },
+    { name: 'code_rank', type: 'integer', description: 'rank of the status code within the type and subtype' },
+    { name: 'smtp_status', type: 'string', description: 'enhanced SMTP status code (5.1.1); null when none was given' },
+    { name: 'bounces', type: 'integer', description: 'bounces with this status code' },
+    { name: 'recipients', type: 'integer', description: 'distinct recipients of those bounces' },
+    { name: 'example_diagnostic', type: 'string', description: 'one diagnostic text of those bounces (the least)' },
+  ],
+  text: (d) => `WITH codes AS (
+  SELECT bounce_type, bounce_subtype, smtp_status, count(*) AS bounces, count(DISTINCT recipient) AS recipients,
+    min(diagnostic_code) AS example_diagnostic
+  FROM events
+  WHERE ${scopeWhere(d)}
+  AND event_type = 'bounce'
+  GROUP BY bounce_type, bounce_subtype, smtp_status
+),
+ranked AS (
+  SELECT bounce_type, bounce_subtype, smtp_status, bounces, recipients, example_diagnostic,
+    sum(bounces) OVER (PARTITION BY bounce_type, bounce_subtype) AS subtype_bounces,
+    row_number() OVER (PARTITION BY bounce_type, bounce_subtype ORDER BY bounces DESC, smtp_status NULLS LAST) AS code_rank
+  FROM codes
+)
+SELECT bounce_type, bounce_subtype,
+  CASE WHEN bounce_type = 'Permanent'
+    AND coalesce(bounce_subtype, '') IN ('OnAccountSuppressionList', 'OnTenantSuppressionList') THEN 'suppressed'
+    WHEN bounce_type = 'Permanent' THEN 'hard' ELSE 'soft' END AS bounce_class,
+  subtype_bounces, code_rank, smtp_status, bounces, recipients, example_diagnostic
+FROM ranked
+WHERE code_rank <= coalesce(:top, 5)
+ORDER BY subtype_bounces DESC, bounce_type NULLS LAST, bounce_subtype NULLS LAST, code_rank`,
+});
+
+const complaintBreakdown = defineNamedQuery({
+  name: 'complaint-breakdown',
+  description: 'complaints by feedback type and subtype, and whether they count toward the complaint rate',
+  params: SCOPE_PARAMS,
+  columns: [
+    {
+      name: 'feedback_type',
+      type: 'string',
+      description: 'abuse, auth-failure, fraud, not-spam, other, virus (null: the provider gave none)',
+    },
+    { name: 'complaint_subtype', type: 'string', description: 'set (OnAccountSuppressionList) when SES never sent' },
+    { name: 'counts_toward_rate', type: 'boolean', description: 'false for not-spam and suppression-list complaints' },
+    { name: 'complaints', type: 'integer', description: 'complaint recipients' },
+    { name: 'recipients', type: 'integer', description: 'distinct complaining recipients' },
+  ],
+  text: (d) => `SELECT complaint_feedback_type AS feedback_type, complaint_subtype,
+  (complaint_subtype IS NULL AND coalesce(complaint_feedback_type, '') <> 'not-spam') AS counts_toward_rate,
+  count(*) AS complaints, count(DISTINCT recipient) AS recipients
+FROM events
+WHERE ${scopeWhere(d)}
+AND event_type = 'complaint'
+GROUP BY complaint_feedback_type, complaint_subtype
+ORDER BY complaints DESC, feedback_type NULLS LAST, complaint_subtype NULLS LAST`,
+});
+
+const bouncedRecipients = defineNamedQuery({
+  name: 'bounced-recipients',
+  description: 'every bounced or complaining address with its reason and time, newest first',
+  params: [
+    ...SCOPE_PARAMS,
+    { name: 'event_type', type: 'string', description: 'only bounce or only complaint (default both)' },
+  ],
+  columns: [
+    { name: 'event_time', type: 'timestamp', description: 'when the bounce or complaint happened (UTC)' },
+    TENANT_COLUMN,
+    { name: 'event_type', type: 'string', description: 'bounce or complaint' },
+    { name: 'recipient', type: 'string', description: 'the address' },
+    { name: 'bounce_type', type: 'string', description: 'Permanent, Transient or Undetermined (bounces)' },
+    { name: 'bounce_subtype', type: 'string', description: "SES's bounce subtype (bounces)" },
+    { name: 'smtp_status', type: 'string', description: 'enhanced SMTP status code (bounces)' },
+    {
+      name: 'reason',
+      type: 'string',
+      description: 'the diagnostic text of a bounce, the feedback type of a complaint',
+    },
+    { name: 'campaign_id', type: 'string', description: 'campaign id' },
+    { name: 'message_id', type: 'string', description: 'SES message id' },
+  ],
+  text: (d) => `SELECT event_time, tenant_id, event_type, recipient, bounce_type, bounce_subtype, smtp_status,
+  CASE WHEN event_type = 'bounce' THEN coalesce(diagnostic_code, bounce_subtype)
+    ELSE coalesce(complaint_feedback_type, complaint_subtype) END AS reason,
+  campaign_id, message_id
+FROM events
+WHERE ${scopeWhere(d)}
+AND event_type IN ('bounce', 'complaint')
+AND (:event_type IS NULL OR event_type = :event_type)
+ORDER BY event_time DESC, recipient NULLS LAST, event_id`,
+});
+
+const messageTimeline = defineNamedQuery({
+  name: 'message-timeline',
+  description: 'every event of one message, in time order',
+  params: [...SCOPE_PARAMS, { name: 'message_id', type: 'string', description: 'SES message id', required: true }],
+  columns: [
+    { name: 'event_time', type: 'timestamp', description: 'when it happened (UTC)' },
+    { name: 'event_type', type: 'string', description: 'send, delivery, bounce, complaint, open, click, …' },
+    TENANT_COLUMN,
+    {
+      name: 'recipient',
+      type: 'string',
+      description: 'the recipient (null for opens and clicks of multi-recipient mail)',
+    },
+    { name: 'bounce_type', type: 'string', description: 'bounce type' },
+    { name: 'bounce_subtype', type: 'string', description: 'bounce subtype' },
+    { name: 'smtp_status', type: 'string', description: 'enhanced SMTP status code' },
+    { name: 'diagnostic_code', type: 'string', description: "the receiving server's diagnostic text" },
+    { name: 'complaint_feedback_type', type: 'string', description: 'complaint feedback type' },
+    { name: 'delay_type', type: 'string', description: 'DeliveryDelay type' },
+    { name: 'link', type: 'string', description: 'the clicked link' },
+    { name: 'user_agent', type: 'string', description: 'user agent of an open or click' },
+    { name: 'machine_open', type: 'boolean', description: 'the open was a machine (privacy proxy, prefetch)' },
+    { name: 'subject', type: 'string', description: 'subject of the message' },
+  ],
+  text: (d) => `SELECT event_time, event_type, tenant_id, recipient, bounce_type, bounce_subtype, smtp_status,
+  diagnostic_code, complaint_feedback_type, delay_type, link, user_agent, machine_open, subject
+FROM events
+WHERE ${scopeWhere(d)}
+AND message_id = :message_id
+ORDER BY event_time, event_type, recipient NULLS FIRST, event_id`,
+});
 
 /** Every named query, by name. Other areas add theirs here. */
-export const NAMED_QUERIES: ReadonlyMap<string, NamedQuery> = new Map([[tenantSummary.name, tenantSummary]]);
+export const NAMED_QUERIES: ReadonlyMap<string, NamedQuery> = new Map(
+  [
+    tenantSummary,
+    dailyTimeseries,
+    campaignReport,
+    domainDeliverability,
+    bounceBreakdown,
+    complaintBreakdown,
+    bouncedRecipients,
+    messageTimeline,
+  ].map((q) => [q.name, q]),
+);

@@ -4,17 +4,36 @@ import { NAMED_QUERIES, type NamedQuery, type ParamSpec } from './named-queries'
 
 export type QueryRow = Record<string, string | number | boolean | null>;
 
-/** Validates caller parameters against a query's specs; unknown names and bad values are one-line usage errors. */
+/** What the server decides, never the caller: the tenant a query is limited to (null = every tenant). */
+export interface QueryScope {
+  tenant: string | null;
+}
+
+/** The parameter the server fills in from the scope; a caller who passes it gets a usage error. */
+export const SCOPE_PARAM = 'tenant';
+
+/**
+ * Validates caller parameters against a query's specs; unknown names and bad values are one-line usage errors.
+ * The tenant is not a caller's parameter: it comes from `scope`, which the server sets (a client key's own tenant,
+ * the tenant a compliance user chose, the operator's `--tenant`).
+ */
 export function validateParams(
   query: NamedQuery,
   raw: Readonly<Record<string, string | undefined>>,
+  scope: QueryScope = { tenant: null },
 ): Record<string, string | number | null> {
   const out: Record<string, string | number | null> = {};
   const specs = new Map(query.params.map((p) => [p.name, p]));
   for (const name of Object.keys(raw)) {
-    if (raw[name] !== undefined && !specs.has(name)) throw new UsageError(`${query.name} takes no parameter ${name}`);
+    if (raw[name] === undefined) continue;
+    if (name === SCOPE_PARAM) throw new UsageError(`${SCOPE_PARAM} is set by the server, not by a query parameter`);
+    if (!specs.has(name)) throw new UsageError(`${query.name} takes no parameter ${name.slice(0, 40)}`);
   }
   for (const spec of query.params) {
+    if (spec.name === SCOPE_PARAM) {
+      out[spec.name] = scope.tenant === null ? null : coerce(spec, scope.tenant);
+      continue;
+    }
     const value = raw[spec.name];
     if (value === undefined || value === '') {
       if (spec.required) throw new UsageError(`${query.name} needs --${spec.name}`);
@@ -35,7 +54,7 @@ function coerce(spec: ParamSpec, value: string): string | number {
       return new Date(t).toISOString().replace('T', ' ').replace('Z', '');
     }
     case 'integer': {
-      if (!/^-?\d+$/.test(value)) throw new UsageError(`${spec.name} must be a whole number`);
+      if (!/^-?\d{1,15}$/.test(value)) throw new UsageError(`${spec.name} must be a whole number`);
       return Number(value);
     }
     case 'string':
@@ -55,18 +74,19 @@ export function toPlain(value: unknown): string | number | boolean | null {
 
 export function getNamedQuery(name: string): NamedQuery {
   const q = NAMED_QUERIES.get(name);
-  if (!q) throw new UsageError(`unknown query ${name} (known: ${[...NAMED_QUERIES.keys()].join(', ')})`);
+  if (!q) throw new UsageError(`unknown query ${name.slice(0, 60)} (known: ${[...NAMED_QUERIES.keys()].join(', ')})`);
   return q;
 }
 
-/** Runs a named query on the local lake with bound parameters. */
+/** Runs a named query on the local lake with bound parameters, limited to the server's tenant scope. */
 export async function runNamedQuery(
   db: LakeDb,
   name: string,
   raw: Readonly<Record<string, string | undefined>>,
+  scope: QueryScope = { tenant: null },
 ): Promise<QueryRow[]> {
   const query = getNamedQuery(name);
-  const params = validateParams(query, raw);
+  const params = validateParams(query, raw, scope);
   const rows = await db.query(query.sql, query.bind(params));
   return rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, toPlain(v)])));
 }

@@ -34,7 +34,7 @@ export function registerQuery(program: Command): void {
         if (!['json', 'csv', 'table'].includes(opts.format))
           throw new UsageError('--format must be json, csv or table');
         getNamedQuery(name);
-        const params: Record<string, string | undefined> = { tenant: opts.tenant, from: opts.from, to: opts.to };
+        const params: Record<string, string | undefined> = { from: opts.from, to: opts.to };
         for (const p of opts.param ?? []) {
           const eq = p.indexOf('=');
           if (eq <= 0) throw new UsageError(`--param needs name=value, got ${p}`);
@@ -42,7 +42,8 @@ export function registerQuery(program: Command): void {
         }
         const db = await openLake(opts.lake);
         try {
-          const rows = await runNamedQuery(db, name, params);
+          // The operator running the CLI is the server here: --tenant sets the scope.
+          const rows = await runNamedQuery(db, name, params, { tenant: opts.tenant ?? null });
           const out =
             opts.format === 'json'
               ? `${JSON.stringify(rows, null, 2)}\n`
