@@ -120,7 +120,7 @@ describe('named queries on the DuckDB lake, against the metric definitions compu
 
   it('every query declares the columns it returns, in order', async () => {
     for (const q of NAMED_QUERIES.values()) {
-      const params = q.params.some((p) => p.required)
+      const params: Record<string, string> = q.params.some((p) => p.required)
         ? { message_id: lake.rows.find((r) => r.tenant_id === EDGE_TENANT)!.message_id }
         : {};
       const result = await db.connection.runAndReadAll(q.sql, q.bind({ ...params, tenant: EDGE_TENANT }) as never);
