@@ -1,0 +1,202 @@
+/**
+ * Checks over a CloudFormation template (the one `serverless package` writes), as plain functions that return the
+ * problems they find, one line each. deploy/template.test.ts runs them on the packaged stack; the unit tests run them
+ * on broken templates so every check is known to fail when it should.
+ */
+
+export interface CfnResource {
+  Type: string;
+  Properties?: Record<string, unknown>;
+  DependsOn?: string | string[];
+  Condition?: string;
+  DeletionPolicy?: string;
+}
+
+export interface CfnTemplate {
+  Resources: Record<string, CfnResource>;
+  Outputs?: Record<string, unknown>;
+}
+
+export interface PolicyStatement {
+  Effect: 'Allow' | 'Deny';
+  Action?: string | string[];
+  NotAction?: string | string[];
+  Resource?: unknown;
+  Principal?: unknown;
+}
+
+/** Actions that have no resource-level permissions, so IAM accepts them only with `Resource: "*"`. */
+export const RESOURCE_STAR_ALLOWED = new Set(['ses:GetAccount', 'ses:PutSuppressedDestination']);
+
+const asArray = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+
+/** `{"Fn::GetAtt": ["X", "Arn"]}` or `{"Ref": "X"}` → `X`; anything else → undefined. */
+export function referencedLogicalId(v: unknown): string | undefined {
+  if (typeof v !== 'object' || v === null) return undefined;
+  const o = v as Record<string, unknown>;
+  if (typeof o.Ref === 'string') return o.Ref;
+  const att = o['Fn::GetAtt'];
+  if (Array.isArray(att) && typeof att[0] === 'string') return att[0];
+  if (typeof att === 'string') return att.split('.')[0];
+  return undefined;
+}
+
+export function resourcesOfType(t: CfnTemplate, type: string): [string, CfnResource][] {
+  return Object.entries(t.Resources).filter(([, r]) => r.Type === type);
+}
+
+/** Every policy statement in the template, with where it came from. */
+export function policyStatements(t: CfnTemplate): { where: string; identity: boolean; statement: PolicyStatement }[] {
+  const out: { where: string; identity: boolean; statement: PolicyStatement }[] = [];
+  const add = (where: string, identity: boolean, doc: unknown) => {
+    const statements = (doc as { Statement?: PolicyStatement | PolicyStatement[] } | undefined)?.Statement;
+    for (const statement of asArray(statements)) out.push({ where, identity, statement });
+  };
+  for (const [id, r] of Object.entries(t.Resources)) {
+    const p = r.Properties ?? {};
+    if (r.Type === 'AWS::IAM::Role') {
+      for (const pol of asArray(p.Policies as { PolicyName: string; PolicyDocument: unknown }[] | undefined)) {
+        add(`${id}/${pol.PolicyName}`, true, pol.PolicyDocument);
+      }
+    } else if (r.Type === 'AWS::IAM::Policy' || r.Type === 'AWS::IAM::ManagedPolicy') {
+      add(id, true, p.PolicyDocument);
+    } else if (
+      r.Type === 'AWS::S3::BucketPolicy' ||
+      r.Type === 'AWS::SQS::QueuePolicy' ||
+      r.Type === 'AWS::SNS::TopicPolicy'
+    ) {
+      add(id, false, p.PolicyDocument);
+    } else if (r.Type === 'AWS::KMS::Key') {
+      add(id, false, p.KeyPolicy);
+    }
+  }
+  return out;
+}
+
+/**
+ * Least privilege: no Allow statement names an action with a wildcard (`*`, `s3:*`, `s3:Get*`) or uses NotAction, and
+ * an identity policy grants `Resource: "*"` only for actions that have no resource-level permissions.
+ */
+export function checkLeastPrivilege(t: CfnTemplate): string[] {
+  const problems: string[] = [];
+  for (const { where, identity, statement } of policyStatements(t)) {
+    if (statement.Effect !== 'Allow') continue;
+    if (statement.NotAction !== undefined) problems.push(`${where}: Allow with NotAction`);
+    const actions = asArray(statement.Action);
+    for (const a of actions) if (a.includes('*')) problems.push(`${where}: wildcard action ${a}`);
+    if (!identity) continue;
+    const resources = asArray(statement.Resource);
+    if (resources.includes('*')) {
+      for (const a of actions) {
+        if (!RESOURCE_STAR_ALLOWED.has(a)) problems.push(`${where}: ${a} on Resource "*"`);
+      }
+    }
+  }
+  return problems;
+}
+
+/** Every Lambda function has a role of its own, defined in the template, that only Lambda may assume. */
+export function checkRolePerFunction(t: CfnTemplate): string[] {
+  const problems: string[] = [];
+  const owners = new Map<string, string>();
+  for (const [id, fn] of resourcesOfType(t, 'AWS::Lambda::Function')) {
+    const role = referencedLogicalId(fn.Properties?.Role);
+    if (!role) {
+      problems.push(`${id}: role is not a role of this template`);
+      continue;
+    }
+    const r = t.Resources[role];
+    if (r?.Type !== 'AWS::IAM::Role') problems.push(`${id}: ${role} is not an AWS::IAM::Role`);
+    const trust = asArray((r?.Properties?.AssumeRolePolicyDocument as { Statement?: PolicyStatement[] })?.Statement);
+    const principals = trust.map((s) => JSON.stringify(s.Principal));
+    if (principals.length !== 1 || principals[0] !== JSON.stringify({ Service: 'lambda.amazonaws.com' })) {
+      problems.push(`${id}: ${role} is not assumable by Lambda alone`);
+    }
+    const other = owners.get(role);
+    if (other) problems.push(`${id}: shares role ${role} with ${other}`);
+    owners.set(role, id);
+  }
+  if (t.Resources.IamRoleLambdaExecution) problems.push('the shared IamRoleLambdaExecution role exists');
+  return problems;
+}
+
+/**
+ * Every queue has a dead-letter queue: a redrive policy to a queue of the template, unless it is itself a dead-letter
+ * target (of a redrive policy, of an event source mapping's on-failure destination, or of an EventBridge target).
+ */
+export function checkQueuesHaveDlq(t: CfnTemplate): string[] {
+  const queues = new Set(resourcesOfType(t, 'AWS::SQS::Queue').map(([id]) => id));
+  const deadLetterTargets = new Set<string>();
+  for (const id of queues) {
+    const target = referencedLogicalId(
+      (t.Resources[id]?.Properties?.RedrivePolicy as { deadLetterTargetArn?: unknown } | undefined)
+        ?.deadLetterTargetArn,
+    );
+    if (target) deadLetterTargets.add(target);
+  }
+  for (const [, m] of resourcesOfType(t, 'AWS::Lambda::EventSourceMapping')) {
+    const dest = (m.Properties?.DestinationConfig as { OnFailure?: { Destination?: unknown } } | undefined)?.OnFailure;
+    const id = referencedLogicalId(dest?.Destination);
+    if (id) deadLetterTargets.add(id);
+  }
+  for (const [, rule] of resourcesOfType(t, 'AWS::Events::Rule')) {
+    for (const target of asArray(rule.Properties?.Targets as { DeadLetterConfig?: { Arn?: unknown } }[])) {
+      const id = referencedLogicalId(target.DeadLetterConfig?.Arn);
+      if (id) deadLetterTargets.add(id);
+    }
+  }
+  const problems: string[] = [];
+  for (const id of queues) {
+    if (deadLetterTargets.has(id)) continue;
+    const redrive = t.Resources[id]?.Properties?.RedrivePolicy as
+      | { deadLetterTargetArn?: unknown; maxReceiveCount?: number }
+      | undefined;
+    const target = referencedLogicalId(redrive?.deadLetterTargetArn);
+    if (!redrive) problems.push(`${id}: no dead-letter queue (no redrive policy)`);
+    else if (!target || !queues.has(target))
+      problems.push(
+        `${id}: dead-letter target ${target ?? JSON.stringify(redrive.deadLetterTargetArn)} is not a queue of the template`,
+      );
+    else if (!redrive?.maxReceiveCount || redrive.maxReceiveCount < 1) problems.push(`${id}: no maxReceiveCount`);
+  }
+  return problems;
+}
+
+/** Every bucket blocks all public access and is encrypted (with the KMS key, except the framework's deploy bucket). */
+export function checkBuckets(t: CfnTemplate, kmsExempt: readonly string[] = ['ServerlessDeploymentBucket']): string[] {
+  const problems: string[] = [];
+  for (const [id, b] of resourcesOfType(t, 'AWS::S3::Bucket')) {
+    const pab = (b.Properties?.PublicAccessBlockConfiguration ?? {}) as Record<string, unknown>;
+    for (const k of ['BlockPublicAcls', 'BlockPublicPolicy', 'IgnorePublicAcls', 'RestrictPublicBuckets']) {
+      if (pab[k] !== true) problems.push(`${id}: ${k} is not true`);
+    }
+    const rules = asArray(
+      (b.Properties?.BucketEncryption as { ServerSideEncryptionConfiguration?: unknown[] } | undefined)
+        ?.ServerSideEncryptionConfiguration as { ServerSideEncryptionByDefault?: { SSEAlgorithm?: string } }[],
+    );
+    const algorithm = rules[0]?.ServerSideEncryptionByDefault?.SSEAlgorithm;
+    if (!algorithm) problems.push(`${id}: not encrypted`);
+    else if (algorithm !== 'aws:kms' && !kmsExempt.includes(id))
+      problems.push(`${id}: encrypted with ${algorithm}, not KMS`);
+  }
+  return problems;
+}
+
+/** Firehose streams with dynamic partitioning have an error prefix naming the error type, and S3 prefix expressions. */
+export function checkDynamicPartitioning(t: CfnTemplate): string[] {
+  const problems: string[] = [];
+  for (const [id, s] of resourcesOfType(t, 'AWS::KinesisFirehose::DeliveryStream')) {
+    const s3 = s.Properties?.ExtendedS3DestinationConfiguration as Record<string, unknown> | undefined;
+    const dp = s3?.DynamicPartitioningConfiguration as { Enabled?: boolean } | undefined;
+    if (!dp?.Enabled) continue;
+    const errorPrefix = s3?.ErrorOutputPrefix;
+    if (typeof errorPrefix !== 'string' || !errorPrefix.includes('!{firehose:error-output-type}')) {
+      problems.push(`${id}: dynamic partitioning without an ErrorOutputPrefix naming !{firehose:error-output-type}`);
+    }
+    const prefix = s3?.Prefix;
+    if (typeof prefix !== 'string' || !/!\{partitionKeyFrom(Lambda|Query):/.test(prefix)) {
+      problems.push(`${id}: dynamic partitioning without partition keys in the Prefix`);
+    }
+  }
+  return problems;
+}
