@@ -4,9 +4,9 @@ import type { NormalisedEvent } from '../ingest/normalise';
 import { UsageError } from '../lib/errors';
 import { type LakeDb, openLake } from './duckdb-lake';
 import { NAMED_QUERIES } from './named-queries';
-import { compareNullsLast, dayOf, groupBy, type Metrics, metricsOf } from './oracle';
+import { compareNullsLast, dayOf, groupBy, type Metrics, metricsOf, providerOf } from './oracle';
 import { type QueryRow, runNamedQuery } from './run-named-query';
-import { buildQueryTestLake, EDGE_TENANT, type QueryTestLake } from './test-lake';
+import { buildQueryTestLake, EDGE_MESSAGE_ID, EDGE_TENANT, type QueryTestLake } from './test-lake';
 
 let lake: QueryTestLake;
 let db: LakeDb;
@@ -126,5 +126,202 @@ describe('named queries on the DuckDB lake, against the metric definitions compu
       const result = await db.connection.runAndReadAll(q.sql, q.bind({ ...params, tenant: EDGE_TENANT }) as never);
       expect(result.columnNames(), q.name).toEqual(q.columns.map((c) => c.name));
     }
+  });
+
+  it('campaign-report: one row per tenant and campaign (mail without a campaign included), by volume', async () => {
+    const rows = await runNamedQuery(db, 'campaign-report', {});
+    const groups = [...groupBy(lake.rows, (r) => [r.tenant_id, r.campaign_id] as const).values()];
+    expect(rows).toHaveLength(groups.length);
+    const byKey = new Map(groups.map((g) => [JSON.stringify(g.key), g.rows]));
+    for (const row of rows) {
+      const want = byKey.get(JSON.stringify([row.tenant_id, row.campaign_id]))!;
+      expect(want, `${row.tenant_id}/${row.campaign_id}`).toBeDefined();
+      expectMetrics(row, metricsOf(want), `${row.tenant_id}/${row.campaign_id}`);
+      const subjects = want.map((r) => r.subject).filter((x): x is string => x !== null);
+      expect(row.subject).toBe(subjects.sort().at(-1) ?? null);
+    }
+    const sent = rows.map((r) => Number(r.sent));
+    expect(sent).toEqual([...sent].sort((a, b) => b - a));
+    expect(rows.some((r) => r.tenant_id === EDGE_TENANT && r.campaign_id === null)).toBe(true);
+    const one = await runNamedQuery(db, 'campaign-report', { campaign: 'edge-launch' });
+    expect(one.map((r) => [r.tenant_id, r.campaign_id, r.sent])).toEqual([[EDGE_TENANT, 'edge-launch', 5]]);
+  });
+
+  it('domain-deliverability: one row per recipient domain with its mailbox provider', async () => {
+    const rows = await runNamedQuery(db, 'domain-deliverability', {});
+    const withDomain = lake.rows.filter((r) => r.recipient_domain !== null);
+    const groups = groupBy(withDomain, (r) => [r.recipient_domain] as const);
+    expect(rows).toHaveLength(groups.size);
+    for (const row of rows) {
+      const want = groups.get(JSON.stringify([row.recipient_domain]))!.rows;
+      expect(row.provider, String(row.recipient_domain)).toBe(providerOf(String(row.recipient_domain)));
+      expectMetrics(row, metricsOf(want), String(row.recipient_domain));
+    }
+    const provider = new Map(rows.map((r) => [r.recipient_domain, r.provider]));
+    expect([
+      provider.get('gmail.com'),
+      provider.get('hotmail.co.uk'),
+      provider.get('outlook.de'),
+      provider.get('yahoo.fr'),
+      provider.get('aol.com'),
+      provider.get('me.com'),
+      provider.get('example.org'),
+    ]).toEqual(['Gmail', 'Outlook/Hotmail', 'Outlook/Hotmail', 'Yahoo', 'Yahoo', 'Apple iCloud', 'other']);
+    const apple = await runNamedQuery(db, 'domain-deliverability', { provider: 'Apple iCloud' });
+    expect(new Set(apple.map((r) => r.recipient_domain))).toEqual(
+      new Set(
+        withDomain.filter((r) => providerOf(r.recipient_domain!) === 'Apple iCloud').map((r) => r.recipient_domain),
+      ),
+    );
+  });
+
+  it('bounce-breakdown: per type and subtype, the top status codes with their counts', async () => {
+    for (const top of [undefined, '1']) {
+      const rows = await runNamedQuery(db, 'bounce-breakdown', top ? { top } : {});
+      const bounces = lake.rows.filter((r) => r.event_type === 'bounce');
+      const subtypes = groupBy(bounces, (r) => [r.bounce_type, r.bounce_subtype] as const);
+      const want: unknown[][] = [];
+      for (const { key, rows: sub } of subtypes.values()) {
+        const codes = [...groupBy(sub, (r) => [r.smtp_status] as const).values()]
+          .map((g) => ({
+            code: g.key[0],
+            n: g.rows.length,
+            recipients: new Set(g.rows.map((r) => r.recipient).filter((x) => x !== null)).size,
+            example:
+              g.rows
+                .map((r) => r.diagnostic_code)
+                .filter((x): x is string => x !== null)
+                .sort()[0] ?? null,
+          }))
+          .sort((a, b) => b.n - a.n || compareNullsLast(a.code, b.code));
+        codes.slice(0, top ? Number(top) : 5).forEach((c, i) => {
+          want.push([key[0], key[1], sub.length, i + 1, c.code, c.n, c.recipients, c.example]);
+        });
+      }
+      want.sort(
+        (a, b) =>
+          (b[2] as number) - (a[2] as number) ||
+          compareNullsLast(a[0] as string, b[0] as string) ||
+          compareNullsLast(a[1] as string, b[1] as string) ||
+          (a[3] as number) - (b[3] as number),
+      );
+      const got = rows.map((r) => [
+        r.bounce_type,
+        r.bounce_subtype,
+        r.subtype_bounces,
+        r.code_rank,
+        r.smtp_status,
+        r.bounces,
+        r.recipients,
+        r.example_diagnostic,
+      ]);
+      expect(got).toEqual(want);
+    }
+    const classes = await runNamedQuery(db, 'bounce-breakdown', {}, { tenant: EDGE_TENANT });
+    expect(classes.map((r) => [r.bounce_subtype, r.bounce_class]).sort()).toEqual([
+      ['General', 'hard'],
+      ['MailboxFull', 'soft'],
+      ['OnAccountSuppressionList', 'suppressed'],
+      ['Undetermined', 'soft'],
+    ]);
+  });
+
+  it('complaint-breakdown: per feedback type and subtype, and which count toward the rate', async () => {
+    const rows = await runNamedQuery(db, 'complaint-breakdown', {});
+    const complaints = lake.rows.filter((r) => r.event_type === 'complaint');
+    const groups = groupBy(complaints, (r) => [r.complaint_feedback_type, r.complaint_subtype] as const);
+    expect(rows).toHaveLength(groups.size);
+    for (const row of rows) {
+      const g = groups.get(JSON.stringify([row.feedback_type, row.complaint_subtype]))!;
+      expect(row.complaints).toBe(g.rows.length);
+      expect(row.recipients).toBe(new Set(g.rows.map((r) => r.recipient)).size);
+    }
+    const edge = await runNamedQuery(db, 'complaint-breakdown', {}, { tenant: EDGE_TENANT });
+    expect(edge.map((r) => [r.feedback_type, r.complaint_subtype, r.counts_toward_rate, r.complaints])).toEqual([
+      ['abuse', null, true, 1],
+      ['not-spam', null, false, 1],
+      [null, 'OnAccountSuppressionList', false, 1],
+      [null, null, true, 1],
+    ]);
+  });
+
+  it('bounced-recipients: every bounce and complaint with its address, reason and time, newest first', async () => {
+    const rows = await runNamedQuery(db, 'bounced-recipients', {});
+    const want = lake.rows
+      .filter((r) => r.event_type === 'bounce' || r.event_type === 'complaint')
+      .sort(
+        (a, b) =>
+          b.event_time - a.event_time ||
+          compareNullsLast(a.recipient, b.recipient) ||
+          compareNullsLast(a.event_id, b.event_id),
+      );
+    expect(rows.map((r) => [r.event_time, r.event_type, r.recipient, r.message_id])).toEqual(
+      want.map((r) => [new Date(r.event_time).toISOString(), r.event_type, r.recipient, r.message_id]),
+    );
+    rows.forEach((row, i) => {
+      const w = want[i]!;
+      const reason =
+        w.event_type === 'bounce'
+          ? (w.diagnostic_code ?? w.bounce_subtype)
+          : (w.complaint_feedback_type ?? w.complaint_subtype);
+      expect(row.reason).toBe(reason);
+    });
+    const onlyComplaints = await runNamedQuery(db, 'bounced-recipients', { event_type: 'complaint' });
+    expect(onlyComplaints).toHaveLength(want.filter((r) => r.event_type === 'complaint').length);
+  });
+
+  it('message-timeline: every event of one message in time order; the message id is required', async () => {
+    const rows = await runNamedQuery(db, 'message-timeline', { message_id: EDGE_MESSAGE_ID });
+    const want = lake.rows
+      .filter((r) => r.message_id === EDGE_MESSAGE_ID)
+      .sort(
+        (a, b) =>
+          a.event_time - b.event_time ||
+          compareNullsLast(a.event_type, b.event_type) ||
+          (a.recipient === null ? -1 : b.recipient === null ? 1 : compareNullsLast(a.recipient, b.recipient)) ||
+          compareNullsLast(a.event_id, b.event_id),
+      );
+    expect(rows.map((r) => [r.event_time, r.event_type, r.recipient])).toEqual(
+      want.map((r) => [new Date(r.event_time).toISOString(), r.event_type, r.recipient]),
+    );
+    // 5 sends, 3 deliveries, 4 bounces, 4 complaints, 1 open.
+    expect(rows).toHaveLength(17);
+    await expect(runNamedQuery(db, 'message-timeline', {})).rejects.toThrow(/needs --message_id/);
+    expect(await runNamedQuery(db, 'message-timeline', { message_id: EDGE_MESSAGE_ID }, { tenant: 'acme' })).toEqual(
+      [],
+    );
+  });
+
+  const ATTACKS = [
+    "x' OR '1'='1",
+    "'; DROP VIEW events; --",
+    "acme' UNION SELECT * FROM events_raw --",
+    '1); DELETE FROM events_raw; --',
+    ':tenant',
+    '?',
+  ];
+
+  it('an injection attempt in every parameter is harmless: it matches nothing or is refused, and the lake is unchanged', async () => {
+    const before = await runNamedQuery(db, 'tenant-summary', {});
+    for (const q of NAMED_QUERIES.values()) {
+      for (const spec of q.params) {
+        for (const attack of ATTACKS) {
+          const base: Record<string, string> = q.params.some((p) => p.required && p.name !== spec.name)
+            ? { message_id: EDGE_MESSAGE_ID }
+            : {};
+          const run =
+            spec.name === 'tenant'
+              ? runNamedQuery(db, q.name, base, { tenant: attack })
+              : runNamedQuery(db, q.name, { ...base, [spec.name]: attack });
+          if (spec.type === 'string') {
+            // Bound as a value: it is compared with data, never run.
+            expect(await run, `${q.name} ${spec.name} ${attack}`).toEqual([]);
+          } else {
+            await expect(run, `${q.name} ${spec.name} ${attack}`).rejects.toThrow(UsageError);
+          }
+        }
+      }
+    }
+    expect(await runNamedQuery(db, 'tenant-summary', {})).toEqual(before);
   });
 });

@@ -45,10 +45,16 @@ export function validateParams(
   return out;
 }
 
+/** A date, or a date and time with optional seconds, fraction and zone (UTC when none). */
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;
+
 function coerce(spec: ParamSpec, value: string): string | number {
   switch (spec.type) {
     case 'timestamp': {
-      const t = Date.parse(value);
+      // Strict ISO 8601 first: Date.parse alone accepts text such as "x' OR '1'='1" (as 2001-01-01).
+      // A time without a zone is UTC, like the lake's times (Date.parse would read it as local time).
+      const zoned = value.length > 10 && !/(?:Z|[+-]\d{2}:?\d{2})$/.test(value) ? `${value.replace(' ', 'T')}Z` : value;
+      const t = ISO_TIME.test(value) ? Date.parse(zoned) : Number.NaN;
       if (Number.isNaN(t)) throw new UsageError(`${spec.name} is not an ISO 8601 time: ${value.slice(0, 40)}`);
       // Timestamps are bound as UTC text without a zone, which DuckDB and Trino both cast to TIMESTAMP.
       return new Date(t).toISOString().replace('T', ' ').replace('Z', '');
