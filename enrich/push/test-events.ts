@@ -1,6 +1,7 @@
 import type { NormalisedEvent } from '../../ingest/normalise';
 import { testEvent, testMail } from '../../ingest/test-events';
 import { transformRecord } from '../../ingest/transform';
+import { buildRecords, type ReportingRecord, recordIdOf, toReportingRecord } from './record';
 
 /** What happens to a test message's recipient, from the send on. */
 export type TestOutcome = 'sent' | 'delivered' | 'opened' | 'clicked' | 'bounced' | 'complained' | 'rejected';
@@ -110,4 +111,34 @@ export function normalisedRows(raw: readonly Record<string, unknown>[]): Normali
     if (!t.ok) throw new Error(`test event did not transform: ${t.reason}`);
     return t.rows;
   });
+}
+
+/**
+ * `n` distinct reporting records quickly (tests and the benchmark): real records of each outcome built through the
+ * transform and the merge, copied under new message ids, with tenants `tenant-0` … `tenant-<tenants-1>`.
+ */
+export function syntheticRecords(n: number, opts: { tenants?: number; prefix?: string } = {}): ReportingRecord[] {
+  const outcomes: TestOutcome[] = ['delivered', 'opened', 'clicked', 'delivered', 'bounced', 'complained', 'sent'];
+  const templates = outcomes.map((outcome) => {
+    const events = normalisedRows(
+      messageEvents({ messageId: 'template', tenant: 't', recipient: 'r@x.test', outcome }),
+    );
+    return toReportingRecord([...buildRecords(events).values()][0]!);
+  });
+  const tenants = opts.tenants ?? 5;
+  const out: ReportingRecord[] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const t = templates[i % templates.length]!;
+    const messageId = `${opts.prefix ?? 'msg'}-${i}`;
+    const recipient = `reader${i}@inbox${i % 17}.test`;
+    out[i] = {
+      ...t,
+      record_id: recordIdOf(messageId, recipient),
+      message_id: messageId,
+      recipient,
+      recipient_domain: `inbox${i % 17}.test`,
+      tenant_id: `tenant-${i % tenants}`,
+    };
+  }
+  return out;
 }

@@ -1,0 +1,165 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import type { BatchLimits } from './config';
+import { MalformedBatchError } from './errors';
+import { RECORD_SCHEMA_VERSION, type ReportingRecord } from './record';
+
+/**
+ * One request's worth of records: the exact body sent, and its `Idempotency-Key`. The same records at the same
+ * revisions always give the same body and key, so a retry, a redelivered queue message or a redriven dead letter is
+ * recognised by the receiver as the batch it already has.
+ */
+export interface RecordBatch {
+  idempotencyKey: string;
+  body: string;
+  recordIds: string[];
+  /** Tenants of the batch's records (for logs). */
+  tenants: string[];
+}
+
+/** A record ready to batch: its id, revision, tenant and JSON text. */
+interface PackItem {
+  id: string;
+  revision: number;
+  tenant: string;
+  json: string;
+}
+
+const PREFIX = `{"schema_version":${RECORD_SCHEMA_VERSION},"records":[`;
+const SUFFIX = ']}';
+const ENVELOPE_BYTES = Buffer.byteLength(PREFIX) + Buffer.byteLength(SUFFIX);
+
+/**
+ * The batch's `Idempotency-Key`: a digest of its record keys (id and revision, sorted) and of the body. Deterministic,
+ * 48 characters of `A-Za-z0-9_-` behind a version prefix.
+ */
+export function idempotencyKeyOf(entries: readonly { id: string; revision: number }[], body: string): string {
+  const h = createHash('sha256');
+  for (const k of entries.map((e) => `${e.id}:${e.revision}`).sort()) h.update(k).update('\n');
+  h.update(createHash('sha256').update(body).digest());
+  return `sfr1-${h.digest('base64url')}`;
+}
+
+function makeBatch(items: readonly PackItem[]): RecordBatch {
+  const body = `${PREFIX}${items.map((i) => i.json).join(',')}${SUFFIX}`;
+  return {
+    idempotencyKey: idempotencyKeyOf(items, body),
+    body,
+    recordIds: items.map((i) => i.id),
+    tenants: [...new Set(items.map((i) => i.tenant))].sort(),
+  };
+}
+
+/** Packs items (already in their final order) into batches within the limits; one oversized item gets its own. */
+function pack(items: readonly PackItem[], limits: BatchLimits): RecordBatch[] {
+  const out: RecordBatch[] = [];
+  let current: PackItem[] = [];
+  let bytes = ENVELOPE_BYTES;
+  for (const item of items) {
+    const size = Buffer.byteLength(item.json) + (current.length > 0 ? 1 : 0);
+    if (current.length > 0 && (current.length >= limits.maxRecords || bytes + size > limits.maxBytes)) {
+      out.push(makeBatch(current));
+      current = [];
+      bytes = ENVELOPE_BYTES;
+    }
+    bytes += Buffer.byteLength(item.json) + (current.length > 0 ? 1 : 0);
+    current.push(item);
+  }
+  if (current.length > 0) out.push(makeBatch(current));
+  return out;
+}
+
+/**
+ * Packs records into request batches: one copy per record (its highest revision), sorted by record id so that the
+ * same records always make the same bodies, at most `maxRecords` records and `maxBytes` bytes of body each.
+ */
+export function packRecords(records: Iterable<ReportingRecord>, limits: BatchLimits): RecordBatch[] {
+  const latest = new Map<string, ReportingRecord>();
+  for (const r of records) {
+    const held = latest.get(r.record_id);
+    if (!held || r.revision > held.revision) latest.set(r.record_id, r);
+  }
+  const items = [...latest.values()]
+    .sort((a, b) => (a.record_id < b.record_id ? -1 : a.record_id > b.record_id ? 1 : 0))
+    .map((r) => ({ id: r.record_id, revision: r.revision, tenant: r.tenant_id, json: JSON.stringify(r) }));
+  return pack(items, limits);
+}
+
+/** What the pusher checks of a queued batch (the receiver validates every field; the pusher must not drop any). */
+const QueuedBatchSchema = z.object({
+  schema_version: z.literal(RECORD_SCHEMA_VERSION),
+  records: z
+    .array(
+      z.looseObject({
+        record_id: z.string().min(1),
+        revision: z.number().int().min(1),
+        tenant_id: z.string(),
+      }),
+    )
+    .min(1),
+});
+
+/**
+ * Reads a queued body (a batch as the producer or the backfill wrote it) back into request batches under `limits`:
+ * the body itself when it fits (sent byte for byte, so its key never changes), else split in order. Throws
+ * {@link MalformedBatchError} for a body that is not a record batch.
+ */
+export function batchesOfBody(body: string, limits: BatchLimits): RecordBatch[] {
+  let value: unknown;
+  try {
+    value = JSON.parse(body);
+  } catch {
+    throw new MalformedBatchError('queue message is not JSON');
+  }
+  const parsed = QueuedBatchSchema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new MalformedBatchError(
+      `queue message is not a record batch (${issue?.path.join('.') || 'body'}: ${issue?.message})`,
+    );
+  }
+  const records = parsed.data.records;
+  const fits = records.length <= limits.maxRecords && Buffer.byteLength(body) <= limits.maxBytes;
+  if (fits && body.startsWith(PREFIX)) {
+    return [
+      {
+        idempotencyKey: idempotencyKeyOf(
+          records.map((r) => ({ id: r.record_id, revision: r.revision })),
+          body,
+        ),
+        body,
+        recordIds: records.map((r) => r.record_id),
+        tenants: [...new Set(records.map((r) => r.tenant_id))].sort(),
+      },
+    ];
+  }
+  return pack(
+    records.map((r) => ({ id: r.record_id, revision: r.revision, tenant: r.tenant_id, json: JSON.stringify(r) })),
+    limits,
+  );
+}
+
+/**
+ * Splits a refused batch to isolate what the receiver refuses: by tenant first when it holds several (a refusal is
+ * most often about a tenant), else in two halves. Each part has its own deterministic key; null for one record.
+ */
+export function splitBatch(batch: RecordBatch): RecordBatch[] | null {
+  if (batch.recordIds.length < 2) return null;
+  const parsed = JSON.parse(batch.body) as { records: Record<string, unknown>[] };
+  const items = parsed.records.map((r) => ({
+    id: String(r.record_id),
+    revision: Number(r.revision),
+    tenant: String(r.tenant_id),
+    json: JSON.stringify(r),
+  }));
+  const unlimited = { maxRecords: Number.MAX_SAFE_INTEGER, maxBytes: Number.MAX_SAFE_INTEGER };
+  if (batch.tenants.length > 1) {
+    return batch.tenants.flatMap((t) =>
+      pack(
+        items.filter((i) => i.tenant === t),
+        unlimited,
+      ),
+    );
+  }
+  return pack(items, { maxRecords: Math.ceil(items.length / 2), maxBytes: Number.MAX_SAFE_INTEGER });
+}

@@ -1,0 +1,131 @@
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+
+/** The path of the External Reporting API that takes record batches (docs/reporting-api.openapi.yaml). */
+export const DELIVERY_RECORDS_PATH = '/v1/delivery-records';
+
+/**
+ * What one request got: an HTTP status with the receiver's one-line error and its `Retry-After` (milliseconds), or
+ * status 0 for no answer at all (timeout, refused or dropped connection) with the reason.
+ */
+export interface ApiAnswer {
+  status: number;
+  error: string | null;
+  retryAfterMs: number | null;
+  replayed: boolean;
+}
+
+/** The External Reporting API as the pusher sees it (one adapter; tests and the benchmark use the same one). */
+export interface ReportingApi {
+  postBatch(idempotencyKey: string, body: string, timeoutMs: number): Promise<ApiAnswer>;
+  close(): void;
+}
+
+/**
+ * `Retry-After` in milliseconds: delay-seconds or an HTTP date (RFC 9110 §10.2.3); null when absent or unreadable.
+ */
+export function parseRetryAfter(value: string | string[] | undefined, now = Date.now()): number | null {
+  const v = Array.isArray(value) ? value[0] : value;
+  if (v === undefined || v.trim() === '') return null;
+  if (/^\d+$/.test(v.trim())) return Number(v.trim()) * 1000;
+  const at = Date.parse(v);
+  return Number.isNaN(at) ? null : Math.max(0, at - now);
+}
+
+const MAX_ERROR_BODY = 4096;
+
+function readAnswer(res: IncomingMessage): Promise<ApiAnswer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    res.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size <= MAX_ERROR_BODY) chunks.push(c);
+    });
+    res.on('error', reject);
+    res.on('end', () => {
+      const status = res.statusCode ?? 0;
+      let error: string | null = null;
+      if (status >= 300) {
+        const text = Buffer.concat(chunks).toString('utf8');
+        try {
+          const parsed = JSON.parse(text) as { error?: unknown };
+          error = typeof parsed.error === 'string' ? parsed.error : null;
+        } catch {
+          error = null;
+        }
+        error ??= text.split('\n')[0]?.slice(0, 200) || null;
+      }
+      resolve({
+        status,
+        error,
+        retryAfterMs: parseRetryAfter(res.headers['retry-after']),
+        replayed: res.headers['idempotent-replayed'] === 'true',
+      });
+    });
+  });
+}
+
+/**
+ * The HTTP adapter: `POST <base>/v1/delivery-records` with `x-api-key`, `Idempotency-Key` and the batch body, over a
+ * keep-alive agent of `maxSockets` connections. Never throws: a timeout or a network failure is an answer with
+ * status 0, so the retry policy decides.
+ */
+export function createReportingApiClient(opts: { baseUrl: string; apiKey: string; maxSockets?: number }): ReportingApi {
+  const base = new URL(opts.baseUrl);
+  const https = base.protocol === 'https:';
+  const agent = https
+    ? new HttpsAgent({ keepAlive: true, maxSockets: opts.maxSockets ?? 64 })
+    : new HttpAgent({ keepAlive: true, maxSockets: opts.maxSockets ?? 64 });
+  const path = `${base.pathname.replace(/\/$/, '')}${DELIVERY_RECORDS_PATH}`;
+  const send = https ? httpsRequest : httpRequest;
+  return {
+    postBatch(idempotencyKey, body, timeoutMs) {
+      return new Promise<ApiAnswer>((resolve) => {
+        let settled = false;
+        const finish = (a: ApiAnswer) => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          resolve(a);
+        };
+        const noAnswer = (reason: string): ApiAnswer => ({
+          status: 0,
+          error: reason,
+          retryAfterMs: null,
+          replayed: false,
+        });
+        const req = send(
+          {
+            protocol: base.protocol,
+            hostname: base.hostname,
+            port: base.port || (https ? 443 : 80),
+            path,
+            method: 'POST',
+            agent,
+            headers: {
+              'content-type': 'application/json',
+              'content-length': Buffer.byteLength(body),
+              'x-api-key': opts.apiKey,
+              'idempotency-key': idempotencyKey,
+            },
+          },
+          (res) => {
+            readAnswer(res).then(finish, (err: Error) => finish(noAnswer(`response failed: ${err.message}`)));
+          },
+        );
+        const timer = setTimeout(() => {
+          finish(noAnswer(`no answer within ${timeoutMs} ms`));
+          req.destroy();
+        }, timeoutMs);
+        req.on('error', (err: NodeJS.ErrnoException) =>
+          finish(noAnswer(`connection failed: ${err.code ?? err.message}`)),
+        );
+        req.end(body);
+      });
+    },
+    close() {
+      agent.destroy();
+    },
+  };
+}

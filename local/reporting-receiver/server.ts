@@ -1,0 +1,375 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { dirname } from 'node:path';
+import { z } from 'zod';
+import { RECORD_SCHEMA_VERSION, type ReportingRecord, ReportingRecordSchema } from '../../enrich/push/record';
+import { SeededRandom } from '../seeded-random';
+
+/** The contract's path (docs/reporting-api.openapi.yaml). */
+export const RECORDS_PATH = '/v1/delivery-records';
+/** At most this many records per request (the pusher's default batch). */
+export const MAX_RECORDS_PER_REQUEST = 500;
+/** At most this many body bytes per request: 1 MiB (the pusher's default batch stays under 1,000,000 bytes). */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+export const FAULT_KINDS = ['500', '429', 'slow', 'drop'] as const;
+export type FaultKind = (typeof FAULT_KINDS)[number];
+
+/**
+ * The fault mode: a share of requests fails, each failure drawn from `kinds`: `500` (nothing stored), `429` with
+ * `Retry-After` (nothing stored), `slow` (stored, answered after `slowMs`, so a client with a shorter timeout retries
+ * a batch that did arrive), `drop` (the connection is destroyed, half the time before storing, half after).
+ */
+export interface ReceiverFaults {
+  /** Share of requests that fail, 0 to 1 (0: no faults). */
+  rate: number;
+  kinds: readonly FaultKind[];
+  /** `Retry-After` of a 429, in whole seconds (the header's unit). */
+  retryAfterSeconds: number;
+  slowMs: number;
+  seed: number;
+}
+
+export const NO_FAULTS: ReceiverFaults = { rate: 0, kinds: FAULT_KINDS, retryAfterSeconds: 1, slowMs: 3000, seed: 1 };
+
+export interface ReportingReceiverOptions {
+  /** 0 = a free port. */
+  port?: number;
+  host?: string;
+  /** Accepted `x-api-key` values. */
+  apiKeys: readonly string[];
+  /** Also append every accepted record to this NDJSON file (one `{received_at, idempotency_key, record}` a line). */
+  ndjsonFile?: string;
+  faults?: Partial<ReceiverFaults>;
+  /** Tenants whose records are refused with 422 (a permanent rejection, for tests of the DLQ). */
+  rejectTenants?: readonly string[];
+  maxRecords?: number;
+  maxBodyBytes?: number;
+}
+
+export interface StoredRecord {
+  record: ReportingRecord;
+  /** Accepted requests (distinct idempotency keys) that carried this record, any revision. */
+  deliveries: number;
+  /** Copies refused as older than the revision held. */
+  stale: number;
+}
+
+export interface ReceiverStats {
+  requests: number;
+  /** Requests whose key was new and whose records were stored. */
+  acceptedBatches: number;
+  /** Requests answered from the idempotency store (a retry of a batch already stored). */
+  replays: number;
+  recordsStored: number;
+  unauthorized: number;
+  invalid: number;
+  rejected: number;
+  conflicts: number;
+  faults: Record<FaultKind, number>;
+}
+
+export interface ReportingReceiver {
+  url: string;
+  port: number;
+  /** Records held, by record id (the highest revision received). */
+  records(): ReadonlyMap<string, StoredRecord>;
+  /** Requests seen per idempotency key that reached the store (first acceptance plus replays). */
+  keyCounts(): ReadonlyMap<string, number>;
+  stats(): ReceiverStats;
+  setFaults(faults: Partial<ReceiverFaults>): void;
+  setRejectTenants(tenants: readonly string[]): void;
+  close(): Promise<void>;
+}
+
+const IdempotencyKeySchema = z.string().regex(/^[A-Za-z0-9._:-]{16,128}$/);
+
+const BodySchema = z.strictObject({
+  schema_version: z.literal(RECORD_SCHEMA_VERSION),
+  records: z.array(ReportingRecordSchema).min(1),
+});
+
+/** One line saying what is wrong with a body, with the path of the first problem (never the value). */
+function describeIssues(error: z.ZodError): string {
+  const issue = error.issues[0];
+  if (!issue) return 'invalid body';
+  const path = issue.path
+    .map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i === 0 ? '' : '.'}${String(p)}`))
+    .join('');
+  return `${path || 'body'}: ${issue.message}`.slice(0, 300);
+}
+
+const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+function keyMatches(given: string, keys: readonly Buffer[]): boolean {
+  const g = Buffer.from(given);
+  let ok = false;
+  for (const k of keys) if (k.length === g.length && timingSafeEqual(k, g)) ok = true;
+  return ok;
+}
+
+/**
+ * The External Reporting platform's HTTP contract on one machine (docs/reporting-api.openapi.yaml), for
+ * `sesflow start`, the tests and the benchmark: `POST /v1/delivery-records` with `x-api-key` and `Idempotency-Key`.
+ * A key whose request succeeded is remembered with its body's digest: the same key again is answered from memory
+ * (`Idempotent-Replayed: true`) and stores nothing; the same key with another body is refused (422). Refused requests
+ * are not remembered, so the same batch can be sent again once the cause is fixed. Records are kept by `record_id` at
+ * the highest `revision` received. Local inspection: `GET /_local/stats`, `GET /_local/records/<record_id>`.
+ */
+export async function startReportingReceiver(opts: ReportingReceiverOptions): Promise<ReportingReceiver> {
+  if (opts.apiKeys.length === 0) throw new TypeError('the receiver needs at least one API key');
+  const keys = opts.apiKeys.map((k) => Buffer.from(k));
+  const maxRecords = opts.maxRecords ?? MAX_RECORDS_PER_REQUEST;
+  const maxBodyBytes = opts.maxBodyBytes ?? MAX_BODY_BYTES;
+  let faults: ReceiverFaults = { ...NO_FAULTS, ...opts.faults };
+  let random = new SeededRandom(faults.seed);
+  let rejectTenants = new Set(opts.rejectTenants ?? []);
+  const records = new Map<string, StoredRecord>();
+  /** Idempotency key -> digest of the body that was accepted, and the response it got. */
+  const completed = new Map<string, { digest: string; response: string }>();
+  const keyCounts = new Map<string, number>();
+  const inFlight = new Set<string>();
+  const stats: ReceiverStats = {
+    requests: 0,
+    acceptedBatches: 0,
+    replays: 0,
+    recordsStored: 0,
+    unauthorized: 0,
+    invalid: 0,
+    rejected: 0,
+    conflicts: 0,
+    faults: { '500': 0, '429': 0, slow: 0, drop: 0 },
+  };
+  let file: WriteStream | null = null;
+  if (opts.ndjsonFile) {
+    mkdirSync(dirname(opts.ndjsonFile), { recursive: true });
+    file = createWriteStream(opts.ndjsonFile, { flags: 'a' });
+  }
+
+  const send = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
+    const text = JSON.stringify(body);
+    res.writeHead(status, {
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(text),
+      ...headers,
+    });
+    res.end(text);
+  };
+  const fail = (res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}) =>
+    send(res, status, { error: message }, headers);
+
+  const drawFault = (): FaultKind | null => {
+    if (faults.rate <= 0 || faults.kinds.length === 0) return null;
+    return random.next() < faults.rate ? random.pick(faults.kinds) : null;
+  };
+
+  /** Reads the body; null when it is over the limit (the connection is then closed after the answer). */
+  const readBody = (req: IncomingMessage): Promise<Buffer | null> =>
+    new Promise((resolve, reject) => {
+      const declared = Number(req.headers['content-length'] ?? 0);
+      if (declared > maxBodyBytes) {
+        req.resume();
+        resolve(null);
+        return;
+      }
+      const chunks: Buffer[] = [];
+      let size = 0;
+      let over = false;
+      req.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size > maxBodyBytes) over = true;
+        else chunks.push(c);
+      });
+      req.on('end', () => resolve(over ? null : Buffer.concat(chunks, size)));
+      req.on('error', reject);
+    });
+
+  /** Stores a validated batch: each record kept at its highest revision. Returns how many were older than held. */
+  const store = (key: string, batch: ReportingRecord[]): number => {
+    let stale = 0;
+    const receivedAt = new Date().toISOString();
+    let lines = '';
+    for (const r of batch) {
+      const held = records.get(r.record_id);
+      if (!held) {
+        records.set(r.record_id, { record: r, deliveries: 1, stale: 0 });
+        stats.recordsStored++;
+      } else {
+        held.deliveries++;
+        if (r.revision >= held.record.revision) held.record = r;
+        else {
+          held.stale++;
+          stale++;
+        }
+      }
+      if (file) lines += `${JSON.stringify({ received_at: receivedAt, idempotency_key: key, record: r })}\n`;
+    }
+    if (file && lines) file.write(lines);
+    return stale;
+  };
+
+  const handlePost = async (req: IncomingMessage, res: ServerResponse) => {
+    const apiKey = req.headers['x-api-key'];
+    if (typeof apiKey !== 'string' || apiKey === '') {
+      stats.unauthorized++;
+      req.resume();
+      return fail(res, 401, 'missing x-api-key header');
+    }
+    if (!keyMatches(apiKey, keys)) {
+      stats.unauthorized++;
+      req.resume();
+      return fail(res, 401, 'invalid x-api-key');
+    }
+    const parsedKey = IdempotencyKeySchema.safeParse(req.headers['idempotency-key']);
+    if (!parsedKey.success) {
+      stats.invalid++;
+      req.resume();
+      return fail(res, 400, 'Idempotency-Key header missing or malformed (16-128 characters of A-Z a-z 0-9 . _ : -)');
+    }
+    const key = parsedKey.data;
+    const fault = drawFault();
+    if (fault) stats.faults[fault]++;
+    if (fault === '500') {
+      req.resume();
+      return fail(res, 500, 'internal error (injected fault)');
+    }
+    if (fault === '429') {
+      req.resume();
+      return fail(res, 429, 'too many requests (injected fault)', { 'retry-after': String(faults.retryAfterSeconds) });
+    }
+    const dropAfter = fault === 'drop' && random.chance(0.5);
+    if (fault === 'drop' && !dropAfter) {
+      req.socket.destroy();
+      return;
+    }
+    if (inFlight.has(key)) {
+      stats.conflicts++;
+      req.resume();
+      return fail(res, 409, 'a request with this Idempotency-Key is in progress', { 'retry-after': '1' });
+    }
+    inFlight.add(key);
+    let status: number;
+    let answer: unknown;
+    const headers: Record<string, string> = {};
+    try {
+      const body = await readBody(req);
+      if (body === null) {
+        stats.invalid++;
+        res.setHeader('connection', 'close');
+        return fail(res, 413, `body over ${maxBodyBytes} bytes`);
+      }
+      const digest = sha256(body);
+      const done = completed.get(key);
+      if (done) {
+        if (done.digest !== digest) {
+          stats.conflicts++;
+          return fail(res, 422, 'Idempotency-Key was already used with a different body');
+        }
+        stats.replays++;
+        keyCounts.set(key, (keyCounts.get(key) ?? 0) + 1);
+        status = 200;
+        answer = JSON.parse(done.response);
+        headers['idempotent-replayed'] = 'true';
+      } else {
+        let value: unknown;
+        try {
+          value = JSON.parse(body.toString('utf8'));
+        } catch {
+          stats.invalid++;
+          return fail(res, 400, 'body is not JSON');
+        }
+        const parsed = BodySchema.safeParse(value);
+        if (!parsed.success) {
+          stats.invalid++;
+          return fail(res, 400, describeIssues(parsed.error));
+        }
+        const batch = parsed.data.records;
+        if (batch.length > maxRecords) {
+          stats.invalid++;
+          return fail(res, 413, `${batch.length} records, over ${maxRecords} per request`);
+        }
+        const refused = batch.findIndex((r) => rejectTenants.has(r.tenant_id));
+        if (refused >= 0) {
+          stats.rejected++;
+          return fail(
+            res,
+            422,
+            `records[${refused}]: tenant ${batch[refused]!.tenant_id} is not enabled for External Reporting`,
+          );
+        }
+        const stale = store(key, batch);
+        stats.acceptedBatches++;
+        keyCounts.set(key, (keyCounts.get(key) ?? 0) + 1);
+        answer = { accepted: batch.length, stale, idempotency_key: key };
+        completed.set(key, { digest, response: JSON.stringify(answer) });
+        status = 200;
+      }
+    } finally {
+      inFlight.delete(key);
+    }
+    if (dropAfter) {
+      req.socket.destroy();
+      return;
+    }
+    if (fault === 'slow') await new Promise((r) => setTimeout(r, faults.slowMs));
+    if (!res.destroyed) send(res, status, answer, headers);
+  };
+
+  const handleLocal = (req: IncomingMessage, res: ServerResponse, path: string) => {
+    const apiKey = req.headers['x-api-key'];
+    if (typeof apiKey !== 'string' || !keyMatches(apiKey, keys)) return fail(res, 401, 'missing or invalid x-api-key');
+    if (path === '/_local/stats') return send(res, 200, { ...stats, keys: completed.size });
+    const id = path.slice('/_local/records/'.length);
+    const held = records.get(id);
+    if (!held) return fail(res, 404, 'no such record');
+    return send(res, 200, held);
+  };
+
+  const server = createServer((req, res) => {
+    stats.requests++;
+    const path = (req.url ?? '/').split('?')[0]!;
+    const run = async () => {
+      if (path === '/v1/health' && req.method === 'GET') return send(res, 200, { ok: true });
+      if (path === RECORDS_PATH) {
+        if (req.method !== 'POST') return fail(res, 405, 'use POST', { allow: 'POST' });
+        return handlePost(req, res);
+      }
+      if (req.method === 'GET' && (path === '/_local/stats' || path.startsWith('/_local/records/'))) {
+        return handleLocal(req, res, path);
+      }
+      req.resume();
+      return fail(res, 404, 'not found');
+    };
+    run().catch(() => {
+      if (!res.headersSent && !res.destroyed) fail(res, 500, 'internal error');
+      else res.destroy();
+    });
+  });
+  server.keepAliveTimeout = 10_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://${opts.host ?? '127.0.0.1'}:${port}`,
+    port,
+    records: () => records,
+    keyCounts: () => keyCounts,
+    stats: () => structuredClone(stats),
+    setFaults(next) {
+      faults = { ...faults, ...next };
+      if (next.seed !== undefined) random = new SeededRandom(next.seed);
+    },
+    setRejectTenants(tenants) {
+      rejectTenants = new Set(tenants);
+    },
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      if (file) await new Promise<void>((resolve) => file!.end(() => resolve()));
+    },
+  };
+}
