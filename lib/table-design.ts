@@ -14,6 +14,7 @@ import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
  * | reputation state and evidence | TENANT#<id> | REPUTATION | REPUTATION / <id> |
  * | stream checkpoint (idempotency) | SHARD#<stream>#<shard> | CHECKPOINT | |
  * | message status | MSG#<messageId> | MSG | MSGS#<tenant> / <iso time> |
+ * | delivery record state (push to External Reporting) | MSG#<messageId> | REPORT#<record id> | |
  * | bulk job (Email API batch) and its counters | JOB#<jobId> | JOB | JOBS#<tenant> / <iso time> |
  * | bulk job chunk: per-entry outcomes | JOB#<jobId> | CHUNK#<nnnnn> | |
  * | send rate limiter window | RATE#<scope> | <window second> | |
@@ -31,6 +32,7 @@ export const keys = {
   reputation: (tenantId: string) => ({ pk: `TENANT#${tenantId}`, sk: 'REPUTATION' }),
   shardCheckpoint: (stream: string, shardId: string) => ({ pk: `SHARD#${stream}#${shardId}`, sk: 'CHECKPOINT' }),
   message: (messageId: string) => ({ pk: `MSG#${messageId}`, sk: 'MSG' }),
+  deliveryRecord: (messageId: string, recordId: string) => ({ pk: `MSG#${messageId}`, sk: `REPORT#${recordId}` }),
   job: (jobId: string) => ({ pk: `JOB#${jobId}`, sk: 'JOB' }),
   jobChunk: (jobId: string, chunk: number) => ({ pk: `JOB#${jobId}`, sk: `CHUNK#${String(chunk).padStart(5, '0')}` }),
   jobChunkPrefix: (jobId: string) => ({ pk: `JOB#${jobId}`, skPrefix: 'CHUNK#' }),
