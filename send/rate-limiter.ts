@@ -1,0 +1,153 @@
+import { GetAccountCommand, type SESv2Client } from '@aws-sdk/client-sesv2';
+import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { keys } from '../lib/table-design';
+import { SendError } from './errors';
+
+/** Takes send capacity before SES is called: `n` recipients (SES's MaxSendRate counts recipients per second). */
+export interface SendRateLimiter {
+  acquire(n: number): Promise<void>;
+  /** The current limit in recipients per second (the sender sizes bulk calls to it). */
+  limit(): Promise<number>;
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The account's MaxSendRate from GetAccount (SendQuota, a double: aws-facts §2.5), cached for `ttlMs` so a quota
+ * raise is seen within minutes without a GetAccount per send.
+ */
+export class AccountSendRate {
+  private cached: { rate: number; at: number } | null = null;
+  private inFlight: Promise<number> | null = null;
+
+  constructor(
+    private readonly ses: SESv2Client,
+    private readonly ttlMs = 300_000,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async get(): Promise<number> {
+    if (this.cached && this.now() - this.cached.at < this.ttlMs) return this.cached.rate;
+    this.inFlight ??= this.ses
+      .send(new GetAccountCommand({}))
+      .then((out) => {
+        const rate = out.SendQuota?.MaxSendRate;
+        if (typeof rate !== 'number' || !(rate > 0)) throw new SendError('GetAccount returned no MaxSendRate');
+        this.cached = { rate, at: this.now() };
+        return rate;
+      })
+      .finally(() => {
+        this.inFlight = null;
+      });
+    return this.inFlight;
+  }
+}
+
+export interface DynamoDbRateLimiterOptions {
+  doc: DynamoDBDocumentClient;
+  tableName: string;
+  /** What shares the limit: the SES account and region (every sender of the account must use the same scope). */
+  scope: string;
+  /** Recipients per second: a number, or a provider such as `AccountSendRate.get`. */
+  rate: number | (() => Promise<number>);
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+const isConditionFailure = (err: unknown) => err instanceof Error && err.name === 'ConditionalCheckFailedException';
+
+/**
+ * A send-rate limit shared by every process that sends for the account: one DynamoDB item per second
+ * (`RATE#<scope>` / `<epoch second>`, expiring after a minute through `ttl`) counts the recipients granted in that
+ * second. A grant is one conditional `ADD` (no read first, so any number of workers share it without locks): it
+ * succeeds while the second's count stays at or under the limit, otherwise the caller waits for the next second.
+ *
+ * The count the ADD returns is the grant's position in its second, and the grant waits until `position / limit`
+ * of that second before it returns: grants are spread evenly through the second instead of bursting at its start,
+ * which is how SES meters MaxSendRate (a bucket refilled continuously), so the sends it lets through are rarely
+ * throttled. A message with more recipients than the limit takes an empty second alone.
+ */
+export class DynamoDbRateLimiter implements SendRateLimiter {
+  private readonly now: () => number;
+  private readonly sleep: (ms: number) => Promise<void>;
+
+  constructor(private readonly opts: DynamoDbRateLimiterOptions) {
+    this.now = opts.now ?? Date.now;
+    this.sleep = opts.sleep ?? sleep;
+  }
+
+  async limit(): Promise<number> {
+    const r = typeof this.opts.rate === 'number' ? this.opts.rate : await this.opts.rate();
+    // MaxSendRate is a double (e.g. 14.0); a fractional part cannot be granted within one second.
+    return Math.max(1, Math.floor(r));
+  }
+
+  async acquire(n: number): Promise<void> {
+    if (!Number.isInteger(n) || n < 1) throw new SendError(`cannot acquire ${n} sends`);
+    const limit = await this.limit();
+    for (;;) {
+      const now = this.now();
+      const second = Math.floor(now / 1000);
+      let count: number;
+      try {
+        const out = await this.opts.doc.send(
+          new UpdateCommand({
+            TableName: this.opts.tableName,
+            Key: keys.rateWindow(this.opts.scope, second),
+            UpdateExpression: 'ADD #c :n SET #t = :ttl',
+            // More recipients than the limit: only an empty second (`:max` is then negative).
+            ConditionExpression: 'attribute_not_exists(#c) OR #c <= :max',
+            ExpressionAttributeNames: { '#c': 'granted', '#t': 'ttl' },
+            ExpressionAttributeValues: { ':n': n, ':max': limit - n, ':ttl': second + 60 },
+            ReturnValues: 'UPDATED_NEW',
+          }),
+        );
+        count = Number(out.Attributes?.granted ?? n);
+      } catch (err) {
+        if (!isConditionFailure(err))
+          throw new SendError('the send rate limiter could not update its window', { cause: err });
+        // This second is full: wait for the next one (a little jitter spreads the workers that all waited).
+        const wait = (second + 1) * 1000 - this.now() + Math.floor(Math.random() * 5);
+        await this.sleep(Math.max(0, wait));
+        continue;
+      }
+      const position = count - n;
+      const at = second * 1000 + Math.floor((position * 1000) / limit);
+      const wait = at - this.now();
+      if (wait > 0) await this.sleep(wait);
+      return;
+    }
+  }
+}
+
+/** A limiter for one process (tests, `sesflow start` without DynamoDB): the same per-second windows, in memory. */
+export class MemoryRateLimiter implements SendRateLimiter {
+  private readonly windows = new Map<number, number>();
+
+  constructor(
+    private readonly rate: number,
+    private readonly now: () => number = Date.now,
+    private readonly sleeper: (ms: number) => Promise<void> = sleep,
+  ) {}
+
+  async limit(): Promise<number> {
+    return Math.max(1, Math.floor(this.rate));
+  }
+
+  async acquire(n: number): Promise<void> {
+    const limit = await this.limit();
+    for (;;) {
+      const now = this.now();
+      const second = Math.floor(now / 1000);
+      const used = this.windows.get(second) ?? 0;
+      if (used === 0 || used + n <= limit) {
+        this.windows.set(second, used + n);
+        for (const s of this.windows.keys()) if (s < second - 5) this.windows.delete(s);
+        const at = second * 1000 + Math.floor((used * 1000) / limit);
+        if (at > now) await this.sleeper(at - now);
+        return;
+      }
+      await this.sleeper((second + 1) * 1000 - now);
+    }
+  }
+}

@@ -1,0 +1,411 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  type QueryCommandInput,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { hashApiKey } from '../dashboards/adapters/api-key-authenticator';
+import { GSI1, keys } from '../lib/table-design';
+import { InvalidTenantError, RegistryError, UnknownKeyError, UnknownTenantError } from './errors';
+import type { ApiKeyScope, TenantProfile, TenantStatus } from './ports';
+
+/** SES tenant names: 1 to 64 letters, digits, `-` or `_` (aws-facts §2.1); sesflow tenant ids follow the same rule. */
+export const TENANT_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+/** A DNS domain name: labels of letters, digits and `-`, at least one dot. */
+const DOMAIN_PATTERN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+/** Configuration set names: letters, digits, `_` and `-`, up to 64 characters. */
+const CONFIGURATION_SET_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+const STATUSES: readonly TenantStatus[] = ['active', 'warning', 'paused', 'suspended'];
+const asStatus = (v: unknown): TenantStatus => (STATUSES.includes(v as TenantStatus) ? (v as TenantStatus) : 'active');
+
+/** What registering a tenant takes (the SES side is onboarding's: send/onboarding.ts). */
+export interface RegisterTenantInput {
+  tenantId: string;
+  /** Reputation policy name (enrich/reputation/policy.ts): `standard` unless said. */
+  policy?: string;
+  configurationSet: string;
+  sesTenantName: string;
+  sendingDomains: readonly string[];
+}
+
+/** An API key as listed: never the key, never its hash. */
+export interface ApiKeyInfo {
+  keyId: string;
+  tenantId: string;
+  createdAt: string;
+  revokedAt: string | null;
+  label: string | null;
+}
+
+/** A freshly issued key: `key` is the only time the clear key exists outside the caller's hands. */
+export interface IssuedApiKey extends ApiKeyInfo {
+  key: string;
+}
+
+/** One audit entry of the registry (onboarding, key issue / revoke), in the shape the dashboards list. */
+export interface RegistryAuditEntry {
+  tenantId: string;
+  at: string;
+  id: string;
+  action: string;
+  actor: string;
+  reason: string;
+  fromState: TenantStatus;
+  toState: TenantStatus;
+  keyId?: string;
+}
+
+export function validateTenantId(tenantId: string): void {
+  if (!TENANT_ID_PATTERN.test(tenantId)) {
+    throw new InvalidTenantError(
+      `tenant id "${tenantId.slice(0, 70)}" is not valid: 1 to 64 letters, digits, _ or - (the SES tenant name rule)`,
+    );
+  }
+}
+
+/** Lower-cases and checks sending domains; throws InvalidTenantError naming the first bad one. */
+export function normaliseDomains(domains: readonly string[]): string[] {
+  const out = [...new Set(domains.map((d) => d.trim().toLowerCase().replace(/\.$/, '')))];
+  if (out.length === 0) throw new InvalidTenantError('a tenant needs at least one sending domain');
+  for (const d of out) {
+    if (!DOMAIN_PATTERN.test(d))
+      throw new InvalidTenantError(`sending domain "${d.slice(0, 80)}" is not a domain name`);
+  }
+  return out.sort();
+}
+
+function profileOf(item: Record<string, unknown>): TenantProfile {
+  return {
+    tenantId: String(item.tenantId ?? item.gsi1sk ?? String(item.pk).slice('TENANT#'.length)),
+    status: asStatus(item.status),
+    statusReason: typeof item.statusReason === 'string' ? item.statusReason : null,
+    statusSince: typeof item.statusSince === 'string' ? item.statusSince : null,
+    policy: typeof item.reputationPolicy === 'string' ? item.reputationPolicy : 'standard',
+    configurationSet: typeof item.configurationSet === 'string' ? item.configurationSet : '',
+    sesTenantName: typeof item.sesTenantName === 'string' ? item.sesTenantName : '',
+    sendingDomains: Array.isArray(item.sendingDomains) ? item.sendingDomains.map(String) : [],
+    createdAt: typeof item.createdAt === 'string' ? item.createdAt : '',
+  };
+}
+
+function keyInfoOf(item: Record<string, unknown>): ApiKeyInfo {
+  return {
+    keyId: String(item.keyId),
+    tenantId: String(item.tenantId),
+    createdAt: String(item.createdAt),
+    revokedAt: typeof item.revokedAt === 'string' ? item.revokedAt : null,
+    label: typeof item.label === 'string' ? item.label : null,
+  };
+}
+
+/**
+ * The tenant registry in the single table (lib/table-design.ts), through lib-dynamodb:
+ * - profile `TENANT#<id>` / `PROFILE` (gsi1 `TENANTS` / `<id>`): `status`, `statusReason`, `statusSince` and
+ *   `reputationPolicy` are the attributes enrich/'s DynamoDbTenantStatusStore and the dashboards write on a pause or
+ *   resume (the send gate reads them); this registry adds `configurationSet`, `sesTenantName`, `sendingDomains`,
+ *   `createdAt`, and never overwrites a status it did not set;
+ * - API key `APIKEY#<sha256>` / `APIKEY` (gsi1 `KEYS#<tenant>` / `<created>#<keyId>`): the SHA-256 of the key only
+ *   (hashApiKey, as the dashboards hash), `keyId`, `tenantId`, `role: client`, `revokedAt`;
+ * - audit `TENANT#<id>` / `AUDIT#<iso>#<uuid>` (gsi1 `AUDIT` / `<iso>`), the shape enrich/ and the dashboards write.
+ */
+export class TenantRegistry {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  private async queryAll(input: Omit<QueryCommandInput, 'TableName'>): Promise<Record<string, unknown>[]> {
+    const out: Record<string, unknown>[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.doc.send(
+        new QueryCommand({ ...input, TableName: this.tableName, ExclusiveStartKey: start }),
+      );
+      out.push(...((page.Items ?? []) as Record<string, unknown>[]));
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return out;
+  }
+
+  /**
+   * Creates the tenant's profile, or updates its policy, configuration set, SES tenant name and domains; idempotent.
+   * A status already there (a pause recorded before the profile was complete) is kept; a new profile is `active`.
+   * Returns the profile and whether it was created now (then an `onboard` audit entry is written).
+   */
+  async registerTenant(
+    input: RegisterTenantInput,
+    actor = 'sesflow',
+  ): Promise<{ profile: TenantProfile; created: boolean }> {
+    validateTenantId(input.tenantId);
+    if (!CONFIGURATION_SET_PATTERN.test(input.configurationSet)) {
+      throw new InvalidTenantError(`configuration set name "${input.configurationSet.slice(0, 70)}" is not valid`);
+    }
+    validateTenantId(input.sesTenantName);
+    const domains = normaliseDomains(input.sendingDomains);
+    const at = this.now().toISOString();
+    let old: Record<string, unknown> | undefined;
+    const values = {
+      ':id': input.tenantId,
+      ':p': input.policy ?? 'standard',
+      ':cs': input.configurationSet,
+      ':stn': input.sesTenantName,
+      ':d': domains,
+      ':tg': 'TENANTS',
+      ':at': at,
+      ':active': 'active',
+    };
+    try {
+      const out = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.tenantProfile(input.tenantId),
+          UpdateExpression:
+            'SET tenantId = :id, reputationPolicy = :p, configurationSet = :cs, sesTenantName = :stn, sendingDomains = :d, ' +
+            'gsi1pk = :tg, gsi1sk = :id, createdAt = if_not_exists(createdAt, :at), #st = if_not_exists(#st, :active), ' +
+            'statusSince = if_not_exists(statusSince, :at)',
+          ExpressionAttributeNames: { '#st': 'status' },
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_OLD',
+        }),
+      );
+      old = out.Attributes;
+    } catch (err) {
+      throw new RegistryError(`could not register tenant ${input.tenantId}`, { cause: err });
+    }
+    const profile = profileOf({
+      ...old,
+      tenantId: input.tenantId,
+      reputationPolicy: values[':p'],
+      configurationSet: input.configurationSet,
+      sesTenantName: input.sesTenantName,
+      sendingDomains: domains,
+      createdAt: old?.createdAt ?? at,
+      status: old?.status ?? 'active',
+      statusSince: old?.statusSince ?? at,
+    });
+    const created = typeof old?.createdAt !== 'string';
+    if (created) {
+      await this.audit({
+        tenantId: input.tenantId,
+        action: 'onboard',
+        actor,
+        reason: `registered with policy ${profile.policy}, domains ${domains.join(', ')}`,
+        status: profile.status,
+      });
+    }
+    return { profile, created };
+  }
+
+  async getTenant(tenantId: string): Promise<TenantProfile | null> {
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: keys.tenantProfile(tenantId), ConsistentRead: true }),
+    );
+    return out.Item ? profileOf(out.Item) : null;
+  }
+
+  /** Every registered tenant, by id. */
+  async listTenants(): Promise<TenantProfile[]> {
+    const items = await this.queryAll({
+      IndexName: GSI1,
+      KeyConditionExpression: 'gsi1pk = :pk',
+      ExpressionAttributeValues: { ':pk': 'TENANTS' },
+    });
+    return items.map(profileOf).sort((a, b) => a.tenantId.localeCompare(b.tenantId));
+  }
+
+  private async requireTenant(tenantId: string): Promise<TenantProfile> {
+    const t = await this.getTenant(tenantId);
+    if (!t?.configurationSet) throw new UnknownTenantError(tenantId);
+    return t;
+  }
+
+  /**
+   * Issues an API key scoped to the tenant. The clear key is returned once; the table keeps only its SHA-256.
+   * The key item and its audit entry are written in one transaction.
+   */
+  async issueKey(tenantId: string, opts: { actor?: string; label?: string } = {}): Promise<IssuedApiKey> {
+    const tenant = await this.requireTenant(tenantId);
+    // 32 random bytes: the key is unguessable, so its unsalted SHA-256 is a safe lookup key.
+    const key = `sfk_${randomBytes(32).toString('base64url')}`;
+    const keyId = `key_${randomBytes(6).toString('hex')}`;
+    const createdAt = this.now().toISOString();
+    const info: ApiKeyInfo = { keyId, tenantId, createdAt, revokedAt: null, label: opts.label ?? null };
+    const audit = this.auditItem({
+      tenantId,
+      action: 'key-issue',
+      actor: opts.actor ?? 'sesflow',
+      reason: `API key ${keyId} issued${opts.label ? ` (${opts.label})` : ''}`,
+      status: tenant.status,
+      keyId,
+    });
+    try {
+      await this.doc.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: {
+                  ...keys.apiKey(hashApiKey(key)),
+                  gsi1pk: `KEYS#${tenantId}`,
+                  gsi1sk: `${createdAt}#${keyId}`,
+                  keyId,
+                  tenantId,
+                  role: 'client',
+                  createdAt,
+                  ...(opts.label ? { label: opts.label } : {}),
+                },
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
+            { Put: { TableName: this.tableName, Item: audit } },
+          ],
+        }),
+      );
+    } catch (err) {
+      throw new RegistryError(`could not issue a key for tenant ${tenantId}`, { cause: err });
+    }
+    return { ...info, key };
+  }
+
+  private async keyItems(tenantId: string): Promise<Record<string, unknown>[]> {
+    return this.queryAll({
+      IndexName: GSI1,
+      KeyConditionExpression: 'gsi1pk = :pk',
+      ExpressionAttributeValues: { ':pk': `KEYS#${tenantId}` },
+    });
+  }
+
+  /** The tenant's keys (active and revoked), oldest first. */
+  async listKeys(tenantId: string): Promise<ApiKeyInfo[]> {
+    return (await this.keyItems(tenantId)).map(keyInfoOf);
+  }
+
+  /** Revokes a key: lookups stop finding it at once (the item stays, with `revokedAt`, for the record). */
+  async revokeKey(tenantId: string, keyId: string, opts: { actor?: string; reason?: string } = {}): Promise<void> {
+    const item = (await this.keyItems(tenantId)).find((i) => i.keyId === keyId);
+    if (!item) throw new UnknownKeyError(`tenant ${tenantId} has no key ${keyId}`);
+    if (typeof item.revokedAt === 'string') throw new UnknownKeyError(`key ${keyId} was revoked at ${item.revokedAt}`);
+    const tenant = await this.getTenant(tenantId);
+    const at = this.now().toISOString();
+    try {
+      await this.doc.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Update: {
+                TableName: this.tableName,
+                Key: { pk: String(item.pk), sk: String(item.sk) },
+                UpdateExpression: 'SET revokedAt = :at',
+                ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(revokedAt)',
+                ExpressionAttributeValues: { ':at': at },
+              },
+            },
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: this.auditItem({
+                  tenantId,
+                  action: 'key-revoke',
+                  actor: opts.actor ?? 'sesflow',
+                  reason: opts.reason ?? `API key ${keyId} revoked`,
+                  status: tenant?.status ?? 'active',
+                  keyId,
+                }),
+              },
+            },
+          ],
+        }),
+      );
+    } catch (err) {
+      throw new RegistryError(`could not revoke key ${keyId} of tenant ${tenantId}`, { cause: err });
+    }
+  }
+
+  /** Issues a new key and revokes the old one (in that order: the tenant is never without a working key). */
+  async rotateKey(tenantId: string, keyId: string, opts: { actor?: string } = {}): Promise<IssuedApiKey> {
+    const keys = await this.listKeys(tenantId);
+    const old = keys.find((k) => k.keyId === keyId && !k.revokedAt);
+    if (!old) throw new UnknownKeyError(`tenant ${tenantId} has no active key ${keyId}`);
+    const fresh = await this.issueKey(tenantId, { actor: opts.actor, label: old.label ?? undefined });
+    await this.revokeKey(tenantId, keyId, { actor: opts.actor, reason: `API key ${keyId} rotated to ${fresh.keyId}` });
+    return fresh;
+  }
+
+  /** The tenant scope of a key, by the key's SHA-256; null for an unknown or revoked key. */
+  async lookupKey(keyHash: string): Promise<ApiKeyScope | null> {
+    if (!/^[0-9a-f]{64}$/.test(keyHash)) return null;
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: keys.apiKey(keyHash), ConsistentRead: true }),
+    );
+    const i = out.Item;
+    if (!i || typeof i.revokedAt === 'string' || typeof i.tenantId !== 'string') return null;
+    return { tenantId: i.tenantId, keyId: String(i.keyId) };
+  }
+
+  private auditItem(e: {
+    tenantId: string;
+    action: string;
+    actor: string;
+    reason: string;
+    status: TenantStatus;
+    keyId?: string;
+  }): Record<string, unknown> {
+    const at = this.now().toISOString();
+    const id = randomUUID();
+    const entry: RegistryAuditEntry = {
+      tenantId: e.tenantId,
+      at,
+      id,
+      action: e.action,
+      actor: e.actor,
+      reason: e.reason,
+      fromState: e.status,
+      toState: e.status,
+      ...(e.keyId ? { keyId: e.keyId } : {}),
+    };
+    return { ...keys.audit(e.tenantId, at, id), gsi1pk: 'AUDIT', gsi1sk: at, ...entry };
+  }
+
+  /** Writes one audit entry. */
+  async audit(e: {
+    tenantId: string;
+    action: string;
+    actor: string;
+    reason: string;
+    status: TenantStatus;
+    keyId?: string;
+  }): Promise<void> {
+    try {
+      await this.doc.send(new PutCommand({ TableName: this.tableName, Item: this.auditItem(e) }));
+    } catch (err) {
+      throw new RegistryError(`could not write the audit of tenant ${e.tenantId}`, { cause: err });
+    }
+  }
+
+  /** The tenant's audit entries, oldest first (registry, reputation and dashboard entries alike). */
+  async listAudit(tenantId: string): Promise<RegistryAuditEntry[]> {
+    const { pk, skPrefix } = keys.auditPrefix(tenantId);
+    const items = await this.queryAll({
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
+      ExpressionAttributeValues: { ':pk': pk, ':p': skPrefix },
+      ConsistentRead: true,
+    });
+    return items.map((i) => ({
+      tenantId,
+      at: String(i.at),
+      id: String(i.id),
+      action: String(i.action),
+      actor: String(i.actor),
+      reason: String(i.reason),
+      fromState: asStatus(i.fromState),
+      toState: asStatus(i.toState),
+      ...(typeof i.keyId === 'string' ? { keyId: i.keyId } : {}),
+    }));
+  }
+}
