@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { LAKE_COLUMNS } from './lake-schema';
+import { CHECKED_WRITERS, fileStamp, LAKE_COLUMNS, parseLakeFileName } from './lake-schema';
 
 export interface CompactSummary {
   partitions: number;
@@ -68,6 +68,13 @@ export async function compactLake(
       summary.rowsAfter += d;
       summary.duplicatesDropped += n - d;
       if (files.length === 1 && n === d) {
+        // Checked and clean: named as a compacted file, so the `events` view need not look at it again.
+        if (parseLakeFileName(files[0]!)?.writer !== CHECKED_WRITERS.compacted) {
+          renameSync(
+            join(dir, files[0]!),
+            join(dir, `${CHECKED_WRITERS.compacted}-${fileStamp(new Date())}-${randomUUID()}.parquet`),
+          );
+        }
         summary.filesAfter += 1;
         options.onPartition?.(i + 1, partitions.length);
         continue;
@@ -79,8 +86,7 @@ export async function compactLake(
                ORDER BY event_time)
          TO ${quote(tmp)} (FORMAT parquet, COMPRESSION zstd)`,
       );
-      const stamp = new Date().toISOString().slice(0, 19).replace('T', '-').replaceAll(':', '-');
-      renameSync(tmp, join(dir, `compacted-${stamp}-${randomUUID()}.parquet`));
+      renameSync(tmp, join(dir, `${CHECKED_WRITERS.compacted}-${fileStamp(new Date())}-${randomUUID()}.parquet`));
       for (const f of files) rmSync(join(dir, f), { force: true });
       summary.filesAfter += 1;
       options.onPartition?.(i + 1, partitions.length);

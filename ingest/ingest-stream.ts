@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import { LakeDedupIndex } from './dedup-index';
 import { FsLakeStore } from './fs-lake-store';
+import { CHECKED_WRITERS } from './lake-schema';
 import { LakeWriter, partitionPrefix } from './lake-writer';
 import type { NormalisedEvent, NormaliseOptions } from './normalise';
 import { makeErrorRecord, transformRecord } from './transform';
@@ -21,7 +22,7 @@ export interface IngestOptions {
   normalise?: NormaliseOptions;
   /** File-name prefix of the lake objects written. */
   stream?: string;
-  /** Rows buffered before a flush (default 25,000: about 30 MB of rows, one Parquet file per partition per flush). */
+  /** Rows buffered before a flush (default 20,000: about 25 MB of rows, one Parquet file per partition per flush). */
   maxRows?: number;
   /** Event ids held in memory for deduplication before partitions are evicted (default 1,000,000: about 40 MB). */
   maxIds?: number;
@@ -51,8 +52,8 @@ export async function ingestNdjson(
   const summary: IngestSummary = { records: 0, ok: 0, failed: 0, rows: 0, duplicates: 0 };
   const writer = new LakeWriter({
     store: new FsLakeStore(options.lakeDir),
-    stream: options.stream ?? 'sesflow-ingest',
-    maxRows: options.maxRows ?? 25_000,
+    stream: options.stream ?? CHECKED_WRITERS.ingest,
+    maxRows: options.maxRows ?? 20_000,
   });
   const index = new LakeDedupIndex(options.lakeDir, options.maxIds ?? 1_000_000);
   const normalise = options.normalise ?? {};

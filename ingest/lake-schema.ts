@@ -70,3 +70,25 @@ export function athenaColumnList(): string {
 
 /** Lake key layout (DESIGN.md "Lake layout"): events by event time, errors by error type and day. */
 export const LAKE_PREFIX = { events: 'events/', errors: 'errors/' } as const;
+
+/**
+ * Writers that check every event id against the partition before writing name their files `<writer>-<time>-<uuid>`
+ * with one of these writer names: `sesflow ingest` (ids checked against the lake and the run) and compaction (one
+ * deduplicated file per partition). `~` cannot occur in a Firehose stream name, so a Firehose object is never taken
+ * for one. The `events` view only has to look for duplicates in partitions holding other files (queries/duckdb-lake.ts).
+ */
+export const CHECKED_WRITERS = { ingest: 'sesflow~ingest', compacted: 'sesflow~compacted' } as const;
+
+/** `yyyy-MM-dd-HH-mm-ss`, as Firehose names its objects (aws-facts §4.3); sorts as time. */
+export function fileStamp(d: Date): string {
+  return d.toISOString().slice(0, 19).replace('T', '-').replaceAll(':', '-');
+}
+
+/** The writer and time stamp of a lake file name `<writer>-<yyyy-MM-dd-HH-mm-ss>-<uuid>.parquet` (null: other). */
+export function parseLakeFileName(name: string): { writer: string; stamp: string } | null {
+  const m =
+    /^(.+)-(\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2})-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.parquet$/.exec(
+      name,
+    );
+  return m ? { writer: m[1]!, stamp: m[2]! } : null;
+}

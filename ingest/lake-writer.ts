@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { LAKE_PREFIX } from './lake-schema';
+import { fileStamp, LAKE_PREFIX } from './lake-schema';
 import type { LakeStore } from './lake-store';
 import type { NormalisedEvent } from './normalise';
 import { encodeParquet } from './parquet-writer';
@@ -24,11 +24,6 @@ export interface LakeWriterStats {
   eventFiles: number;
   errorFiles: number;
   flushes: number;
-}
-
-/** `yyyy-MM-dd-HH-mm-ss`, as Firehose names its objects (aws-facts §4.3). */
-function fileStamp(d: Date): string {
-  return d.toISOString().slice(0, 19).replace('T', '-').replaceAll(':', '-');
 }
 
 /** The key of an events file: `events/dt=YYYY-MM-DD/hour=HH/<stream>-<time>-<uuid>.parquet`. */

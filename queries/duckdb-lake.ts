@@ -1,7 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
-import { duckdbColumnList, LAKE_COLUMNS } from '../ingest/lake-schema';
+import { CHECKED_WRITERS, duckdbColumnList, LAKE_COLUMNS, parseLakeFileName } from '../ingest/lake-schema';
 
 /**
  * DuckDB over a local lake directory: the local stand-in for Athena.
@@ -18,13 +18,36 @@ export interface LakeDb {
   close(): void;
 }
 
-function hasParquet(dir: string): boolean {
-  if (!existsSync(dir)) return false;
+/** Every Parquet file under `dir`, grouped by the folder holding it (a partition, in the lake layout). */
+function parquetFilesByFolder(dir: string, out = new Map<string, string[]>()): Map<string, string[]> {
+  if (!existsSync(dir)) return out;
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    if (entry.isFile() && entry.name.endsWith('.parquet')) return true;
-    if (entry.isDirectory() && hasParquet(join(dir, entry.name))) return true;
+    if (entry.isDirectory()) parquetFilesByFolder(join(dir, entry.name), out);
+    else if (entry.isFile() && entry.name.endsWith('.parquet')) {
+      const list = out.get(dir) ?? [];
+      list.push(entry.name);
+      out.set(dir, list);
+    }
   }
-  return false;
+  return out;
+}
+
+/**
+ * Whether a partition's files may hold the same event twice. An event's id and time are fixed, so copies of one
+ * event always land in one partition; a partition is known clean when each of its files was written by a checking
+ * writer (CHECKED_WRITERS: compaction, or `sesflow ingest`, which checks ids against the partition first) and no
+ * file is as old as or older than its newest compacted file (that would be a leftover of a compaction that crashed
+ * before deleting its inputs). Anything else (a Firehose object, an unknown name) makes the partition suspect.
+ */
+export function partitionMayHoldDuplicates(fileNames: readonly string[]): boolean {
+  const parsed = fileNames.map(parseLakeFileName);
+  if (parsed.some((p) => !p || (p.writer !== CHECKED_WRITERS.ingest && p.writer !== CHECKED_WRITERS.compacted))) {
+    return true;
+  }
+  const compacted = parsed.filter((p) => p!.writer === CHECKED_WRITERS.compacted).map((p) => p!.stamp);
+  if (compacted.length === 0) return false;
+  const newest = compacted.reduce((a, b) => (a > b ? a : b));
+  return compacted.length > 1 || parsed.some((p) => p!.writer !== CHECKED_WRITERS.compacted && p!.stamp <= newest);
 }
 
 const sqlString = (s: string) => `'${s.replaceAll("'", "''")}'`;
@@ -36,19 +59,27 @@ export function dedupViewSql(raw: string): string {
 
 /**
  * Creates `events` over `events_raw` (which must carry `_file` and `_row`): every row whose event_id occurs once, plus,
- * for an event_id that occurs several times, only its first copy (lowest file, then row). Duplicates are found with a
- * narrow GROUP BY on a 64-bit hash of the id (then checked on the id itself), so the cost is one pass over one column
- * instead of a window over every column of every row: exact, and cheap when, as usual, there are few duplicates.
+ * for an event_id that occurs several times, only its first copy (lowest file, then row). Duplicates are looked for
+ * only in the files of suspect partitions (`suspect`: see partitionMayHoldDuplicates), with a narrow GROUP BY on a
+ * 64-bit hash of the id (then checked on the id itself): exact, and free for a lake of compacted or ingested files.
  */
-async function createDedupView(connection: DuckDBConnection): Promise<void> {
+async function createDedupView(connection: DuckDBConnection, suspect: readonly string[]): Promise<void> {
+  const cols = LAKE_COLUMNS.map((c) => `r.${c}`).join(', ');
+  if (suspect.length === 0) {
+    await connection.run(`CREATE VIEW events AS SELECT ${cols} FROM events_raw r`);
+    return;
+  }
+  const list = `[${suspect.map(sqlString).join(', ')}]`;
   await connection.run(
     `CREATE TEMP TABLE _dup_keep AS
-     WITH candidates AS (SELECT hash(event_id) AS h FROM events_raw GROUP BY 1 HAVING count(*) > 1)
+     WITH suspect AS (
+       SELECT event_id, filename AS _file, file_row_number AS _row
+       FROM read_parquet(${list}, hive_partitioning = false, union_by_name = true, filename = true, file_row_number = true)),
+     candidates AS (SELECT hash(event_id) AS h FROM suspect GROUP BY 1 HAVING count(*) > 1)
      SELECT event_id, min({'f': _file, 'r': _row}) AS k
-     FROM events_raw WHERE hash(event_id) IN (SELECT h FROM candidates)
+     FROM suspect WHERE hash(event_id) IN (SELECT h FROM candidates)
      GROUP BY event_id HAVING count(*) > 1`,
   );
-  const cols = LAKE_COLUMNS.map((c) => `r.${c}`).join(', ');
   await connection.run(
     `CREATE VIEW events AS
      SELECT ${cols} FROM events_raw r ANTI JOIN _dup_keep d ON r.event_id = d.event_id
@@ -61,7 +92,12 @@ export async function openLake(lakeDir: string, options: { threads?: number } = 
   const instance = await DuckDBInstance.create(':memory:', { threads: String(options.threads ?? 2) });
   const connection = await instance.connect();
   const eventsDir = join(lakeDir, 'events');
-  if (hasParquet(eventsDir)) {
+  const folders = parquetFilesByFolder(eventsDir);
+  const suspect: string[] = [];
+  for (const [folder, names] of folders) {
+    if (partitionMayHoldDuplicates(names)) for (const n of names) suspect.push(join(folder, n));
+  }
+  if (folders.size > 0) {
     const glob = sqlString(join(eventsDir, '**', '*.parquet'));
     await connection.run(
       `CREATE VIEW events_raw AS SELECT ${LAKE_COLUMNS.join(', ')}, filename AS _file, file_row_number AS _row
@@ -70,7 +106,7 @@ export async function openLake(lakeDir: string, options: { threads?: number } = 
   } else {
     await connection.run(`CREATE TABLE events_raw (${duckdbColumnList()}, _file VARCHAR, _row BIGINT)`);
   }
-  await createDedupView(connection);
+  await createDedupView(connection, suspect);
   return {
     connection,
     async query<T>(sql: string, params: readonly unknown[] = []) {
