@@ -41,7 +41,13 @@ export interface ChunkLog {
 function refusesWholeChunk(err: unknown): boolean {
   return (
     err instanceof Error &&
-    ['TenantPausedError', 'SendingPausedException', 'AccountSuspendedException'].includes(err.name)
+    [
+      'TenantPausedError',
+      'SendingPausedException',
+      'AccountSuspendedException',
+      'InvalidMessageError',
+      'UnknownTenantError',
+    ].includes(err.name)
   );
 }
 

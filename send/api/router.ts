@@ -82,6 +82,10 @@ export function translateSendError(err: unknown): unknown {
     case 'SendingPausedException':
     case 'AccountSuspendedException':
       return new SendRefusedError(describeError(err), { cause: err });
+    case 'InvalidMessageError':
+      return new BadRequestError(describeError(err), { cause: err });
+    case 'UnknownTenantError':
+      return new ForbiddenError(`this key's ${describeError(err)}`, { cause: err });
     case 'MessageRejected':
     case 'MailFromDomainNotVerifiedException':
     case 'BadRequestException':

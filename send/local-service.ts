@@ -1,0 +1,256 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CreateTableCommand, type DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
+import { SESv2Client } from '@aws-sdk/client-sesv2';
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  SetQueueAttributesCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
+import { hashApiKey } from '../dashboards/adapters/api-key-authenticator';
+import { describeError } from '../lib/errors';
+import { createTableInput } from '../lib/table-design';
+import { PIPELINE_EXTENSIONS, type PipelineService } from '../local/pipeline/service';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/stack/clients';
+import type { MessagePlanner } from '../local/traffic-model';
+import { composeSend, type SendComposition } from './api/compose';
+import { readEmailApiPort } from './api/config';
+import { createEmailApiRouter, type EmailApiLog } from './api/router';
+import { type RunningEmailApi, startEmailApiServer } from './api/server';
+import { type ChunkLog, createBulkWorkerHandler } from './bulk-worker';
+import { type BulkWorkerPoller, startBulkWorkerPoller } from './bulk-worker-poller';
+import type { SendRateLimiter } from './rate-limiter';
+
+export interface LocalEmailApiOptions {
+  dynamodb: DynamoDBClient;
+  doc: DynamoDBDocumentClient;
+  sqs: SQSClient;
+  /** The SES simulator's endpoint (a client with `maxAttempts: 1` is made for the sender). */
+  sesEndpoint: string;
+  tableName: string;
+  queueName: string;
+  /** Preferred port (busy: a free one); 0 = a free port. */
+  port: number;
+  /** Visibility timeout of the job queue: how long a chunk with throttled entries waits before its retry (10 s). */
+  visibilityTimeoutSeconds?: number;
+  /** Deliveries before the DLQ takes a chunk (5, as serverless.yml). */
+  maxReceiveCount?: number;
+  /** Receive loops of the local worker (Lambda's concurrency); default 2. */
+  workerConcurrency?: number;
+  limiter?: SendRateLimiter;
+  apiLog?: (entry: EmailApiLog) => void;
+  workerLog?: (entry: ChunkLog) => void;
+  onProblem?: (line: string) => void;
+}
+
+export interface LocalEmailApi {
+  url: string;
+  queueUrl: string;
+  dlqUrl: string;
+  send: SendComposition;
+  poller: BulkWorkerPoller;
+  stop(): Promise<void>;
+}
+
+async function ensureTable(ddb: DynamoDBClient, tableName: string): Promise<void> {
+  try {
+    await ddb.send(new CreateTableCommand(createTableInput(tableName)));
+  } catch (err) {
+    if (!(err instanceof ResourceInUseException)) throw err;
+  }
+}
+
+/** The job queue and its DLQ (CreateQueue is idempotent; the redrive policy is set on whatever queue exists). */
+export async function ensureSendQueues(
+  sqs: SQSClient,
+  queueName: string,
+  opts: { visibilityTimeoutSeconds: number; maxReceiveCount: number },
+): Promise<{ queueUrl: string; queueArn: string; dlqUrl: string }> {
+  const dlqUrl = (await sqs.send(new CreateQueueCommand({ QueueName: `${queueName}-dlq` }))).QueueUrl!;
+  const arnOf = async (url: string) =>
+    (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }))).Attributes!
+      .QueueArn!;
+  const queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: queueName }))).QueueUrl!;
+  await sqs.send(
+    new SetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      Attributes: {
+        VisibilityTimeout: String(opts.visibilityTimeoutSeconds),
+        RedrivePolicy: JSON.stringify({
+          deadLetterTargetArn: await arnOf(dlqUrl),
+          maxReceiveCount: opts.maxReceiveCount,
+        }),
+      },
+    }),
+  );
+  return { queueUrl, queueArn: await arnOf(queueUrl), dlqUrl };
+}
+
+/**
+ * The Email API on node:http and the bulk worker polling the job queue, over DynamoDB Local, fauxqs and the SES
+ * simulator: the same router and handler Lambda runs (`sesflow start`, the integration tests, the load benchmark).
+ */
+export async function startLocalEmailApi(o: LocalEmailApiOptions): Promise<LocalEmailApi> {
+  await ensureTable(o.dynamodb, o.tableName);
+  const q = await ensureSendQueues(o.sqs, o.queueName, {
+    visibilityTimeoutSeconds: o.visibilityTimeoutSeconds ?? 10,
+    maxReceiveCount: o.maxReceiveCount ?? 5,
+  });
+  const ses = new SESv2Client({
+    endpoint: o.sesEndpoint,
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
+    maxAttempts: 1,
+  });
+  const send = composeSend({
+    doc: o.doc,
+    sqs: o.sqs,
+    ses,
+    tableName: o.tableName,
+    sendQueueUrl: q.queueUrl,
+    rateScope: 'local',
+    limiter: o.limiter,
+    apiLog: o.apiLog,
+    workerLog: o.workerLog,
+  });
+  const handle = createEmailApiRouter(send.api);
+  let server: RunningEmailApi;
+  try {
+    server = await startEmailApiServer({ handle, port: o.port });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+    server = await startEmailApiServer({ handle, port: 0 });
+  }
+  const poller = startBulkWorkerPoller({
+    sqs: o.sqs,
+    queueUrl: q.queueUrl,
+    queueArn: q.queueArn,
+    concurrency: o.workerConcurrency ?? 2,
+    handler: createBulkWorkerHandler(send.worker),
+    onProblem: o.onProblem,
+  });
+  let stopped = false;
+  return {
+    url: server.url,
+    queueUrl: q.queueUrl,
+    dlqUrl: q.dlqUrl,
+    send,
+    poller,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await server.close();
+      await poller.stop();
+      ses.destroy();
+    },
+  };
+}
+
+const DemoKeysSchema = z.record(z.string(), z.string().min(20));
+
+/**
+ * One API key per demo tenant, kept in `<dataDir>/email-api-keys.json` (mode 0600) so they survive restarts; a key
+ * the registry no longer knows (a fresh DynamoDB) is issued again. The registry itself stores hashes only.
+ */
+async function ensureDemoKeys(
+  send: SendComposition,
+  file: string,
+  tenants: readonly string[],
+): Promise<Record<string, string>> {
+  let keys: Record<string, string> = {};
+  if (existsSync(file)) {
+    const parsed = DemoKeysSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
+    if (parsed.success) keys = parsed.data;
+  }
+  let changed = false;
+  for (const t of tenants) {
+    const known = keys[t] ? await send.registry.lookupKey(hashApiKey(keys[t])) : null;
+    if (known?.tenantId === t) continue;
+    keys[t] = (await send.registry.issueKey(t, { actor: 'sesflow start', label: 'local demo key' })).key;
+    changed = true;
+  }
+  if (changed) writeFileSync(file, `${JSON.stringify(keys, null, 2)}\n`, { mode: 0o600 });
+  return keys;
+}
+
+/**
+ * The Email API and the bulk worker as a service of `sesflow start`: the job queue and its DLQ on fauxqs, the demo
+ * tenants in the registry (their profiles and a key each, in `<dataDir>/email-api-keys.json`), the API on
+ * `SESFLOW_PORT_EMAIL_API` (8081), and the worker polling the queue.
+ */
+export function emailApiPipelineService(
+  opts: Partial<Pick<LocalEmailApiOptions, 'port' | 'visibilityTimeoutSeconds' | 'workerConcurrency' | 'limiter'>> = {},
+): PipelineService {
+  return {
+    name: 'email-api',
+    async start(ctx) {
+      const { dynamodb, documentClient, sqs } = ctx.clients;
+      const sesEndpoint = ctx.endpoints.ses;
+      if (!dynamodb || !documentClient || !sqs || !sesEndpoint) {
+        ctx.log('email-api: not started (needs DynamoDB Local, fauxqs and the SES simulator)');
+        return undefined;
+      }
+      const api = await startLocalEmailApi({
+        dynamodb,
+        doc: documentClient,
+        sqs,
+        sesEndpoint,
+        tableName: ctx.resources.table,
+        queueName: ctx.resources.sendQueue,
+        port: opts.port ?? readEmailApiPort(),
+        visibilityTimeoutSeconds: opts.visibilityTimeoutSeconds,
+        workerConcurrency: opts.workerConcurrency,
+        limiter: opts.limiter,
+        // Failures only, as one structured line (ids, route and status; never keys, addresses or subjects).
+        apiLog: (e) => {
+          if (e.status >= 500) ctx.log(JSON.stringify({ level: 'error', msg: 'email api request failed', ...e }));
+        },
+        onProblem: (line) => ctx.log(line),
+      });
+      try {
+        const planner = ctx.shared.get('planner') as MessagePlanner | undefined;
+        const profiles = planner?.profiles ?? [];
+        for (const p of profiles) {
+          await api.send.registry.registerTenant(
+            {
+              tenantId: p.tenant.name,
+              configurationSet: p.configurationSet,
+              sesTenantName: p.tenant.name,
+              sendingDomains: [p.fromDomain],
+            },
+            'sesflow start',
+          );
+        }
+        mkdirSync(ctx.dataDir, { recursive: true });
+        const keysFile = join(ctx.dataDir, 'email-api-keys.json');
+        const keys = await ensureDemoKeys(
+          api.send,
+          keysFile,
+          profiles.map((p) => p.tenant.name),
+        );
+        const first = profiles[0];
+        ctx.shared.set('emailApi', api);
+        ctx.links.push({ label: 'Email API (x-api-key; keys in email-api-keys.json)', url: api.url });
+        if (first) {
+          ctx.links.push({
+            label: `Email API demo key (${first.tenant.name}, from *@${first.fromDomain})`,
+            url: keys[first.tenant.name] ?? '',
+          });
+        }
+        ctx.log(`email-api: ${api.url}, bulk jobs on ${ctx.resources.sendQueue} (keys in ${keysFile})`);
+      } catch (err) {
+        await api.stop();
+        throw new Error(`email-api: ${describeError(err)}`, { cause: err });
+      }
+      return api;
+    },
+  };
+}
+
+/** Registers the Email API with `sesflow start` (imported for this side effect by cli/commands/start.ts). */
+export function registerEmailApiService(): void {
+  if (!PIPELINE_EXTENSIONS.some((s) => s.name === 'email-api')) PIPELINE_EXTENSIONS.push(emailApiPipelineService());
+}
