@@ -8,6 +8,7 @@ import { readLocalConfig } from '../../local/config';
 import { PIPELINE_EXTENSIONS, type RunningPipeline, startLocalPipeline } from '../../local/pipeline';
 import type { TrafficDriverStats } from '../../local/pipeline/traffic-driver';
 import type { SesSimulatorServer } from '../../local/ses-simulator/server';
+import { registerEmailApiService } from '../../send/local-service';
 
 const num = (flag: string) => z.coerce.number({ error: `${flag} must be a number` });
 
@@ -55,6 +56,7 @@ export function registerStart(program: Command): void {
       // Services of other areas join the pipeline here (they start after the history, before live traffic).
       registerReputationService();
       registerDashboardService();
+      registerEmailApiService();
       const started = Date.now();
       out(`sesflow: starting the local pipeline in ${config.dataDir}${o.fresh ? ' (fresh)' : ''} ...`);
       // Signals are handled from the start: a Ctrl-C while services are starting stops them once they are up, so no
