@@ -1,0 +1,167 @@
+import { LAKE_COLUMN_TYPES, LAKE_COLUMNS, LAKE_PREFIX } from '../../ingest/lake-schema';
+import { ERROR_TYPES } from '../../ingest/transform';
+
+/**
+ * Glue / Athena DDL for the lake (DESIGN.md "Lake layout", aws-facts §5.2):
+ * - `events_raw`: the Parquet files under `events/dt=YYYY-MM-DD/hour=HH/`, with partition projection on `dt` (date)
+ *   and `hour` (integer, two digits), so no partition is ever registered and no `MSCK REPAIR` is needed. No
+ *   `injected` projection: an injected key forces an equality filter on every query (aws-facts §5.2), which the
+ *   cross-tenant and time-range reports could not give; the lake has no tenant partition anyway (Firehose allows
+ *   500 active partitions);
+ * - `events`: the view every named query reads, one row per event_id (the first copy), as the local DuckDB view;
+ * - `ingest_errors`: the JSON error records under `errors/<error-type>/dt=YYYY-MM-DD/`, nothing dropped.
+ */
+
+export interface AthenaLakeConfig {
+  /** Glue database. */
+  database: string;
+  /** Lake bucket name. */
+  bucket: string;
+  /** Key prefix in front of `events/` and `errors/` (empty, or ending with `/`). */
+  prefix?: string;
+  /** First day that can hold data (partition projection's range start), YYYY-MM-DD. */
+  firstDay: string;
+}
+
+export const ATHENA_TABLES = { raw: 'events_raw', events: 'events', errors: 'ingest_errors' } as const;
+
+/**
+ * Where Firehose itself writes failed records, with an ErrorOutputPrefix of
+ * `errors/!{firehose:error-output-type}/dt=!{timestamp:yyyy-MM-dd}/` (aws-facts §4.2): the error-output-type values.
+ */
+export const FIREHOSE_ERROR_OUTPUT_TYPES = ['processing-failed', 'format-conversion-failed'] as const;
+
+/** Every folder under `errors/`: the transform's own error types, then Firehose's. */
+export const ERROR_FOLDERS: readonly string[] = [...ERROR_TYPES, ...FIREHOSE_ERROR_OUTPUT_TYPES];
+
+const IDENT = /^[a-z_][a-z0-9_]*$/;
+const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+
+function checked(cfg: AthenaLakeConfig): Required<AthenaLakeConfig> {
+  const prefix = cfg.prefix ?? '';
+  if (!IDENT.test(cfg.database)) throw new Error(`Glue database name must match ${IDENT}: ${cfg.database}`);
+  if (!BUCKET.test(cfg.bucket)) throw new Error(`not an S3 bucket name: ${cfg.bucket}`);
+  if (prefix !== '' && (!prefix.endsWith('/') || prefix.startsWith('/') || /['\\]/.test(prefix))) {
+    throw new Error(`lake prefix must be empty or end with '/' (no leading '/', no quotes): ${prefix}`);
+  }
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(cfg.firstDay)) throw new Error(`firstDay must be YYYY-MM-DD: ${cfg.firstDay}`);
+  return { ...cfg, prefix };
+}
+
+const HIVE_TYPES = { string: 'string', timestamp: 'timestamp', boolean: 'boolean', bigint: 'bigint' } as const;
+
+/** `s3://bucket/prefix/events/` */
+export function eventsLocation(cfg: AthenaLakeConfig): string {
+  const c = checked(cfg);
+  return `s3://${c.bucket}/${c.prefix}${LAKE_PREFIX.events}`;
+}
+
+/** `s3://bucket/prefix/errors/` */
+export function errorsLocation(cfg: AthenaLakeConfig): string {
+  const c = checked(cfg);
+  return `s3://${c.bucket}/${c.prefix}${LAKE_PREFIX.errors}`;
+}
+
+export function createDatabaseDdl(cfg: AthenaLakeConfig): string {
+  return `CREATE DATABASE IF NOT EXISTS \`${checked(cfg).database}\``;
+}
+
+/**
+ * The lake's Parquet table. Column names and types come from the lake schema (one definition for the Parquet
+ * writer, DuckDB and Glue); Firehose's record-format conversion reads the same table as its schema (aws-facts §4.5),
+ * and the JSON lines the transform emits carry exactly these names. Partition columns come from the S3 path.
+ */
+export function eventsTableDdl(cfg: AthenaLakeConfig): string {
+  const c = checked(cfg);
+  const location = eventsLocation(c);
+  const columns = LAKE_COLUMNS.map((col) => `  \`${col}\` ${HIVE_TYPES[LAKE_COLUMN_TYPES[col]]}`).join(',\n');
+  return `CREATE EXTERNAL TABLE IF NOT EXISTS \`${c.database}\`.\`${ATHENA_TABLES.raw}\` (
+${columns}
+)
+PARTITIONED BY (\`dt\` string, \`hour\` string)
+STORED AS PARQUET
+LOCATION '${location}'
+TBLPROPERTIES (
+  'projection.enabled' = 'true',
+  'projection.dt.type' = 'date',
+  'projection.dt.format' = 'yyyy-MM-dd',
+  'projection.dt.range' = '${c.firstDay},NOW',
+  'projection.dt.interval' = '1',
+  'projection.dt.interval.unit' = 'DAYS',
+  'projection.hour.type' = 'integer',
+  'projection.hour.range' = '0,23',
+  'projection.hour.digits' = '2',
+  'storage.location.template' = '${location}dt=\${dt}/hour=\${hour}/',
+  'classification' = 'parquet'
+)`;
+}
+
+/**
+ * The deduplicating view: one row per event_id, its first copy by object key (`"$path"`; keys sort by delivery
+ * time, `<stream>-<yyyy-MM-dd-HH-mm-ss>-<uuid>`), as the local view keeps the first copy by file. An event's id and
+ * time are fixed, so all its copies sit in one partition: the window is partitioned by `dt, hour, event_id`, which
+ * lets Trino push a filter on `dt` below the window, so partition projection still prunes the days out of range.
+ */
+export function eventsViewDdl(cfg: AthenaLakeConfig): string {
+  const c = checked(cfg);
+  const cols = LAKE_COLUMNS.map((col) => `"${col}"`).join(', ');
+  return `CREATE OR REPLACE VIEW "${c.database}"."${ATHENA_TABLES.events}" AS
+SELECT ${cols}, "dt", "hour"
+FROM (
+  SELECT ${cols}, "dt", "hour",
+    row_number() OVER (PARTITION BY "dt", "hour", "event_id" ORDER BY "$path") AS "copy_rank"
+  FROM "${c.database}"."${ATHENA_TABLES.raw}"
+) "copies"
+WHERE "copy_rank" = 1`;
+}
+
+/**
+ * The error prefix: one JSON document per line. sesflow's own records are
+ * `{errorType, reason, source, receivedAt, rawData}`; Firehose's (processing-failed, format-conversion-failed) carry
+ * `{attemptsMade, arrivalTimestamp, errorCode | lastErrorCode, errorMessage | lastErrorMessage, rawData, …}`. OpenX
+ * matches keys case-insensitively, so both land in one table; a missing key reads as NULL and a malformed line is
+ * skipped, not fatal. `error_type` is an enum projection over the known folders, `dt` the day received.
+ */
+export function errorsTableDdl(cfg: AthenaLakeConfig): string {
+  const c = checked(cfg);
+  const location = errorsLocation(c);
+  return `CREATE EXTERNAL TABLE IF NOT EXISTS \`${c.database}\`.\`${ATHENA_TABLES.errors}\` (
+  \`errortype\` string,
+  \`reason\` string,
+  \`source\` string,
+  \`receivedat\` string,
+  \`rawdata\` string,
+  \`attemptsmade\` int,
+  \`arrivaltimestamp\` bigint,
+  \`errorcode\` string,
+  \`errormessage\` string,
+  \`lasterrorcode\` string,
+  \`lasterrormessage\` string,
+  \`attemptendingtimestamp\` bigint,
+  \`lambdaarn\` string
+)
+PARTITIONED BY (\`error_type\` string, \`dt\` string)
+ROW FORMAT SERDE 'org.openx.data.jsonserde.JsonSerDe'
+WITH SERDEPROPERTIES (
+  'ignore.malformed.json' = 'true',
+  'case.insensitive' = 'true'
+)
+LOCATION '${location}'
+TBLPROPERTIES (
+  'projection.enabled' = 'true',
+  'projection.error_type.type' = 'enum',
+  'projection.error_type.values' = '${ERROR_FOLDERS.join(',')}',
+  'projection.dt.type' = 'date',
+  'projection.dt.format' = 'yyyy-MM-dd',
+  'projection.dt.range' = '${c.firstDay},NOW',
+  'projection.dt.interval' = '1',
+  'projection.dt.interval.unit' = 'DAYS',
+  'storage.location.template' = '${location}\${error_type}/dt=\${dt}/',
+  'classification' = 'json'
+)`;
+}
+
+/** Every statement, in the order to run them (each is one Athena query: DDL is free, aws-facts §5.3). */
+export function athenaDdl(cfg: AthenaLakeConfig): string[] {
+  return [createDatabaseDdl(cfg), eventsTableDdl(cfg), eventsViewDdl(cfg), errorsTableDdl(cfg)];
+}
