@@ -46,6 +46,9 @@ describe('serverless package --stage dev', () => {
       ReportsApiLambdaFunction: 'AWS::Lambda::Function',
       EmailApiLambdaFunction: 'AWS::Lambda::Function',
       BulkWorkerLambdaFunction: 'AWS::Lambda::Function',
+      PushProducerLambdaFunction: 'AWS::Lambda::Function',
+      PusherLambdaFunction: 'AWS::Lambda::Function',
+      PushProducerFailureQueue: 'AWS::SQS::Queue',
       EventsDeliveryStream: 'AWS::KinesisFirehose::DeliveryStream',
       SearchDeliveryStream: 'AWS::KinesisFirehose::DeliveryStream',
       SesEventsStream: 'AWS::Kinesis::Stream',
@@ -205,6 +208,14 @@ describe('serverless package --stage dev', () => {
     expect(rule.Targets[0].InputPath).toBe('$.detail');
   });
 
+  it('has every event source mapping (Kinesis and SQS) report partial batch failures', () => {
+    const mappings = resourcesOfType(stack.template, 'AWS::Lambda::EventSourceMapping');
+    expect(mappings.length).toBeGreaterThanOrEqual(4);
+    for (const [id, m] of mappings) {
+      expect([id, m.Properties?.FunctionResponseTypes]).toEqual([id, ['ReportBatchItemFailures']]);
+    }
+  });
+
   it('limits the bytes an Athena query may scan, and enforces the workgroup settings', () => {
     const cfg = props('AthenaWorkGroup').WorkGroupConfiguration;
     expect(cfg.BytesScannedCutoffPerQuery).toBeGreaterThanOrEqual(10 * 1024 * 1024);
@@ -246,7 +257,12 @@ describe('serverless package --stage dev', () => {
     // Every function has an error alarm.
     const functions = resourcesOfType(stack.template, 'AWS::Lambda::Function').map(([id]) => id);
     expect(dimensionIds(on('AWS/Lambda', 'Errors')).sort()).toEqual(functions.sort());
-    expect(dimensionIds(on('AWS/Lambda', 'IteratorAge'))).toEqual(['ReputationLambdaFunction']);
+    // Every function fed by the Kinesis stream has an iterator-age (lag) alarm.
+    const streamConsumers = resourcesOfType(stack.template, 'AWS::Lambda::EventSourceMapping')
+      .filter(([, m]) => referencedLogicalId(m.Properties?.EventSourceArn) === 'SesEventsStream')
+      .map(([, m]) => referencedLogicalId(m.Properties?.FunctionName));
+    expect(streamConsumers.length).toBeGreaterThanOrEqual(1);
+    expect(dimensionIds(on('AWS/Lambda', 'IteratorAge')).sort()).toEqual(streamConsumers.sort());
     expect(dimensionIds(on('AWS/Firehose', 'DeliveryToS3.Success'))).toEqual(['EventsDeliveryStream']);
     expect(on('AWS/Firehose', 'DeliveryToAmazonOpenSearchServerless.DataFreshness')).toHaveLength(1);
     // SES publishes the account rates as fractions; the alarms fire below AWS's review thresholds (5 %, 0.1 %).
