@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { registerBench } from './bench';
 import { registerCompact } from './compact';
 import { registerIngest } from './ingest';
+import { registerPush } from './push';
 import { registerQuery } from './query';
 import { registerReputation } from './reputation';
 import { registerSimulate } from './simulate';
@@ -14,6 +15,7 @@ export const COMMANDS: RegisterCommand[] = [
   registerBench,
   registerCompact,
   registerIngest,
+  registerPush,
   registerQuery,
   registerReputation,
   registerSimulate,

@@ -15,6 +15,11 @@ export class PushRetryLaterError extends PushError {
   override name = 'PushRetryLaterError';
 }
 
+/** External Reporting refused a batch and there is no dead-letter queue to keep it in. */
+export class PushRefusedError extends PushError {
+  override name = 'PushRefusedError';
+}
+
 /** A queue message is not a record batch (it goes to the dead-letter queue with this reason). */
 export class MalformedBatchError extends PushError {
   override name = 'MalformedBatchError';

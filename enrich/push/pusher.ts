@@ -1,6 +1,6 @@
 import { batchesOfBody, type RecordBatch, splitBatch } from './batches';
 import type { BatchLimits, RetryPolicy } from './config';
-import { MalformedBatchError, PushRetryLaterError } from './errors';
+import { MalformedBatchError, PushRefusedError, PushRetryLaterError } from './errors';
 import type { ApiAnswer, ReportingApi } from './reporting-api-client';
 
 /** Why a batch was dead-lettered: kept as message attributes beside the batch body, so redrive can send it as is. */
@@ -224,4 +224,35 @@ export async function pushSqsMessage(
   );
   if (!result.done) throw new PushRetryLaterError(`batch not delivered yet: ${result.reason ?? 'unknown reason'}`);
   return result;
+}
+
+/**
+ * Settles one batch outside the queue (the backfill): delivered, or refused parts dead-lettered with their reason.
+ * Throws when a refused part cannot be dead-lettered (no DLQ) or the batch could not be delivered in time, so the
+ * caller stops and resumes later from its checkpoint.
+ */
+export async function settleBatch(
+  deps: Omit<PusherDeps, 'deadLetters'> & { deadLetters: DeadLetterQueue | null },
+  batch: RecordBatch,
+  deadline: number,
+): Promise<{ delivered: number; deadLettered: number }> {
+  const out = await deliverIsolating(deps as PusherDeps, batch, deadline);
+  if (out.unfinished.length > 0) {
+    throw new PushRetryLaterError(`a batch could not be delivered: ${out.unfinished[0]!.reason}`);
+  }
+  for (const r of out.refused) {
+    if (!deps.deadLetters) {
+      throw new PushRefusedError(
+        `External Reporting refused a batch of ${r.batch.recordIds.length} records: ${r.reason}`,
+      );
+    }
+    await deps.deadLetters.send(r.batch.body, {
+      status: r.status,
+      reason: r.reason,
+      idempotencyKey: r.batch.idempotencyKey,
+      records: r.batch.recordIds.length,
+      failedAt: new Date((deps.now ?? Date.now)()).toISOString(),
+    });
+  }
+  return { delivered: out.delivered, deadLettered: out.refused.length };
 }

@@ -110,6 +110,51 @@ export interface DeliveryRecord {
   event_ids: string[];
 }
 
+/** The columns of a normalised event that a record is built from (the backfill reads only these from the lake). */
+export type RecordEvent = Pick<
+  NormalisedEvent,
+  | 'event_id'
+  | 'event_type'
+  | 'event_time'
+  | 'message_id'
+  | 'tenant_id'
+  | 'campaign_id'
+  | 'message_kind'
+  | 'configuration_set'
+  | 'from_domain'
+  | 'recipient'
+  | 'recipient_domain'
+  | 'bounce_type'
+  | 'bounce_subtype'
+  | 'smtp_status'
+  | 'diagnostic_code'
+  | 'complaint_feedback_type'
+  | 'complaint_subtype'
+  | 'machine_open'
+>;
+
+/** Names of the {@link RecordEvent} columns. */
+export const RECORD_EVENT_COLUMNS = [
+  'event_id',
+  'event_type',
+  'event_time',
+  'message_id',
+  'tenant_id',
+  'campaign_id',
+  'message_kind',
+  'configuration_set',
+  'from_domain',
+  'recipient',
+  'recipient_domain',
+  'bounce_type',
+  'bounce_subtype',
+  'smtp_status',
+  'diagnostic_code',
+  'complaint_feedback_type',
+  'complaint_subtype',
+  'machine_open',
+] as const satisfies readonly (keyof RecordEvent)[];
+
 /** The stable id of a (message, recipient) record: opaque, so no address appears in keys or idempotency keys. */
 export function recordIdOf(messageId: string, recipient: string | null): string {
   return hash('sha256', `${messageId}\u001f${recipient ?? ''}`, 'hex').slice(0, 32);
@@ -172,7 +217,7 @@ function locate(ids: readonly string[], id: string): { index: number; found: boo
 export const isRecordEvent = (e: Pick<NormalisedEvent, 'event_type'>): boolean =>
   STATUS_OF_EVENT[e.event_type] !== null;
 
-function emptyRecord(e: NormalisedEvent, status: DeliveryStatus): DeliveryRecord {
+function emptyRecord(e: RecordEvent, status: DeliveryStatus): DeliveryRecord {
   return {
     schema_version: RECORD_SCHEMA_VERSION,
     record_id: recordIdOf(e.message_id, e.recipient),
@@ -211,7 +256,7 @@ function emptyRecord(e: NormalisedEvent, status: DeliveryStatus): DeliveryRecord
  * record object comes back, which is how callers see that nothing changed. Throws if the event belongs to another
  * record or makes none (a subscription event): callers filter with {@link isRecordEvent}.
  */
-export function mergeEvent(record: DeliveryRecord | null, e: NormalisedEvent): DeliveryRecord {
+export function mergeEvent(record: DeliveryRecord | null, e: RecordEvent): DeliveryRecord {
   const status = STATUS_OF_EVENT[e.event_type];
   if (status === null) throw new TypeError(`a ${e.event_type} event makes no delivery record`);
   if (record !== null && (record.message_id !== e.message_id || record.recipient !== e.recipient)) {
@@ -282,7 +327,7 @@ export function mergeEvent(record: DeliveryRecord | null, e: NormalisedEvent): D
 }
 
 /** Records of a set of events, by record id (subscription events are skipped). */
-export function buildRecords(events: Iterable<NormalisedEvent>): Map<string, DeliveryRecord> {
+export function buildRecords(events: Iterable<RecordEvent>): Map<string, DeliveryRecord> {
   const out = new Map<string, DeliveryRecord>();
   for (const e of events) {
     if (!isRecordEvent(e)) continue;
