@@ -48,4 +48,17 @@ describe('MemoryRateLimiter', () => {
     await limiter.acquire(1);
     expect(Math.floor(now() / 1000)).toBe(first + 2);
   });
+
+  it('acquireUpTo grants what the second has left, and the rest in the next second', async () => {
+    const { limiter, now } = clocked(10);
+    await limiter.acquire(7);
+    const first = Math.floor(now() / 1000);
+    expect(await limiter.acquireUpTo(8)).toBe(3);
+    expect(Math.floor(now() / 1000)).toBe(first);
+    expect(await limiter.acquireUpTo(5)).toBe(5);
+    expect(Math.floor(now() / 1000)).toBe(first + 1);
+    expect(await limiter.acquireUpTo(50)).toBe(5);
+    expect(await limiter.acquireUpTo(50)).toBe(10);
+    expect(Math.floor(now() / 1000)).toBe(first + 2);
+  });
 });

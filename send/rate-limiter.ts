@@ -3,10 +3,16 @@ import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamod
 import { keys } from '../lib/table-design';
 import { SendError } from './errors';
 
-/** Takes send capacity before SES is called: `n` recipients (SES's MaxSendRate counts recipients per second). */
+/**
+ * Send capacity, taken before SES is called, in recipients (SES's MaxSendRate counts recipients per second). Both
+ * calls wait until the capacity they grant may be used, so the caller sends as soon as they return.
+ */
 export interface SendRateLimiter {
+  /** All `n` at once (one message's recipients go in one call). */
   acquire(n: number): Promise<void>;
-  /** The current limit in recipients per second (the sender sizes bulk calls to it). */
+  /** Between 1 and `n`: what the current second has left (a bulk call sends that many entries, then asks again). */
+  acquireUpTo(n: number): Promise<number>;
+  /** The current limit in recipients per second. */
   limit(): Promise<number>;
 }
 
@@ -59,13 +65,17 @@ const isConditionFailure = (err: unknown) => err instanceof Error && err.name ==
 /**
  * A send-rate limit shared by every process that sends for the account: one DynamoDB item per second
  * (`RATE#<scope>` / `<epoch second>`, expiring after a minute through `ttl`) counts the recipients granted in that
- * second. A grant is one conditional `ADD` (no read first, so any number of workers share it without locks): it
- * succeeds while the second's count stays at or under the limit, otherwise the caller waits for the next second.
+ * second. A grant is one `ADD` (no read first, so any number of workers share it without locks):
+ * - `acquire(n)` adds on condition that the count stays at or under the limit, otherwise waits for the next second
+ *   (a message with more recipients than the limit takes an empty second alone);
+ * - `acquireUpTo(n)` adds unconditionally and keeps what fitted under the limit: the second fills up exactly, and the
+ *   part that did not fit is asked for again in the next second. (Counting it anyway is harmless: the second is
+ *   full either way.)
  *
- * The count the ADD returns is the grant's position in its second, and the grant waits until `position / limit`
- * of that second before it returns: grants are spread evenly through the second instead of bursting at its start,
- * which is how SES meters MaxSendRate (a bucket refilled continuously), so the sends it lets through are rarely
- * throttled. A message with more recipients than the limit takes an empty second alone.
+ * The count the ADD returns is the grant's place in its second, and the grant waits until its last slot's time
+ * (`slot / limit` into the second) before it returns: grants are spread through the second instead of bursting at
+ * its start, which is how SES meters MaxSendRate (a bucket refilled continuously), so the sends it lets through are
+ * rarely throttled.
  */
 export class DynamoDbRateLimiter implements SendRateLimiter {
   private readonly now: () => number;
@@ -111,11 +121,46 @@ export class DynamoDbRateLimiter implements SendRateLimiter {
         await this.sleep(Math.max(0, wait));
         continue;
       }
-      const position = count - n;
-      const at = second * 1000 + Math.floor((position * 1000) / limit);
-      const wait = at - this.now();
-      if (wait > 0) await this.sleep(wait);
+      await this.waitForSlot(second, count - 1, limit);
       return;
+    }
+  }
+
+  /** Waits for the time of the grant's last slot: by then SES's bucket has refilled what the grant sends. */
+  private async waitForSlot(second: number, lastSlot: number, limit: number): Promise<void> {
+    const at = second * 1000 + Math.floor((Math.min(lastSlot, limit - 1) * 1000) / limit);
+    const wait = at - this.now();
+    if (wait > 0) await this.sleep(wait);
+  }
+
+  async acquireUpTo(n: number): Promise<number> {
+    if (!Number.isInteger(n) || n < 1) throw new SendError(`cannot acquire ${n} sends`);
+    const limit = await this.limit();
+    for (;;) {
+      const second = Math.floor(this.now() / 1000);
+      let count: number;
+      try {
+        const out = await this.opts.doc.send(
+          new UpdateCommand({
+            TableName: this.opts.tableName,
+            Key: keys.rateWindow(this.opts.scope, second),
+            UpdateExpression: 'ADD #c :n SET #t = :ttl',
+            ExpressionAttributeNames: { '#c': 'granted', '#t': 'ttl' },
+            ExpressionAttributeValues: { ':n': n, ':ttl': second + 60 },
+            ReturnValues: 'UPDATED_NEW',
+          }),
+        );
+        count = Number(out.Attributes?.granted ?? n);
+      } catch (err) {
+        throw new SendError('the send rate limiter could not update its window', { cause: err });
+      }
+      const before = count - n;
+      if (before < limit) {
+        const granted = Math.min(n, limit - before);
+        await this.waitForSlot(second, before + granted - 1, limit);
+        return granted;
+      }
+      await this.sleep(Math.max(0, (second + 1) * 1000 - this.now() + Math.floor(Math.random() * 5)));
     }
   }
 }
@@ -143,9 +188,26 @@ export class MemoryRateLimiter implements SendRateLimiter {
       if (used === 0 || used + n <= limit) {
         this.windows.set(second, used + n);
         for (const s of this.windows.keys()) if (s < second - 5) this.windows.delete(s);
-        const at = second * 1000 + Math.floor((used * 1000) / limit);
+        const at = second * 1000 + Math.floor((Math.min(used + n - 1, limit - 1) * 1000) / limit);
         if (at > now) await this.sleeper(at - now);
         return;
+      }
+      await this.sleeper((second + 1) * 1000 - now);
+    }
+  }
+
+  async acquireUpTo(n: number): Promise<number> {
+    const limit = await this.limit();
+    for (;;) {
+      const now = this.now();
+      const second = Math.floor(now / 1000);
+      const used = this.windows.get(second) ?? 0;
+      if (used < limit) {
+        const granted = Math.min(n, limit - used);
+        this.windows.set(second, used + granted);
+        const at = second * 1000 + Math.floor(((used + granted - 1) * 1000) / limit);
+        if (at > now) await this.sleeper(at - now);
+        return granted;
       }
       await this.sleeper((second + 1) * 1000 - now);
     }

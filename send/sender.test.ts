@@ -209,11 +209,12 @@ describe('SesSender.sendBulk', () => {
     });
   });
 
-  it('sizes calls to the rate limit when it is under 50 per second', async () => {
-    const ses = fakeSes([allOk, allOk, allOk]);
+  it('sizes calls to a quarter of the rate limit when that is under 50', async () => {
+    const ses = fakeSes(Array(9).fill(allOk));
     const { sender } = makeSender(ses.client, { rate: 14 });
     await sender.sendBulk({ ...message, destinations: destinations(30) });
-    expect(ses.calls.map((c) => (c.input.BulkEmailEntries as unknown[]).length)).toEqual([14, 14, 2]);
+    // 14 a second: three calls of 4, then the 2 the second has left; and so on.
+    expect(ses.calls.map((c) => (c.input.BulkEmailEntries as unknown[]).length)).toEqual([4, 4, 4, 2, 4, 4, 4, 2, 2]);
   });
 
   it('maps per-entry statuses, retries only the throttled entries, and reports the suppressed', async () => {

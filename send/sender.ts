@@ -180,11 +180,28 @@ export class SesSender implements Sender {
     const outcomes: (BulkEntryOutcome | undefined)[] = job.destinations.map((d) =>
       skipped.has(d.to) ? { to: d.to, status: 'suppressed' } : undefined,
     );
-    const pending = job.destinations.map((_, i) => i).filter((i) => !outcomes[i]);
-    // One call takes capacity for all its entries at once: never more than a second's worth.
-    const size = Math.min(MAX_BULK_ENTRIES, await this.deps.limiter.limit());
-    for (let i = 0; i < pending.length; i += size) {
-      await this.sendChunk(profile, job, tags, pending.slice(i, i + size), outcomes);
+    let queue = job.destinations.map((_, i) => i).filter((i) => !outcomes[i]);
+    const attempts = new Map<number, number>();
+    // Calls of at most a quarter of a second's capacity (and 50): SES sees a steady flow, not a burst per second.
+    const batchSize = Math.min(MAX_BULK_ENTRIES, Math.ceil((await this.deps.limiter.limit()) / 4));
+    while (queue.length > 0) {
+      // As many entries as the rate limit has left this second: one SendBulkEmail call.
+      const n = await this.deps.limiter.acquireUpTo(Math.min(batchSize, queue.length));
+      const batch = queue.slice(0, n);
+      queue = queue.slice(n);
+      const again: number[] = [];
+      let retry = 0;
+      for (const i of await this.sendBatch(profile, job, tags, batch, outcomes)) {
+        const attempt = (attempts.get(i) ?? 1) + 1;
+        if (attempt > this.retry.maxAttempts) continue; // its outcome stays a retryable failure
+        attempts.set(i, attempt);
+        again.push(i);
+        retry = Math.max(retry, attempt - 1);
+      }
+      if (again.length > 0) {
+        await this.backoff(retry);
+        queue = [...again, ...queue];
+      }
     }
     return outcomes.map((o, i) => o ?? { to: job.destinations[i]!.to, status: 'failed', error: 'NOT_SENT' });
   }
@@ -223,54 +240,42 @@ export class SesSender implements Sender {
     });
   }
 
-  /** One SendBulkEmail call (and its retries) for `indices`; fills their outcomes. */
-  private async sendChunk(
+  /**
+   * One SendBulkEmail call for `indices`: fills their outcomes, and returns the entries to send again now (SES
+   * throttled them, or the whole call failed in a way worth retrying); their outcome meanwhile is a retryable failure.
+   * Earlier calls' messages are sent whatever happens to this one.
+   */
+  private async sendBatch(
     profile: TenantProfile,
     job: BulkSend,
     tags: { Name: string; Value: string }[],
     indices: readonly number[],
     outcomes: (BulkEntryOutcome | undefined)[],
-  ): Promise<void> {
-    let todo = indices;
-    for (let attempt = 1; todo.length > 0; attempt++) {
-      await this.deps.limiter.acquire(todo.length);
-      let results: { Status?: string; MessageId?: string }[];
-      try {
-        const out = await this.deps.ses.send(this.bulkCommand(profile, job, tags, todo));
-        results = out.BulkEmailEntryResults ?? [];
-      } catch (err) {
-        if (isRetryableSesError(err) && attempt < this.retry.maxAttempts) {
-          await this.backoff(attempt);
-          continue;
-        }
-        // The whole call failed: each of its entries says why (earlier chunks' messages are sent and kept).
-        for (const i of todo) {
-          outcomes[i] = {
-            to: job.destinations[i]!.to,
-            status: 'failed',
-            error: errorName(err),
-            retryable: retryableLater(err),
-          };
-        }
-        return;
-      }
-      const again: number[] = [];
-      todo.forEach((i, j) => {
-        const r = results[j];
-        const to = job.destinations[i]!.to;
-        const status = r?.Status ?? 'FAILED';
-        if (status === 'SUCCESS' && r?.MessageId) {
-          outcomes[i] = { to, status: 'sent', messageId: r.MessageId };
-        } else if (RETRY_NOW.has(status)) {
-          again.push(i);
-          outcomes[i] = { to, status: 'failed', error: status, retryable: true };
-        } else {
-          outcomes[i] = { to, status: 'failed', error: status, retryable: RETRY_LATER.has(status) };
-        }
-      });
-      if (again.length === 0 || attempt >= this.retry.maxAttempts) return;
-      await this.backoff(attempt);
-      todo = again;
+  ): Promise<number[]> {
+    let results: { Status?: string; MessageId?: string }[];
+    try {
+      const out = await this.deps.ses.send(this.bulkCommand(profile, job, tags, indices));
+      results = out.BulkEmailEntryResults ?? [];
+    } catch (err) {
+      const error = errorName(err);
+      const retryable = retryableLater(err);
+      for (const i of indices) outcomes[i] = { to: job.destinations[i]!.to, status: 'failed', error, retryable };
+      return isRetryableSesError(err) ? [...indices] : [];
     }
+    const again: number[] = [];
+    indices.forEach((i, j) => {
+      const r = results[j];
+      const to = job.destinations[i]!.to;
+      const status = r?.Status ?? 'FAILED';
+      if (status === 'SUCCESS' && r?.MessageId) {
+        outcomes[i] = { to, status: 'sent', messageId: r.MessageId };
+      } else if (RETRY_NOW.has(status)) {
+        again.push(i);
+        outcomes[i] = { to, status: 'failed', error: status, retryable: true };
+      } else {
+        outcomes[i] = { to, status: 'failed', error: status, retryable: RETRY_LATER.has(status) };
+      }
+    });
+    return again;
   }
 }

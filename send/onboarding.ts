@@ -1,0 +1,202 @@
+import {
+  AlreadyExistsException,
+  CreateConfigurationSetCommand,
+  CreateConfigurationSetEventDestinationCommand,
+  CreateTenantCommand,
+  CreateTenantResourceAssociationCommand,
+  type EventDestinationDefinition,
+  GetTenantCommand,
+  type SESv2Client,
+  UpdateConfigurationSetEventDestinationCommand,
+  UpdateReputationEntityPolicyCommand,
+} from '@aws-sdk/client-sesv2';
+import { POLICIES } from '../enrich/reputation/policy';
+import { describeError } from '../lib/errors';
+import { InvalidTenantError, OnboardingError } from './errors';
+import type { TenantProfile } from './ports';
+import { normaliseDomains, type TenantRegistry, validateTenantId } from './registry';
+
+/** Every event type SES publishes (aws-facts §1.1), as event destinations name them. */
+export const ALL_EVENT_TYPES = [
+  'SEND',
+  'REJECT',
+  'BOUNCE',
+  'COMPLAINT',
+  'DELIVERY',
+  'OPEN',
+  'CLICK',
+  'RENDERING_FAILURE',
+  'DELIVERY_DELAY',
+  'SUBSCRIPTION',
+] as const;
+
+/** The event destination onboarding creates on each tenant's configuration set. */
+export const LAKE_DESTINATION = 'lake-firehose';
+
+/** SES's managed reputation policies (aws-facts §2.2): sesflow's policy of the same name is applied to the SES tenant. */
+const SES_POLICIES = new Set(['standard', 'strict']);
+
+export interface OnboardTenantInput {
+  tenantId: string;
+  sendingDomains: readonly string[];
+  /** Reputation policy (enrich/reputation/policy.ts): `standard` unless said. */
+  policy?: string;
+  /** Default `<tenantId>-default`. */
+  configurationSet?: string;
+  /** The Firehose delivery stream of the lake: an ARN, or a name in the SES tenant's account and region. */
+  deliveryStream: string;
+  /** The role SES assumes to write to Firehose; default `arn:aws:iam::<account>:role/sesflow-ses-firehose`. */
+  firehoseRoleArn?: string;
+  /** Who onboards (audit). */
+  actor?: string;
+}
+
+export interface OnboardingResult {
+  profile: TenantProfile;
+  tenantArn: string;
+  /** What this run created (false: it was there already). */
+  created: {
+    sesTenant: boolean;
+    configurationSet: boolean;
+    eventDestination: boolean;
+    associations: number;
+    profile: boolean;
+  };
+}
+
+/** Runs an SES call; AlreadyExists means done before (returns false). Other failures name the step. */
+async function step(what: string, run: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await run();
+    return true;
+  } catch (err) {
+    if (err instanceof AlreadyExistsException || (err instanceof Error && err.name === 'AlreadyExistsException')) {
+      return false;
+    }
+    throw new OnboardingError(`onboarding could not ${what}: ${describeError(err)}`, { cause: err });
+  }
+}
+
+/** `arn:aws:ses:<region>:<account>:tenant/<name>/<id>` -> region and account. */
+function arnParts(arn: string): { region: string; account: string } {
+  const [, , , region, account] = arn.split(':');
+  if (!region || !account) throw new OnboardingError(`SES returned a tenant ARN without region or account: ${arn}`);
+  return { region, account };
+}
+
+/** The lake's event destination: every event type to the Firehose stream. */
+export function lakeDestination(deliveryStreamArn: string, roleArn: string): EventDestinationDefinition {
+  return {
+    Enabled: true,
+    MatchingEventTypes: [...ALL_EVENT_TYPES],
+    KinesisFirehoseDestination: { DeliveryStreamArn: deliveryStreamArn, IamRoleArn: roleArn },
+  };
+}
+
+/**
+ * Sets a tenant up end to end, idempotently (a second run finds everything in place and changes nothing):
+ * 1. the SES tenant (named as the sesflow tenant: enrich/'s SES control finds it so), with SES's reputation policy
+ *    of the same name when there is one (`standard`, `strict`);
+ * 2. the tenant's configuration set and its event destination: every event type to the lake's Firehose stream (an
+ *    existing destination is updated to that definition);
+ * 3. the tenant's resource associations: the configuration set, and each sending domain's identity (SES sends
+ *    through a tenant only when every resource it uses is associated: aws-facts §2.1);
+ * 4. the registry profile (`active` when new; an existing status is kept) and an audit entry when new.
+ */
+export async function onboardTenant(
+  deps: { ses: SESv2Client; registry: TenantRegistry },
+  input: OnboardTenantInput,
+): Promise<OnboardingResult> {
+  const { ses, registry } = deps;
+  validateTenantId(input.tenantId);
+  const domains = normaliseDomains(input.sendingDomains);
+  const policy = input.policy ?? 'standard';
+  if (!POLICIES.has(policy)) {
+    throw new InvalidTenantError(`unknown reputation policy ${policy} (known: ${[...POLICIES.keys()].join(', ')})`);
+  }
+  const configurationSet = input.configurationSet ?? `${input.tenantId}-default`;
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(configurationSet)) {
+    throw new InvalidTenantError(`configuration set name "${configurationSet.slice(0, 70)}" is not valid`);
+  }
+  const tenantName = input.tenantId;
+
+  const sesTenant = await step(`create the SES tenant ${tenantName}`, () =>
+    ses.send(new CreateTenantCommand({ TenantName: tenantName, Tags: [{ Key: 'sesflow:tenant', Value: tenantName }] })),
+  );
+  let tenantArn = '';
+  await step(`read the SES tenant ${tenantName}`, async () => {
+    const out = await ses.send(new GetTenantCommand({ TenantName: tenantName }));
+    tenantArn = out.Tenant?.TenantArn ?? '';
+  });
+  if (!tenantArn) throw new OnboardingError(`SES tenant ${tenantName} has no ARN`);
+  const { region, account } = arnParts(tenantArn);
+  if (SES_POLICIES.has(policy)) {
+    await step(`set the reputation policy of ${tenantName}`, () =>
+      ses.send(
+        new UpdateReputationEntityPolicyCommand({
+          ReputationEntityType: 'RESOURCE',
+          ReputationEntityReference: tenantArn,
+          ReputationEntityPolicy: `arn:aws:ses:${region}:aws:reputation-policy/${policy}`,
+        }),
+      ),
+    );
+  }
+
+  const streamArn = input.deliveryStream.startsWith('arn:')
+    ? input.deliveryStream
+    : `arn:aws:firehose:${region}:${account}:deliverystream/${input.deliveryStream}`;
+  const roleArn = input.firehoseRoleArn ?? `arn:aws:iam::${account}:role/sesflow-ses-firehose`;
+  const configurationSetCreated = await step(`create the configuration set ${configurationSet}`, () =>
+    ses.send(new CreateConfigurationSetCommand({ ConfigurationSetName: configurationSet })),
+  );
+  const destination = lakeDestination(streamArn, roleArn);
+  const eventDestination = await step(`add the event destination of ${configurationSet}`, () =>
+    ses.send(
+      new CreateConfigurationSetEventDestinationCommand({
+        ConfigurationSetName: configurationSet,
+        EventDestinationName: LAKE_DESTINATION,
+        EventDestination: destination,
+      }),
+    ),
+  );
+  if (!eventDestination) {
+    // There already: make it the definition above (same stream, every event type, enabled).
+    await step(`update the event destination of ${configurationSet}`, () =>
+      ses.send(
+        new UpdateConfigurationSetEventDestinationCommand({
+          ConfigurationSetName: configurationSet,
+          EventDestinationName: LAKE_DESTINATION,
+          EventDestination: destination,
+        }),
+      ),
+    );
+  }
+
+  const resources = [
+    `arn:aws:ses:${region}:${account}:configuration-set/${configurationSet}`,
+    ...domains.map((d) => `arn:aws:ses:${region}:${account}:identity/${d}`),
+  ];
+  let associations = 0;
+  for (const arn of resources) {
+    const what = arn.includes(':identity/')
+      ? `associate the identity ${arn.slice(arn.indexOf(':identity/') + 10)} with ${tenantName} (is the domain verified in SES?)`
+      : `associate ${configurationSet} with ${tenantName}`;
+    if (
+      await step(what, () =>
+        ses.send(new CreateTenantResourceAssociationCommand({ TenantName: tenantName, ResourceArn: arn })),
+      )
+    ) {
+      associations++;
+    }
+  }
+
+  const { profile, created } = await registry.registerTenant(
+    { tenantId: input.tenantId, policy, configurationSet, sesTenantName: tenantName, sendingDomains: domains },
+    input.actor,
+  );
+  return {
+    profile,
+    tenantArn,
+    created: { sesTenant, configurationSet: configurationSetCreated, eventDestination, associations, profile: created },
+  };
+}
