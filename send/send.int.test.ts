@@ -414,11 +414,5 @@ describe.skipIf(!hasJava)('send core on DynamoDB Local, the SES simulator and th
     // The limiter grants at most MaxSendRate per calendar second; a grant sent a few ms late may land in the next.
     expect(Math.max(...perSecond.values())).toBeLessThanOrEqual(MAX_SEND_RATE + 2);
     expect(perSecond.size).toBeGreaterThanOrEqual(Math.ceil(60 / (MAX_SEND_RATE + 2)));
-    console.log(
-      'per second',
-      [...perSecond.entries()].sort().map(([, n]) => n),
-      'backoffs',
-      backoffs.length,
-    );
   });
 });
