@@ -12,19 +12,24 @@ export function registerQuery(program: Command): void {
     .description('run a named query on the local lake (DuckDB; the same definitions run on Athena in AWS)')
     .argument('<name>', `query name: ${[...NAMED_QUERIES.keys()].join(', ')}`)
     .option('--lake <dir>', 'lake directory', DEFAULT_LAKE)
-    .option('--tenant <id>', 'only this tenant')
+    .option('--tenant <id>', 'only this tenant (the scope: the server sets it, a query parameter cannot)')
     .option('--from <iso>', 'event time from (inclusive)')
     .option('--to <iso>', 'event time to (exclusive)')
-    .option('--param <name=value...>', "another parameter of the query (see the query's --help)")
+    .option('--param <name=value...>', 'another parameter of the query (listed below), e.g. message_id=…')
     .option('--format <format>', 'json, csv or table', 'table')
     .addHelpText(
       'after',
       `\nQueries:\n${[...NAMED_QUERIES.values()]
         .map(
           (q) =>
-            `  ${q.name.padEnd(22)} ${q.description}\n${''.padEnd(25)}params: ${q.params.map((p) => p.name).join(', ')}`,
+            `  ${q.name.padEnd(22)} ${q.description}\n${''.padEnd(25)}--param: ${
+              q.params
+                .filter((p) => !['tenant', 'from', 'to'].includes(p.name))
+                .map((p) => `${p.name}${p.required ? ' (required)' : ''}`)
+                .join(', ') || '(none besides --tenant --from --to)'
+            }`,
         )
-        .join('\n')}`,
+        .join('\n')}\nColumns and meanings: docs/queries.md\n`,
     )
     .action(
       async (
@@ -33,7 +38,7 @@ export function registerQuery(program: Command): void {
       ) => {
         if (!['json', 'csv', 'table'].includes(opts.format))
           throw new UsageError('--format must be json, csv or table');
-        getNamedQuery(name);
+        const query = getNamedQuery(name);
         const params: Record<string, string | undefined> = { from: opts.from, to: opts.to };
         for (const p of opts.param ?? []) {
           const eq = p.indexOf('=');
@@ -48,7 +53,10 @@ export function registerQuery(program: Command): void {
             opts.format === 'json'
               ? `${JSON.stringify(rows, null, 2)}\n`
               : opts.format === 'csv'
-                ? toCsv(rows)
+                ? toCsv(
+                    rows,
+                    query.columns.map((c) => c.name),
+                  )
                 : toTable(rows);
           process.stdout.write(out);
         } finally {
