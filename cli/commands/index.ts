@@ -7,6 +7,7 @@ import { registerQuery } from './query';
 import { registerReputation } from './reputation';
 import { registerSimulate } from './simulate';
 import { registerStart } from './start';
+import { registerTenants } from './tenants';
 
 /** A CLI command registers itself on the program. One file per command, listed here. */
 export type RegisterCommand = (program: Command) => void;
@@ -20,4 +21,5 @@ export const COMMANDS: RegisterCommand[] = [
   registerReputation,
   registerSimulate,
   registerStart,
+  registerTenants,
 ];

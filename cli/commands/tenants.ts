@@ -1,0 +1,292 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SESv2Client } from '@aws-sdk/client-sesv2';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { POLICIES } from '../../enrich/reputation/policy';
+import { UsageError } from '../../lib/errors';
+import { type Row, toTable } from '../../lib/tabular';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/stack/clients';
+import { onboardTenant } from '../../send/onboarding';
+import { TenantRegistry } from '../../send/registry';
+
+/** What `sesflow start` writes to `<data dir>/endpoints.json` (only the parts read here). */
+const EndpointsFileSchema = z.looseObject({
+  dynamodb: z.string().optional(),
+  ses: z.string().optional(),
+  resources: z.looseObject({ table: z.string().optional(), eventsStream: z.string().optional() }).optional(),
+});
+
+interface TenantsOptions {
+  endpoint?: string;
+  sesEndpoint?: string;
+  table?: string;
+  dataDir?: string;
+  format: string;
+}
+
+interface Target {
+  /** undefined: AWS itself (default credentials and region). */
+  dynamodb?: string;
+  ses?: string;
+  table: string;
+  eventsStream: string;
+  source: string;
+}
+
+function readEndpointsFile(dataDir: string): z.infer<typeof EndpointsFileSchema> | null {
+  const file = join(dataDir, 'endpoints.json');
+  if (!existsSync(file)) return null;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    throw new UsageError(`${file} is not valid JSON: restart \`sesflow start\`, or pass --endpoint`);
+  }
+  const parsed = EndpointsFileSchema.safeParse(raw);
+  if (!parsed.success) throw new UsageError(`${file} does not look like sesflow start's endpoints file`);
+  return parsed.data;
+}
+
+function checkUrl(flag: string, v: string | undefined): void {
+  if (v && v !== 'aws' && !/^https?:\/\/[^\s]+$/.test(v))
+    throw new UsageError(`${flag} must be an http(s) URL or "aws": ${v}`);
+}
+
+/**
+ * Where the registry lives: `--endpoint` / `--ses-endpoint` (a URL, or `aws` for AWS itself), else the local stack
+ * `sesflow start` is running (its `<data dir>/endpoints.json`), else an error that says how to get one.
+ */
+function resolveTarget(opts: TenantsOptions, needSes: boolean): Target {
+  checkUrl('--endpoint', opts.endpoint);
+  checkUrl('--ses-endpoint', opts.sesEndpoint);
+  const dataDir = resolve(opts.dataDir ?? process.env.SESFLOW_DATA_DIR ?? '.sesflow');
+  const file = opts.endpoint && (!needSes || opts.sesEndpoint) ? null : readEndpointsFile(dataDir);
+  const dynamodb = opts.endpoint ?? file?.dynamodb;
+  if (!dynamodb) {
+    throw new UsageError(
+      `no DynamoDB endpoint: start the local stack (\`sesflow start\`), or pass --endpoint <url> (or --endpoint aws)`,
+    );
+  }
+  const ses = opts.sesEndpoint ?? file?.ses ?? (dynamodb === 'aws' ? 'aws' : undefined);
+  if (needSes && !ses) throw new UsageError('no SES endpoint: start the local stack, or pass --ses-endpoint <url>');
+  return {
+    dynamodb: dynamodb === 'aws' ? undefined : dynamodb,
+    ses: ses === 'aws' ? undefined : ses,
+    table: opts.table ?? process.env.SESFLOW_TABLE ?? file?.resources?.table ?? 'sesflow',
+    eventsStream: process.env.SESFLOW_EVENTS_STREAM ?? file?.resources?.eventsStream ?? 'sesflow-events',
+    source: opts.endpoint ? '--endpoint' : dynamodb === 'aws' ? 'AWS' : join(dataDir, 'endpoints.json'),
+  };
+}
+
+/** Clients for the target: local ones get dummy credentials and the local region; AWS gets the default chain. */
+async function withClients<T>(
+  target: Target,
+  needSes: boolean,
+  run: (c: { registry: TenantRegistry; ses: SESv2Client | null }) => Promise<T>,
+): Promise<T> {
+  const local = (endpoint: string | undefined) =>
+    endpoint ? { endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS } : {};
+  const ddb = new DynamoDBClient({ ...local(target.dynamodb), maxAttempts: 2 });
+  const doc = DynamoDBDocumentClient.from(ddb, { marshallOptions: { removeUndefinedValues: true } });
+  const ses = needSes ? new SESv2Client({ ...local(target.ses), maxAttempts: 2 }) : null;
+  try {
+    return await run({ registry: new TenantRegistry(doc, target.table), ses });
+  } catch (err) {
+    throw explain(err, target);
+  } finally {
+    ddb.destroy();
+    ses?.destroy();
+  }
+}
+
+/** Connection and missing-table failures, said in terms of what to do. */
+function explain(err: unknown, target: Target): unknown {
+  const text = JSON.stringify(err instanceof Error ? { n: err.name, m: err.message, c: String(err.cause) } : err);
+  if (/ECONNREFUSED|ENOTFOUND|socket hang up/.test(text)) {
+    return new UsageError(
+      `cannot reach ${target.dynamodb ?? 'AWS'} (from ${target.source}): is \`sesflow start\` running?`,
+      { cause: err },
+    );
+  }
+  if (/ResourceNotFoundException/.test(text) && /table/i.test(text)) {
+    return new UsageError(`table ${target.table} does not exist at ${target.dynamodb ?? 'AWS'}`, { cause: err });
+  }
+  return err;
+}
+
+function print(format: string, value: unknown, rows: Row[]): void {
+  if (format === 'json') process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  else process.stdout.write(toTable(rows));
+}
+
+function checkFormat(format: string): void {
+  if (format !== 'table' && format !== 'json') throw new UsageError('--format must be table or json');
+}
+
+export function registerTenants(program: Command): void {
+  const tenants = program
+    .command('tenants')
+    .description('tenant registry: list and onboard tenants, issue and revoke their API keys')
+    .option('--endpoint <url>', 'DynamoDB endpoint, or "aws" (default: the running local stack, from endpoints.json)')
+    .option('--ses-endpoint <url>', 'SES endpoint for onboarding, or "aws" (default: the local stack\'s SES simulator)')
+    .option('--table <name>', "the single table (default: SESFLOW_TABLE, the local stack's, or sesflow)")
+    .option('--data-dir <dir>', 'data directory of `sesflow start` (default: SESFLOW_DATA_DIR or ./.sesflow)')
+    .option('--format <format>', 'table or json', 'table');
+  const common = (cmd: Command): TenantsOptions => {
+    const opts = tenants.opts<TenantsOptions>();
+    const own = cmd.opts<{ format?: string }>();
+    const format = own.format ?? opts.format;
+    checkFormat(format);
+    return { ...opts, format };
+  };
+
+  tenants
+    .command('list')
+    .description('every registered tenant with its status, policy and domains')
+    .option('--format <format>', 'table or json')
+    .action(async (_o, cmd: Command) => {
+      const opts = common(cmd);
+      await withClients(resolveTarget(opts, false), false, async ({ registry }) => {
+        const all = await registry.listTenants();
+        print(
+          opts.format,
+          all,
+          all.map((t) => ({
+            tenant: t.tenantId,
+            status: t.status,
+            since: t.statusSince,
+            reason: t.statusReason,
+            policy: t.policy,
+            configuration_set: t.configurationSet,
+            domains: t.sendingDomains.join(' '),
+          })),
+        );
+      });
+    });
+
+  tenants
+    .command('create <tenant>')
+    .description('onboard a tenant: SES tenant, configuration set with its Firehose destination, associations, profile')
+    .requiredOption('--domain <domain...>', 'sending domain (repeat or list several)')
+    .option('--policy <name>', `reputation policy: ${[...POLICIES.keys()].join(', ')}`, 'standard')
+    .option('--configuration-set <name>', 'configuration set (default <tenant>-default)')
+    .option('--delivery-stream <name or arn>', "Firehose stream of the lake (default: the local stack's events stream)")
+    .option('--format <format>', 'table or json')
+    .action(
+      async (
+        tenantId: string,
+        o: { domain: string[]; policy: string; configurationSet?: string; deliveryStream?: string },
+        cmd: Command,
+      ) => {
+        const opts = common(cmd);
+        if (!POLICIES.has(o.policy)) {
+          throw new UsageError(`unknown policy ${o.policy} (known: ${[...POLICIES.keys()].join(', ')})`);
+        }
+        const target = resolveTarget(opts, true);
+        await withClients(target, true, async ({ registry, ses }) => {
+          const out = await onboardTenant(
+            { ses: ses!, registry },
+            {
+              tenantId,
+              sendingDomains: o.domain.flatMap((d) => d.split(',')).filter(Boolean),
+              policy: o.policy,
+              configurationSet: o.configurationSet,
+              deliveryStream: o.deliveryStream ?? target.eventsStream,
+              actor: 'sesflow tenants create',
+            },
+          );
+          const c = out.created;
+          const news = [
+            c.sesTenant && 'SES tenant',
+            c.configurationSet && 'configuration set',
+            c.eventDestination && 'event destination',
+            c.associations > 0 && `${c.associations} association(s)`,
+            c.profile && 'profile',
+          ].filter(Boolean);
+          if (opts.format === 'json') {
+            print('json', out, []);
+            return;
+          }
+          process.stdout.write(
+            `tenant ${tenantId}: ${news.length ? `created ${news.join(', ')}` : 'already onboarded, nothing changed'}\n`,
+          );
+          print('table', out, [
+            {
+              tenant: out.profile.tenantId,
+              status: out.profile.status,
+              policy: out.profile.policy,
+              configuration_set: out.profile.configurationSet,
+              domains: out.profile.sendingDomains.join(' '),
+              ses_tenant: out.tenantArn,
+            },
+          ]);
+        });
+      },
+    );
+
+  const key = tenants.command('key').description("a tenant's API keys (the clear key is shown once, at issue)");
+  key
+    .command('issue <tenant>')
+    .description('issue an API key scoped to the tenant; prints the key once (only its SHA-256 is stored)')
+    .option('--label <text>', 'what the key is for')
+    .option('--format <format>', 'table or json')
+    .action(async (tenantId: string, o: { label?: string }, cmd: Command) => {
+      const opts = common(cmd);
+      await withClients(resolveTarget(opts, false), false, async ({ registry }) => {
+        const issued = await registry.issueKey(tenantId, { label: o.label, actor: 'sesflow tenants key issue' });
+        if (opts.format === 'json') {
+          print('json', issued, []);
+          return;
+        }
+        process.stdout.write(
+          `API key ${issued.keyId} for tenant ${tenantId} (shown once, keep it now):\n${issued.key}\n`,
+        );
+      });
+    });
+  key
+    .command('list <tenant>')
+    .description("the tenant's keys: id, created, revoked (never the key)")
+    .option('--format <format>', 'table or json')
+    .action(async (tenantId: string, _o, cmd: Command) => {
+      const opts = common(cmd);
+      await withClients(resolveTarget(opts, false), false, async ({ registry }) => {
+        const keys = await registry.listKeys(tenantId);
+        print(
+          opts.format,
+          keys,
+          keys.map((k) => ({ key_id: k.keyId, created: k.createdAt, revoked: k.revokedAt, label: k.label })),
+        );
+      });
+    });
+  key
+    .command('revoke <tenant> <keyId>')
+    .description('revoke a key: the Email API refuses it from now on')
+    .option('--reason <text>', 'why (audited)')
+    .action(async (tenantId: string, keyId: string, o: { reason?: string }, cmd: Command) => {
+      const opts = common(cmd);
+      await withClients(resolveTarget(opts, false), false, async ({ registry }) => {
+        await registry.revokeKey(tenantId, keyId, { reason: o.reason, actor: 'sesflow tenants key revoke' });
+        process.stdout.write(`key ${keyId} of tenant ${tenantId} revoked\n`);
+      });
+    });
+  key
+    .command('rotate <tenant> <keyId>')
+    .description('issue a new key, then revoke the old one; prints the new key once')
+    .option('--format <format>', 'table or json')
+    .action(async (tenantId: string, keyId: string, _o, cmd: Command) => {
+      const opts = common(cmd);
+      await withClients(resolveTarget(opts, false), false, async ({ registry }) => {
+        const issued = await registry.rotateKey(tenantId, keyId, { actor: 'sesflow tenants key rotate' });
+        if (opts.format === 'json') {
+          print('json', issued, []);
+          return;
+        }
+        process.stdout.write(
+          `key ${keyId} revoked; new API key ${issued.keyId} (shown once, keep it now):\n${issued.key}\n`,
+        );
+      });
+    });
+}
