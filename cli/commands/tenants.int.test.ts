@@ -1,0 +1,152 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
+import { GetTenantCommand } from '@aws-sdk/client-sesv2';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { hashApiKey } from '../../dashboards/adapters/api-key-authenticator';
+import { createTableInput } from '../../lib/table-design';
+import { type SesSimulatorServer, startSesSimulator } from '../../local/ses-simulator';
+import { createLocalClients, type LocalClients } from '../../local/stack/clients';
+import { startDynamoDbLocal } from '../../local/stack/dynamodb-local';
+import type { RunningStandIn } from '../../local/stack/stand-in';
+import { TenantRegistry } from '../../send/registry';
+import { main } from '../main';
+
+const hasJava = !spawnSync('java', ['-version'], { stdio: 'ignore' }).error;
+const TABLE = 'sesflow-cli-tenants';
+let ddb: RunningStandIn;
+let sim: SesSimulatorServer;
+let clients: LocalClients;
+let dataDir: string;
+
+beforeAll(async () => {
+  if (!hasJava) return;
+  [ddb, sim] = await Promise.all([startDynamoDbLocal(), startSesSimulator({ port: 0 })]);
+  clients = createLocalClients({ dynamodb: ddb.endpoint, ses: sim.endpoint });
+  await clients.dynamodb!.send(new CreateTableCommand(createTableInput(TABLE)));
+  // What `sesflow start` leaves for the other commands.
+  dataDir = mkdtempSync(join(tmpdir(), 'sesflow-tenants-cli-'));
+  writeFileSync(
+    join(dataDir, 'endpoints.json'),
+    JSON.stringify({
+      dynamodb: ddb.endpoint,
+      ses: sim.endpoint,
+      resources: { table: TABLE, eventsStream: 'sesflow-events' },
+    }),
+  );
+});
+
+afterAll(async () => {
+  clients?.destroy();
+  await sim?.close();
+  await ddb?.stop();
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+});
+
+/** Runs `sesflow tenants …` in process; returns the exit code and what it printed. */
+async function tenants(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+    out += String(chunk);
+    return true;
+  });
+  const e = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+    err += String(chunk);
+    return true;
+  });
+  try {
+    const code = await main(['node', 'sesflow', 'tenants', '--data-dir', dataDir, ...args]);
+    return { code, out, err };
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+  }
+}
+
+describe.skipIf(!hasJava)('sesflow tenants against the local stack', () => {
+  it('creates (onboards) a tenant, twice without change, and lists it', async () => {
+    const first = await tenants('create', 'acme', '--domain', 'acme.example', '--policy', 'strict');
+    expect(first.err).toBe('');
+    expect(first.code).toBe(0);
+    expect(first.out).toMatch(/^tenant acme: created SES tenant, configuration set, event destination, 2 association/);
+    const again = await tenants('create', 'acme', '--domain', 'acme.example', '--policy', 'strict');
+    expect(again.out).toMatch(/^tenant acme: already onboarded, nothing changed/);
+    const t = await clients.ses!.send(new GetTenantCommand({ TenantName: 'acme' }));
+    expect(t.Tenant?.TenantName).toBe('acme');
+
+    const list = await tenants('list', '--format', 'json');
+    expect(list.code).toBe(0);
+    const rows = JSON.parse(list.out) as {
+      tenantId: string;
+      status: string;
+      policy: string;
+      sendingDomains: string[];
+    }[];
+    expect(rows).toEqual([
+      expect.objectContaining({
+        tenantId: 'acme',
+        status: 'active',
+        policy: 'strict',
+        sendingDomains: ['acme.example'],
+      }),
+    ]);
+    const table = await tenants('list');
+    expect(table.out).toMatch(/acme\s+active/);
+  });
+
+  it('issues a key printed once, which the registry finds by hash, then revokes it', async () => {
+    const issued = await tenants('key', 'issue', 'acme', '--label', 'ci', '--format', 'json');
+    expect(issued.code).toBe(0);
+    const { key, keyId } = JSON.parse(issued.out) as { key: string; keyId: string };
+    const registry = new TenantRegistry(clients.documentClient!, TABLE);
+    expect(await registry.lookupKey(hashApiKey(key))).toEqual({ tenantId: 'acme', keyId });
+
+    const listed = await tenants('key', 'list', 'acme');
+    expect(listed.out).toContain(keyId);
+    expect(listed.out).not.toContain(key);
+
+    const revoked = await tenants('key', 'revoke', 'acme', keyId, '--reason', 'leaked');
+    expect(revoked.out).toBe(`key ${keyId} of tenant acme revoked\n`);
+    expect(await registry.lookupKey(hashApiKey(key))).toBeNull();
+  });
+
+  it('says clearly what is wrong, in one line, with a non-zero exit', async () => {
+    const cases: [string[], string][] = [
+      [['create', 'b@d', '--domain', 'x.example'], 'tenant id "b@d" is not valid'],
+      [['create', 'ok', '--domain', 'x.example', '--policy', 'lax'], 'unknown policy lax'],
+      [['key', 'issue', 'ghost'], 'tenant ghost is not registered'],
+      [['key', 'revoke', 'acme', 'key_nope'], 'tenant acme has no key key_nope'],
+      [['list', '--format', 'xml'], '--format must be table or json'],
+      [['--endpoint', 'localhost:1', 'list'], '--endpoint must be an http(s) URL'],
+      [['--endpoint', 'http://127.0.0.1:9', 'list'], 'cannot reach http://127.0.0.1:9'],
+      [['--table', 'missing', 'list'], 'table missing does not exist'],
+    ];
+    for (const [args, message] of cases) {
+      const r = await tenants(...args);
+      expect(r.code, args.join(' ')).not.toBe(0);
+      expect(r.err, args.join(' ')).toContain(message);
+      expect(r.err.trim().split('\n'), args.join(' ')).toHaveLength(1);
+    }
+  });
+
+  it('without a running stack, says how to get one', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'sesflow-tenants-empty-'));
+    try {
+      let err = '';
+      const e = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+        err += String(chunk);
+        return true;
+      });
+      const code = await main(['node', 'sesflow', 'tenants', '--data-dir', empty, 'list']).finally(() =>
+        e.mockRestore(),
+      );
+      expect(code).toBe(1);
+      expect(err).toContain('no DynamoDB endpoint: start the local stack (`sesflow start`)');
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
+  });
+});
