@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { LAKE_COLUMN_TYPES, LAKE_COLUMNS } from '../ingest/lake-schema';
 import { partitionOf } from '../ingest/transform';
 import { createTableInput } from '../lib/table-design';
+import { awsNames } from './doctor/targets';
 import { type PackagedStack, packageStack, REPO_ROOT } from './package-stack';
 import {
   type CfnResource,
@@ -272,6 +273,17 @@ describe('serverless package --stage dev', () => {
     expect(bounce?.Threshold).toBeLessThan(0.05);
     expect(complaint?.Threshold).toBeGreaterThan(0);
     expect(complaint?.Threshold).toBeLessThan(0.001);
+  });
+
+  it('names the resources sesflow doctor --stage looks for', () => {
+    const names = awsNames('dev');
+    expect(props('Table').TableName).toBe(names.table);
+    expect(props('EventsDeliveryStream').DeliveryStreamName).toBe(names.eventsStream);
+    expect(props('SesEventsStream').Name).toBe(names.reputationStream);
+    const dlqs = resourcesOfType(stack.template, 'AWS::SQS::Queue')
+      .filter(([, q]) => !q.Properties?.RedrivePolicy)
+      .map(([, q]) => q.Properties?.QueueName);
+    expect(dlqs.sort()).toEqual([...names.deadLetterQueues].sort());
   });
 
   it('puts every API route but the health check behind the Cognito JWT authorizer', () => {

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { registerBench } from './bench';
 import { registerCompact } from './compact';
+import { registerDoctor } from './doctor';
 import { registerIngest } from './ingest';
 import { registerPush } from './push';
 import { registerQuery } from './query';
@@ -15,6 +16,7 @@ export type RegisterCommand = (program: Command) => void;
 export const COMMANDS: RegisterCommand[] = [
   registerBench,
   registerCompact,
+  registerDoctor,
   registerIngest,
   registerPush,
   registerQuery,
