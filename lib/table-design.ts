@@ -8,7 +8,7 @@ import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
  * | item | pk | sk | gsi1pk / gsi1sk |
  * |---|---|---|---|
  * | tenant profile | TENANT#<id> | PROFILE | TENANTS / <id> |
- * | API key (hash only) | APIKEY#<sha256> | APIKEY | KEYS#<tenant> / <created> |
+ * | API key (hash only) | APIKEY#<sha256> | APIKEY | KEYS#<tenant> / <created>#<keyId> |
  * | audit entry | TENANT#<id> | AUDIT#<iso time>#<uuid> | AUDIT / <iso time> |
  * | reputation counters, one hour | TENANT#<id> | HOUR#<yyyy-mm-ddThh> | |
  * | reputation state and evidence | TENANT#<id> | REPUTATION | REPUTATION / <id> |
