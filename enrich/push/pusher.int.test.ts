@@ -11,7 +11,7 @@ import { type ReportingReceiver, startReportingReceiver } from '../../local/repo
 import { createLocalClients, type LocalClients } from '../../local/stack/clients';
 import { startFauxqsServer } from '../../local/stack/fauxqs';
 import type { RunningStandIn } from '../../local/stack/stand-in';
-import { packRecords } from './batches';
+import { decodeQueueBody, packRecords } from './batches';
 import type { BatchLimits, RetryPolicy } from './config';
 import { type LocalPusher, startLocalPusher } from './local-pusher';
 import type { PusherDeps } from './pusher';
@@ -173,7 +173,7 @@ describe('push through fauxqs to the local receiver', () => {
       expect(s.status).toBe(422);
       expect(s.reason).toMatch(/HTTP 422: records\[0\]: tenant tenant-2 is not enabled/);
       expect(m.MessageAttributes?.[DEAD_LETTER_ATTRIBUTES.key]?.StringValue).toMatch(/^sfr1-/);
-      const body = JSON.parse(m.Body!) as { records: { tenant_id: string }[] };
+      const body = JSON.parse(await decodeQueueBody(m.Body!)) as { records: { tenant_id: string }[] };
       expect(body.records.every((r) => r.tenant_id === 'tenant-2')).toBe(true);
       deadRecords += body.records.length;
     }

@@ -1,4 +1,4 @@
-import { batchesOfBody, type RecordBatch, splitBatch } from './batches';
+import { batchesOfBody, decodeQueueBody, type RecordBatch, splitBatch } from './batches';
 import type { BatchLimits, RetryPolicy } from './config';
 import { MalformedBatchError, PushRefusedError, PushRetryLaterError } from './errors';
 import type { ApiAnswer, ReportingApi } from './reporting-api-client';
@@ -155,7 +155,7 @@ export async function pushQueuedBatch(
   const failedAt = () => new Date((deps.now ?? Date.now)()).toISOString();
   let batches: RecordBatch[];
   try {
-    batches = batchesOfBody(message.body, deps.limits);
+    batches = batchesOfBody(await decodeQueueBody(message.body), deps.limits);
   } catch (err) {
     if (!(err instanceof MalformedBatchError)) throw err;
     await deps.deadLetters.send(message.body, {

@@ -8,7 +8,7 @@ import {
   SendMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import type { RecordBatch } from './batches';
+import { encodeQueueBody, type RecordBatch } from './batches';
 import { ProducerError } from './errors';
 import type { DeadLetterQueue, DeadLetterReason } from './pusher';
 
@@ -44,7 +44,11 @@ export class SqsDeadLetterQueue implements DeadLetterQueue {
       [DEAD_LETTER_ATTRIBUTES.failedAt]: text(why.failedAt),
     };
     if (why.idempotencyKey) attrs[DEAD_LETTER_ATTRIBUTES.key] = text(why.idempotencyKey);
-    await this.sqs.send(new SendMessageCommand({ QueueUrl: this.dlqUrl, MessageBody: body, MessageAttributes: attrs }));
+    // A batch body is kept compressed like on the records queue; a message that was not a batch is kept as it came.
+    const stored = body.startsWith('{"schema_version"') ? await encodeQueueBody(body) : body;
+    await this.sqs.send(
+      new SendMessageCommand({ QueueUrl: this.dlqUrl, MessageBody: stored, MessageAttributes: attrs }),
+    );
   }
 }
 
@@ -89,13 +93,9 @@ export async function sendBodies(sqs: SQSClient, queueUrl: string, bodies: reado
   }
 }
 
-/** Enqueues record batches (one queue message each, its body the request body). */
-export function enqueueBatches(sqs: SQSClient, queueUrl: string, batches: readonly RecordBatch[]): Promise<void> {
-  return sendBodies(
-    sqs,
-    queueUrl,
-    batches.map((b) => b.body),
-  );
+/** Enqueues record batches: one queue message each, its body the request body, compressed. */
+export async function enqueueBatches(sqs: SQSClient, queueUrl: string, batches: readonly RecordBatch[]): Promise<void> {
+  await sendBodies(sqs, queueUrl, await Promise.all(batches.map((b) => encodeQueueBody(b.body))));
 }
 
 /** A dead letter as `sesflow push --redrive` shows it. */
