@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { LAKE_COLUMN_TYPES, LAKE_COLUMNS } from '../ingest/lake-schema';
 import { partitionOf } from '../ingest/transform';
 import { createTableInput } from '../lib/table-design';
+import { DEFAULT_EVENTS_INDEX } from '../queries/opensearch/index-template';
 import { awsNames } from './doctor/targets';
 import { type PackagedStack, packageStack, REPO_ROOT } from './package-stack';
 import {
@@ -170,6 +171,7 @@ describe('serverless package --stage dev', () => {
     const aoss = props('SearchDeliveryStream').AmazonOpenSearchServerlessDestinationConfiguration;
     expect(referencedLogicalId(aoss.CollectionEndpoint)).toBe('SearchCollection');
     expect(aoss.S3BackupMode).toBe('FailedDocumentsOnly');
+    expect(aoss.IndexName).toBe(DEFAULT_EVENTS_INDEX);
     expect(referencedLogicalId(aoss.S3Configuration.BucketARN)).toBe('SearchBackupBucket');
   });
 
