@@ -93,33 +93,36 @@ export function lakeDestination(deliveryStreamArn: string, roleArn: string): Eve
   };
 }
 
-/**
- * Sets a tenant up end to end, idempotently (a second run finds everything in place and changes nothing):
- * 1. the SES tenant (named as the sesflow tenant: enrich/'s SES control finds it so), with SES's reputation policy
- *    of the same name when there is one (`standard`, `strict`);
- * 2. the tenant's configuration set and its event destination: every event type to the lake's Firehose stream (an
- *    existing destination is updated to that definition);
- * 3. the tenant's resource associations: the configuration set, and each sending domain's identity (SES sends
- *    through a tenant only when every resource it uses is associated: aws-facts §2.1);
- * 4. the registry profile (`active` when new; an existing status is kept) and an audit entry when new.
- */
-export async function onboardTenant(
-  deps: { ses: SESv2Client; registry: TenantRegistry },
-  input: OnboardTenantInput,
-): Promise<OnboardingResult> {
-  const { ses, registry } = deps;
-  validateTenantId(input.tenantId);
-  const domains = normaliseDomains(input.sendingDomains);
-  const policy = input.policy ?? 'standard';
-  if (!POLICIES.has(policy)) {
-    throw new InvalidTenantError(`unknown reputation policy ${policy} (known: ${[...POLICIES.keys()].join(', ')})`);
-  }
-  const configurationSet = input.configurationSet ?? `${input.tenantId}-default`;
-  if (!/^[A-Za-z0-9_-]{1,64}$/.test(configurationSet)) {
-    throw new InvalidTenantError(`configuration set name "${configurationSet.slice(0, 70)}" is not valid`);
-  }
-  const tenantName = input.tenantId;
+export interface SesTenantSetup {
+  /** The SES tenant's name (sesflow names it as the tenant). */
+  tenantName: string;
+  configurationSet: string;
+  /** The Firehose delivery stream of the lake: an ARN, or a name in the SES tenant's account and region. */
+  deliveryStream: string;
+  /** The role SES assumes to write to Firehose; default `arn:aws:iam::<account>:role/sesflow-ses-firehose`. */
+  firehoseRoleArn?: string;
+  /** SES's managed reputation policy to apply when it has one of this name (`standard`, `strict`). */
+  policy?: string;
+  /** Domains whose SES identities are associated with the tenant (none: only the configuration set). */
+  sendingDomains?: readonly string[];
+}
 
+export interface SesTenantSetupResult {
+  tenantArn: string;
+  created: { sesTenant: boolean; configurationSet: boolean; eventDestination: boolean; associations: number };
+}
+
+/**
+ * The SES side of onboarding, idempotently (a second run finds everything in place and changes nothing):
+ * 1. the SES tenant, with SES's reputation policy of the same name when there is one;
+ * 2. the configuration set and its event destination: every event type to the lake's Firehose stream (an existing
+ *    destination is reset to that definition);
+ * 3. the tenant's resource associations: the configuration set, and each sending domain's identity (SES sends
+ *    through a tenant only when every resource it uses is associated: aws-facts §2.1).
+ * Region and account come from the tenant's ARN, so nothing about the account needs configuring.
+ */
+export async function setUpSesTenant(ses: SESv2Client, setup: SesTenantSetup): Promise<SesTenantSetupResult> {
+  const { tenantName, configurationSet } = setup;
   const sesTenant = await step(`create the SES tenant ${tenantName}`, () =>
     ses.send(new CreateTenantCommand({ TenantName: tenantName, Tags: [{ Key: 'sesflow:tenant', Value: tenantName }] })),
   );
@@ -130,22 +133,22 @@ export async function onboardTenant(
   });
   if (!tenantArn) throw new OnboardingError(`SES tenant ${tenantName} has no ARN`);
   const { region, account } = arnParts(tenantArn);
-  if (SES_POLICIES.has(policy)) {
+  if (setup.policy && SES_POLICIES.has(setup.policy)) {
     await step(`set the reputation policy of ${tenantName}`, () =>
       ses.send(
         new UpdateReputationEntityPolicyCommand({
           ReputationEntityType: 'RESOURCE',
           ReputationEntityReference: tenantArn,
-          ReputationEntityPolicy: `arn:aws:ses:${region}:aws:reputation-policy/${policy}`,
+          ReputationEntityPolicy: `arn:aws:ses:${region}:aws:reputation-policy/${setup.policy}`,
         }),
       ),
     );
   }
 
-  const streamArn = input.deliveryStream.startsWith('arn:')
-    ? input.deliveryStream
-    : `arn:aws:firehose:${region}:${account}:deliverystream/${input.deliveryStream}`;
-  const roleArn = input.firehoseRoleArn ?? `arn:aws:iam::${account}:role/sesflow-ses-firehose`;
+  const streamArn = setup.deliveryStream.startsWith('arn:')
+    ? setup.deliveryStream
+    : `arn:aws:firehose:${region}:${account}:deliverystream/${setup.deliveryStream}`;
+  const roleArn = setup.firehoseRoleArn ?? `arn:aws:iam::${account}:role/sesflow-ses-firehose`;
   const configurationSetCreated = await step(`create the configuration set ${configurationSet}`, () =>
     ses.send(new CreateConfigurationSetCommand({ ConfigurationSetName: configurationSet })),
   );
@@ -174,29 +177,54 @@ export async function onboardTenant(
 
   const resources = [
     `arn:aws:ses:${region}:${account}:configuration-set/${configurationSet}`,
-    ...domains.map((d) => `arn:aws:ses:${region}:${account}:identity/${d}`),
+    ...(setup.sendingDomains ?? []).map((d) => `arn:aws:ses:${region}:${account}:identity/${d}`),
   ];
   let associations = 0;
   for (const arn of resources) {
     const what = arn.includes(':identity/')
       ? `associate the identity ${arn.slice(arn.indexOf(':identity/') + 10)} with ${tenantName} (is the domain verified in SES?)`
       : `associate ${configurationSet} with ${tenantName}`;
-    if (
-      await step(what, () =>
-        ses.send(new CreateTenantResourceAssociationCommand({ TenantName: tenantName, ResourceArn: arn })),
-      )
-    ) {
-      associations++;
-    }
+    const created = await step(what, () =>
+      ses.send(new CreateTenantResourceAssociationCommand({ TenantName: tenantName, ResourceArn: arn })),
+    );
+    if (created) associations++;
   }
+  return {
+    tenantArn,
+    created: { sesTenant, configurationSet: configurationSetCreated, eventDestination, associations },
+  };
+}
 
-  const { profile, created } = await registry.registerTenant(
-    { tenantId: input.tenantId, policy, configurationSet, sesTenantName: tenantName, sendingDomains: domains },
+/**
+ * Onboards a tenant end to end, idempotently: its SES side ({@link setUpSesTenant}: the SES tenant named as the
+ * sesflow tenant, since enrich/'s SES control finds it so), then the registry profile (`active` when new; an
+ * existing status is kept) with an `onboard` audit entry when new. Input is checked before anything is created.
+ */
+export async function onboardTenant(
+  deps: { ses: SESv2Client; registry: TenantRegistry },
+  input: OnboardTenantInput,
+): Promise<OnboardingResult> {
+  validateTenantId(input.tenantId);
+  const domains = normaliseDomains(input.sendingDomains);
+  const policy = input.policy ?? 'standard';
+  if (!POLICIES.has(policy)) {
+    throw new InvalidTenantError(`unknown reputation policy ${policy} (known: ${[...POLICIES.keys()].join(', ')})`);
+  }
+  const configurationSet = input.configurationSet ?? `${input.tenantId}-default`;
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(configurationSet)) {
+    throw new InvalidTenantError(`configuration set name "${configurationSet.slice(0, 70)}" is not valid`);
+  }
+  const ses = await setUpSesTenant(deps.ses, {
+    tenantName: input.tenantId,
+    configurationSet,
+    deliveryStream: input.deliveryStream,
+    firehoseRoleArn: input.firehoseRoleArn,
+    policy,
+    sendingDomains: domains,
+  });
+  const { profile, created } = await deps.registry.registerTenant(
+    { tenantId: input.tenantId, policy, configurationSet, sesTenantName: input.tenantId, sendingDomains: domains },
     input.actor,
   );
-  return {
-    profile,
-    tenantArn,
-    created: { sesTenant, configurationSet: configurationSetCreated, eventDestination, associations, profile: created },
-  };
+  return { profile, tenantArn: ses.tenantArn, created: { ...ses.created, profile: created } };
 }
