@@ -413,7 +413,6 @@ const bouncedRecipients = defineNamedQuery({
     { name: 'recipient', type: 'string', description: 'the address' },
     { name: 'bounce_type', type: 'string', description: 'Permanent, Transient or Undetermined (bounces)' },
     { name: 'bounce_subtype', type: 'string', description: "SES's bounce subtype (bounces)" },
-    { name: 'smtp_status', type: 'string', description: 'enhanced SMTP status code (bounces)' },
     {
       name: 'reason',
       type: 'string',
@@ -422,7 +421,7 @@ const bouncedRecipients = defineNamedQuery({
     { name: 'campaign_id', type: 'string', description: 'campaign id' },
     { name: 'message_id', type: 'string', description: 'SES message id' },
   ],
-  text: (d) => `SELECT event_time, tenant_id, event_type, recipient, bounce_type, bounce_subtype, smtp_status,
+  text: (d) => `SELECT event_time, tenant_id, event_type, recipient, bounce_type, bounce_subtype,
   CASE WHEN event_type = 'bounce' THEN coalesce(diagnostic_code, bounce_subtype)
     ELSE coalesce(complaint_feedback_type, complaint_subtype) END AS reason,
   campaign_id, message_id
