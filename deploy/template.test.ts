@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { LAKE_COLUMN_TYPES, LAKE_COLUMNS } from '../ingest/lake-schema';
 import { partitionOf } from '../ingest/transform';
 import { createTableInput } from '../lib/table-design';
+import { ATHENA_TABLES, ERROR_FOLDERS } from '../queries/athena/ddl';
 import { DEFAULT_EVENTS_INDEX } from '../queries/opensearch/index-template';
 import { awsNames } from './doctor/targets';
 import { type PackagedStack, packageStack, REPO_ROOT } from './package-stack';
@@ -182,6 +183,16 @@ describe('serverless package --stage dev', () => {
     expect(table.PartitionKeys.map((k: { Name: string }) => k.Name)).toEqual(['dt', 'hour']);
     expect(table.Parameters['projection.enabled']).toBe('true');
     expect(JSON.stringify(table.Parameters['storage.location.template'])).toContain('/events/dt=$');
+  });
+
+  it('declares the Glue tables queries/athena/ddl.ts defines, so the named queries find them', () => {
+    const raw = props('LakeEventsTable').TableInput;
+    const errors = props('LakeErrorsTable').TableInput;
+    expect([raw.Name, errors.Name]).toEqual([ATHENA_TABLES.raw, ATHENA_TABLES.errors]);
+    expect(errors.Parameters['projection.error_type.values']).toBe(ERROR_FOLDERS.join(','));
+    expect(errors.PartitionKeys.map((k: { Name: string }) => k.Name)).toEqual(['error_type', 'dt']);
+    expect(props('GlueDatabase').DatabaseInput.Name).toBe(awsNames('dev').glueDatabase);
+    expect(props('AthenaWorkGroup').Name).toBe(awsNames('dev').workgroup);
   });
 
   it('declares the DynamoDB table of lib/table-design.ts, with TTL and point-in-time recovery', () => {

@@ -194,6 +194,8 @@ export function localTarget(dataDir: string): DoctorTarget {
 export function awsNames(stage: string) {
   return {
     table: `sesflow-${stage}`,
+    glueDatabase: `sesflow_${stage}`,
+    workgroup: `sesflow-${stage}`,
     eventsStream: `sesflow-${stage}-events`,
     reputationStream: `sesflow-${stage}-ses-events`,
     deadLetterQueues: [
