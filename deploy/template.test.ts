@@ -172,7 +172,9 @@ describe('serverless package --stage dev', () => {
     const aoss = props('SearchDeliveryStream').AmazonOpenSearchServerlessDestinationConfiguration;
     expect(referencedLogicalId(aoss.CollectionEndpoint)).toBe('SearchCollection');
     expect(aoss.S3BackupMode).toBe('FailedDocumentsOnly');
-    expect(aoss.IndexName).toBe(DEFAULT_EVENTS_INDEX);
+    // Raw records never go into the adapter's index (its mapping is `dynamic: false`, its ids are event ids).
+    expect(aoss.IndexName).not.toBe(DEFAULT_EVENTS_INDEX);
+    expect(aoss.IndexName.startsWith(DEFAULT_EVENTS_INDEX)).toBe(false);
     expect(referencedLogicalId(aoss.S3Configuration.BucketARN)).toBe('SearchBackupBucket');
   });
 
