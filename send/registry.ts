@@ -218,6 +218,57 @@ export class TenantRegistry {
     return items.map(profileOf).sort((a, b) => a.tenantId.localeCompare(b.tenantId));
   }
 
+  /**
+   * Suspends a tenant by hand (status `suspended`: the send gate refuses it, and the reputation path never changes
+   * it), or lifts a suspension (`active`), with the reason and an audit entry in one transaction. Refused when the
+   * tenant is not registered, or already in the asked state.
+   */
+  async setSuspended(
+    tenantId: string,
+    suspended: boolean,
+    opts: { reason: string; actor?: string },
+  ): Promise<TenantProfile> {
+    const reason = opts.reason.trim();
+    if (!reason) throw new InvalidTenantError('a suspension or its end needs a reason');
+    const current = await this.requireTenant(tenantId);
+    if (suspended === (current.status === 'suspended')) {
+      throw new InvalidTenantError(`tenant ${tenantId} is ${suspended ? 'already suspended' : 'not suspended'}`);
+    }
+    const at = this.now().toISOString();
+    const to: TenantStatus = suspended ? 'suspended' : 'active';
+    const audit = this.auditItem({
+      tenantId,
+      action: suspended ? 'suspend' : 'unsuspend',
+      actor: opts.actor ?? 'sesflow',
+      reason,
+      status: current.status,
+    });
+    audit.toState = to;
+    try {
+      await this.doc.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Update: {
+                TableName: this.tableName,
+                Key: keys.tenantProfile(tenantId),
+                UpdateExpression: 'SET #st = :to, statusReason = :r, statusSince = :at',
+                // The status read above must still hold: a pause recorded meanwhile is not overwritten.
+                ConditionExpression: '#st = :from',
+                ExpressionAttributeNames: { '#st': 'status' },
+                ExpressionAttributeValues: { ':to': to, ':r': reason, ':at': at, ':from': current.status },
+              },
+            },
+            { Put: { TableName: this.tableName, Item: audit } },
+          ],
+        }),
+      );
+    } catch (err) {
+      throw new RegistryError(`could not change the status of tenant ${tenantId} (changed meanwhile?)`, { cause: err });
+    }
+    return { ...current, status: to, statusReason: reason, statusSince: at };
+  }
+
   private async requireTenant(tenantId: string): Promise<TenantProfile> {
     const t = await this.getTenant(tenantId);
     if (!t?.configurationSet) throw new UnknownTenantError(tenantId);

@@ -113,6 +113,30 @@ describe.skipIf(!hasJava)('sesflow tenants against the local stack', () => {
     expect(await registry.lookupKey(hashApiKey(key))).toBeNull();
   });
 
+  it('suspends a tenant by hand (gate and SES both closed), and lifts it', async () => {
+    await tenants('create', 'suspco', '--domain', 'suspco.example');
+    const s = await tenants('suspend', 'suspco', '--reason', 'unpaid invoices');
+    expect(s.err).toBe('');
+    expect(s.out).toMatch(/^tenant suspco is suspended since \d{4}-\d\d-\d\dT[\d:.]+Z: unpaid invoices\n$/);
+    const registry = new TenantRegistry(clients.documentClient!, TABLE);
+    expect(await registry.getTenant('suspco')).toMatchObject({ status: 'suspended', statusReason: 'unpaid invoices' });
+    const t = await clients.ses!.send(new GetTenantCommand({ TenantName: 'suspco' }));
+    expect(t.Tenant?.SendingStatus).toBe('DISABLED');
+    expect((await tenants('suspend', 'suspco', '--reason', 'again')).err).toContain(
+      'tenant suspco is already suspended',
+    );
+
+    const u = await tenants('unsuspend', 'suspco', '--reason', 'paid');
+    expect(u.out).toMatch(/^tenant suspco is active since .*: paid\n$/);
+    const after = await clients.ses!.send(new GetTenantCommand({ TenantName: 'suspco' }));
+    expect(after.Tenant?.SendingStatus).toBe('ENABLED');
+    expect((await registry.listAudit('suspco')).map((a) => [a.action, a.fromState, a.toState])).toEqual([
+      ['onboard', 'active', 'active'],
+      ['suspend', 'active', 'suspended'],
+      ['unsuspend', 'suspended', 'active'],
+    ]);
+  });
+
   it('says clearly what is wrong, in one line, with a non-zero exit', async () => {
     const cases: [string[], string][] = [
       [['create', 'b@d', '--domain', 'x.example'], 'tenant id "b@d" is not valid'],
@@ -120,6 +144,8 @@ describe.skipIf(!hasJava)('sesflow tenants against the local stack', () => {
       [['key', 'issue', 'ghost'], 'tenant ghost is not registered'],
       [['key', 'revoke', 'acme', 'key_nope'], 'tenant acme has no key key_nope'],
       [['list', '--format', 'xml'], '--format must be table or json'],
+      [['unsuspend', 'acme', '--reason', 'x'], 'tenant acme is not suspended'],
+      [['suspend', 'acme', '--reason', ' '], 'needs a reason'],
       [['--endpoint', 'localhost:1', 'list'], '--endpoint must be an http(s) URL'],
       [['--endpoint', 'http://127.0.0.1:9', 'list'], 'cannot reach http://127.0.0.1:9'],
       [['--table', 'missing', 'list'], 'table missing does not exist'],

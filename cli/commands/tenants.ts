@@ -6,6 +6,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { POLICIES } from '../../enrich/reputation/policy';
+import { SesV2TenantControl } from '../../enrich/reputation/sesv2-tenant-control';
 import { UsageError } from '../../lib/errors';
 import { type Row, toTable } from '../../lib/tabular';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/stack/clients';
@@ -226,6 +227,32 @@ export function registerTenants(program: Command): void {
         });
       },
     );
+
+  for (const suspend of [true, false]) {
+    tenants
+      .command(`${suspend ? 'suspend' : 'unsuspend'} <tenant>`)
+      .description(
+        suspend
+          ? 'suspend a tenant by hand: the send gate refuses it and its SES sending is switched off (audited)'
+          : "lift a tenant's suspension: SES sending back on, then status active (audited)",
+      )
+      .requiredOption('--reason <text>', 'why (audited)')
+      .action(async (tenantId: string, o: { reason: string }, cmd: Command) => {
+        const opts = common(cmd);
+        await withClients(resolveTarget(opts, true), true, async ({ registry, ses }) => {
+          const control = new SesV2TenantControl(ses!);
+          const profile = await registry.getTenant(tenantId);
+          // As the dashboards do: SES on before the gate opens, off after it closed (SES never refuses what the gate let through).
+          if (!suspend && profile?.status === 'suspended') await control.setSending(profile.sesTenantName, true);
+          const out = await registry.setSuspended(tenantId, suspend, {
+            reason: o.reason,
+            actor: `sesflow tenants ${cmd.name()}`,
+          });
+          if (suspend) await control.setSending(out.sesTenantName, false);
+          process.stdout.write(`tenant ${tenantId} is ${out.status} since ${out.statusSince}: ${out.statusReason}\n`);
+        });
+      });
+  }
 
   const key = tenants.command('key').description("a tenant's API keys (the clear key is shown once, at issue)");
   key
