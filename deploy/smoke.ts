@@ -1,3 +1,5 @@
+import { runDoctor } from './doctor/doctor';
+import { awsTarget } from './doctor/targets';
 import { DeployError, runServerless, stageFromArgs } from './serverless-cli';
 
 /** The HTTP API's base URL from `serverless info --verbose` (stack output `HttpApiUrl`). */
@@ -50,8 +52,9 @@ export async function runSmokeChecks(
 }
 
 /**
- * `npm run smoke -- --stage X`: the deployed stage answers as it should. Exits 1 on any failure, which makes the
- * Jenkinsfile roll the stage back.
+ * `npm run smoke -- --stage X`: the deployed stage answers as it should over HTTP, and `sesflow doctor`'s checks of
+ * event destinations, dead letters and consumer lag pass. Exits 1 on any failure, which makes the Jenkinsfile roll
+ * the stage back.
  */
 async function main(argv: string[]): Promise<void> {
   const stage = stageFromArgs(argv);
@@ -62,6 +65,18 @@ async function main(argv: string[]): Promise<void> {
   for (const c of SMOKE_CHECKS) {
     const failed = failures.find((f) => f.startsWith(`${c.name}:`));
     process.stdout.write(`${failed ? 'FAIL' : 'ok  '} ${failed ?? c.name}\n`);
+  }
+  // The doctor's checks, except events per tenant: a quiet stage right after a deploy is not a broken one.
+  const now = Date.now();
+  const target = awsTarget(stage, process.env.AWS_REGION ?? 'us-east-1', () => now);
+  try {
+    const findings = await runDoctor(target, { minutes: 15, maxLagMs: 300_000, now });
+    for (const f of findings.filter((x) => x.severity === 'problem' && x.check !== 'recent events')) {
+      failures.push(`doctor, ${f.check}: ${f.message}`);
+      process.stdout.write(`FAIL doctor, ${f.check}: ${f.message}\n`);
+    }
+  } finally {
+    target.close();
   }
   if (failures.length > 0) throw new DeployError(`${failures.length} smoke check(s) failed on ${stage}`);
   process.stdout.write(`smoke: stage ${stage} passed (${url})\n`);
