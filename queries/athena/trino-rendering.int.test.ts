@@ -94,4 +94,23 @@ describe("the Athena view and every named query's Trino rendering give the local
       expect(nonEmpty, 'cases that return rows').toBeGreaterThanOrEqual(3);
     });
   }
+
+  it('an injection attempt in any string parameter of the Trino rendering matches nothing and changes nothing', async () => {
+    const before = await runTrino('tenant-summary', {}, null);
+    for (const q of NAMED_QUERIES.values()) {
+      for (const spec of q.params.filter((p) => p.type === 'string')) {
+        for (const attack of ["x' OR '1'='1", "'; DROP VIEW events; --", "') OR TRUE --"]) {
+          const base: Record<string, string> = q.params.some((p) => p.required && p.name !== spec.name)
+            ? { message_id: EDGE_MESSAGE_ID }
+            : {};
+          const rows =
+            spec.name === 'tenant'
+              ? await runTrino(q.name, base, attack)
+              : await runTrino(q.name, { ...base, [spec.name]: attack }, null);
+          expect(rows, `${q.name} ${spec.name} ${attack}`).toEqual([]);
+        }
+      }
+    }
+    expect(await runTrino('tenant-summary', {}, null)).toEqual(before);
+  });
 });
