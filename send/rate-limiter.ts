@@ -67,7 +67,8 @@ const isConditionFailure = (err: unknown) => err instanceof Error && err.name ==
  * (`RATE#<scope>` / `<epoch second>`, expiring after a minute through `ttl`) counts the recipients granted in that
  * second. A grant is one `ADD` (no read first, so any number of workers share it without locks):
  * - `acquire(n)` adds on condition that the count stays at or under the limit, otherwise waits for the next second
- *   (a message with more recipients than the limit takes an empty second alone);
+ *   (a message with more recipients than the limit takes an empty second, or after three busy seconds one that is
+ *   not full: it cannot wait for ever);
  * - `acquireUpTo(n)` adds unconditionally and keeps what fitted under the limit: the second fills up exactly, and the
  *   part that did not fit is asked for again in the next second. (Counting it anyway is harmless: the second is
  *   full either way.)
@@ -95,9 +96,12 @@ export class DynamoDbRateLimiter implements SendRateLimiter {
   async acquire(n: number): Promise<void> {
     if (!Number.isInteger(n) || n < 1) throw new SendError(`cannot acquire ${n} sends`);
     const limit = await this.limit();
-    for (;;) {
+    for (let tries = 1; ; tries++) {
       const now = this.now();
       const second = Math.floor(now / 1000);
+      // More recipients than the limit: only an empty second, or after a few busy seconds any second not yet full
+      // (other workers may never leave one empty).
+      const max = n <= limit ? limit - n : tries > 3 ? limit - 1 : 0;
       let count: number;
       try {
         const out = await this.opts.doc.send(
@@ -105,10 +109,9 @@ export class DynamoDbRateLimiter implements SendRateLimiter {
             TableName: this.opts.tableName,
             Key: keys.rateWindow(this.opts.scope, second),
             UpdateExpression: 'ADD #c :n SET #t = :ttl',
-            // More recipients than the limit: only an empty second (`:max` is then negative).
             ConditionExpression: 'attribute_not_exists(#c) OR #c <= :max',
             ExpressionAttributeNames: { '#c': 'granted', '#t': 'ttl' },
-            ExpressionAttributeValues: { ':n': n, ':max': limit - n, ':ttl': second + 60 },
+            ExpressionAttributeValues: { ':n': n, ':max': max, ':ttl': second + 60 },
             ReturnValues: 'UPDATED_NEW',
           }),
         );

@@ -369,6 +369,41 @@ describe.skipIf(!hasJava)('send core on DynamoDB Local, the SES simulator and th
     });
   });
 
+  it('the DynamoDB limiter: a message over the limit takes an empty second, and does not starve when none is', async () => {
+    let now = 1_900_000_000_250;
+    const limiter = new DynamoDbRateLimiter({
+      doc: clients.documentClient!,
+      tableName: TABLE,
+      scope: 'big-message',
+      rate: 20,
+      now: () => now,
+      sleep: async (ms) => {
+        now += ms;
+      },
+    });
+    const start = Math.floor(now / 1000);
+    await limiter.acquire(30); // an empty second: granted at once
+    expect(Math.floor(now / 1000)).toBe(start);
+    // Keep the next seconds busy with one recipient each, as other workers would.
+    for (let s = start + 1; s <= start + 8; s++) {
+      const busy = new DynamoDbRateLimiter({
+        doc: clients.documentClient!,
+        tableName: TABLE,
+        scope: 'big-message',
+        rate: 20,
+        now: () => s * 1000,
+        sleep: async () => {},
+      });
+      await busy.acquire(1);
+    }
+    await limiter.acquire(30);
+    // Its own second was full and the next two busy; the fourth try (start+3) takes a second that is not full.
+    expect(Math.floor(now / 1000)).toBe(start + 3);
+    // That second is over its limit now: the next grant is in the following second, of what it has left.
+    expect(await limiter.acquireUpTo(50)).toBe(19);
+    expect(Math.floor(now / 1000)).toBe(start + 4);
+  });
+
   it("two senders share the account's MaxSendRate through DynamoDB: no second goes over it", async () => {
     await onboard('umbrella');
     const makeShared = () => {
