@@ -44,6 +44,7 @@ export interface SendMessage {
 }
 
 export interface SendOutcome {
+  /** SES's message id; empty when every recipient was suppressed (nothing was sent). */
   messageId: string;
   /** Recipients skipped because they are on the suppression list (not sent). */
   suppressed: string[];
