@@ -2,6 +2,7 @@ import { dashboardsBenchmark } from './dashboards.bench';
 import { ingestBenchmark } from './ingest.bench';
 import { localBenchmark } from './local.bench';
 import { reputationBenchmark } from './reputation.bench';
+import { sendLoadBenchmark } from './send-load.bench';
 
 /**
  * Benchmarks run by `npm run bench` (`sesflow bench [name]`). Each prints its figures side by side with its baseline
@@ -21,4 +22,10 @@ export interface Benchmark {
   run(options: { quick: boolean; log: (line: string) => void }): Promise<BenchResult>;
 }
 
-export const BENCHMARKS: Benchmark[] = [ingestBenchmark, dashboardsBenchmark, localBenchmark, reputationBenchmark];
+export const BENCHMARKS: Benchmark[] = [
+  ingestBenchmark,
+  dashboardsBenchmark,
+  localBenchmark,
+  reputationBenchmark,
+  sendLoadBenchmark,
+];

@@ -1,4 +1,10 @@
-import { DeleteMessageBatchCommand, type Message, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  ChangeMessageVisibilityBatchCommand,
+  DeleteMessageBatchCommand,
+  type Message,
+  ReceiveMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { describeError } from '../lib/errors';
 
@@ -13,6 +19,11 @@ export interface BulkWorkerPollerOptions {
   concurrency?: number;
   /** Messages per batch, at most 10 (ReceiveMessage's limit); default 10. */
   batchSize?: number;
+  /**
+   * The queue's visibility timeout. While a batch is being handled its messages' visibility is extended every half
+   * of it, so a chunk waiting on the rate limiter is not delivered a second time meanwhile. Default 30 s.
+   */
+  visibilityTimeoutSeconds?: number;
   /** Long-poll wait; default 1 s (stop() waits at most this long). */
   waitTimeSeconds?: number;
   onProblem?: (line: string) => void;
@@ -72,6 +83,24 @@ export function startBulkWorkerPoller(opts: BulkWorkerPollerOptions): BulkWorker
     const messages = out.Messages ?? [];
     if (messages.length === 0) return;
     const records = messages.map((m) => toSqsRecord(m, queueArn));
+    const visibility = opts.visibilityTimeoutSeconds ?? 30;
+    const heartbeat = setInterval(
+      () => {
+        opts.sqs
+          .send(
+            new ChangeMessageVisibilityBatchCommand({
+              QueueUrl: opts.queueUrl,
+              Entries: records.map((r, k) => ({
+                Id: `v${k}`,
+                ReceiptHandle: r.receiptHandle,
+                VisibilityTimeout: visibility,
+              })),
+            }),
+          )
+          .catch((err: unknown) => opts.onProblem?.(`bulk worker: visibility not extended: ${describeError(err)}`));
+      },
+      (visibility * 1000) / 2,
+    );
     let response: SQSBatchResponse;
     try {
       response = await opts.handler({ Records: records });
@@ -81,6 +110,8 @@ export function startBulkWorkerPoller(opts: BulkWorkerPollerOptions): BulkWorker
       counts.failed += records.length;
       opts.onProblem?.(`bulk worker: batch of ${records.length} failed: ${describeError(err)}`);
       return;
+    } finally {
+      clearInterval(heartbeat);
     }
     const failed = new Set((response?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
     const done = records.filter((r) => !failed.has(r.messageId));

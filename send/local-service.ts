@@ -41,6 +41,8 @@ export interface LocalEmailApiOptions {
   /** Receive loops of the local worker (Lambda's concurrency); default 2. */
   workerConcurrency?: number;
   limiter?: SendRateLimiter;
+  /** The sender's SES client (default: one for `sesEndpoint` with `maxAttempts: 1`; a given one is not destroyed). */
+  ses?: SESv2Client;
   apiLog?: (entry: EmailApiLog) => void;
   workerLog?: (entry: ChunkLog) => void;
   onProblem?: (line: string) => void;
@@ -99,12 +101,9 @@ export async function startLocalEmailApi(o: LocalEmailApiOptions): Promise<Local
     visibilityTimeoutSeconds: o.visibilityTimeoutSeconds ?? 10,
     maxReceiveCount: o.maxReceiveCount ?? 5,
   });
-  const ses = new SESv2Client({
-    endpoint: o.sesEndpoint,
-    region: LOCAL_REGION,
-    credentials: LOCAL_CREDENTIALS,
-    maxAttempts: 1,
-  });
+  const ses =
+    o.ses ??
+    new SESv2Client({ endpoint: o.sesEndpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, maxAttempts: 1 });
   const send = composeSend({
     doc: o.doc,
     sqs: o.sqs,
@@ -129,7 +128,11 @@ export async function startLocalEmailApi(o: LocalEmailApiOptions): Promise<Local
     queueUrl: q.queueUrl,
     queueArn: q.queueArn,
     concurrency: o.workerConcurrency ?? 2,
-    handler: createBulkWorkerHandler(send.worker),
+    visibilityTimeoutSeconds: o.visibilityTimeoutSeconds ?? 10,
+    handler: createBulkWorkerHandler(send.worker, {
+      // One line per chunk left for SQS to retry: ids and the reason, never addresses or content.
+      onRecordError: (messageId, err) => o.onProblem?.(`bulk worker: message ${messageId}: ${describeError(err)}`),
+    }),
     onProblem: o.onProblem,
   });
   let stopped = false;
@@ -144,7 +147,7 @@ export async function startLocalEmailApi(o: LocalEmailApiOptions): Promise<Local
       stopped = true;
       await server.close();
       await poller.stop();
-      ses.destroy();
+      if (!o.ses) ses.destroy();
     },
   };
 }
