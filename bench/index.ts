@@ -1,6 +1,7 @@
 import { dashboardsBenchmark } from './dashboards.bench';
 import { ingestBenchmark } from './ingest.bench';
 import { localBenchmark } from './local.bench';
+import { postgresBenchmark } from './postgres.bench';
 import { reputationBenchmark } from './reputation.bench';
 import { sendLoadBenchmark } from './send-load.bench';
 
@@ -27,5 +28,6 @@ export const BENCHMARKS: Benchmark[] = [
   dashboardsBenchmark,
   localBenchmark,
   reputationBenchmark,
+  postgresBenchmark,
   sendLoadBenchmark,
 ];

@@ -1,0 +1,417 @@
+import { existsSync, rmSync, statSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+import type pg from 'pg';
+import { startDashboardServer } from '../dashboards/server';
+import { LAKE_COLUMN_TYPES, LAKE_COLUMNS } from '../ingest/lake-schema';
+import { type LakeDb, openLake } from '../queries/duckdb-lake';
+import { NAMED_QUERIES } from '../queries/named-queries';
+import { type QueryRow, runNamedQuery } from '../queries/run-named-query';
+import type { Benchmark, BenchResult } from './index';
+import { BENCH_DATA_DIR, type BenchLake, ensureBenchLake } from './postgres-data';
+import { findPostgresBin, shareWithServer, startThrowawayPostgres, type ThrowawayPostgres } from './postgres-server';
+
+const TARGET_RATIO = 5;
+const TARGET_API_P95_MS = 200;
+const API_REQUESTS = 20;
+const RUNS = 5;
+
+/**
+ * PostgreSQL laid out as the peers do: one row per event, all lake columns, typed, with a primary key on the event id
+ * and B-tree indexes for the tenant-and-time, time and message lookups. Loaded once and kept (the data directory
+ * lives with the cached lake under bench/.data).
+ */
+const PG_TYPES = { string: 'text', timestamp: 'timestamp', boolean: 'boolean', bigint: 'bigint' } as const;
+const PG_DDL = `CREATE TABLE events (${LAKE_COLUMNS.map((c) => `${c} ${PG_TYPES[LAKE_COLUMN_TYPES[c]]}`).join(', ')})`;
+const PG_INDEXES = [
+  'ALTER TABLE events ADD PRIMARY KEY (event_id)',
+  'CREATE INDEX events_tenant_time ON events (tenant_id, event_time)',
+  'CREATE INDEX events_time ON events (event_time)',
+  'CREATE INDEX events_message ON events (message_id)',
+];
+
+/** The tenant and time filters, bound as $1 (tenant), $2 (from), $3 (to); null means "all". */
+const PG_SCOPE = `($1::text IS NULL OR tenant_id = $1::text)
+    AND ($2::timestamp IS NULL OR event_time >= $2::timestamp)
+    AND ($3::timestamp IS NULL OR event_time < $3::timestamp)`;
+
+/**
+ * The metric figures in PostgreSQL SQL, the same definitions and the same two-stage distinct counting as
+ * queries/named-queries.ts (distinct (message, recipient) pairs first, then pairs per group), which is also the
+ * faster form on PostgreSQL than `count(DISTINCT ...)` (a sort per group).
+ */
+function pgMetricsSql(keys: { name: string; row: string; out?: string }[], orderBy: string): string {
+  const list = keys.map((k) => k.name).join(', ');
+  const join = keys.map((k) => `e.${k.name} IS NOT DISTINCT FROM c.${k.name}`).join(' AND ');
+  return `WITH scoped AS NOT MATERIALIZED (
+  SELECT ${keys.map((k) => `${k.row} AS ${k.name}`).join(', ')},
+    event_type, message_id, recipient, machine_open, bounce_type, bounce_subtype, complaint_subtype, complaint_feedback_type
+  FROM events
+  WHERE ${PG_SCOPE}
+),
+counts AS (
+  SELECT ${list},
+    count(*) FILTER (WHERE event_type = 'send') AS sent,
+    count(*) FILTER (WHERE event_type = 'delivery') AS delivered,
+    count(*) FILTER (WHERE event_type = 'bounce' AND bounce_type = 'Permanent'
+      AND coalesce(bounce_subtype, '') NOT IN ('OnAccountSuppressionList', 'OnTenantSuppressionList')) AS hard_bounces,
+    count(*) FILTER (WHERE event_type = 'bounce' AND coalesce(bounce_type, 'Undetermined') IN ('Transient', 'Undetermined')) AS soft_bounces,
+    count(*) FILTER (WHERE event_type = 'complaint' AND complaint_subtype IS NULL
+      AND coalesce(complaint_feedback_type, '') <> 'not-spam') AS complaints,
+    count(*) FILTER (WHERE event_type = 'open') AS opens,
+    count(*) FILTER (WHERE event_type = 'click') AS clicks,
+    count(*) FILTER (WHERE event_type = 'reject') AS rejects,
+    count(*) FILTER (WHERE event_type = 'delivery_delay') AS delivery_delays,
+    count(*) FILTER (WHERE event_type = 'rendering_failure') AS rendering_failures,
+    count(*) FILTER (WHERE event_type = 'subscription') AS subscriptions
+  FROM scoped
+  GROUP BY ${list}
+),
+pairs AS (
+  SELECT ${list}, bool_or(event_type = 'open') AS o, bool_or(event_type = 'open' AND NOT machine_open) AS h,
+    bool_or(event_type = 'open' AND machine_open) AS m, bool_or(event_type = 'click') AS k
+  FROM scoped
+  WHERE event_type IN ('open', 'click')
+  GROUP BY ${list}, message_id, recipient
+),
+engagement AS (
+  SELECT ${list}, count(*) FILTER (WHERE o) AS unique_opens, count(*) FILTER (WHERE h) AS human_opens,
+    count(*) FILTER (WHERE m) AS machine_opens, count(*) FILTER (WHERE k) AS unique_clicks
+  FROM pairs
+  GROUP BY ${list}
+)
+SELECT ${keys.map((k) => `${k.out ?? `c.${k.name}`} AS ${k.name}`).join(', ')}, c.sent, c.delivered, c.hard_bounces, c.soft_bounces, c.complaints,
+  c.opens, coalesce(e.unique_opens, 0) AS unique_opens, coalesce(e.human_opens, 0) AS human_opens,
+  coalesce(e.machine_opens, 0) AS machine_opens, c.clicks, coalesce(e.unique_clicks, 0) AS unique_clicks,
+  c.rejects, c.delivery_delays, c.rendering_failures, c.subscriptions,
+  CAST(c.hard_bounces AS DOUBLE PRECISION) / NULLIF(c.sent, 0) AS bounce_rate,
+  CAST(c.complaints AS DOUBLE PRECISION) / NULLIF(c.delivered, 0) AS complaint_rate,
+  CAST(coalesce(e.unique_opens, 0) AS DOUBLE PRECISION) / NULLIF(c.delivered, 0) AS open_rate,
+  CAST(coalesce(e.unique_clicks, 0) AS DOUBLE PRECISION) / NULLIF(c.delivered, 0) AS click_rate
+FROM counts c
+LEFT JOIN engagement e ON ${join}
+ORDER BY ${orderBy}`;
+}
+
+/** PostgreSQL twins of the named queries, by name. */
+export const PG_QUERIES: Record<string, string> = {
+  'tenant-summary': pgMetricsSql([{ name: 'tenant_id', row: 'tenant_id' }], 'c.tenant_id'),
+  'daily-timeseries': pgMetricsSql(
+    [
+      // Grouped by the date, formatted once per group (as the named query does).
+      { name: 'day', row: 'CAST(event_time AS date)', out: `to_char(c.day, 'YYYY-MM-DD')` },
+      { name: 'tenant_id', row: 'tenant_id' },
+    ],
+    'c.day, c.tenant_id',
+  ),
+};
+
+/** Key columns of each query's rows (rows are matched on them when the two engines' answers are compared). */
+const KEYS: Record<string, string[]> = { 'tenant-summary': ['tenant_id'], 'daily-timeseries': ['day', 'tenant_id'] };
+
+interface Scenario {
+  label: string;
+  query: string;
+  /** Named-query parameters (the tenant as the server's scope); the same values are bound on PostgreSQL. */
+  params: { tenant?: string; from?: string; to?: string };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+
+async function timeRuns<T>(runs: number, fn: () => Promise<T>): Promise<{ times: number[]; result: T }> {
+  let result = await fn(); // warm-up: both engines are measured with the data in the OS page cache
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    result = await fn();
+    times.push(performance.now() - t0);
+  }
+  return { times, result };
+}
+
+function pgValue(v: unknown): string | number | boolean | null {
+  if (v === null || v === undefined) return null;
+  if (typeof v === 'number' || typeof v === 'boolean') return v;
+  if (typeof v === 'string' && /^-?\d+$/.test(v)) return Number(v); // bigint counts come back as text
+  return String(v);
+}
+
+/**
+ * Checks the two engines gave the same answer: the same keys, and every figure both have equal (rates to 1e-9).
+ * Returns the number of rows compared; throws on the first difference.
+ */
+export function compareAnswers(query: string, duck: QueryRow[], pgRows: QueryRow[]): number {
+  const keys = KEYS[query]!;
+  const keyOf = (r: QueryRow) => keys.map((k) => String(r[k])).join('|');
+  if (duck.length !== pgRows.length)
+    throw new Error(`${query}: DuckDB gave ${duck.length} rows, PostgreSQL ${pgRows.length}`);
+  const byKey = new Map(pgRows.map((r) => [keyOf(r), r]));
+  const shared = Object.keys(duck[0] ?? {}).filter((c) => pgRows[0] && c in pgRows[0]);
+  for (const need of ['sent', 'delivered', 'hard_bounces', 'complaints', 'unique_opens', 'unique_clicks']) {
+    if (duck.length && !shared.includes(need)) throw new Error(`${query}: column ${need} missing from one answer`);
+  }
+  for (const d of duck) {
+    const p = byKey.get(keyOf(d));
+    if (!p) throw new Error(`${query}: PostgreSQL has no row for ${keyOf(d)}`);
+    for (const c of shared) {
+      const a = d[c];
+      const b = p[c];
+      const same =
+        typeof a === 'number' && typeof b === 'number' ? Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a)) : a === b;
+      if (!same) throw new Error(`${query}: ${keyOf(d)} ${c} is ${a} on DuckDB, ${b} on PostgreSQL`);
+    }
+  }
+  return duck.length;
+}
+
+async function loadPostgres(
+  server: ThrowawayPostgres,
+  lake: BenchLake,
+  workDir: string,
+  log: (line: string) => void,
+): Promise<{ loadSeconds: number | null; tableBytes: number; indexBytes: number }> {
+  const client = await server.connect();
+  try {
+    const hasMeta = (await client.query(`SELECT to_regclass('bench_meta') IS NOT NULL AS e`)).rows[0].e === true;
+    const meta = hasMeta ? await client.query('SELECT rows FROM bench_meta WHERE lake = $1', [lake.dir]) : { rows: [] };
+    let loadSeconds: number | null = null;
+    if (Number((meta.rows[0] as { rows?: string } | undefined)?.rows ?? -1) !== lake.rows) {
+      const t0 = performance.now();
+      await client.query('DROP TABLE IF EXISTS events; DROP TABLE IF EXISTS bench_meta');
+      await client.query(PG_DDL);
+      const csv = join(workDir, 'pg-load.csv');
+      log(`exporting ${fmt(lake.rows)} lake rows to CSV (DuckDB)...`);
+      const db = await openLake(lake.dir);
+      try {
+        await db.query(
+          `COPY (SELECT ${LAKE_COLUMNS.join(', ')} FROM events) TO '${csv.replaceAll("'", "''")}' (FORMAT csv, HEADER false)`,
+        );
+      } finally {
+        db.close();
+      }
+      shareWithServer(csv);
+      log(`CSV ${(statSync(csv).size / 1e9).toFixed(1)} GB; COPY into PostgreSQL...`);
+      await client.query(`COPY events FROM '${csv.replaceAll("'", "''")}' WITH (FORMAT csv)`);
+      rmSync(csv, { force: true });
+      log('building indexes...');
+      for (const ddl of PG_INDEXES) await client.query(ddl);
+      await client.query('VACUUM (ANALYZE) events');
+      await client.query('CREATE TABLE bench_meta (lake text, rows bigint)');
+      await client.query('INSERT INTO bench_meta VALUES ($1, $2)', [lake.dir, lake.rows]);
+      await client.query('CHECKPOINT');
+      loadSeconds = (performance.now() - t0) / 1000;
+      log(`PostgreSQL loaded in ${loadSeconds.toFixed(0)} s`);
+    }
+    const size = await client.query(
+      `SELECT pg_table_size('events') AS t, pg_indexes_size('events') AS i, (SELECT count(*) FROM events) AS n`,
+    );
+    const n = Number(size.rows[0].n);
+    if (n !== lake.rows) throw new Error(`PostgreSQL holds ${n} rows, the lake ${lake.rows}`);
+    return { loadSeconds, tableBytes: Number(size.rows[0].t), indexBytes: Number(size.rows[0].i) };
+  } finally {
+    await client.end();
+  }
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  const i = Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1);
+  return sorted[Math.max(0, i)]!;
+}
+
+/**
+ * Reports API p50 / p95 over HTTP on the same lake (the dashboard server as `npm start` runs it: DuckDB with the
+ * lake cache), after the cache is loaded; the requests of a client key (one tenant, 30 days) and of a compliance key.
+ */
+async function measureApi(
+  lakeDir: string,
+  tenant: string,
+  from: string,
+  to: string,
+  log: (line: string) => void,
+): Promise<{ lines: string[]; figures: Record<string, number>; worst: number }> {
+  const t0 = performance.now();
+  const server = await startDashboardServer({
+    port: 0,
+    lakeDir,
+    apiKeys: {
+      'bench-compliance': { keyId: 'bench-c', role: 'compliance', tenantId: null },
+      'bench-client': { keyId: 'bench-a', role: 'client', tenantId: tenant },
+    },
+    rateLimit: { capacity: 1_000_000, refillPerSecond: 1_000_000 },
+    liveCacheMs: 0,
+  });
+  const lines: string[] = [];
+  const figures: Record<string, number> = {};
+  let worst = 0;
+  try {
+    const get = async (path: string, key: string) => {
+      const res = await fetch(server.url + path, { headers: { 'x-api-key': key } });
+      await res.arrayBuffer();
+      if (res.status !== 200) throw new Error(`${path} answered ${res.status}`);
+    };
+    const range = `from=${from.slice(0, 10)}&to=${to.slice(0, 10)}`;
+    await get(`/v1/reports/tenant-summary?${range}`, 'bench-client'); // loads the lake cache
+    const loadMs = performance.now() - t0;
+    figures['api cache load ms'] = Number(loadMs.toFixed(0));
+    log(`dashboard server up and its lake cache loaded in ${(loadMs / 1000).toFixed(1)} s`);
+    const endpoints: [string, string, string][] = [
+      ['API tenant-summary, client, 30 d', `/v1/reports/tenant-summary?${range}`, 'bench-client'],
+      ['API daily-timeseries, client, 30 d', `/v1/reports/daily-timeseries?${range}`, 'bench-client'],
+      ['API tenant-summary, all tenants, 30 d', `/v1/reports/tenant-summary?${range}`, 'bench-compliance'],
+      ['API daily-timeseries, all tenants, 30 d', `/v1/reports/daily-timeseries?${range}`, 'bench-compliance'],
+    ];
+    for (const [label, path, key] of endpoints) {
+      const times: number[] = [];
+      for (let i = 0; i < API_REQUESTS + 3; i++) {
+        const s = performance.now();
+        await get(path, key);
+        if (i >= 3) times.push(performance.now() - s);
+      }
+      times.sort((a, b) => a - b);
+      const p50 = percentile(times, 50);
+      const p95 = percentile(times, 95);
+      worst = Math.max(worst, p95);
+      figures[`${label} p50 ms`] = Number(p50.toFixed(1));
+      figures[`${label} p95 ms`] = Number(p95.toFixed(1));
+      lines.push(`${label.padEnd(42)} p50 ${p50.toFixed(0).padStart(6)} ms   p95 ${p95.toFixed(0).padStart(6)} ms`);
+      log(lines[lines.length - 1]!);
+    }
+  } finally {
+    await server.close();
+  }
+  return { lines, figures, worst };
+}
+
+/**
+ * tenant-summary and daily-timeseries over 10 M events: the lake on DuckDB (runNamedQuery over the Parquet files) and
+ * the same rows in PostgreSQL, in the same run, on the same machine, each answer checked against the other.
+ */
+export const postgresBenchmark: Benchmark = {
+  name: 'postgres',
+  description: 'tenant-summary and daily-timeseries over 10 M events: DuckDB on the lake vs PostgreSQL (target >= 5x)',
+  async run({ quick, log }): Promise<BenchResult> {
+    const bin = findPostgresBin();
+    if (!bin) throw new Error('PostgreSQL server not installed (Debian: apt-get install postgresql)');
+    const minRows = quick ? 1_000_000 : 10_000_000;
+    const workDir = join(BENCH_DATA_DIR, 'postgres');
+    const lake = await ensureBenchLake({ workDir, records: quick ? 100_000 : 1_000_000, minRows, log });
+    log(`lake: ${fmt(lake.rows)} events, ${lake.weeks} weeks (cached under bench/.data/postgres)`);
+    const dataDir = join(workDir, `pgdata-${minRows}`);
+    const fresh = !existsSync(join(dataDir, 'PG_VERSION'));
+    const server = await startThrowawayPostgres(bin, dataDir);
+    const lines: string[] = [];
+    const figures: Record<string, number | string> = {
+      events: lake.rows,
+      cpus: cpus().length,
+      postgres: server.version,
+      'load average before': loadavg()[0]!.toFixed(2),
+    };
+    let duck: LakeDb | null = null;
+    let client: pg.Client | null = null;
+    let apiScope = { tenant: '', from: '', to: '' };
+    try {
+      const loaded = await loadPostgres(server, lake, workDir, log);
+      if (loaded.loadSeconds !== null) figures['postgres load s'] = Number(loaded.loadSeconds.toFixed(0));
+      figures['postgres table GB'] = Number((loaded.tableBytes / 1e9).toFixed(2));
+      figures['postgres index GB'] = Number((loaded.indexBytes / 1e9).toFixed(2));
+      log(
+        `PostgreSQL (${server.version}, ${fresh ? 'new cluster' : 'cached cluster'}): table ${(loaded.tableBytes / 1e9).toFixed(1)} GB + indexes ${(loaded.indexBytes / 1e9).toFixed(1)} GB`,
+      );
+
+      const t0 = performance.now();
+      duck = await openLake(lake.dir);
+      const openMs = performance.now() - t0;
+      figures['duckdb open ms'] = Number(openMs.toFixed(0));
+      client = await server.connect();
+
+      const [largest] = await duck.query<{ tenant_id: string; n: bigint; last: Date }>(
+        `SELECT tenant_id, count(*) AS n, max(event_time) AS last FROM events GROUP BY 1 ORDER BY 2 DESC LIMIT 1`,
+      );
+      const end = new Date(
+        Date.UTC(largest!.last.getUTCFullYear(), largest!.last.getUTCMonth(), largest!.last.getUTCDate() + 1),
+      );
+      const from = new Date(end.getTime() - 30 * 86_400_000).toISOString();
+      const tenant = largest!.tenant_id;
+      const scenarios: Scenario[] = [
+        { label: 'tenant-summary, all tenants, all time', query: 'tenant-summary', params: {} },
+        {
+          label: `tenant-summary, 1 tenant, 30 days`,
+          query: 'tenant-summary',
+          params: { tenant, from, to: end.toISOString() },
+        },
+        { label: 'daily-timeseries, all tenants, all time', query: 'daily-timeseries', params: {} },
+        {
+          label: `daily-timeseries, 1 tenant, 30 days`,
+          query: 'daily-timeseries',
+          params: { tenant, from, to: end.toISOString() },
+        },
+      ].filter((s) => NAMED_QUERIES.has(s.query));
+      const missing = ['tenant-summary', 'daily-timeseries'].filter((q) => !NAMED_QUERIES.has(q));
+      if (missing.length) log(`not in queries/named-queries.ts yet, skipped: ${missing.join(', ')}`);
+
+      lines.push(
+        `${'query'.padEnd(42)} ${'DuckDB (lake)'.padStart(14)} ${'PostgreSQL'.padStart(12)} ${'ratio'.padStart(7)}  rows`,
+      );
+      let worstRatio = Number.POSITIVE_INFINITY;
+      for (const s of scenarios) {
+        const { tenant: scopeTenant, ...range } = s.params;
+        const duckRun = await timeRuns(RUNS, () =>
+          runNamedQuery(duck!, s.query, range, { tenant: scopeTenant ?? null }),
+        );
+        const pgParams = [s.params.tenant ?? null, pgTime(s.params.from), pgTime(s.params.to)];
+        const pgRun = await timeRuns(RUNS, async () =>
+          (await client!.query(PG_QUERIES[s.query]!, pgParams)).rows.map((r: Record<string, unknown>) =>
+            Object.fromEntries(Object.entries(r).map(([k, v]) => [k, pgValue(v)])),
+          ),
+        );
+        const rows = compareAnswers(s.query, duckRun.result, pgRun.result as QueryRow[]);
+        const d = median(duckRun.times);
+        const p = median(pgRun.times);
+        const ratio = p / d;
+        worstRatio = Math.min(worstRatio, ratio);
+        figures[`${s.label} duckdb median ms`] = Number(d.toFixed(1));
+        figures[`${s.label} postgres median ms`] = Number(p.toFixed(1));
+        figures[`${s.label} ratio`] = Number(ratio.toFixed(2));
+        lines.push(
+          `${s.label.padEnd(42)} ${`${d.toFixed(0)} ms`.padStart(14)} ${`${p.toFixed(0)} ms`.padStart(12)} ${`${ratio.toFixed(1)}x`.padStart(7)}  ${rows}`,
+        );
+        log(lines[lines.length - 1]!);
+      }
+      figures['worst ratio'] = Number(worstRatio.toFixed(2));
+      figures['load average after'] = loadavg()[0]!.toFixed(2);
+      lines.push(
+        `medians of ${RUNS} runs after a warm-up; answers of both engines compared row by row (equal); tenant ${tenant}, 30 days to ${end.toISOString().slice(0, 10)}`,
+      );
+      lines.push(
+        `DuckDB opens the ${fmt(lake.rows)}-event lake (views + dedup of event ids) in ${openMs.toFixed(0)} ms, not counted above`,
+      );
+      lines.push(
+        `1-minute load average: ${figures['load average before']} before, ${figures['load average after']} after (${cpus().length} CPUs)`,
+      );
+      lines.push(
+        `worst ratio ${worstRatio.toFixed(1)}x vs target >= ${TARGET_RATIO}x: ${worstRatio >= TARGET_RATIO ? 'met' : 'NOT met'}`,
+      );
+      apiScope = { tenant, from, to: end.toISOString() };
+    } finally {
+      duck?.close();
+      await client?.end();
+      server.stop();
+    }
+    // With PostgreSQL stopped: the Reports API over the same lake.
+    const api = await measureApi(lake.dir, apiScope.tenant, apiScope.from, apiScope.to, log);
+    Object.assign(figures, api.figures);
+    figures['api worst p95 ms'] = Number(api.worst.toFixed(1));
+    figures['load average after api'] = loadavg()[0]!.toFixed(2);
+    lines.push(...api.lines);
+    lines.push(
+      `API: ${API_REQUESTS} sequential requests per endpoint after 3 warm-ups; worst p95 ${api.worst.toFixed(0)} ms vs target ${TARGET_API_P95_MS} ms: ${api.worst < TARGET_API_P95_MS ? 'met' : 'NOT met'} (load average ${figures['load average after api']})`,
+    );
+    return { name: 'postgres', lines, figures };
+  },
+};
+
+/** The named queries' timestamp form (UTC, no zone) for PostgreSQL's `timestamp`. */
+function pgTime(iso: string | undefined): string | null {
+  return iso === undefined ? null : new Date(iso).toISOString().replace('T', ' ').replace('Z', '');
+}
