@@ -107,10 +107,12 @@ export interface QueryTestLake {
 }
 
 /**
- * A small lake the way production writes it: generated SES records (three tenants over three days) and the edge
+ * A small lake the way production writes it: generated SES records (four tenants, over three days by default) and the edge
  * cases, through the real transform and Parquet writer into `events/dt=/hour=/`, plus one partition delivered twice.
  */
-export function buildQueryTestLake(opts: { dir?: string; messages?: number; seed?: number } = {}): QueryTestLake {
+export function buildQueryTestLake(
+  opts: { dir?: string; messages?: number; seed?: number; spanHours?: number } = {},
+): QueryTestLake {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'sesflow-queries-lake-'));
   const records: unknown[] = [
     ...generateTraffic({
@@ -118,7 +120,7 @@ export function buildQueryTestLake(opts: { dir?: string; messages?: number; seed
       tenants: defaultTenants(4),
       messages: opts.messages ?? 600,
       start: new Date('2026-05-01T00:00:00Z'),
-      spanHours: 72,
+      spanHours: opts.spanHours ?? 72,
     }),
     ...edgeRecords(),
   ];

@@ -7,7 +7,8 @@ import { main } from '../main';
 let lake: QueryTestLake;
 
 beforeAll(() => {
-  lake = buildQueryTestLake({ messages: 200 });
+  // Few partitions (few files): each CLI run opens the lake afresh, as the command does.
+  lake = buildQueryTestLake({ messages: 200, spanHours: 6 });
 });
 
 afterAll(() => {
@@ -38,7 +39,7 @@ async function query(...args: string[]): Promise<{ code: number; out: string; er
 const argsFor = (name: string) => (name === 'message-timeline' ? ['--param', `message_id=${EDGE_MESSAGE_ID}`] : []);
 
 describe('sesflow query', () => {
-  it('runs every named query in json, csv and table, the same rows in each', async () => {
+  it('runs every named query in json, csv and table, the same rows in each', { timeout: 180_000 }, async () => {
     for (const q of NAMED_QUERIES.values()) {
       const json = await query(q.name, '--tenant', EDGE_TENANT, '--format', 'json', ...argsFor(q.name));
       expect(json.code, `${q.name}: ${json.err}`).toBe(0);
