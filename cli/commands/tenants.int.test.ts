@@ -130,6 +130,8 @@ describe.skipIf(!hasJava)('sesflow tenants against the local stack', () => {
     expect(u.out).toMatch(/^tenant suspco is active since .*: paid\n$/);
     const after = await clients.ses!.send(new GetTenantCommand({ TenantName: 'suspco' }));
     expect(after.Tenant?.SendingStatus).toBe('ENABLED');
+    const audit = await tenants('audit', 'suspco');
+    expect(audit.out).toMatch(/suspend\s+sesflow tenants suspend\s+active\s+suspended\s+unpaid invoices/);
     expect((await registry.listAudit('suspco')).map((a) => [a.action, a.fromState, a.toState])).toEqual([
       ['onboard', 'active', 'active'],
       ['suspend', 'active', 'suspended'],

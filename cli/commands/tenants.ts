@@ -254,6 +254,29 @@ export function registerTenants(program: Command): void {
       });
   }
 
+  tenants
+    .command('audit <tenant>')
+    .description("the tenant's audit trail: onboarding, keys, suspensions, pauses and resumes, oldest first")
+    .option('--format <format>', 'table or json')
+    .action(async (tenantId: string, _o, cmd: Command) => {
+      const opts = common(cmd);
+      await withClients(resolveTarget(opts, false), false, async ({ registry }) => {
+        const entries = await registry.listAudit(tenantId);
+        print(
+          opts.format,
+          entries,
+          entries.map((e) => ({
+            at: e.at,
+            action: e.action,
+            actor: e.actor,
+            from: e.fromState,
+            to: e.toState,
+            reason: e.reason,
+          })),
+        );
+      });
+    });
+
   const key = tenants.command('key').description("a tenant's API keys (the clear key is shown once, at issue)");
   key
     .command('issue <tenant>')
