@@ -64,6 +64,8 @@ export interface ReceiverStats {
   /** Requests answered from the idempotency store (a retry of a batch already stored). */
   replays: number;
   recordsStored: number;
+  /** Deliveries of a record beyond its first (a record accepted under two keys): 0 when each arrived once. */
+  repeatedDeliveries: number;
   unauthorized: number;
   invalid: number;
   rejected: number;
@@ -136,6 +138,7 @@ export async function startReportingReceiver(opts: ReportingReceiverOptions): Pr
     acceptedBatches: 0,
     replays: 0,
     recordsStored: 0,
+    repeatedDeliveries: 0,
     unauthorized: 0,
     invalid: 0,
     rejected: 0,
@@ -198,6 +201,7 @@ export async function startReportingReceiver(opts: ReportingReceiverOptions): Pr
         stats.recordsStored++;
       } else {
         held.deliveries++;
+        stats.repeatedDeliveries++;
         if (r.revision >= held.record.revision) held.record = r;
         else {
           held.stale++;
