@@ -87,19 +87,38 @@ export function packRecords(records: Iterable<ReportingRecord>, limits: BatchLim
   return pack(items, limits);
 }
 
-/** What the pusher checks of a queued batch (the receiver validates every field; the pusher must not drop any). */
+/**
+ * What the pusher checks of a queued batch (the receiver validates every field; the pusher must only not drop or
+ * mangle any): the envelope with zod, then each record's id, revision and tenant in one plain pass.
+ */
 const QueuedBatchSchema = z.object({
   schema_version: z.literal(RECORD_SCHEMA_VERSION),
-  records: z
-    .array(
-      z.looseObject({
-        record_id: z.string().min(1),
-        revision: z.number().int().min(1),
-        tenant_id: z.string(),
-      }),
-    )
-    .min(1),
+  records: z.array(z.unknown()).min(1),
 });
+
+interface QueuedRecord {
+  record_id: string;
+  revision: number;
+  tenant_id: string;
+}
+
+function checkQueuedRecord(r: unknown, i: number): QueuedRecord {
+  const o = r as Partial<QueuedRecord> | null;
+  if (
+    typeof o !== 'object' ||
+    o === null ||
+    typeof o.record_id !== 'string' ||
+    o.record_id === '' ||
+    typeof o.tenant_id !== 'string' ||
+    !Number.isInteger(o.revision) ||
+    (o.revision as number) < 1
+  ) {
+    throw new MalformedBatchError(
+      `queue message is not a record batch (records.${i}: no record_id, revision or tenant_id)`,
+    );
+  }
+  return o as QueuedRecord;
+}
 
 /**
  * Reads a queued body (a batch as the producer or the backfill wrote it) back into request batches under `limits`:
@@ -120,7 +139,7 @@ export function batchesOfBody(body: string, limits: BatchLimits): RecordBatch[] 
       `queue message is not a record batch (${issue?.path.join('.') || 'body'}: ${issue?.message})`,
     );
   }
-  const records = parsed.data.records;
+  const records = parsed.data.records.map(checkQueuedRecord);
   const fits = records.length <= limits.maxRecords && Buffer.byteLength(body) <= limits.maxBytes;
   if (fits && body.startsWith(PREFIX)) {
     return [

@@ -1,5 +1,5 @@
 import {
-  DeleteMessageBatchCommand,
+  DeleteMessageCommand,
   GetQueueAttributesCommand,
   type Message,
   ReceiveMessageCommand,
@@ -12,7 +12,7 @@ export interface LocalPusherOptions {
   sqs: SQSClient;
   queueUrl: string;
   deps: PusherDeps;
-  /** Receive loops, each with up to 10 messages in flight (default 4). */
+  /** Receive loops (default 4); up to 10 messages per loop are in flight. */
   concurrency?: number;
   /** Long-poll wait of an empty receive, seconds (default 1). */
   waitTimeSeconds?: number;
@@ -38,18 +38,29 @@ export interface LocalPusher {
 /**
  * A stand-in for the Lambda SQS event source mapping, used by `sesflow start`, the tests and the benchmark: receive
  * loops hand each message to the same `pushQueuedBatch` the Lambda runs and delete what is done; a message that is
- * not done stays on the queue and comes back after its visibility timeout, as with `ReportBatchItemFailures`.
+ * not done stays on the queue and comes back after its visibility timeout, as with `ReportBatchItemFailures`. Unlike
+ * one Lambda invocation, which lasts as long as its slowest record, a free slot is refilled at once (the many
+ * concurrent invocations of the deployed function behave alike).
  */
 export function startLocalPusher(opts: LocalPusherOptions): LocalPusher {
   const concurrency = opts.concurrency ?? 4;
+  const maxInFlight = concurrency * 10;
   const budget = opts.messageBudgetMs ?? 60_000;
   const problem = opts.onProblem ?? (() => {});
   const stats: LocalPusherStats = { messages: 0, records: 0, deadLettered: 0, retriedLater: 0 };
   let stopped = false;
   let inFlight = 0;
   const abort = new AbortController();
+  /** Receive loops waiting for a free slot: all woken when a message settles. */
+  const waiting = new Set<() => void>();
+  const waitForSlot = () => new Promise<void>((resolve) => waiting.add(resolve));
+  const wakeAll = () => {
+    for (const wake of [...waiting]) wake();
+    waiting.clear();
+  };
 
-  const handle = async (m: Message): Promise<boolean> => {
+  const handle = async (m: Message): Promise<void> => {
+    let done = false;
     try {
       const receiveCount = Number(m.Attributes?.ApproximateReceiveCount ?? '1') || 1;
       const out = await pushQueuedBatch(
@@ -59,23 +70,39 @@ export function startLocalPusher(opts: LocalPusherOptions): LocalPusher {
       );
       stats.records += out.delivered;
       stats.deadLettered += out.deadLettered;
-      if (!out.done) stats.retriedLater++;
-      return out.done;
+      done = out.done;
+      if (done)
+        await opts.sqs.send(new DeleteMessageCommand({ QueueUrl: opts.queueUrl, ReceiptHandle: m.ReceiptHandle! }));
+      else stats.retriedLater++;
     } catch (err) {
-      problem(`push: message ${m.MessageId ?? '?'} failed, retried later: ${describeError(err)}`);
-      stats.retriedLater++;
-      return false;
+      problem(
+        `push: message ${m.MessageId ?? '?'} ${done ? 'not deleted' : 'failed'}, comes back later: ${describeError(err)}`,
+      );
+      if (!done) stats.retriedLater++;
+    } finally {
+      stats.messages++;
+      inFlight--;
+      wakeAll();
     }
   };
 
+  /**
+   * One receive loop: keeps receiving while there are free slots; each message is pushed and deleted on its own, so
+   * a slow batch holds one slot, not the others received with it.
+   */
   const loop = async () => {
     while (!stopped) {
+      const free = Math.min(10, maxInFlight - inFlight);
+      if (free <= 0) {
+        await waitForSlot();
+        continue;
+      }
       let messages: Message[];
       try {
         const got = await opts.sqs.send(
           new ReceiveMessageCommand({
             QueueUrl: opts.queueUrl,
-            MaxNumberOfMessages: 10,
+            MaxNumberOfMessages: free,
             WaitTimeSeconds: opts.waitTimeSeconds ?? 1,
             MessageSystemAttributeNames: ['ApproximateReceiveCount'],
           }),
@@ -88,25 +115,8 @@ export function startLocalPusher(opts: LocalPusherOptions): LocalPusher {
         await new Promise((r) => setTimeout(r, 500));
         continue;
       }
-      if (messages.length === 0) continue;
       inFlight += messages.length;
-      try {
-        const done = await Promise.all(messages.map(handle));
-        stats.messages += messages.length;
-        const finished = messages.filter((_, i) => done[i]);
-        if (finished.length > 0) {
-          await opts.sqs.send(
-            new DeleteMessageBatchCommand({
-              QueueUrl: opts.queueUrl,
-              Entries: finished.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
-            }),
-          );
-        }
-      } catch (err) {
-        problem(`push: delete failed (the messages come back and are recognised by their keys): ${describeError(err)}`);
-      } finally {
-        inFlight -= messages.length;
-      }
+      for (const m of messages) void handle(m);
     }
   };
   const loops = Array.from({ length: concurrency }, () => loop());
@@ -134,7 +144,9 @@ export function startLocalPusher(opts: LocalPusherOptions): LocalPusher {
     async stop() {
       stopped = true;
       abort.abort();
+      wakeAll();
       await Promise.allSettled(loops);
+      while (inFlight > 0) await new Promise((r) => setTimeout(r, 20));
     },
   };
 }
