@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { registerDashboardService } from '../../dashboards/local-service';
+import { registerPushService } from '../../enrich/push/local-service';
 import { registerReputationService } from '../../enrich/reputation/local-service';
 import { describeError, UsageError } from '../../lib/errors';
 import { readLocalConfig } from '../../local/config';
@@ -55,6 +56,7 @@ export function registerStart(program: Command): void {
       const out = (line: string) => process.stdout.write(`${line}\n`);
       // Services of other areas join the pipeline here (they start after the history, before live traffic).
       registerReputationService();
+      registerPushService();
       registerDashboardService();
       registerEmailApiService();
       const started = Date.now();
