@@ -2,6 +2,7 @@ import { dashboardsBenchmark } from './dashboards.bench';
 import { ingestBenchmark } from './ingest.bench';
 import { localBenchmark } from './local.bench';
 import { postgresBenchmark } from './postgres.bench';
+import { pushBenchmark } from './push.bench';
 import { reputationBenchmark } from './reputation.bench';
 import { sendLoadBenchmark } from './send-load.bench';
 
@@ -30,4 +31,5 @@ export const BENCHMARKS: Benchmark[] = [
   reputationBenchmark,
   postgresBenchmark,
   sendLoadBenchmark,
+  pushBenchmark,
 ];
