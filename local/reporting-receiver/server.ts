@@ -49,6 +49,32 @@ export interface ReportingReceiverOptions {
   maxBodyBytes?: number;
 }
 
+/**
+ * A record held by the receiver. It is kept as JSON text (one string, parsed when read): a million parsed records
+ * would be tens of millions of small objects for the collector to trace on every major collection.
+ */
+class HeldRecord {
+  constructor(
+    private json: string,
+    public revision: number,
+    public deliveries: number,
+    public stale: number,
+  ) {}
+
+  get record(): ReportingRecord {
+    return JSON.parse(this.json) as ReportingRecord;
+  }
+
+  replace(r: ReportingRecord): void {
+    this.json = JSON.stringify(r);
+    this.revision = r.revision;
+  }
+
+  toJSON(): StoredRecord {
+    return { record: this.record, deliveries: this.deliveries, stale: this.stale };
+  }
+}
+
 export interface StoredRecord {
   record: ReportingRecord;
   /** Accepted requests (distinct idempotency keys) that carried this record, any revision. */
@@ -128,7 +154,7 @@ export async function startReportingReceiver(opts: ReportingReceiverOptions): Pr
   let faults: ReceiverFaults = { ...NO_FAULTS, ...opts.faults };
   let random = new SeededRandom(faults.seed);
   let rejectTenants = new Set(opts.rejectTenants ?? []);
-  const records = new Map<string, StoredRecord>();
+  const records = new Map<string, HeldRecord>();
   /** Idempotency key -> digest of the body that was accepted, and the response it got. */
   const completed = new Map<string, { digest: string; response: string }>();
   const keyCounts = new Map<string, number>();
@@ -197,12 +223,12 @@ export async function startReportingReceiver(opts: ReportingReceiverOptions): Pr
     for (const r of batch) {
       const held = records.get(r.record_id);
       if (!held) {
-        records.set(r.record_id, { record: r, deliveries: 1, stale: 0 });
+        records.set(r.record_id, new HeldRecord(JSON.stringify(r), r.revision, 1, 0));
         stats.recordsStored++;
       } else {
         held.deliveries++;
         stats.repeatedDeliveries++;
-        if (r.revision >= held.record.revision) held.record = r;
+        if (r.revision >= held.revision) held.replace(r);
         else {
           held.stale++;
           stale++;
