@@ -1,4 +1,4 @@
-import { existsSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import type pg from 'pg';
@@ -119,16 +119,43 @@ interface Scenario {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 
-async function timeRuns<T>(runs: number, fn: () => Promise<T>): Promise<{ times: number[]; result: T }> {
-  let result = await fn(); // warm-up: both engines are measured with the data in the OS page cache
+/**
+ * Runs `fn` once to warm up (both engines are measured with the data in the OS page cache), then `runs` times,
+ * recording wall time and the CPU time `cpuMs` reports for each run. The machine is shared: wall time depends on how
+ * much of the 2 CPUs each engine got, CPU time does not.
+ */
+async function timeRuns<T>(
+  runs: number,
+  fn: () => Promise<T>,
+  cpuMs: () => number,
+): Promise<{ times: number[]; cpu: number[]; result: T }> {
+  let result = await fn();
   const times: number[] = [];
+  const cpu: number[] = [];
   for (let i = 0; i < runs; i++) {
+    const c0 = cpuMs();
     const t0 = performance.now();
     result = await fn();
     times.push(performance.now() - t0);
+    await new Promise((r) => setTimeout(r, 100)); // lets the postmaster reap the query's parallel workers
+    cpu.push(cpuMs() - c0);
   }
-  return { times, result };
+  return { times, cpu, result };
 }
+
+/** CPU milliseconds of a process from /proc/<pid>/stat: its own (utime + stime), or its reaped children's. */
+function procCpuMs(pid: number, which: 'self' | 'children'): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // f[0] is field 3 (state)
+  const ticks = which === 'self' ? Number(f[11]) + Number(f[12]) : Number(f[13]) + Number(f[14]);
+  return ticks * 10; // USER_HZ = 100 on Linux
+}
+
+/** DuckDB runs in this process: its CPU time is ours. */
+const ownCpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
 
 function pgValue(v: unknown): string | number | boolean | null {
   if (v === null || v === undefined) return null;
@@ -324,6 +351,10 @@ export const postgresBenchmark: Benchmark = {
       const openMs = performance.now() - t0;
       figures['duckdb open ms'] = Number(openMs.toFixed(0));
       client = await server.connect();
+      const backend = Number((await client.query('SELECT pg_backend_pid() AS pid')).rows[0].pid);
+      const postmaster = server.postmasterPid();
+      // The query's CPU time: its backend's, plus its parallel workers' (reaped by the postmaster when they end).
+      const pgCpuMs = () => procCpuMs(backend, 'self') + procCpuMs(postmaster, 'children');
 
       const [largest] = await duck.query<{ tenant_id: string; n: bigint; last: Date }>(
         `SELECT tenant_id, count(*) AS n, max(event_time) AS last FROM events GROUP BY 1 ORDER BY 2 DESC LIMIT 1`,
@@ -351,19 +382,24 @@ export const postgresBenchmark: Benchmark = {
       if (missing.length) log(`not in queries/named-queries.ts yet, skipped: ${missing.join(', ')}`);
 
       lines.push(
-        `${'query'.padEnd(42)} ${'DuckDB (lake)'.padStart(14)} ${'PostgreSQL'.padStart(12)} ${'ratio'.padStart(7)}  rows`,
+        `${'wall time (median)'.padEnd(42)} ${'DuckDB (lake)'.padStart(14)} ${'PostgreSQL'.padStart(12)} ${'ratio'.padStart(7)}  ${'CPU DuckDB'.padStart(9)} ${'CPU PG'.padStart(9)} ${'ratio'.padStart(6)}  rows`,
       );
       let worstRatio = Number.POSITIVE_INFINITY;
       for (const s of scenarios) {
         const { tenant: scopeTenant, ...range } = s.params;
-        const duckRun = await timeRuns(RUNS, () =>
-          runNamedQuery(duck!, s.query, range, { tenant: scopeTenant ?? null }),
+        const duckRun = await timeRuns(
+          RUNS,
+          () => runNamedQuery(duck!, s.query, range, { tenant: scopeTenant ?? null }),
+          ownCpuMs,
         );
         const pgParams = [s.params.tenant ?? null, pgTime(s.params.from), pgTime(s.params.to)];
-        const pgRun = await timeRuns(RUNS, async () =>
-          (await client!.query(PG_QUERIES[s.query]!, pgParams)).rows.map((r: Record<string, unknown>) =>
-            Object.fromEntries(Object.entries(r).map(([k, v]) => [k, pgValue(v)])),
-          ),
+        const pgRun = await timeRuns(
+          RUNS,
+          async () =>
+            (await client!.query(PG_QUERIES[s.query]!, pgParams)).rows.map((r: Record<string, unknown>) =>
+              Object.fromEntries(Object.entries(r).map(([k, v]) => [k, pgValue(v)])),
+            ),
+          pgCpuMs,
         );
         const rows = compareAnswers(s.query, duckRun.result, pgRun.result as QueryRow[]);
         const d = median(duckRun.times);
@@ -373,8 +409,12 @@ export const postgresBenchmark: Benchmark = {
         figures[`${s.label} duckdb median ms`] = Number(d.toFixed(1));
         figures[`${s.label} postgres median ms`] = Number(p.toFixed(1));
         figures[`${s.label} ratio`] = Number(ratio.toFixed(2));
+        const dc = median(duckRun.cpu);
+        const pc = median(pgRun.cpu);
+        figures[`${s.label} duckdb cpu ms`] = Math.round(dc);
+        figures[`${s.label} postgres cpu ms`] = Math.round(pc);
         lines.push(
-          `${s.label.padEnd(42)} ${`${d.toFixed(0)} ms`.padStart(14)} ${`${p.toFixed(0)} ms`.padStart(12)} ${`${ratio.toFixed(1)}x`.padStart(7)}  ${rows}`,
+          `${s.label.padEnd(42)} ${`${d.toFixed(0)} ms`.padStart(14)} ${`${p.toFixed(0)} ms`.padStart(12)} ${`${ratio.toFixed(1)}x`.padStart(7)}  ${`${(dc / 1000).toFixed(1)} s`.padStart(9)} ${`${(pc / 1000).toFixed(1)} s`.padStart(9)} ${`${(pc / dc).toFixed(1)}x`.padStart(6)}  ${rows}`,
         );
         log(lines[lines.length - 1]!);
       }
