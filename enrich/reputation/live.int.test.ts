@@ -80,7 +80,9 @@ describe('live path on DynamoDB Local and the SES simulator', () => {
 
     // The gate refuses at once, with the reason; so does SES (tenant DISABLED, configuration set paused).
     await expect(assertTenantMaySend(h.status, 'bad')).rejects.toThrow(TenantPausedError);
-    await expect(assertTenantMaySend(h.status, 'bad')).rejects.toThrow(/bad is paused: bounce rate 8.00 %/);
+    await expect(assertTenantMaySend(h.status, 'bad')).rejects.toThrow(
+      /bad is paused since 2026-06-08T00:00:00.000Z: bounce rate 8.00 %/,
+    );
     await expect(assertTenantMaySend(h.status, 'clean')).resolves.toBeUndefined();
     const sendAs = (tenant: string) =>
       h.ses.send(
