@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CreateTableCommand, type DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
 import { z } from 'zod';
 import { SesV2TenantControl } from '../enrich/reputation/sesv2-tenant-control';
-import { createTableInput } from '../lib/table-design';
+import { ensureTable } from '../lib/table-design';
 import { PIPELINE_EXTENSIONS, type PipelineService } from '../local/pipeline/service';
 import { openLake } from '../queries/duckdb-lake';
 import { type ApiKeyRecord, createApiKeyAuthenticator, hashApiKey } from './adapters/api-key-authenticator';
@@ -55,14 +54,6 @@ export function keyRecords(keys: LocalKeys): Record<string, ApiKeyRecord> {
     out[key] = { keyId: `local-client-${tenant}`, role: 'client', tenantId: tenant };
   }
   return out;
-}
-
-async function ensureTable(ddb: DynamoDBClient, tableName: string): Promise<void> {
-  try {
-    await ddb.send(new CreateTableCommand(createTableInput(tableName)));
-  } catch (err) {
-    if (!(err instanceof ResourceInUseException)) throw err;
-  }
 }
 
 async function lakeTenants(lakeDir: string): Promise<string[]> {

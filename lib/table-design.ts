@@ -1,4 +1,9 @@
-import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  type CreateTableCommandInput,
+  type DynamoDBClient,
+  ResourceInUseException,
+} from '@aws-sdk/client-dynamodb';
 
 /**
  * The single DynamoDB table (name from config: `SESFLOW_TABLE`, set by serverless.yml or `sesflow start`).
@@ -67,4 +72,13 @@ export function createTableInput(tableName: string): CreateTableCommandInput {
       },
     ],
   };
+}
+
+/** Creates the table where it does not exist yet (DynamoDB Local; idempotent, so every local service may call it). */
+export async function ensureTable(ddb: DynamoDBClient, tableName: string): Promise<void> {
+  try {
+    await ddb.send(new CreateTableCommand(createTableInput(tableName)));
+  } catch (err) {
+    if (!(err instanceof ResourceInUseException)) throw err;
+  }
 }

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CreateTableCommand, type DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import {
   CreateQueueCommand,
@@ -12,7 +12,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { hashApiKey } from '../dashboards/adapters/api-key-authenticator';
 import { describeError } from '../lib/errors';
-import { createTableInput } from '../lib/table-design';
+import { ensureTable } from '../lib/table-design';
 import { PIPELINE_EXTENSIONS, type PipelineService } from '../local/pipeline/service';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/stack/clients';
 import type { MessagePlanner } from '../local/traffic-model';
@@ -55,14 +55,6 @@ export interface LocalEmailApi {
   send: SendComposition;
   poller: BulkWorkerPoller;
   stop(): Promise<void>;
-}
-
-async function ensureTable(ddb: DynamoDBClient, tableName: string): Promise<void> {
-  try {
-    await ddb.send(new CreateTableCommand(createTableInput(tableName)));
-  } catch (err) {
-    if (!(err instanceof ResourceInUseException)) throw err;
-  }
 }
 
 /** The job queue and its DLQ (CreateQueue is idempotent; the redrive policy is set on whatever queue exists). */

@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CreateTableCommand, type DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
 import { GetQueueUrlCommand } from '@aws-sdk/client-sqs';
-import { createTableInput } from '../../lib/table-design';
+import { ensureTable } from '../../lib/table-design';
 import { startKinesisPoller } from '../../local/kinesis-poller';
 import { PIPELINE_EXTENSIONS, type PipelineService } from '../../local/pipeline/service';
 import { readReceiverConfig } from '../../local/reporting-receiver/config';
@@ -30,14 +29,6 @@ export function ensureLocalReportingKey(dataDir: string, env: NodeJS.ProcessEnv 
   mkdirSync(dataDir, { recursive: true });
   writeFileSync(file, `${key}\n`, { mode: 0o600 });
   return key;
-}
-
-async function ensureTable(ddb: DynamoDBClient, tableName: string): Promise<void> {
-  try {
-    await ddb.send(new CreateTableCommand(createTableInput(tableName)));
-  } catch (err) {
-    if (!(err instanceof ResourceInUseException)) throw err;
-  }
 }
 
 /**

@@ -1,6 +1,5 @@
 import { join } from 'node:path';
-import { CreateTableCommand, type DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
-import { createTableInput } from '../../lib/table-design';
+import { ensureTable } from '../../lib/table-design';
 import { startKinesisPoller } from '../../local/kinesis-poller';
 import { PIPELINE_EXTENSIONS, type PipelineService } from '../../local/pipeline/service';
 import { DynamoDbCounterStore } from './dynamodb-counter-store';
@@ -8,14 +7,6 @@ import { DynamoDbTenantStatusStore } from './dynamodb-tenant-status-store';
 import { type LiveDeps, processStreamBatch } from './live';
 import { LogAlerter } from './log-alerter';
 import { SesV2TenantControl } from './sesv2-tenant-control';
-
-async function ensureTable(ddb: DynamoDBClient, tableName: string): Promise<void> {
-  try {
-    await ddb.send(new CreateTableCommand(createTableInput(tableName)));
-  } catch (err) {
-    if (!(err instanceof ResourceInUseException)) throw err;
-  }
-}
 
 export interface ReputationServiceOptions {
   /** Pause when a shard has nothing new (default 200 ms). */
