@@ -1,48 +1,18 @@
 import { execFileSync } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createGzip } from 'node:zlib';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { STREAMING_NODE_FLAGS } from '../bin/node-flags.mjs';
 import { compactLake } from '../ingest/compact';
 import { LAKE_COLUMNS } from '../ingest/lake-schema';
-import { generateTraffic } from '../local/traffic-model';
 import { openLake } from '../queries/duckdb-lake';
 import { runNamedQuery } from '../queries/run-named-query';
 import type { Benchmark } from './index';
+import { ensureSesRecords } from './postgres-data';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const dataDir = join(here, '.data');
-
-/** Seeded realistic SES records (the traffic model), cached under bench/.data. */
-async function ensureInput(records: number): Promise<string> {
-  mkdirSync(dataDir, { recursive: true });
-  const file = join(dataDir, `ses-records-${records}.ndjson.gz`);
-  if (existsSync(file)) return file;
-  const tmp = `${file}.tmp`;
-  const gz = createGzip({ level: 6 });
-  const out = createWriteStream(tmp);
-  gz.pipe(out);
-  let n = 0;
-  for (const rec of generateTraffic({
-    seed: 2026,
-    tenants: 50,
-    messages: Math.ceil(records / 2),
-    start: new Date('2026-10-01T00:00:00Z'),
-    spanHours: 7 * 24,
-    maxRecords: records,
-  })) {
-    if (!gz.write(`${JSON.stringify(rec)}\n`)) await new Promise<void>((r) => gz.once('drain', () => r()));
-    n++;
-  }
-  gz.end();
-  await new Promise<void>((r) => out.once('close', () => r()));
-  if (n !== records) throw new Error(`generated ${n} records, wanted ${records}`);
-  execFileSync('mv', [tmp, file]);
-  return file;
-}
 
 /** Runs a command pinned to one core (taskset) and parses the JSON line it prints. */
 function pinned(args: string[]): Record<string, unknown> {
@@ -86,7 +56,7 @@ export const ingestBenchmark: Benchmark = {
     const records = quick ? 100_000 : 1_000_000;
     const summaryRows = quick ? 1_000_000 : 10_000_000;
     log(`generating ${fmt(records)} seeded SES records (cached under bench/.data)...`);
-    const input = await ensureInput(records);
+    const input = await ensureSesRecords(records);
     log(`input: ${(statSync(input).size / 1e6).toFixed(1)} MB gzip`);
     const work = mkdtempSync(join(tmpdir(), 'sesflow-bench-ingest-'));
     try {
