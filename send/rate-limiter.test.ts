@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryRateLimiter } from './rate-limiter';
+import { DynamoDbRateLimiter, MemoryRateLimiter } from './rate-limiter';
 
 /** A fake clock the limiter's sleeps advance. */
 function clocked(rate: number) {
@@ -49,6 +49,14 @@ describe('MemoryRateLimiter', () => {
     expect(Math.floor(now() / 1000)).toBe(first + 2);
   });
 
+  it('releases a grant at its first slot, not its last: a bulk grant leaves early enough to reach SES in its second', async () => {
+    const { limiter, now } = clocked(10);
+    await limiter.acquire(3); // slots 0-2 of this second
+    expect(await limiter.acquireUpTo(20)).toBe(7); // slots 3-9
+    // Released at slot 3 (300 ms into the second); at its last slot (900 ms) a call's latency carried it over.
+    expect(now() % 1000).toBe(300);
+  });
+
   it('acquireUpTo grants what the second has left, and the rest in the next second', async () => {
     const { limiter, now } = clocked(10);
     await limiter.acquire(7);
@@ -60,5 +68,67 @@ describe('MemoryRateLimiter', () => {
     expect(await limiter.acquireUpTo(50)).toBe(5);
     expect(await limiter.acquireUpTo(50)).toBe(10);
     expect(Math.floor(now() / 1000)).toBe(first + 2);
+  });
+});
+
+describe('DynamoDbRateLimiter', () => {
+  /** A stand-in for the document client: one counter per window key, answering after `latency()` ms of fake time. */
+  function fakeTable(clock: { now: number }, latency: () => number) {
+    const counts = new Map<string, number>();
+    const doc = {
+      async send(cmd: { input: { Key: Record<string, string>; ExpressionAttributeValues: Record<string, number> } }) {
+        const key = JSON.stringify(cmd.input.Key);
+        const granted = (counts.get(key) ?? 0) + cmd.input.ExpressionAttributeValues[':n']!;
+        counts.set(key, granted);
+        clock.now += latency();
+        return { Attributes: { granted } };
+      },
+    };
+    return doc as unknown as ConstructorParameters<typeof DynamoDbRateLimiter>[0]['doc'];
+  }
+
+  it('voids a grant that came back after its second ended, and takes capacity in the current one', async () => {
+    const clock = { now: 20_000_900 };
+    const latencies = [300, 5]; // the first answer arrives 200 ms into the next second
+    const grants: [number, number][] = [];
+    const limiter = new DynamoDbRateLimiter({
+      doc: fakeTable(clock, () => latencies.shift() ?? 5),
+      tableName: 't',
+      scope: 's',
+      rate: 10,
+      now: () => clock.now,
+      sleep: async (ms) => {
+        clock.now += ms;
+      },
+      onGrant: (second, n) => grants.push([second, n]),
+    });
+    await limiter.acquire(4);
+    expect(grants).toEqual([[20_001, 4]]);
+    expect(Math.floor(clock.now / 1000)).toBe(20_001);
+  });
+
+  it('acquireUpTo keeps what fitted in the window and reports it', async () => {
+    const clock = { now: 30_000_100 };
+    const grants: [number, number][] = [];
+    const limiter = new DynamoDbRateLimiter({
+      doc: fakeTable(clock, () => 1),
+      tableName: 't',
+      scope: 's',
+      rate: 10,
+      now: () => clock.now,
+      sleep: async (ms) => {
+        clock.now += ms;
+      },
+      onGrant: (second, n) => grants.push([second, n]),
+    });
+    expect(await limiter.acquireUpTo(7)).toBe(7);
+    expect(await limiter.acquireUpTo(7)).toBe(3);
+    expect(clock.now % 1000).toBe(700); // released at its first slot (slot 7 of 10)
+    expect(await limiter.acquireUpTo(7)).toBe(7);
+    expect(grants).toEqual([
+      [30_000, 7],
+      [30_000, 3],
+      [30_001, 7],
+    ]);
   });
 });

@@ -58,6 +58,8 @@ export interface DynamoDbRateLimiterOptions {
   rate: number | (() => Promise<number>);
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
+  /** Told of every grant that is used: the epoch second whose window it came from and its recipients (metrics, tests). */
+  onGrant?: (second: number, n: number) => void;
 }
 
 const isConditionFailure = (err: unknown) => err instanceof Error && err.name === 'ConditionalCheckFailedException';
@@ -73,10 +75,10 @@ const isConditionFailure = (err: unknown) => err instanceof Error && err.name ==
  *   part that did not fit is asked for again in the next second. (Counting it anyway is harmless: the second is
  *   full either way.)
  *
- * The count the ADD returns is the grant's place in its second, and the grant waits until its last slot's time
+ * The count the ADD returns is the grant's place in its second, and the grant waits until its first slot's time
  * (`slot / limit` into the second) before it returns: grants are spread through the second instead of bursting at
  * its start, which is how SES meters MaxSendRate (a bucket refilled continuously), so the sends it lets through are
- * rarely throttled.
+ * rarely throttled, and none is released so late in its second that it reaches SES in the next one.
  */
 export class DynamoDbRateLimiter implements SendRateLimiter {
   private readonly now: () => number;
@@ -124,14 +126,27 @@ export class DynamoDbRateLimiter implements SendRateLimiter {
         await this.sleep(Math.max(0, wait));
         continue;
       }
-      await this.waitForSlot(second, count - 1, limit);
+      // A grant that came back after its second ended is void (its capacity stays spent): used now, it would add to
+      // the next second's own grants. Seen when DynamoDB answers slowly under load.
+      if (this.isPast(second)) continue;
+      this.opts.onGrant?.(second, n);
+      await this.waitForSlot(second, count - n, limit);
       return;
     }
   }
 
-  /** Waits for the time of the grant's last slot: by then SES's bucket has refilled what the grant sends. */
-  private async waitForSlot(second: number, lastSlot: number, limit: number): Promise<void> {
-    const at = second * 1000 + Math.floor((Math.min(lastSlot, limit - 1) * 1000) / limit);
+  private isPast(second: number): boolean {
+    return Math.floor(this.now() / 1000) > second;
+  }
+
+  /**
+   * Waits for the time of the grant's first slot. Not its last: a bulk grant goes out in one call, and released at
+   * its last slot (late in the second) it reached SES in the next second, on top of that second's own grants (seen
+   * as 30 recipients in one second at a limit of 20). From its first slot, what a grant sends is at most what is
+   * left of its second, and SES's bucket (a second of burst) has room for it.
+   */
+  private async waitForSlot(second: number, firstSlot: number, limit: number): Promise<void> {
+    const at = second * 1000 + Math.floor((Math.min(Math.max(0, firstSlot), limit - 1) * 1000) / limit);
     const wait = at - this.now();
     if (wait > 0) await this.sleep(wait);
   }
@@ -158,9 +173,11 @@ export class DynamoDbRateLimiter implements SendRateLimiter {
         throw new SendError('the send rate limiter could not update its window', { cause: err });
       }
       const before = count - n;
+      if (this.isPast(second)) continue; // came back too late to be used (see acquire)
       if (before < limit) {
         const granted = Math.min(n, limit - before);
-        await this.waitForSlot(second, before + granted - 1, limit);
+        this.opts.onGrant?.(second, granted);
+        await this.waitForSlot(second, before, limit);
         return granted;
       }
       await this.sleep(Math.max(0, (second + 1) * 1000 - this.now() + Math.floor(Math.random() * 5)));
@@ -191,7 +208,7 @@ export class MemoryRateLimiter implements SendRateLimiter {
       if (used === 0 || used + n <= limit) {
         this.windows.set(second, used + n);
         for (const s of this.windows.keys()) if (s < second - 5) this.windows.delete(s);
-        const at = second * 1000 + Math.floor((Math.min(used + n - 1, limit - 1) * 1000) / limit);
+        const at = second * 1000 + Math.floor((Math.min(used, limit - 1) * 1000) / limit);
         if (at > now) await this.sleeper(at - now);
         return;
       }
@@ -208,7 +225,7 @@ export class MemoryRateLimiter implements SendRateLimiter {
       if (used < limit) {
         const granted = Math.min(n, limit - used);
         this.windows.set(second, used + granted);
-        const at = second * 1000 + Math.floor(((used + granted - 1) * 1000) / limit);
+        const at = second * 1000 + Math.floor((used * 1000) / limit);
         if (at > now) await this.sleeper(at - now);
         return granted;
       }
