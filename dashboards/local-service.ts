@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { SesV2TenantControl } from '../enrich/reputation/sesv2-tenant-control';
 import { ensureTable } from '../lib/table-design';
 import { PIPELINE_EXTENSIONS, type PipelineService } from '../local/pipeline/service';
+import { preferredOrFreePort } from '../local/stack/ports';
 import { openLake } from '../queries/duckdb-lake';
 import { type ApiKeyRecord, createApiKeyAuthenticator, hashApiKey } from './adapters/api-key-authenticator';
 import { DynamoDbTenantStore } from './adapters/dynamodb-tenant-store';
@@ -92,8 +93,11 @@ export function dashboardPipelineService(config: DashboardConfig = loadDashboard
         byHash = new Map(Object.entries(records).map(([key, rec]) => [hashApiKey(key), rec]));
       };
       issueKeys([...(await lakeTenants(ctx.lakeDir)), ...(await tenants.listStatuses()).map((s) => s.tenantId)]);
+      // A busy port (another program on 8080) falls back to a free one, as the stand-ins' ports do.
+      const port = await preferredOrFreePort(config.port);
+      if (port !== config.port) ctx.log(`dashboard: port ${config.port} is busy, using ${port}`);
       const server = await startDashboardServer({
-        port: config.port,
+        port,
         host: '127.0.0.1',
         lakeDir: ctx.lakeDir,
         auth: createApiKeyAuthenticator(async (hash) => byHash.get(hash) ?? null),

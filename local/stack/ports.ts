@@ -44,3 +44,15 @@ export async function waitForPort(
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+/** `preferred` if it is free right now (0 means any), otherwise a free port: a busy default never stops a start. */
+export async function preferredOrFreePort(preferred: number, host = '127.0.0.1'): Promise<number> {
+  if (preferred === 0) return findFreePort(host);
+  const free = await new Promise<boolean>((resolve) => {
+    const srv = createServer();
+    srv.unref();
+    srv.once('error', () => resolve(false));
+    srv.listen(preferred, host, () => srv.close(() => resolve(true)));
+  });
+  return free ? preferred : findFreePort(host);
+}
