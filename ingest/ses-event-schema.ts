@@ -45,6 +45,22 @@ const TYPE_TABLE: Record<string, { type: EventType; key: string }> = {
   subscription: { type: 'subscription', key: 'subscription' },
 };
 
+/** The type strings SES itself writes, looked up before the lower-casing (the same entries, found without a regex). */
+const SES_TYPE_NAMES: ReadonlyMap<string, { type: EventType; key: string }> = new Map(
+  [
+    'Send',
+    'Delivery',
+    'Bounce',
+    'Complaint',
+    'Open',
+    'Click',
+    'Reject',
+    'Rendering Failure',
+    'DeliveryDelay',
+    'Subscription',
+  ].map((name) => [name, TYPE_TABLE[name.toLowerCase().replace(/[\s_-]/g, '')]!]),
+);
+
 /** Classic notifications exist only for these three types (aws-facts §1.1). */
 const NOTIFICATION_TYPES: ReadonlySet<EventType> = new Set(['bounce', 'complaint', 'delivery']);
 
@@ -201,6 +217,129 @@ function describeIssues(err: z.ZodError, where: string): string {
   return `${path}: ${first.message}`;
 }
 
+/*
+ * The hot path: hand-written checks of exactly what the zod schemas above check, for the mail object and the common
+ * event types. Each returns the value zod would return (the same fields the normaliser reads, with the same
+ * transforms), or undefined when it is not sure, and then the zod schema decides and words the reason. So the fast
+ * path can only accept what zod accepts; ingest/ses-event-schema.test.ts checks that both give the same result on every
+ * fixture, every real-world record and their broken variants. Rendering failures and subscriptions always go through
+ * zod (rare, and their detail objects are re-shaped by it).
+ */
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isOptStr = (v: unknown): boolean => v === undefined || v === null || typeof v === 'string';
+function isOptStrArray(v: unknown): boolean {
+  if (v === undefined || v === null) return true;
+  if (!Array.isArray(v)) return false;
+  for (let i = 0; i < v.length; i++) if (typeof v[i] !== 'string') return false;
+  return true;
+}
+/** An optional array of RecipientSchema objects (`withStatus`) or of `{emailAddress}` objects. */
+function isOptRecipients(v: unknown, withStatus: boolean): boolean {
+  if (v === undefined || v === null) return true;
+  if (!Array.isArray(v)) return false;
+  for (let i = 0; i < v.length; i++) {
+    const r = v[i];
+    if (!isObj(r) || typeof r.emailAddress !== 'string') return false;
+    if (withStatus && !(isOptStr(r.action) && isOptStr(r.status) && isOptStr(r.diagnosticCode))) return false;
+  }
+  return true;
+}
+
+function fastMail(m: unknown): SesMail | undefined {
+  if (!isObj(m)) return undefined;
+  const { timestamp, messageId, source, sourceArn, sendingAccountId, destination, headersTruncated, commonHeaders } = m;
+  if (typeof messageId !== 'string' || messageId.length === 0) return undefined;
+  if (!(isOptStr(timestamp) && isOptStr(source) && isOptStr(sourceArn) && isOptStr(sendingAccountId))) return undefined;
+  if (!isOptStrArray(destination)) return undefined;
+  if (!(headersTruncated === undefined || headersTruncated === null || typeof headersTruncated === 'boolean')) {
+    return undefined;
+  }
+  if (commonHeaders !== undefined && commonHeaders !== null) {
+    if (!isObj(commonHeaders)) return undefined;
+    if (!(isOptStrArray(commonHeaders.from) && isOptStrArray(commonHeaders.to))) return undefined;
+    if (!(isOptStr(commonHeaders.subject) && isOptStr(commonHeaders.messageId))) return undefined;
+  }
+  const tags = m.tags;
+  if (!(tags === undefined || tags === null || isObj(tags))) return undefined;
+  return {
+    timestamp: timestamp as string | null | undefined,
+    messageId,
+    source: source as string | null | undefined,
+    sourceArn: sourceArn as string | null | undefined,
+    sendingAccountId: sendingAccountId as string | null | undefined,
+    destination: destination as string[] | null | undefined,
+    headersTruncated: headersTruncated as boolean | null | undefined,
+    commonHeaders: commonHeaders as SesMail['commonHeaders'],
+    tags: canonicalTags(tags as Obj | null | undefined),
+  };
+}
+
+function fastDetail(type: EventType, d: unknown): object | undefined {
+  if (type === 'send') return d === undefined || d === null ? {} : isObj(d) ? d : undefined;
+  if (!isObj(d)) return undefined;
+  switch (type) {
+    case 'delivery':
+      if (!(isOptStr(d.timestamp) && isOptStr(d.smtpResponse) && isOptStr(d.reportingMTA))) return undefined;
+      // zod's `unknown` still wants the key (a missing processingTimeMillis is refused).
+      if (!isOptStrArray(d.recipients) || d.processingTimeMillis === undefined) return undefined;
+      return {
+        timestamp: d.timestamp,
+        processingTimeMillis:
+          typeof d.processingTimeMillis === 'number' && Number.isFinite(d.processingTimeMillis)
+            ? d.processingTimeMillis
+            : null,
+        recipients: d.recipients,
+        smtpResponse: d.smtpResponse,
+        reportingMTA: d.reportingMTA,
+      };
+    case 'bounce':
+      if (!(isOptStr(d.bounceType) && isOptStr(d.bounceSubType) && isOptStr(d.timestamp))) return undefined;
+      if (!(isOptStr(d.feedbackId) && isOptStr(d.reportingMTA))) return undefined;
+      return isOptRecipients(d.bouncedRecipients, true) ? d : undefined;
+    case 'complaint':
+      if (!(isOptStr(d.timestamp) && isOptStr(d.feedbackId) && isOptStr(d.complaintSubType))) return undefined;
+      if (!(isOptStr(d.userAgent) && isOptStr(d.complaintFeedbackType) && isOptStr(d.arrivalDate))) return undefined;
+      return isOptRecipients(d.complainedRecipients, false) ? d : undefined;
+    case 'open':
+      return isOptStr(d.ipAddress) && isOptStr(d.timestamp) && isOptStr(d.userAgent) ? d : undefined;
+    case 'click': {
+      if (!(isOptStr(d.ipAddress) && isOptStr(d.timestamp) && isOptStr(d.userAgent) && isOptStr(d.link))) {
+        return undefined;
+      }
+      // zod copies the record key by key; a `__proto__` key would not survive the copy the same way.
+      const lt = d.linkTags;
+      if (lt === undefined || lt === null) return d;
+      return isObj(lt) && !Object.hasOwn(lt, '__proto__') ? d : undefined;
+    }
+    case 'reject':
+      return isOptStr(d.reason) ? d : undefined;
+    case 'delivery_delay':
+      if (!(isOptStr(d.delayType) && isOptStr(d.expirationTime) && isOptStr(d.reportingMTA))) return undefined;
+      if (!isOptStr(d.timestamp)) return undefined;
+      return isOptRecipients(d.delayedRecipients, true) ? d : undefined;
+    default:
+      return undefined;
+  }
+}
+
+/** Switched off by tests to compare both paths. */
+let fastPath = true;
+/** Records accepted by the hand-written checks so far (tests check the fast path is really taken). */
+let fastAccepted = 0;
+export function fastPathAccepted(): number {
+  return fastAccepted;
+}
+/** Runs `fn` with the hand-written checks off (zod alone), for tests that compare the two paths. */
+export function withZodOnly<T>(fn: () => T): T {
+  fastPath = false;
+  try {
+    return fn();
+  } finally {
+    fastPath = true;
+  }
+}
+
 /**
  * Validates one parsed JSON value as an SES record. Returns the typed event, or the reason it was refused.
  * Tolerant of unknown fields, unknown subtypes and lower-case type strings; strict about what processing needs
@@ -221,7 +360,7 @@ export function parseSesEvent(value: unknown): { ok: true; event: SesEvent } | {
     };
   }
   const sesType = String(rawType);
-  const entry = TYPE_TABLE[sesType.toLowerCase().replace(/[\s_-]/g, '')];
+  const entry = SES_TYPE_NAMES.get(sesType) ?? TYPE_TABLE[sesType.toLowerCase().replace(/[\s_-]/g, '')];
   if (!entry || (form === 'notification' && !NOTIFICATION_TYPES.has(entry.type))) {
     const field = form === 'event' ? 'eventType' : 'notificationType';
     return {
@@ -230,12 +369,21 @@ export function parseSesEvent(value: unknown): { ok: true; event: SesEvent } | {
     };
   }
   const obj = value as Record<string, unknown>;
+  const rawDetail = obj[entry.key];
+  if (fastPath) {
+    const fastM = fastMail(obj.mail);
+    const fastD =
+      fastM && (rawDetail !== undefined || entry.type === 'send') ? fastDetail(entry.type, rawDetail) : undefined;
+    if (fastM && fastD) {
+      fastAccepted++;
+      return { ok: true, event: { type: entry.type, form, sesType, mail: fastM, detail: fastD } as SesEvent };
+    }
+  }
   const mail = MailSchema.safeParse(obj.mail);
   if (!mail.success) {
     const reason = obj.mail === undefined ? 'missing mail object' : describeIssues(mail.error, 'mail');
     return { ok: false, problem: { errorType: 'schema-invalid', reason } };
   }
-  const rawDetail = obj[entry.key];
   // A Send record's object is always `{}`; real captures sometimes omit it. Every other type needs its object.
   if ((rawDetail === undefined || rawDetail === null) && entry.type !== 'send') {
     return {
