@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packRecords } from '../../enrich/push/batches';
 import { syntheticRecords } from '../../enrich/push/test-events';
@@ -14,7 +15,7 @@ afterAll(async () => {
   await receiver?.close();
 });
 
-const post = (body: string, headers: Record<string, string>) =>
+const post = (body: string | Uint8Array, headers: Record<string, string>) =>
   fetch(`${receiver.url}${RECORDS_PATH}`, {
     method: 'POST',
     body,
@@ -69,6 +70,32 @@ describe('local External Reporting receiver: the contract', () => {
     const invalid = await post(JSON.stringify(body), auth('k-invalid-0123456789'));
     expect(invalid.status).toBe(400);
     expect(((await invalid.json()) as { error: string }).error).toMatch(/^records\[3\]\.status: /);
+  });
+
+  it('takes a gzip body (Content-Encoding: gzip) as the same body: a plain retry of it is a replay', async () => {
+    const [b] = packRecords(syntheticRecords(5, { prefix: 'gz' }), { maxRecords: 50, maxBytes: 1e6 });
+    const zipped = await post(gzipSync(b!.body), { ...auth(b!.idempotencyKey), 'content-encoding': 'gzip' });
+    expect(zipped.status).toBe(200);
+    expect(await zipped.json()).toEqual({ accepted: 5, stale: 0, idempotency_key: b!.idempotencyKey });
+    const r = JSON.parse(b!.body).records[2];
+    expect(receiver.records().get(r.record_id)?.record).toEqual(r);
+    const plain = await post(b!.body, auth(b!.idempotencyKey));
+    expect(plain.status).toBe(200);
+    expect(plain.headers.get('idempotent-replayed')).toBe('true');
+  });
+
+  it('400 for a body that is not gzip, 415 for another encoding, 413 for a body over the limit once inflated', async () => {
+    const gz = { ...auth('k-gzip-0123456789abc'), 'content-encoding': 'gzip' };
+    const notGzip = await post(batch!.body, gz);
+    expect(notGzip.status).toBe(400);
+    expect(await notGzip.json()).toEqual({ error: 'body is not valid gzip' });
+    const br = await post(batch!.body, { ...auth('k-br-0123456789abcdef'), 'content-encoding': 'br' });
+    expect(br.status).toBe(415);
+    expect(((await br.json()) as { error: string }).error).toMatch(/^Content-Encoding br is not supported/);
+    // 2 MiB of spaces is a valid JSON prefix and compresses to a few KiB: refused without inflating it all.
+    const bomb = await post(gzipSync(`${' '.repeat(2 * 1024 * 1024)}{}`), gz);
+    expect(bomb.status).toBe(413);
+    expect(((await bomb.json()) as { error: string }).error).toMatch(/once decompressed/);
   });
 
   it('413 over the record limit; 404 and 405 elsewhere', async () => {

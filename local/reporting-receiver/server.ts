@@ -1,11 +1,14 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
+import { promisify } from 'node:util';
+import { gunzip } from 'node:zlib';
 import { z } from 'zod';
-import { RECORD_SCHEMA_VERSION, type ReportingRecord, ReportingRecordSchema } from '../../enrich/push/record';
+import type { ReportingRecord } from '../../enrich/push/record';
 import { SeededRandom } from '../seeded-random';
+import { checkRecordBatchBody, refusalReason } from './record-check';
 
 /** The contract's path (docs/reporting-api.openapi.yaml). */
 export const RECORDS_PATH = '/v1/delivery-records';
@@ -50,24 +53,41 @@ export interface ReportingReceiverOptions {
 }
 
 /**
- * A record held by the receiver. It is kept as JSON text (one string, parsed when read): a million parsed records
- * would be tens of millions of small objects for the collector to trace on every major collection.
+ * An accepted request body, kept as the JSON text that came (one string per batch, parsed again only when a record is
+ * read): a million parsed records would be tens of millions of small objects for the collector to trace on every
+ * major collection, and re-serialising each record on arrival would cost as much as parsing it.
  */
+class HeldBatch {
+  constructor(readonly text: string) {}
+}
+
+/** The batch last parsed for reading: records are mostly read in the order they were stored, batch after batch. */
+let lastRead: { batch: HeldBatch; records: ReportingRecord[] } | null = null;
+
+/** A record held by the receiver: where its highest revision is, in which accepted batch. */
 class HeldRecord {
   constructor(
-    private json: string,
+    private batch: HeldBatch,
+    private index: number,
     public revision: number,
     public deliveries: number,
     public stale: number,
   ) {}
 
   get record(): ReportingRecord {
-    return JSON.parse(this.json) as ReportingRecord;
+    if (lastRead?.batch !== this.batch) {
+      lastRead = {
+        batch: this.batch,
+        records: (JSON.parse(this.batch.text) as { records: ReportingRecord[] }).records,
+      };
+    }
+    return structuredClone(lastRead.records[this.index]!);
   }
 
-  replace(r: ReportingRecord): void {
-    this.json = JSON.stringify(r);
-    this.revision = r.revision;
+  replace(batch: HeldBatch, index: number, revision: number): void {
+    this.batch = batch;
+    this.index = index;
+    this.revision = revision;
   }
 
   toJSON(): StoredRecord {
@@ -114,22 +134,17 @@ export interface ReportingReceiver {
 
 const IdempotencyKeySchema = z.string().regex(/^[A-Za-z0-9._:-]{16,128}$/);
 
-const BodySchema = z.strictObject({
-  schema_version: z.literal(RECORD_SCHEMA_VERSION),
-  records: z.array(ReportingRecordSchema).min(1),
-});
+const gunzipAsync = promisify(gunzip);
 
-/** One line saying what is wrong with a body, with the path of the first problem (never the value). */
-function describeIssues(error: z.ZodError): string {
-  const issue = error.issues[0];
-  if (!issue) return 'invalid body';
-  const path = issue.path
-    .map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i === 0 ? '' : '.'}${String(p)}`))
-    .join('');
-  return `${path || 'body'}: ${issue.message}`.slice(0, 300);
+/** A body the request could not be read into: the status and one line to answer. */
+class BodyError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
 }
-
-const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 function keyMatches(given: string, keys: readonly Buffer[]): boolean {
   const g = Buffer.from(given);
@@ -141,7 +156,7 @@ function keyMatches(given: string, keys: readonly Buffer[]): boolean {
 /**
  * The External Reporting platform's HTTP contract on one machine (docs/reporting-api.openapi.yaml), for
  * `sesflow start`, the tests and the benchmark: `POST /v1/delivery-records` with `x-api-key` and `Idempotency-Key`.
- * A key whose request succeeded is remembered with its body's digest: the same key again is answered from memory
+ * A key whose request succeeded is remembered with its body: the same key again is answered from memory
  * (`Idempotent-Replayed: true`) and stores nothing; the same key with another body is refused (422). Refused requests
  * are not remembered, so the same batch can be sent again once the cause is fixed. Records are kept by `record_id` at
  * the highest `revision` received. Local inspection: `GET /_local/stats`, `GET /_local/records/<record_id>`.
@@ -155,8 +170,8 @@ export async function startReportingReceiver(opts: ReportingReceiverOptions): Pr
   let random = new SeededRandom(faults.seed);
   let rejectTenants = new Set(opts.rejectTenants ?? []);
   const records = new Map<string, HeldRecord>();
-  /** Idempotency key -> digest of the body that was accepted, and the response it got. */
-  const completed = new Map<string, { digest: string; response: string }>();
+  /** Idempotency key -> the body that was accepted (the batch its records are held in), and the response it got. */
+  const completed = new Map<string, { batch: HeldBatch; response: string }>();
   const keyCounts = new Map<string, number>();
   const inFlight = new Set<string>();
   const stats: ReceiverStats = {
@@ -194,10 +209,19 @@ export async function startReportingReceiver(opts: ReportingReceiverOptions): Pr
     return random.next() < faults.rate ? random.pick(faults.kinds) : null;
   };
 
-  /** Reads the body; null when it is over the limit (the connection is then closed after the answer). */
-  const readBody = (req: IncomingMessage): Promise<Buffer | null> =>
-    new Promise((resolve, reject) => {
-      const declared = Number(req.headers['content-length'] ?? 0);
+  /**
+   * Reads the body as text, gunzipped when it came with `Content-Encoding: gzip` (the limit then applies to the
+   * compressed bytes and to the JSON text alike). Throws {@link BodyError}: 413 over the limit (the connection is
+   * then closed after the answer), 415 for another encoding, 400 for a body that is not gzip.
+   */
+  const readBody = async (req: IncomingMessage): Promise<string> => {
+    const encoding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+    if (encoding !== 'identity' && encoding !== 'gzip') {
+      req.resume();
+      throw new BodyError(415, `Content-Encoding ${encoding.slice(0, 40)} is not supported (gzip or identity)`);
+    }
+    const declared = Number(req.headers['content-length'] ?? 0);
+    const raw = await new Promise<Buffer | null>((resolve, reject) => {
       if (declared > maxBodyBytes) {
         req.resume();
         resolve(null);
@@ -211,26 +235,43 @@ export async function startReportingReceiver(opts: ReportingReceiverOptions): Pr
         if (size > maxBodyBytes) over = true;
         else chunks.push(c);
       });
-      req.on('end', () => resolve(over ? null : Buffer.concat(chunks, size)));
+      req.on('end', () => resolve(over ? null : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)));
       req.on('error', reject);
     });
+    if (raw === null) throw new BodyError(413, `body over ${maxBodyBytes} bytes`);
+    if (encoding === 'identity') return raw.toString('utf8');
+    let text: Buffer;
+    try {
+      text = await gunzipAsync(raw, { maxOutputLength: maxBodyBytes });
+    } catch (err) {
+      if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
+        throw new BodyError(413, `body over ${maxBodyBytes} bytes once decompressed`);
+      }
+      throw new BodyError(400, 'body is not valid gzip');
+    }
+    return text.toString('utf8');
+  };
 
-  /** Stores a validated batch: each record kept at its highest revision. Returns how many were older than held. */
-  const store = (key: string, batch: ReportingRecord[]): number => {
+  /**
+   * Stores a validated batch (its records as parsed from `held`'s text): each record kept at its highest revision.
+   * Returns how many were older than held.
+   */
+  const store = (key: string, held: HeldBatch, batch: readonly ReportingRecord[]): number => {
     let stale = 0;
     const receivedAt = new Date().toISOString();
     let lines = '';
-    for (const r of batch) {
-      const held = records.get(r.record_id);
-      if (!held) {
-        records.set(r.record_id, new HeldRecord(JSON.stringify(r), r.revision, 1, 0));
+    for (let i = 0; i < batch.length; i++) {
+      const r = batch[i]!;
+      const prior = records.get(r.record_id);
+      if (!prior) {
+        records.set(r.record_id, new HeldRecord(held, i, r.revision, 1, 0));
         stats.recordsStored++;
       } else {
-        held.deliveries++;
+        prior.deliveries++;
         stats.repeatedDeliveries++;
-        if (r.revision >= held.revision) held.replace(r);
+        if (r.revision >= prior.revision) prior.replace(held, i, r.revision);
         else {
-          held.stale++;
+          prior.stale++;
           stale++;
         }
       }
@@ -284,16 +325,18 @@ export async function startReportingReceiver(opts: ReportingReceiverOptions): Pr
     let answer: unknown;
     const headers: Record<string, string> = {};
     try {
-      const body = await readBody(req);
-      if (body === null) {
+      let text: string;
+      try {
+        text = await readBody(req);
+      } catch (err) {
+        if (!(err instanceof BodyError)) throw err;
         stats.invalid++;
-        res.setHeader('connection', 'close');
-        return fail(res, 413, `body over ${maxBodyBytes} bytes`);
+        if (err.status === 413) res.setHeader('connection', 'close');
+        return fail(res, err.status, err.message);
       }
-      const digest = sha256(body);
       const done = completed.get(key);
       if (done) {
-        if (done.digest !== digest) {
+        if (done.batch.text !== text) {
           stats.conflicts++;
           return fail(res, 422, 'Idempotency-Key was already used with a different body');
         }
@@ -305,17 +348,17 @@ export async function startReportingReceiver(opts: ReportingReceiverOptions): Pr
       } else {
         let value: unknown;
         try {
-          value = JSON.parse(body.toString('utf8'));
+          value = JSON.parse(text);
         } catch {
           stats.invalid++;
           return fail(res, 400, 'body is not JSON');
         }
-        const parsed = BodySchema.safeParse(value);
-        if (!parsed.success) {
+        const check = checkRecordBatchBody(value);
+        if (!check.ok) {
           stats.invalid++;
-          return fail(res, 400, describeIssues(parsed.error));
+          return fail(res, 400, refusalReason(value, check));
         }
-        const batch = parsed.data.records;
+        const batch = check.records as ReportingRecord[];
         if (batch.length > maxRecords) {
           stats.invalid++;
           return fail(res, 413, `${batch.length} records, over ${maxRecords} per request`);
@@ -329,11 +372,12 @@ export async function startReportingReceiver(opts: ReportingReceiverOptions): Pr
             `records[${refused}]: tenant ${batch[refused]!.tenant_id} is not enabled for External Reporting`,
           );
         }
-        const stale = store(key, batch);
+        const held = new HeldBatch(text);
+        const stale = store(key, held, batch);
         stats.acceptedBatches++;
         keyCounts.set(key, (keyCounts.get(key) ?? 0) + 1);
         answer = { accepted: batch.length, stale, idempotency_key: key };
-        completed.set(key, { digest, response: JSON.stringify(answer) });
+        completed.set(key, { batch: held, response: JSON.stringify(answer) });
         status = 200;
       }
     } finally {

@@ -1,0 +1,165 @@
+import { describe, expect, it } from 'vitest';
+import { syntheticRecords } from '../../enrich/push/test-events';
+import { checkRecordBatchBody, describeIssues, RecordBatchBodySchema, refusalReason } from './record-check';
+
+type Obj = Record<string, unknown>;
+
+const valid = syntheticRecords(7, { prefix: 'chk' }) as unknown as Obj[];
+const withBounce = valid.find((r) => r.bounce !== null)!;
+const withComplaint = valid.find((r) => r.complaint !== null)!;
+
+const TIMES = [
+  'status_at',
+  'last_event_at',
+  'sent_at',
+  'delayed_at',
+  'delivered_at',
+  'first_opened_at',
+  'last_opened_at',
+  'first_human_opened_at',
+  'first_clicked_at',
+  'last_clicked_at',
+  'rejected_at',
+  'bounced_at',
+  'complained_at',
+];
+const TEXTS = [
+  'recipient',
+  'recipient_domain',
+  'campaign_id',
+  'message_kind',
+  'configuration_set',
+  'from_domain',
+  'reject_reason',
+];
+
+/** Times the contract's pattern accepts, and near misses it refuses. */
+const GOOD_TIMES = ['2024-02-29T23:59:59.999Z', '2000-02-29T00:00:00.000Z', '2026-12-31T00:00:00.000Z'];
+const BAD_TIMES = [
+  '2026-02-29T00:00:00.000Z',
+  '1900-02-29T00:00:00.000Z',
+  '2026-04-31T00:00:00.000Z',
+  '2026-05-01T24:00:00.000Z',
+  '2026-05-01T10:60:00.000Z',
+  '2026-05-01T10:00:00Z',
+  '2026-05-01T10:00:00.0000Z',
+  '2026-05-01T10:00:00.000+00:00',
+  '2026-05-01T10:00:00.000z',
+  '2026-05-01 10:00:00.000Z',
+  ' 2026-05-01T10:00:00.000Z',
+  '2026-05-01T10:00:00.000Z\n',
+  '',
+  1_777_629_600_000,
+];
+const WRONG_TYPES: unknown[] = [undefined, 0, 1.5, true, [], {}, 'x'];
+
+/** Each case: a name and a record (or body) made from a valid one. */
+function recordCases(): [string, Obj][] {
+  const cases: [string, Obj][] = [];
+  const base = valid[0]!;
+  const set = (name: string, field: string, value: unknown, from: Obj = base) => {
+    const r = { ...from };
+    if (value === undefined) delete r[field];
+    else r[field] = value;
+    const shown = JSON.stringify(value) ?? 'absent';
+    cases.push([
+      `${name}: ${field} = ${shown.length > 40 ? `${shown.slice(0, 30)}... (${shown.length} chars)` : shown}`,
+      r,
+    ]);
+  };
+  for (const r of valid) cases.push([`valid ${r.status}`, r]);
+  for (const f of Object.keys(base)) {
+    set('absent', f, undefined);
+    set('null', f, null);
+    for (const v of WRONG_TYPES) set('type', f, v);
+  }
+  for (const f of TIMES) {
+    for (const t of GOOD_TIMES) set('good time', f, t);
+    for (const t of BAD_TIMES) set('bad time', f, t);
+  }
+  for (const f of TEXTS) {
+    set('text at limit', f, 'a'.repeat(2048));
+    set('text over limit', f, 'a'.repeat(2049));
+    set('text of astral characters at limit (2048 code points)', f, '😀'.repeat(2048));
+    set('text of astral characters over limit', f, `${'😀'.repeat(2048)}a`);
+    set('empty text', f, '');
+  }
+  for (const f of ['message_id', 'tenant_id']) {
+    set('id at limit', f, 'm'.repeat(256));
+    set('id over limit', f, 'm'.repeat(257));
+    set('id of astral characters at limit', f, '😀'.repeat(256));
+    set('id of astral characters over limit', f, `${'😀'.repeat(256)}m`);
+    set('id with a lone surrogate over limit', f, `${'\ud800'.repeat(257)}`);
+    set('empty id', f, '');
+  }
+  for (const v of [0, -1, 1, 2 ** 53, 2 ** 53 - 1, 1e300, 2.5, '3']) set('revision', 'revision', v);
+  for (const v of [2, '1', 1.0]) set('schema', 'schema_version', v);
+  for (const v of ['4F8F0348D24F97A4EA7981007A6F470B', 'abc', `${base.record_id}0`, 'g'.repeat(32)]) {
+    set('record id', 'record_id', v);
+  }
+  for (const v of ['DELIVERED', 'exploded', 'toString', '']) set('status', 'status', v);
+  set('unknown field', '__proto__x', 1);
+  cases.push(['a __proto__ own key', JSON.parse(`${JSON.stringify(base).slice(0, -1)},"__proto__":{}}`) as Obj]);
+  const bounce = withBounce.bounce as Obj;
+  for (const f of Object.keys(bounce)) {
+    for (const v of [undefined, null, 5, 'x'.repeat(2049), '2026-02-30T00:00:00.000Z']) {
+      set(`bounce.${f}`, 'bounce', { ...bounce, [f]: v }, withBounce);
+    }
+  }
+  set('bounce extra key', 'bounce', { ...bounce, extra: null }, withBounce);
+  set('bounce as array', 'bounce', [bounce], withBounce);
+  const complaint = withComplaint.complaint as Obj;
+  for (const f of Object.keys(complaint)) {
+    for (const v of [undefined, null, 5, 'x'.repeat(2049), '2026-13-01T00:00:00.000Z']) {
+      set(`complaint.${f}`, 'complaint', { ...complaint, [f]: v }, withComplaint);
+    }
+  }
+  set('complaint extra key', 'complaint', { ...complaint, extra: null }, withComplaint);
+  set('complaint shaped like a bounce', 'complaint', bounce, withComplaint);
+  return cases;
+}
+
+const bodyOf = (records: unknown[]): Obj => ({ schema_version: 1, records });
+
+describe('the receiver checker agrees with the documented zod schema', () => {
+  const cases = recordCases();
+
+  it('has both valid and invalid cases to compare', () => {
+    const outcomes = cases.map(([, r]) => RecordBatchBodySchema.safeParse(bodyOf([r])).success);
+    expect(outcomes.filter(Boolean).length).toBeGreaterThan(40);
+    expect(outcomes.filter((ok) => !ok).length).toBeGreaterThan(300);
+  });
+
+  it.each(cases)('%s', (_name, record) => {
+    // The record alone, and behind two valid ones (the reason then names records[2]).
+    for (const body of [bodyOf([record]), bodyOf([valid[1], valid[2], record])]) {
+      const zod = RecordBatchBodySchema.safeParse(body);
+      const check = checkRecordBatchBody(body);
+      expect(check.ok).toBe(zod.success);
+      if (!check.ok && !zod.success) expect(refusalReason(body, check)).toBe(describeIssues(zod.error));
+    }
+  });
+
+  it.each([
+    ['not an object', [1, 2]],
+    ['null', null],
+    ['no records', { schema_version: 1 }],
+    ['empty records', { schema_version: 1, records: [] }],
+    ['records not an array', { schema_version: 1, records: { 0: valid[0] } }],
+    ['wrong schema version', { schema_version: 2, records: [valid[0]] }],
+    ['no schema version', { records: [valid[0]] }],
+    ['an unknown envelope field', { schema_version: 1, records: [valid[0]], extra: true }],
+    ['a valid body', bodyOf(valid)],
+  ])('body: %s', (_name, body) => {
+    const zod = RecordBatchBodySchema.safeParse(body);
+    const check = checkRecordBatchBody(body);
+    expect(check.ok).toBe(zod.success);
+    if (!check.ok && !zod.success) expect(refusalReason(body, check)).toBe(describeIssues(zod.error));
+  });
+
+  it('hands back the records it accepted, as parsed', () => {
+    const body = bodyOf(valid);
+    const check = checkRecordBatchBody(body);
+    expect(check.ok && check.records).toBe(body.records);
+  });
+});
