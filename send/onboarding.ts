@@ -32,6 +32,10 @@ export const ALL_EVENT_TYPES = [
 
 /** The event destination onboarding creates on each tenant's configuration set. */
 export const LAKE_DESTINATION = 'lake-firehose';
+/** The optional EventBridge destination (AWS: the rule that feeds the reputation and push consumers' stream). */
+export const LIVE_DESTINATION = 'live-eventbridge';
+/** The optional destination to the search stream (Firehose to OpenSearch Serverless). */
+export const SEARCH_DESTINATION = 'search-firehose';
 
 /** SES's managed reputation policies (aws-facts §2.2): sesflow's policy of the same name is applied to the SES tenant. */
 const SES_POLICIES = new Set(['standard', 'strict']);
@@ -47,6 +51,10 @@ export interface OnboardTenantInput {
   deliveryStream: string;
   /** The role SES assumes to write to Firehose; default `arn:aws:iam::<account>:role/sesflow-ses-firehose`. */
   firehoseRoleArn?: string;
+  /** Also publish every event to EventBridge: `default` (the only bus SES publishes to) or the bus's ARN. */
+  eventBus?: string;
+  /** Also publish every event to this Firehose stream (the search stream): an ARN or a name. */
+  searchStream?: string;
   /** Who onboards (audit). */
   actor?: string;
 }
@@ -93,6 +101,15 @@ export function lakeDestination(deliveryStreamArn: string, roleArn: string): Eve
   };
 }
 
+/** Every event type to EventBridge (SES publishes to the account's default bus only). */
+export function eventBridgeDestination(eventBusArn: string): EventDestinationDefinition {
+  return {
+    Enabled: true,
+    MatchingEventTypes: [...ALL_EVENT_TYPES],
+    EventBridgeDestination: { EventBusArn: eventBusArn },
+  };
+}
+
 export interface SesTenantSetup {
   /** The SES tenant's name (sesflow names it as the tenant). */
   tenantName: string;
@@ -101,6 +118,10 @@ export interface SesTenantSetup {
   deliveryStream: string;
   /** The role SES assumes to write to Firehose; default `arn:aws:iam::<account>:role/sesflow-ses-firehose`. */
   firehoseRoleArn?: string;
+  /** Also an EventBridge destination: `default` or the default bus's ARN (see {@link OnboardTenantInput.eventBus}). */
+  eventBus?: string;
+  /** Also a Firehose destination to the search stream: an ARN or a name. */
+  searchStream?: string;
   /** SES's managed reputation policy to apply when it has one of this name (`standard`, `strict`). */
   policy?: string;
   /** Domains whose SES identities are associated with the tenant (none: only the configuration set). */
@@ -115,8 +136,9 @@ export interface SesTenantSetupResult {
 /**
  * The SES side of onboarding, idempotently (a second run finds everything in place and changes nothing):
  * 1. the SES tenant, with SES's reputation policy of the same name when there is one;
- * 2. the configuration set and its event destination: every event type to the lake's Firehose stream (an existing
- *    destination is reset to that definition);
+ * 2. the configuration set and its event destinations: every event type to the lake's Firehose stream, and when
+ *    asked to EventBridge (the live path in AWS) and to the search stream (an existing destination is reset to its
+ *    definition);
  * 3. the tenant's resource associations: the configuration set, and each sending domain's identity (SES sends
  *    through a tenant only when every resource it uses is associated: aws-facts §2.1).
  * Region and account come from the tenant's ARN, so nothing about the account needs configuring.
@@ -152,27 +174,41 @@ export async function setUpSesTenant(ses: SESv2Client, setup: SesTenantSetup): P
   const configurationSetCreated = await step(`create the configuration set ${configurationSet}`, () =>
     ses.send(new CreateConfigurationSetCommand({ ConfigurationSetName: configurationSet })),
   );
-  const destination = lakeDestination(streamArn, roleArn);
-  const eventDestination = await step(`add the event destination of ${configurationSet}`, () =>
-    ses.send(
-      new CreateConfigurationSetEventDestinationCommand({
-        ConfigurationSetName: configurationSet,
-        EventDestinationName: LAKE_DESTINATION,
-        EventDestination: destination,
-      }),
-    ),
-  );
-  if (!eventDestination) {
-    // There already: make it the definition above (same stream, every event type, enabled).
-    await step(`update the event destination of ${configurationSet}`, () =>
+  const firehoseArn = (stream: string) =>
+    stream.startsWith('arn:') ? stream : `arn:aws:firehose:${region}:${account}:deliverystream/${stream}`;
+  const destinations: [string, EventDestinationDefinition][] = [
+    [LAKE_DESTINATION, lakeDestination(streamArn, roleArn)],
+  ];
+  if (setup.eventBus) {
+    const bus = setup.eventBus === 'default' ? `arn:aws:events:${region}:${account}:event-bus/default` : setup.eventBus;
+    destinations.push([LIVE_DESTINATION, eventBridgeDestination(bus)]);
+  }
+  if (setup.searchStream)
+    destinations.push([SEARCH_DESTINATION, lakeDestination(firehoseArn(setup.searchStream), roleArn)]);
+  let eventDestination = false;
+  for (const [name, destination] of destinations) {
+    const created = await step(`add the event destination ${name} of ${configurationSet}`, () =>
       ses.send(
-        new UpdateConfigurationSetEventDestinationCommand({
+        new CreateConfigurationSetEventDestinationCommand({
           ConfigurationSetName: configurationSet,
-          EventDestinationName: LAKE_DESTINATION,
+          EventDestinationName: name,
           EventDestination: destination,
         }),
       ),
     );
+    if (name === LAKE_DESTINATION) eventDestination = created;
+    if (!created) {
+      // There already: make it the definition above (same target, every event type, enabled).
+      await step(`update the event destination ${name} of ${configurationSet}`, () =>
+        ses.send(
+          new UpdateConfigurationSetEventDestinationCommand({
+            ConfigurationSetName: configurationSet,
+            EventDestinationName: name,
+            EventDestination: destination,
+          }),
+        ),
+      );
+    }
   }
 
   const resources = [
@@ -210,6 +246,14 @@ export async function onboardTenant(
   if (!POLICIES.has(policy)) {
     throw new InvalidTenantError(`unknown reputation policy ${policy} (known: ${[...POLICIES.keys()].join(', ')})`);
   }
+  if (
+    input.eventBus !== undefined &&
+    !/^(default|arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus\/default)$/.test(input.eventBus)
+  ) {
+    throw new InvalidTenantError(
+      `event bus "${input.eventBus.slice(0, 120)}" is not the default bus: SES publishes to the account's default bus only (give "default" or its ARN)`,
+    );
+  }
   const configurationSet = input.configurationSet ?? `${input.tenantId}-default`;
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(configurationSet)) {
     throw new InvalidTenantError(`configuration set name "${configurationSet.slice(0, 70)}" is not valid`);
@@ -219,6 +263,8 @@ export async function onboardTenant(
     configurationSet,
     deliveryStream: input.deliveryStream,
     firehoseRoleArn: input.firehoseRoleArn,
+    eventBus: input.eventBus,
+    searchStream: input.searchStream,
     policy,
     sendingDomains: domains,
   });

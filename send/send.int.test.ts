@@ -181,6 +181,40 @@ describe.skipIf(!hasJava)('send core on DynamoDB Local, the SES simulator and th
     expect((await registry.listTenants()).map((t) => t.tenantId)).toContain('acme');
   });
 
+  it('onboards with the EventBridge and search destinations too, idempotently', async () => {
+    const input = {
+      tenantId: 'initech',
+      sendingDomains: ['initech.example'],
+      deliveryStream: STREAM,
+      eventBus: 'default',
+      searchStream: 'sesflow-search',
+    };
+    expect((await onboardTenant({ ses, registry }, input)).created.eventDestination).toBe(true);
+    expect((await onboardTenant({ ses, registry }, input)).created.eventDestination).toBe(false);
+    const dest = await ses.send(
+      new GetConfigurationSetEventDestinationsCommand({ ConfigurationSetName: 'initech-default' }),
+    );
+    const byName = new Map(dest.EventDestinations?.map((d) => [d.Name, d]));
+    expect([...byName.keys()].sort()).toEqual(['lake-firehose', 'live-eventbridge', 'search-firehose']);
+    for (const d of byName.values()) {
+      expect(d.Enabled).toBe(true);
+      expect(d.MatchingEventTypes).toHaveLength(10);
+    }
+    expect(byName.get('live-eventbridge')?.EventBridgeDestination?.EventBusArn).toMatch(
+      /^arn:aws:events:us-east-1:\d{12}:event-bus\/default$/,
+    );
+    expect(byName.get('search-firehose')?.KinesisFirehoseDestination?.DeliveryStreamArn).toMatch(
+      /:deliverystream\/sesflow-search$/,
+    );
+    await expect(
+      onboardTenant(
+        { ses, registry },
+        { ...input, tenantId: 'x2', eventBus: 'arn:aws:events:us-east-1:123456789012:event-bus/mine' },
+      ),
+    ).rejects.toThrow('is not the default bus');
+    expect(await registry.getTenant('x2')).toBeNull();
+  });
+
   it('refuses a bad policy or domain before touching SES', async () => {
     await expect(onboard('bad tenant')).rejects.toThrow('tenant id "bad tenant" is not valid');
     await expect(

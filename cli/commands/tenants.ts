@@ -175,11 +175,25 @@ export function registerTenants(program: Command): void {
     .option('--policy <name>', `reputation policy: ${[...POLICIES.keys()].join(', ')}`, 'standard')
     .option('--configuration-set <name>', 'configuration set (default <tenant>-default)')
     .option('--delivery-stream <name or arn>', "Firehose stream of the lake (default: the local stack's events stream)")
+    .option('--firehose-role <arn>', 'role SES assumes for Firehose (AWS: the stack output SesPublishRoleArn)')
+    .option('--event-bus <bus>', 'also publish every event to EventBridge: "default" or its ARN (AWS: the live path)')
+    .option(
+      '--search-stream <name or arn>',
+      'also publish every event to this Firehose stream (AWS: the search stream)',
+    )
     .option('--format <format>', 'table or json')
     .action(
       async (
         tenantId: string,
-        o: { domain: string[]; policy: string; configurationSet?: string; deliveryStream?: string },
+        o: {
+          domain: string[];
+          policy: string;
+          configurationSet?: string;
+          deliveryStream?: string;
+          firehoseRole?: string;
+          eventBus?: string;
+          searchStream?: string;
+        },
         cmd: Command,
       ) => {
         const opts = common(cmd);
@@ -196,6 +210,9 @@ export function registerTenants(program: Command): void {
               policy: o.policy,
               configurationSet: o.configurationSet,
               deliveryStream: o.deliveryStream ?? target.eventsStream,
+              firehoseRoleArn: o.firehoseRole,
+              eventBus: o.eventBus,
+              searchStream: o.searchStream,
               actor: 'sesflow tenants create',
             },
           );
