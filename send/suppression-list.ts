@@ -7,41 +7,66 @@ export interface SuppressionList {
 }
 
 /**
- * The account and tenant suppression lists of SES (ListSuppressedDestinations), each cached for `ttlMs`: one listing
- * per list and period instead of a GetSuppressedDestination per recipient (SES meters its API per account). An
- * address is skipped when it is on either list, whatever the tenant's suppression scope (aws-facts §2.4: SES would
- * check one of them; skipping on both is the safe side). Addresses compare case-insensitively for the same reason.
- * An address suppressed after the last listing is still sent: SES then drops it itself (a bounce of subtype
- * OnAccountSuppressionList / OnTenantSuppressionList, which does not count toward the bounce rate).
+ * The account and tenant suppression lists of SES (ListSuppressedDestinations), kept in memory: listed in full once,
+ * then every `ttlMs` only what was added since the last listing (`StartDate`, with a margin for clock skew), and in
+ * full again every `fullMs` to forget addresses removed from a list. So a large list costs one full listing per
+ * container and period, and a minute's additions per refresh, instead of a full listing a minute or a
+ * GetSuppressedDestination per recipient (SES meters its API per account). An address is skipped when it is on
+ * either list, whatever the tenant's suppression scope (aws-facts §2.4: SES would check one of them; skipping on
+ * both is the safe side). Addresses compare case-insensitively for the same reason. An address suppressed after the
+ * last listing is still sent: SES then drops it itself (a bounce of subtype OnAccountSuppressionList /
+ * OnTenantSuppressionList, which does not count toward the bounce rate).
  */
 export class SesSuppressionList implements SuppressionList {
-  private readonly lists = new Map<string, { at: number; addresses: Promise<Set<string>> }>();
+  private readonly lists = new Map<string, SuppressionCacheEntry>();
 
   constructor(
     private readonly ses: SESv2Client,
     private readonly ttlMs = 60_000,
     private readonly now: () => number = Date.now,
+    private readonly fullMs = 3_600_000,
+    /** How far back an incremental listing starts before the previous one (SES's clock is not ours). */
+    private readonly overlapMs = 300_000,
   ) {}
+
+  private async listSince(tenantName: string | undefined, since: number | null, into: Set<string>): Promise<void> {
+    for await (const page of paginateListSuppressedDestinations(
+      { client: this.ses, pageSize: 1000 },
+      {
+        ...(tenantName ? { TenantName: tenantName } : {}),
+        ...(since !== null ? { StartDate: new Date(since) } : {}),
+      },
+    )) {
+      for (const d of page.SuppressedDestinationSummaries ?? []) {
+        if (d.EmailAddress) into.add(d.EmailAddress.toLowerCase());
+      }
+    }
+  }
 
   private list(tenantName: string | undefined): Promise<Set<string>> {
     const key = tenantName ?? '';
-    const cached = this.lists.get(key);
-    if (cached && this.now() - cached.at < this.ttlMs) return cached.addresses;
+    const now = this.now();
+    const entry = this.lists.get(key);
+    if (entry && now - entry.refreshedAt < this.ttlMs) return entry.addresses;
+    const full = !entry || now - entry.fullAt >= this.fullMs;
+    const previous = entry;
     const addresses = (async () => {
-      const out = new Set<string>();
-      for await (const page of paginateListSuppressedDestinations(
-        { client: this.ses, pageSize: 1000 },
-        tenantName ? { TenantName: tenantName } : {},
-      )) {
-        for (const s of page.SuppressedDestinationSummaries ?? []) {
-          if (s.EmailAddress) out.add(s.EmailAddress.toLowerCase());
-        }
+      if (full) {
+        const out = new Set<string>();
+        await this.listSince(tenantName, null, out);
+        return out;
       }
+      // Additions since the last listing, into the set in use (a set only grows between full listings).
+      const out = await previous!.addresses;
+      await this.listSince(tenantName, previous!.refreshedAt - this.overlapMs, out);
       return out;
     })();
-    this.lists.set(key, { at: this.now(), addresses });
-    // A failed listing is not cached: the next send tries again.
-    addresses.catch(() => this.lists.delete(key));
+    this.lists.set(key, { refreshedAt: now, fullAt: full ? now : entry!.fullAt, addresses });
+    // A failed listing is not kept: the next send lists again (in full if the previous state is gone).
+    addresses.catch(() => {
+      if (previous) this.lists.set(key, previous);
+      else this.lists.delete(key);
+    });
     return addresses;
   }
 
@@ -54,6 +79,14 @@ export class SesSuppressionList implements SuppressionList {
     }
     return out;
   }
+}
+
+interface SuppressionCacheEntry {
+  /** When the last listing (full or incremental) started. */
+  refreshedAt: number;
+  /** When the last full listing started. */
+  fullAt: number;
+  addresses: Promise<Set<string>>;
 }
 
 /** No suppression list (unit tests). */
