@@ -29,6 +29,22 @@ beforeAll(async () => {
   await clients.documentClient!.send(
     new PutCommand({ TableName: TABLE, Item: { ...keys.tenantProfile('acme'), gsi1pk: 'TENANTS', gsi1sk: 'acme' } }),
   );
+  // Registered (profile active, as the send registry writes it) and warned by the reputation engine.
+  await clients.documentClient!.send(
+    new PutCommand({
+      TableName: TABLE,
+      Item: { ...keys.tenantProfile('initech'), gsi1pk: 'TENANTS', gsi1sk: 'initech', status: 'active' },
+    }),
+  );
+  await new DynamoDbTenantStatusStore(clients.documentClient!, TABLE).recordDecision(
+    'initech',
+    {
+      state: 'warning',
+      reasons: ['bounce rate 2.5 % over the warning threshold'],
+      evidence: { window: { from: '2026-04-24T10:00:00.000Z', to: '2026-05-01T10:00:00.000Z' } },
+    } as never,
+    new Date('2026-05-01T10:00:00Z'),
+  );
   await store.putStatus({
     tenantId: 'umbrella',
     state: 'warning',
@@ -53,8 +69,14 @@ describe('DynamoDB tenant store (DynamoDB Local)', () => {
         .sort(),
     ).toEqual([
       ['acme', 'active'],
+      ['initech', 'warning'],
       ['umbrella', 'warning'],
     ]);
+    expect(await store.getStatus('initech')).toMatchObject({
+      state: 'warning',
+      since: '2026-05-01T10:00:00.000Z',
+      evidence: { summary: 'bounce rate 2.5 % over the warning threshold' },
+    });
     expect(await store.getStatus('nobody')).toBeNull();
   });
 

@@ -20,7 +20,10 @@ function asState(v: unknown): TenantState {
 
 /**
  * A tenant's status: the profile's `status` is the one the send gate enforces (enrich/ and this store write both
- * in one transaction); the reputation item adds the evidence and, without a profile status, the state.
+ * in one transaction), so a paused or suspended profile is the state. A warning lives only on the reputation item
+ * (the registry keeps the profile `active`, enrich/'s `recordDecision` writes the reputation item), so a warned
+ * tenant whose profile is active is `warning`. The reputation item adds the evidence and, without a profile
+ * status, the state.
  */
 function toStatus(
   tenantId: string,
@@ -28,9 +31,12 @@ function toStatus(
   profile?: Record<string, unknown> | undefined,
 ): TenantStatus {
   const profileState = TENANT_STATES.includes(profile?.status as TenantState) ? (profile?.status as TenantState) : null;
+  const repState = asState(rep?.state);
+  const state =
+    profileState === null || (profileState === 'active' && repState === 'warning') ? repState : profileState;
   return {
     tenantId,
-    state: profileState ?? asState(rep?.state),
+    state,
     since:
       typeof rep?.since === 'string'
         ? rep.since
