@@ -1,10 +1,17 @@
+import { isUtf8 } from 'node:buffer';
 import type { Readable } from 'node:stream';
 import { LakeDedupIndex } from './dedup-index';
 import { FsLakeStore } from './fs-lake-store';
 import { CHECKED_WRITERS } from './lake-schema';
 import { LakeWriter, partitionPrefix } from './lake-writer';
 import type { NormalisedEvent, NormaliseOptions } from './normalise';
-import { makeErrorRecord, transformRecord } from './transform';
+import {
+  MAX_RECORD_BYTES,
+  makeErrorRecord,
+  type TransformResult,
+  transformRecord,
+  transformValidText,
+} from './transform';
 
 /** What one ingest did. `records = ok + failed` always; `rows` were written new, `duplicates` were already there. */
 export interface IngestSummary {
@@ -32,9 +39,9 @@ export interface IngestOptions {
 
 const NEWLINE = 0x0a;
 
-function isBlank(line: Buffer): boolean {
-  for (let i = 0; i < line.length; i++) {
-    const c = line[i];
+function isBlank(buf: Buffer, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const c = buf[i];
     if (c !== 0x20 && c !== 0x09 && c !== 0x0d) return false;
   }
   return true;
@@ -89,15 +96,22 @@ export async function ingestNdjson(
     await accept(rows);
   };
 
-  const handle = (line: Buffer): Promise<void> | undefined => {
+  /**
+   * One line, `buf[start, end)`. `validUtf8`: its bytes are known to be valid UTF-8, so the text is decoded straight
+   * from the chunk (no per-line view or check); the result is the same as `transformRecord` of the line's bytes.
+   */
+  const handle = (buf: Buffer, start: number, end: number, validUtf8: boolean): Promise<void> | undefined => {
     lineNo++;
-    if (line.length === 0 || isBlank(line)) return undefined;
+    if (end === start || isBlank(buf, start, end)) return undefined;
     summary.records++;
     if (options.onProgress && (summary.records & 1023) === 0) options.onProgress(summary.records);
-    const t = transformRecord(line, normalise);
+    const t: TransformResult =
+      validUtf8 && end - start <= MAX_RECORD_BYTES
+        ? transformValidText(buf.toString('utf8', start, end), normalise)
+        : transformRecord(buf.subarray(start, end), normalise);
     if (!t.ok) {
       summary.failed++;
-      writer.addError(makeErrorRecord(t, line, `${options.sourceName}:${lineNo}`));
+      writer.addError(makeErrorRecord(t, buf.subarray(start, end), `${options.sourceName}:${lineNo}`));
       return undefined;
     }
     summary.ok++;
@@ -109,10 +123,13 @@ export async function ingestNdjson(
     let carry: Buffer | null = null;
     for await (const chunk of input as AsyncIterable<Buffer>) {
       const buf: Buffer = carry ? Buffer.concat([carry, chunk]) : chunk;
+      // Newlines are ASCII, so when every byte before the last one is valid UTF-8, so is every line: one check.
+      const last = buf.lastIndexOf(NEWLINE);
+      const validUtf8 = last >= 0 && isUtf8(buf.subarray(0, last));
       let start = 0;
       let nl = buf.indexOf(NEWLINE, start);
       while (nl !== -1) {
-        const pending = handle(buf.subarray(start, nl));
+        const pending = handle(buf, start, nl, validUtf8);
         if (pending) await pending;
         start = nl + 1;
         nl = buf.indexOf(NEWLINE, start);
@@ -120,7 +137,7 @@ export async function ingestNdjson(
       // Copy the tail so the chunk it came from can be collected.
       carry = start < buf.length ? Buffer.from(buf.subarray(start)) : null;
     }
-    if (carry) await handle(carry);
+    if (carry) await handle(carry, 0, carry.length, false);
     await writer.close();
   } finally {
     index.close();

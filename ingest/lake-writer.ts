@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { fileStamp, LAKE_PREFIX } from './lake-schema';
 import type { LakeStore } from './lake-store';
 import type { NormalisedEvent } from './normalise';
-import { encodeParquet } from './parquet-writer';
+import { ColumnBatch, encodeBatches } from './parquet-encoder';
 import { type ErrorRecord, partitionOf } from './transform';
 
 export interface LakeWriterOptions {
@@ -57,9 +57,13 @@ const prefixByHour = new Map<number, string>();
  */
 export class LakeWriter {
   readonly stats: LakeWriterStats = { rowsWritten: 0, errorsWritten: 0, eventFiles: 0, errorFiles: 0, flushes: 0 };
-  private partitions = new Map<string, NormalisedEvent[]>();
+  /** Rows buffered by partition, as columns (no row object is kept); more than one batch only after a failed write. */
+  private partitions = new Map<string, ColumnBatch[]>();
   private errors: ErrorRecord[] = [];
   private buffered = 0;
+  /** The batch of the last row's partition (rows come in runs of one hour). */
+  private lastKey: string | undefined;
+  private lastBatch: ColumnBatch | undefined;
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
   private readonly maxRows: number;
@@ -81,14 +85,19 @@ export class LakeWriter {
   }
 
   addRows(rows: readonly NormalisedEvent[]): void {
-    for (const row of rows) {
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i]!;
       const key = partitionPrefix(row.event_time);
-      let list = this.partitions.get(key);
-      if (!list) {
-        list = [];
-        this.partitions.set(key, list);
+      if (key !== this.lastKey || this.lastBatch === undefined) {
+        let list = this.partitions.get(key);
+        if (!list) {
+          list = [new ColumnBatch()];
+          this.partitions.set(key, list);
+        }
+        this.lastKey = key;
+        this.lastBatch = list[list.length - 1]!;
       }
-      list.push(row);
+      this.lastBatch.add(row);
     }
     this.buffered += rows.length;
     this.armTimer();
@@ -123,6 +132,7 @@ export class LakeWriter {
     const partitions = this.partitions;
     const errors = this.errors;
     this.partitions = new Map();
+    this.lastKey = this.lastBatch = undefined;
     this.errors = [];
     this.buffered = 0;
     if (partitions.size === 0 && errors.length === 0) return;
@@ -130,11 +140,11 @@ export class LakeWriter {
     const pending = [...partitions];
     try {
       while (pending.length > 0) {
-        const [prefix, rows] = pending[0]!;
+        const [prefix, batches] = pending[0]!;
         const [dt, hour] = [prefix.slice(10, 20), prefix.slice(26, 28)];
-        await this.options.store.put(eventFileKey(dt, hour, this.options.stream, at), encodeParquet(rows));
+        await this.options.store.put(eventFileKey(dt, hour, this.options.stream, at), encodeBatches(batches));
         pending.shift();
-        this.stats.rowsWritten += rows.length;
+        for (const b of batches) this.stats.rowsWritten += b.rows;
         this.stats.eventFiles++;
       }
       const byDir = new Map<string, ErrorRecord[]>();
@@ -153,11 +163,12 @@ export class LakeWriter {
       this.stats.flushes++;
     } catch (err) {
       // Keep what was not written: the next flush retries it (a partition written twice is harmless, see above).
-      for (const [prefix, rows] of pending) {
+      for (const [prefix, batches] of pending) {
         const list = this.partitions.get(prefix) ?? [];
-        this.partitions.set(prefix, rows.concat(list));
-        this.buffered += rows.length;
+        this.partitions.set(prefix, batches.concat(list.length > 0 ? list : [new ColumnBatch()]));
+        for (const b of batches) this.buffered += b.rows;
       }
+      this.lastKey = this.lastBatch = undefined;
       this.errors = errors.concat(this.errors);
       throw err;
     }

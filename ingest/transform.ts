@@ -56,6 +56,15 @@ export function transformRecord(data: Uint8Array | string, options: NormaliseOpt
     if (!isUtf8(data)) return fail('invalid-utf8', 'record is not valid UTF-8');
     text = Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8');
   }
+  return transformValidText(text, options);
+}
+
+/**
+ * Transforms the text of one record whose bytes are already known to be valid UTF-8 and at most
+ * {@link MAX_RECORD_BYTES} long (`sesflow ingest` checks a whole chunk of lines at once): the same result as
+ * `transformRecord` of those bytes.
+ */
+export function transformValidText(text: string, options: NormaliseOptions = {}): TransformResult {
   let value: unknown;
   try {
     value = JSON.parse(text);

@@ -1,0 +1,656 @@
+import { LAKE_COLUMN_TYPES, LAKE_COLUMNS, type LakeColumnType } from './lake-schema';
+import type { NormalisedEvent } from './normalise';
+
+/**
+ * The lake's Parquet encoder: normalised rows go straight into column buffers as they arrive (no row is kept), and a
+ * flush writes those buffers as one Parquet file. It writes only what the lake needs (Parquet format 2 metadata,
+ * data page v1, every column OPTIONAL; PLAIN and RLE_DICTIONARY encodings, RLE definition levels; uncompressed,
+ * the buffers being mostly dictionary indices; compaction rewrites partitions with zstd). Files are readable by DuckDB,
+ * Athena/Trino and Spark, with the same column names and types as before (ingest/lake-schema.ts): strings as
+ * BYTE_ARRAY UTF8, times as INT64 TIMESTAMP(MILLIS, not adjusted to UTC), BIGINT as INT64, booleans as BOOLEAN.
+ * Chunk statistics (null count; min and max except for the high-cardinality plain strings) let readers skip row groups.
+ */
+
+/** A growable byte buffer. */
+class Bytes {
+  buf: Buffer;
+  len = 0;
+  constructor(capacity = 256) {
+    this.buf = Buffer.allocUnsafe(capacity);
+  }
+  reserve(n: number): void {
+    if (this.len + n <= this.buf.length) return;
+    let cap = this.buf.length * 2;
+    while (cap < this.len + n) cap *= 2;
+    const next = Buffer.allocUnsafe(cap);
+    this.buf.copy(next, 0, 0, this.len);
+    this.buf = next;
+  }
+  byte(b: number): void {
+    this.reserve(1);
+    this.buf[this.len++] = b;
+  }
+  /** Unsigned LEB128 varint, exact up to 2^53. */
+  varint(n: number): void {
+    this.reserve(10);
+    while (n >= 0x80) {
+      this.buf[this.len++] = (n & 0x7f) | 0x80;
+      n = Math.floor(n / 128);
+    }
+    this.buf[this.len++] = n;
+  }
+  u32(n: number): void {
+    this.reserve(4);
+    this.buf.writeUInt32LE(n, this.len);
+    this.len += 4;
+  }
+  /** Little-endian two's complement int64 of an integer-valued double. */
+  i64(v: number): void {
+    this.reserve(8);
+    const hi = Math.floor(v / 4294967296);
+    this.buf.writeUInt32LE(v - hi * 4294967296, this.len);
+    this.buf.writeInt32LE(hi, this.len + 4);
+    this.len += 8;
+  }
+  bytes(src: Uint8Array, start = 0, end = src.length): void {
+    this.reserve(end - start);
+    this.buf.set(src.subarray(start, end), this.len);
+    this.len += end - start;
+  }
+  /** A PLAIN BYTE_ARRAY value: 4-byte length, then the UTF-8 bytes. ASCII is copied by hand (the usual case). */
+  plainString(s: string): void {
+    const n = s.length;
+    this.reserve(4 + n * 3);
+    const buf = this.buf;
+    const at = this.len + 4;
+    let i = 0;
+    if (n < 256) {
+      for (; i < n; i++) {
+        const c = s.charCodeAt(i);
+        if (c > 0x7f) break;
+        buf[at + i] = c;
+      }
+    }
+    const written = i === n ? n : buf.write(s, at, 'utf8');
+    buf.writeUInt32LE(written, this.len);
+    this.len = at + written;
+  }
+  view(): Buffer {
+    return this.buf.subarray(0, this.len);
+  }
+}
+
+/** Growable per-row byte flags (definition levels: 1 = value present). */
+function grow<T extends Uint8Array | Int32Array | Float64Array>(a: T, need: number): T {
+  if (need <= a.length) return a;
+  let cap = a.length * 2;
+  while (cap < need) cap *= 2;
+  const next = new (a.constructor as new (n: number) => T)(cap);
+  next.set(a);
+  return next;
+}
+
+interface Column {
+  readonly rows: number;
+  readonly nulls: number;
+  /** Definition level of each row: 1 when it has a value. */
+  readonly def: Uint8Array;
+  add(value: unknown): void;
+}
+
+/**
+ * String column: values kept as dictionary indices, written as a dictionary page. A column whose values turn out to be
+ * mostly distinct (ids, addresses, per-message tags) switches to PLAIN bytes and lets go of its dictionary: the
+ * strings a dictionary holds live until the flush, which is what makes the collector work.
+ */
+class StringColumn implements Column {
+  rows = 0;
+  nulls = 0;
+  def = new Uint8Array(64);
+  /** Dictionary index of each non-null value (dictionary mode). */
+  keys = new Int32Array(64);
+  count = 0;
+  index: Map<string, number> | undefined = new Map<string, number>();
+  /** Dictionary entries as PLAIN values (length-prefixed), with each entry's offset. */
+  dict = new Bytes();
+  dictOffsets = new Int32Array(16);
+  /** PLAIN values, once the column has switched. */
+  plain: Bytes | undefined;
+
+  add(value: unknown): void {
+    const r = this.rows++;
+    if (r >= this.def.length) this.def = grow(this.def, r + 1);
+    if (value === null || value === undefined) {
+      this.def[r] = 0;
+      this.nulls++;
+      return;
+    }
+    this.def[r] = 1;
+    const s = value as string;
+    if (this.plain) {
+      this.plain.plainString(s);
+      this.count++;
+      return;
+    }
+    const index = this.index!;
+    let k = index.get(s);
+    if (k === undefined) {
+      k = index.size;
+      if (k >= DICTIONARY_PROBE && k * 2 > this.count) {
+        this.switchToPlain();
+        this.plain!.plainString(s);
+        this.count++;
+        return;
+      }
+      index.set(s, k);
+      if (k + 1 >= this.dictOffsets.length) this.dictOffsets = grow(this.dictOffsets, k + 2);
+      this.dictOffsets[k] = this.dict.len;
+      this.dict.plainString(s);
+      this.dictOffsets[k + 1] = this.dict.len;
+    }
+    if (this.count >= this.keys.length) this.keys = grow(this.keys, this.count + 1);
+    this.keys[this.count++] = k;
+  }
+
+  /** The values so far as PLAIN bytes; the dictionary is dropped. */
+  private switchToPlain(): void {
+    const plain = new Bytes(this.dict.len * 2);
+    const dict = this.dict.buf;
+    for (let i = 0; i < this.count; i++) {
+      const k = this.keys[i]!;
+      plain.bytes(dict, this.dictOffsets[k]!, this.dictOffsets[k + 1]!);
+    }
+    this.plain = plain;
+    this.index = undefined;
+    this.dict = new Bytes(0);
+    this.dictOffsets = new Int32Array(0);
+    this.keys = new Int32Array(0);
+  }
+
+  get entries(): number {
+    return this.index?.size ?? 0;
+  }
+}
+
+/** Distinct values a dictionary may reach before a column whose values are mostly distinct goes PLAIN. */
+const DICTIONARY_PROBE = 512;
+
+/** String column of values that are (almost) all distinct: PLAIN bytes, nothing kept but the bytes. */
+class PlainStringColumn implements Column {
+  rows = 0;
+  nulls = 0;
+  def = new Uint8Array(64);
+  readonly values = new Bytes(1024);
+  add(value: unknown): void {
+    const r = this.rows++;
+    if (r >= this.def.length) this.def = grow(this.def, r + 1);
+    if (value === null || value === undefined) {
+      this.def[r] = 0;
+      this.nulls++;
+      return;
+    }
+    this.def[r] = 1;
+    this.values.plainString(value as string);
+  }
+}
+
+/** INT64 column (epoch milliseconds or a count); values truncated to integers as before. */
+class Int64Column implements Column {
+  rows = 0;
+  nulls = 0;
+  def = new Uint8Array(64);
+  values = new Float64Array(64);
+  count = 0;
+  min = Number.POSITIVE_INFINITY;
+  max = Number.NEGATIVE_INFINITY;
+  add(value: unknown): void {
+    const r = this.rows++;
+    if (r >= this.def.length) this.def = grow(this.def, r + 1);
+    if (value === null || value === undefined) {
+      this.def[r] = 0;
+      this.nulls++;
+      return;
+    }
+    this.def[r] = 1;
+    const v = Math.trunc(value as number);
+    if (this.count >= this.values.length) this.values = grow(this.values, this.count + 1);
+    this.values[this.count++] = v;
+    if (v < this.min) this.min = v;
+    if (v > this.max) this.max = v;
+  }
+}
+
+class BoolColumn implements Column {
+  rows = 0;
+  nulls = 0;
+  def = new Uint8Array(64);
+  values = new Uint8Array(64);
+  count = 0;
+  seenTrue = false;
+  seenFalse = false;
+  add(value: unknown): void {
+    const r = this.rows++;
+    if (r >= this.def.length) this.def = grow(this.def, r + 1);
+    if (value === null || value === undefined) {
+      this.def[r] = 0;
+      this.nulls++;
+      return;
+    }
+    this.def[r] = 1;
+    if (this.count >= this.values.length) this.values = grow(this.values, this.count + 1);
+    this.values[this.count++] = value ? 1 : 0;
+    if (value) this.seenTrue = true;
+    else this.seenFalse = true;
+  }
+}
+
+/** Columns whose values are almost all distinct: a dictionary would cost memory and time for nothing. */
+const PLAIN_COLUMNS: ReadonlySet<string> = new Set(['event_id']);
+
+function makeColumn(name: string, type: LakeColumnType): Column {
+  switch (type) {
+    case 'string':
+      return PLAIN_COLUMNS.has(name) ? new PlainStringColumn() : new StringColumn();
+    case 'timestamp':
+    case 'bigint':
+      return new Int64Column();
+    case 'boolean':
+      return new BoolColumn();
+  }
+}
+
+/**
+ * Copies every lake column of a row into its column, in lake order. Generated from LAKE_COLUMNS so that each property
+ * read is a plain monomorphic load (a loop over column names would be a keyed lookup per value).
+ */
+const appendRow = new Function(
+  'columns',
+  'row',
+  LAKE_COLUMNS.map((name, i) => `columns[${i}].add(row.${name});`).join('\n'),
+) as (columns: readonly Column[], row: NormalisedEvent) => void;
+
+/** A batch of rows held as columns: one Parquet row group. */
+export class ColumnBatch {
+  readonly columns: Column[] = LAKE_COLUMNS.map((name) => makeColumn(name, LAKE_COLUMN_TYPES[name]));
+  rows = 0;
+
+  add(row: NormalisedEvent): void {
+    appendRow(this.columns, row);
+    this.rows++;
+  }
+
+  addAll(rows: readonly NormalisedEvent[]): void {
+    for (let i = 0; i < rows.length; i++) this.add(rows[i]!);
+  }
+}
+
+// ---- Thrift compact protocol (the encoding of Parquet's metadata) ----
+
+const T_TRUE = 1;
+const T_FALSE = 2;
+const T_I16 = 4;
+const T_I32 = 5;
+const T_I64 = 6;
+const T_BINARY = 8;
+const T_LIST = 9;
+const T_STRUCT = 12;
+
+class Thrift {
+  readonly out = new Bytes(1024);
+  private last: number[] = [0];
+
+  private header(type: number, id: number): void {
+    const delta = id - this.last[this.last.length - 1]!;
+    if (delta > 0 && delta <= 15) this.out.byte((delta << 4) | type);
+    else {
+      this.out.byte(type);
+      this.out.varint(id >= 0 ? id * 2 : -id * 2 - 1);
+    }
+    this.last[this.last.length - 1] = id;
+  }
+  private zigzag(n: number): void {
+    this.out.varint(n >= 0 ? n * 2 : -n * 2 - 1);
+  }
+  i16(id: number, v: number): this {
+    this.header(T_I16, id);
+    this.zigzag(v);
+    return this;
+  }
+  i32(id: number, v: number): this {
+    this.header(T_I32, id);
+    this.zigzag(v);
+    return this;
+  }
+  i64(id: number, v: number): this {
+    this.header(T_I64, id);
+    this.zigzag(v);
+    return this;
+  }
+  bool(id: number, v: boolean): this {
+    this.header(v ? T_TRUE : T_FALSE, id);
+    return this;
+  }
+  binary(id: number, v: Uint8Array | string): this {
+    const b = typeof v === 'string' ? Buffer.from(v, 'utf8') : v;
+    this.header(T_BINARY, id);
+    this.out.varint(b.length);
+    this.out.bytes(b);
+    return this;
+  }
+  /** A struct field; `body` writes its fields. */
+  struct(id: number, body: (t: this) => void): this {
+    this.header(T_STRUCT, id);
+    this.inStruct(body);
+    return this;
+  }
+  private inStruct(body: (t: this) => void): void {
+    this.last.push(0);
+    body(this);
+    this.out.byte(0);
+    this.last.pop();
+  }
+  private listHeader(id: number, elemType: number, size: number): void {
+    this.header(T_LIST, id);
+    if (size < 15) this.out.byte((size << 4) | elemType);
+    else {
+      this.out.byte(0xf0 | elemType);
+      this.out.varint(size);
+    }
+  }
+  structList<T>(id: number, items: readonly T[], body: (t: this, item: T) => void): this {
+    this.listHeader(id, T_STRUCT, items.length);
+    for (const item of items) this.inStruct((t) => body(t, item));
+    return this;
+  }
+  i32List(id: number, items: readonly number[]): this {
+    this.listHeader(id, T_I32, items.length);
+    for (const v of items) this.zigzag(v);
+    return this;
+  }
+  binaryList(id: number, items: readonly string[]): this {
+    this.listHeader(id, T_BINARY, items.length);
+    for (const s of items) {
+      const b = Buffer.from(s, 'utf8');
+      this.out.varint(b.length);
+      this.out.bytes(b);
+    }
+    return this;
+  }
+  /** The whole buffer as one top-level struct (a page header or the file metadata). */
+  static encode(body: (t: Thrift) => void): Buffer {
+    const t = new Thrift();
+    body(t);
+    t.out.byte(0);
+    return t.out.view();
+  }
+}
+
+// Parquet enums (parquet.thrift).
+const TYPE = { BOOLEAN: 0, INT64: 2, BYTE_ARRAY: 6 } as const;
+const ENCODING = { PLAIN: 0, RLE: 3, RLE_DICTIONARY: 8 } as const;
+const PAGE = { DATA: 0, DICTIONARY: 2 } as const;
+const OPTIONAL = 1;
+const CONVERTED_UTF8 = 0;
+const CONVERTED_TIMESTAMP_MILLIS = 9;
+const UNCOMPRESSED = 0;
+
+// ---- RLE / bit-packed hybrid ----
+
+/** Bit-packs `n` values of `width` bits (LSB first) as one bit-packed run, padded to a multiple of 8 values. */
+function bitPackedRun(out: Bytes, values: ArrayLike<number>, n: number, width: number): void {
+  const groups = Math.ceil(n / 8);
+  out.varint(groups * 2 + 1);
+  out.reserve(groups * width);
+  const buf = out.buf;
+  let at = out.len;
+  let acc = 0;
+  let bits = 0;
+  for (let i = 0; i < groups * 8; i++) {
+    acc |= (i < n ? values[i]! : 0) << bits;
+    bits += width;
+    while (bits >= 8) {
+      buf[at++] = acc & 0xff;
+      acc >>>= 8;
+      bits -= 8;
+    }
+  }
+  out.len = at;
+}
+
+/** RLE/bit-packed hybrid of `n` values of `width` bits: one RLE run when they are all equal, else one bit-packed run. */
+function hybrid(out: Bytes, values: ArrayLike<number>, n: number, width: number): void {
+  if (n === 0) return;
+  const first = values[0]!;
+  let same = true;
+  for (let i = 1; i < n && same; i++) same = values[i] === first;
+  if (same) {
+    out.varint(n * 2);
+    for (let b = 0; b < Math.ceil(width / 8); b++) out.byte((first >>> (8 * b)) & 0xff);
+  } else bitPackedRun(out, values, n, width);
+}
+
+/** Definition levels of a data page v1: 4-byte length, then the hybrid encoding at bit width 1. */
+function definitionLevels(out: Bytes, def: Uint8Array, rows: number): void {
+  const lenAt = out.len;
+  out.u32(0);
+  hybrid(out, def, rows, 1);
+  out.buf.writeUInt32LE(out.len - lenAt - 4, lenAt);
+}
+
+function bitWidth(maxValue: number): number {
+  let w = 1;
+  while (maxValue >= 2 ** w) w++;
+  return w;
+}
+
+interface ChunkMeta {
+  name: string;
+  type: number;
+  encodings: number[];
+  numValues: number;
+  size: number;
+  dataPageOffset: number;
+  dictionaryPageOffset?: number;
+  nulls: number;
+  min?: Uint8Array;
+  max?: Uint8Array;
+}
+
+function pageHeader(type: number, size: number, body: (t: Thrift) => void): Buffer {
+  return Thrift.encode((t) => {
+    t.i32(1, type).i32(2, size).i32(3, size);
+    body(t);
+  });
+}
+
+function dataPageHeader(size: number, rows: number, encoding: number): Buffer {
+  return pageHeader(PAGE.DATA, size, (t) =>
+    t.struct(5, (d) => d.i32(1, rows).i32(2, encoding).i32(3, ENCODING.RLE).i32(4, ENCODING.RLE)),
+  );
+}
+
+const int64Bytes = (v: number): Uint8Array => {
+  const b = new Bytes(8);
+  b.i64(v);
+  return b.view();
+};
+
+/** Writes one column chunk at `offset` of the file (`parts` collects its bytes) and returns its metadata. */
+function writeChunk(name: string, col: Column, offset: number, parts: Uint8Array[]): ChunkMeta {
+  const start = offset;
+  const page = new Bytes(1024);
+  definitionLevels(page, col.def, col.rows);
+  const push = (b: Uint8Array) => {
+    parts.push(b);
+    offset += b.length;
+  };
+  const meta: ChunkMeta = {
+    name,
+    type: TYPE.BYTE_ARRAY,
+    encodings: [ENCODING.PLAIN, ENCODING.RLE],
+    numValues: col.rows,
+    size: 0,
+    dataPageOffset: 0,
+    nulls: col.nulls,
+  };
+  if (col instanceof StringColumn && col.plain) {
+    page.bytes(col.plain.view());
+    meta.dataPageOffset = offset;
+    const body = page.view();
+    push(dataPageHeader(body.length, col.rows, ENCODING.PLAIN));
+    push(Buffer.from(body));
+  } else if (col instanceof StringColumn) {
+    const entries = col.entries;
+    const dict = col.dict.view();
+    if (entries > 0) {
+      // Chunk statistics over the dictionary (every entry occurs), compared as bytes.
+      let min = 0;
+      let max = 0;
+      const entry = (k: number) => dict.subarray(col.dictOffsets[k]! + 4, col.dictOffsets[k + 1]!);
+      for (let k = 1; k < entries; k++) {
+        if (Buffer.compare(entry(k), entry(min)) < 0) min = k;
+        if (Buffer.compare(entry(k), entry(max)) > 0) max = k;
+      }
+      meta.min = Buffer.from(entry(min));
+      meta.max = Buffer.from(entry(max));
+    }
+    if (entries === 0) {
+      meta.dataPageOffset = offset;
+      const body = page.view();
+      push(dataPageHeader(body.length, col.rows, ENCODING.PLAIN));
+      push(Buffer.from(body));
+    } else {
+      meta.encodings = [ENCODING.PLAIN, ENCODING.RLE, ENCODING.RLE_DICTIONARY];
+      meta.dictionaryPageOffset = offset;
+      push(
+        pageHeader(PAGE.DICTIONARY, dict.length, (t) => t.struct(7, (d) => d.i32(1, entries).i32(2, ENCODING.PLAIN))),
+      );
+      push(Buffer.from(dict));
+      const width = bitWidth(entries - 1);
+      page.byte(width);
+      hybrid(page, col.keys, col.count, width);
+      meta.dataPageOffset = offset;
+      const body = page.view();
+      push(dataPageHeader(body.length, col.rows, ENCODING.RLE_DICTIONARY));
+      push(Buffer.from(body));
+    }
+  } else {
+    if (col instanceof PlainStringColumn) {
+      page.bytes(col.values.view());
+    } else if (col instanceof Int64Column) {
+      meta.type = TYPE.INT64;
+      page.reserve(col.count * 8);
+      for (let i = 0; i < col.count; i++) page.i64(col.values[i]!);
+      if (col.count > 0) {
+        meta.min = int64Bytes(col.min);
+        meta.max = int64Bytes(col.max);
+      }
+    } else if (col instanceof BoolColumn) {
+      meta.type = TYPE.BOOLEAN;
+      // PLAIN booleans: bit-packed, LSB first, without a run header.
+      page.reserve(Math.ceil(col.count / 8));
+      for (let i = 0; i < col.count; i += 8) {
+        let b = 0;
+        for (let j = 0; j < 8 && i + j < col.count; j++) b |= col.values[i + j]! << j;
+        page.byte(b);
+      }
+      if (col.count > 0) {
+        meta.min = Uint8Array.of(col.seenFalse ? 0 : 1);
+        meta.max = Uint8Array.of(col.seenTrue ? 1 : 0);
+      }
+    }
+    meta.dataPageOffset = offset;
+    const body = page.view();
+    push(dataPageHeader(body.length, col.rows, ENCODING.PLAIN));
+    push(Buffer.from(body));
+  }
+  meta.size = offset - start;
+  return meta;
+}
+
+function schemaElement(t: Thrift, name: string): void {
+  const type = LAKE_COLUMN_TYPES[name as keyof NormalisedEvent];
+  switch (type) {
+    case 'string':
+      t.i32(1, TYPE.BYTE_ARRAY)
+        .i32(3, OPTIONAL)
+        .binary(4, name)
+        .i32(6, CONVERTED_UTF8)
+        .struct(10, (l) => l.struct(1, () => {}));
+      break;
+    case 'timestamp':
+      t.i32(1, TYPE.INT64)
+        .i32(3, OPTIONAL)
+        .binary(4, name)
+        .i32(6, CONVERTED_TIMESTAMP_MILLIS)
+        .struct(10, (l) => l.struct(8, (ts) => ts.bool(1, false).struct(2, (u) => u.struct(1, () => {}))));
+      break;
+    case 'bigint':
+      t.i32(1, TYPE.INT64).i32(3, OPTIONAL).binary(4, name);
+      break;
+    case 'boolean':
+      t.i32(1, TYPE.BOOLEAN).i32(3, OPTIONAL).binary(4, name);
+      break;
+  }
+}
+
+const MAGIC = Buffer.from('PAR1');
+
+/** Encodes batches as one Parquet file, one row group per non-empty batch. */
+export function encodeBatches(batches: readonly ColumnBatch[]): Uint8Array {
+  const parts: Uint8Array[] = [MAGIC];
+  let offset = MAGIC.length;
+  const groups: { rows: number; start: number; size: number; chunks: ChunkMeta[] }[] = [];
+  for (const batch of batches) {
+    if (batch.rows === 0) continue;
+    const start = offset;
+    const chunks: ChunkMeta[] = [];
+    for (let c = 0; c < LAKE_COLUMNS.length; c++) {
+      const meta = writeChunk(LAKE_COLUMNS[c]!, batch.columns[c]!, offset, parts);
+      offset += meta.size;
+      chunks.push(meta);
+    }
+    groups.push({ rows: batch.rows, start, size: offset - start, chunks });
+  }
+  const rows = groups.reduce((n, g) => n + g.rows, 0);
+  const footer = Thrift.encode((t) => {
+    t.i32(1, 1)
+      .structList(2, ['', ...LAKE_COLUMNS], (s, name) => {
+        if (name === '') s.binary(4, 'schema').i32(5, LAKE_COLUMNS.length);
+        else schemaElement(s, name);
+      })
+      .i64(3, rows)
+      .structList(4, groups, (g, group) => {
+        g.structList(1, group.chunks, (cc, m) => {
+          cc.i64(2, m.dictionaryPageOffset ?? m.dataPageOffset).struct(3, (md) => {
+            md.i32(1, m.type)
+              .i32List(2, m.encodings)
+              .binaryList(3, [m.name])
+              .i32(4, UNCOMPRESSED)
+              .i64(5, m.numValues)
+              .i64(6, m.size)
+              .i64(7, m.size)
+              .i64(9, m.dataPageOffset);
+            if (m.dictionaryPageOffset !== undefined) md.i64(11, m.dictionaryPageOffset);
+            md.struct(12, (st) => {
+              st.i64(3, m.nulls);
+              if (m.min && m.max) st.binary(5, m.max).binary(6, m.min);
+            });
+          });
+        })
+          .i64(2, group.size)
+          .i64(3, group.rows)
+          .i64(5, group.start)
+          .i64(6, group.size)
+          .i16(7, groups.indexOf(group));
+      })
+      .binary(6, 'sesflow parquet-encoder')
+      .structList(7, LAKE_COLUMNS, (o) => o.struct(1, () => {}));
+  });
+  parts.push(footer);
+  const tail = Buffer.allocUnsafe(8);
+  tail.writeUInt32LE(footer.length, 0);
+  MAGIC.copy(tail, 4);
+  parts.push(tail);
+  return Buffer.concat(parts);
+}
