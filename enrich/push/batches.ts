@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
-import { gunzip, gzip } from 'node:zlib';
+import { gunzip, gunzipSync, gzip } from 'node:zlib';
 import { z } from 'zod';
 import type { BatchLimits } from './config';
 import { MalformedBatchError } from './errors';
@@ -17,6 +17,13 @@ export interface RecordBatch {
   recordIds: string[];
   /** Tenants of the batch's records (for logs). */
   tenants: string[];
+  /** How many records it holds. */
+  size: number;
+  /**
+   * The body gzip-compressed, when the batch came so from the queue: it is sent as is (`Content-Encoding: gzip`), and
+   * `body`, `recordIds` and `tenants` are only decoded if they are read (a refusal to isolate, a dead letter).
+   */
+  gzip?: Uint8Array;
 }
 
 /** A record ready to batch: its id, revision, tenant and JSON text. */
@@ -49,6 +56,7 @@ function makeBatch(items: readonly PackItem[]): RecordBatch {
     body,
     recordIds: items.map((i) => i.id),
     tenants: [...new Set(items.map((i) => i.tenant))].sort(),
+    size: items.length,
   };
 }
 
@@ -151,6 +159,7 @@ export function batchesOfBody(body: string, limits: BatchLimits): RecordBatch[] 
         body,
         recordIds: records.map((r) => r.record_id),
         tenants: [...new Set(records.map((r) => r.tenant_id))].sort(),
+        size: records.length,
       },
     ];
   }
@@ -165,7 +174,7 @@ export function batchesOfBody(body: string, limits: BatchLimits): RecordBatch[] 
  * most often about a tenant), else in two halves. Each part has its own deterministic key; null for one record.
  */
 export function splitBatch(batch: RecordBatch): RecordBatch[] | null {
-  if (batch.recordIds.length < 2) return null;
+  if (batch.size < 2) return null;
   const parsed = JSON.parse(batch.body) as { records: Record<string, unknown>[] };
   const items = parsed.records.map((r) => ({
     id: String(r.record_id),
@@ -189,20 +198,98 @@ const gzipAsync = promisify(gzip);
 const gunzipAsync = promisify(gunzip);
 
 /**
- * A batch body as a queue message: gzip, then base64 (SQS bodies must be text). Record batches compress about 10x,
- * so a 500-record batch is one or two 64 KiB SQS billing chunks instead of seven, and far from the 1 MiB limit.
- * Compression runs on the libuv pool, off the event loop.
+ * A batch as a queue message (what the producer and the backfill enqueue): `sfb1:<Idempotency-Key>:<records>:<body
+ * bytes>:<base64 of the gzip body>`. The pusher sends the compressed body as it is with its key, without inflating
+ * or parsing 500 records per message: the receiver checks every record anyway. Record batches compress about 10x, so
+ * a 500-record batch is one or two 64 KiB SQS billing chunks instead of seven. Compression runs on the libuv pool.
  */
+export const QUEUED_BATCH_PREFIX = 'sfb1:';
+const QUEUED_HEADER = /^sfb1:([A-Za-z0-9._-]{16,128}):([1-9]\d{0,8}):([1-9]\d{0,9}):/;
+
+export async function encodeQueuedBatch(batch: RecordBatch): Promise<string> {
+  const zipped = await gzipAsync(batch.body);
+  return `${QUEUED_BATCH_PREFIX}${batch.idempotencyKey}:${batch.size}:${Buffer.byteLength(batch.body)}:${zipped.toString('base64')}`;
+}
+
+/** A body as a dead letter or an older queue message keeps it: gzip, then base64 (SQS bodies must be text). */
 export async function encodeQueueBody(json: string): Promise<string> {
   return (await gzipAsync(json)).toString('base64');
 }
 
-/** The batch body of a queue message: plain JSON as is (a hand-written message), else base64 gzip. */
+/**
+ * The batch body of a queue message: plain JSON as is (a hand-written message), a queued batch or base64 gzip
+ * inflated.
+ */
 export async function decodeQueueBody(body: string): Promise<string> {
   if (body.startsWith('{')) return body;
+  const header = QUEUED_HEADER.exec(body);
   try {
-    return (await gunzipAsync(Buffer.from(body, 'base64'))).toString('utf8');
+    return (await gunzipAsync(Buffer.from(header ? body.slice(header[0].length) : body, 'base64'))).toString('utf8');
   } catch {
     throw new MalformedBatchError('queue message is neither JSON nor a base64 gzip batch');
   }
+}
+
+/** A queued batch sent as it came: its key and size from the message, the rest decoded only when read. */
+class CompressedBatch implements RecordBatch {
+  private decoded: RecordBatch | null = null;
+
+  constructor(
+    readonly idempotencyKey: string,
+    readonly size: number,
+    readonly gzip: Uint8Array,
+  ) {}
+
+  /** The batch behind the compressed body, checked to be the one the message's header names. */
+  private full(): RecordBatch {
+    if (this.decoded) return this.decoded;
+    let text: string;
+    try {
+      text = gunzipSync(this.gzip).toString('utf8');
+    } catch {
+      throw new MalformedBatchError('queue message is not a base64 gzip batch');
+    }
+    const batches = batchesOfBody(text, { maxRecords: Number.MAX_SAFE_INTEGER, maxBytes: Number.MAX_SAFE_INTEGER });
+    const b = batches[0]!;
+    if (batches.length !== 1 || b.idempotencyKey !== this.idempotencyKey || b.size !== this.size) {
+      throw new MalformedBatchError('queue message header does not match its batch (key or record count)');
+    }
+    this.decoded = b;
+    return b;
+  }
+
+  get body(): string {
+    return this.full().body;
+  }
+
+  get recordIds(): string[] {
+    return this.full().recordIds;
+  }
+
+  get tenants(): string[] {
+    return this.full().tenants;
+  }
+}
+
+/**
+ * The request batches of a queue message under `limits`. A queued batch (`sfb1:`) within the limits is sent as it
+ * came, compressed and unparsed; anything else (a plain JSON batch, an older base64 gzip message, a batch over
+ * the limits) is inflated, checked and repacked by {@link batchesOfBody}. Throws {@link MalformedBatchError}.
+ */
+export async function queuedBatches(body: string, limits: BatchLimits): Promise<RecordBatch[]> {
+  const header = QUEUED_HEADER.exec(body);
+  if (header) {
+    const size = Number(header[2]);
+    const bytes = Number(header[3]);
+    if (size <= limits.maxRecords && bytes <= limits.maxBytes) {
+      const gz = Buffer.from(body.slice(header[0].length), 'base64');
+      if (gz.length < 18 || gz[0] !== 0x1f || gz[1] !== 0x8b) {
+        throw new MalformedBatchError('queue message is not a base64 gzip batch');
+      }
+      return [new CompressedBatch(header[1]!, size, gz)];
+    }
+  } else if (body.startsWith(QUEUED_BATCH_PREFIX)) {
+    throw new MalformedBatchError('queue message has a malformed batch header');
+  }
+  return batchesOfBody(await decodeQueueBody(body), limits);
 }

@@ -1,5 +1,15 @@
+import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { batchesOfBody, idempotencyKeyOf, packRecords, splitBatch } from './batches';
+import {
+  batchesOfBody,
+  decodeQueueBody,
+  encodeQueueBody,
+  encodeQueuedBatch,
+  idempotencyKeyOf,
+  packRecords,
+  queuedBatches,
+  splitBatch,
+} from './batches';
 import type { RetryPolicy } from './config';
 import {
   backoffDelay,
@@ -21,12 +31,13 @@ const answer = (status: number, retryAfterMs: number | null = null): ApiAnswer =
   replayed: false,
 });
 
-/** A scripted API: answers in order, records what it was sent. */
+/** A scripted API: answers in order, records what it was sent (a gzip body inflated, and marked). */
 function scriptedApi(answers: ApiAnswer[] | ((key: string, body: string) => ApiAnswer)) {
-  const calls: { key: string; body: string }[] = [];
+  const calls: { key: string; body: string; gzip: boolean }[] = [];
   const api: ReportingApi = {
-    async postBatch(key, body) {
-      calls.push({ key, body });
+    async postBatch(key, sent) {
+      const body = typeof sent === 'string' ? sent : gunzipSync(sent.gzip).toString('utf8');
+      calls.push({ key, body, gzip: typeof sent !== 'string' });
       if (typeof answers === 'function') return answers(key, body);
       return answers.shift() ?? ok;
     },
@@ -159,7 +170,79 @@ describe('batches and keys', () => {
   });
 });
 
+describe('queue messages', () => {
+  const LIMITS = { maxRecords: 500, maxBytes: 1e6 };
+
+  it('a queued batch comes back compressed, with its key and size, and decodes to the same batch when read', async () => {
+    const [batch] = packRecords(syntheticRecords(30, { tenants: 3 }), LIMITS);
+    const message = await encodeQueuedBatch(batch!);
+    expect(message).toMatch(/^sfb1:sfr1-[A-Za-z0-9_-]{43}:30:\d+:[A-Za-z0-9+/=]+$/);
+    const [queued, ...more] = await queuedBatches(message, LIMITS);
+    expect(more).toHaveLength(0);
+    expect(queued!.gzip).toBeDefined();
+    expect(gunzipSync(queued!.gzip!).toString('utf8')).toBe(batch!.body);
+    expect({ key: queued!.idempotencyKey, size: queued!.size }).toEqual({ key: batch!.idempotencyKey, size: 30 });
+    expect({ body: queued!.body, ids: queued!.recordIds, tenants: queued!.tenants }).toEqual({
+      body: batch!.body,
+      ids: batch!.recordIds,
+      tenants: batch!.tenants,
+    });
+    expect(await decodeQueueBody(message)).toBe(batch!.body);
+  });
+
+  it('a queued batch over the limits, an older base64 gzip message and plain JSON are inflated and repacked', async () => {
+    const [batch] = packRecords(syntheticRecords(10), LIMITS);
+    const small = { maxRecords: 4, maxBytes: 1e6 };
+    const repacked = await queuedBatches(await encodeQueuedBatch(batch!), small);
+    expect(repacked.map((b) => [b.size, b.gzip])).toEqual([
+      [4, undefined],
+      [4, undefined],
+      [2, undefined],
+    ]);
+    expect(repacked).toEqual(batchesOfBody(batch!.body, small));
+    expect(await queuedBatches(await encodeQueueBody(batch!.body), LIMITS)).toEqual([batch]);
+    expect(await queuedBatches(batch!.body, LIMITS)).toEqual([batch]);
+  });
+
+  it('refuses a malformed header or a body that is not gzip; a header that lies is caught when the body is read', async () => {
+    const [batch] = packRecords(syntheticRecords(3), LIMITS);
+    await expect(queuedBatches('sfb1:short:3:10:AAAA', LIMITS)).rejects.toThrow(/malformed batch header/);
+    const notGzip = `sfb1:${batch!.idempotencyKey}:3:100:${Buffer.from('hello world, not gzip').toString('base64')}`;
+    await expect(queuedBatches(notGzip, LIMITS)).rejects.toThrow(/not a base64 gzip batch/);
+    const lying = (await encodeQueuedBatch(batch!)).replace(`:3:`, ':4:');
+    const [queued] = await queuedBatches(lying, LIMITS);
+    expect(() => queued!.body).toThrow(/header does not match its batch/);
+  });
+});
+
 describe('pushQueuedBatch', () => {
+  it('sends a queued batch compressed, as it came, under its key', async () => {
+    const [batch] = packRecords(syntheticRecords(12, { tenants: 3 }), { maxRecords: 500, maxBytes: 1e6 });
+    const { api, calls } = scriptedApi([ok]);
+    const { d } = deps(api);
+    const body = await encodeQueuedBatch(batch!);
+    const out = await pushQueuedBatch(d, { body, receiveCount: 1, messageId: 'm' }, 10_000_000);
+    expect(out).toEqual({ done: true, delivered: 12, deadLettered: 0 });
+    expect(calls).toEqual([{ key: batch!.idempotencyKey, body: batch!.body, gzip: true }]);
+  });
+
+  it('isolates a refused tenant of a queued batch, and dead-letters a refused message that is not a batch', async () => {
+    const [batch] = packRecords(syntheticRecords(12, { tenants: 3 }), { maxRecords: 500, maxBytes: 1e6 });
+    const { api } = scriptedApi((_key, body) =>
+      body.includes('"tenant_id":"tenant-1"') ? { ...answer(422), error: 'tenant tenant-1 refused' } : ok,
+    );
+    const { d, dead } = deps(api);
+    const body = await encodeQueuedBatch(batch!);
+    const out = await pushQueuedBatch(d, { body, receiveCount: 1, messageId: 'm' }, 10_000_000);
+    expect(out).toEqual({ done: true, delivered: 8, deadLettered: 1 });
+    expect(dead[0]!.why).toMatchObject({ status: 422, records: 4 });
+    const lying = body.replace(':12:', ':11:');
+    const refused = await pushQueuedBatch(d, { body: lying, receiveCount: 1, messageId: 'm2' }, 10_000_000);
+    expect(refused).toMatchObject({ done: true, delivered: 0, deadLettered: 1 });
+    expect(dead[1]).toMatchObject({ body: lying, why: { status: 0, records: 0 } });
+    expect(dead[1]!.why.reason).toMatch(/header does not match its batch/);
+  });
+
   it('isolates a refused tenant: the rest is delivered, the refused part dead-lettered with the reason', async () => {
     const [batch] = packRecords(syntheticRecords(12, { tenants: 3 }), { maxRecords: 500, maxBytes: 1e6 });
     const { api } = scriptedApi((_key, body) =>

@@ -1,4 +1,4 @@
-import { batchesOfBody, decodeQueueBody, type RecordBatch, splitBatch } from './batches';
+import { queuedBatches, type RecordBatch, splitBatch } from './batches';
 import type { BatchLimits, RetryPolicy } from './config';
 import { MalformedBatchError, PushRefusedError, PushRetryLaterError } from './errors';
 import type { ApiAnswer, ReportingApi } from './reporting-api-client';
@@ -83,7 +83,11 @@ export async function deliverBatch(deps: PusherDeps, batch: RecordBatch, deadlin
   let last = 'not attempted';
   for (let attempt = 1; attempt <= deps.retry.maxAttempts; attempt++) {
     const timeout = Math.max(1, Math.min(deps.retry.timeoutMs, deadline - now()));
-    const answer = await deps.api.postBatch(batch.idempotencyKey, batch.body, timeout);
+    const answer = await deps.api.postBatch(
+      batch.idempotencyKey,
+      batch.gzip ? { gzip: batch.gzip } : batch.body,
+      timeout,
+    );
     if (answer.status >= 200 && answer.status < 300) {
       return { kind: 'delivered', attempts: attempt, replayed: answer.replayed };
     }
@@ -96,7 +100,7 @@ export async function deliverBatch(deps: PusherDeps, batch: RecordBatch, deadlin
     }
     deps.log?.('warn', 'batch attempt failed, retrying', {
       idempotencyKey: batch.idempotencyKey,
-      records: batch.recordIds.length,
+      records: batch.size,
       attempt,
       answer: last,
       delayMs: Math.round(delay),
@@ -119,7 +123,7 @@ interface Isolated {
 /** Delivers a batch; a refusal that may concern only some records is retried in parts (by tenant, then halves). */
 async function deliverIsolating(deps: PusherDeps, batch: RecordBatch, deadline: number): Promise<Isolated> {
   const out = await deliverBatch(deps, batch, deadline);
-  if (out.kind === 'delivered') return { delivered: batch.recordIds.length, refused: [], unfinished: [] };
+  if (out.kind === 'delivered') return { delivered: batch.size, refused: [], unfinished: [] };
   if (out.kind === 'unfinished') return { delivered: 0, refused: [], unfinished: [{ batch, reason: out.reason }] };
   const how = ISOLATE.get(out.status);
   const parts = how && (how === 'halves' || batch.tenants.length > 1) ? splitBatch(batch) : null;
@@ -153,11 +157,7 @@ export async function pushQueuedBatch(
   deadline: number,
 ): Promise<QueuedBatchResult> {
   const failedAt = () => new Date((deps.now ?? Date.now)()).toISOString();
-  let batches: RecordBatch[];
-  try {
-    batches = batchesOfBody(await decodeQueueBody(message.body), deps.limits);
-  } catch (err) {
-    if (!(err instanceof MalformedBatchError)) throw err;
+  const malformed = async (err: MalformedBatchError): Promise<QueuedBatchResult> => {
     await deps.deadLetters.send(message.body, {
       status: 0,
       reason: err.message,
@@ -167,8 +167,18 @@ export async function pushQueuedBatch(
     });
     deps.log?.('error', 'malformed queue message dead-lettered', { messageId: message.messageId, reason: err.message });
     return { done: true, delivered: 0, deadLettered: 1, reason: err.message };
+  };
+  let batches: RecordBatch[];
+  let results: Isolated[];
+  try {
+    batches = await queuedBatches(message.body, deps.limits);
+    // A compressed batch is first read when the receiver refuses it (to isolate the refused records): it may only
+    // then turn out not to be a batch. Such a message holds that one batch, so nothing of it was delivered.
+    results = await Promise.all(batches.map((b) => deliverIsolating(deps, b, deadline)));
+  } catch (err) {
+    if (!(err instanceof MalformedBatchError)) throw err;
+    return malformed(err);
   }
-  const results = await Promise.all(batches.map((b) => deliverIsolating(deps, b, deadline)));
   const refused = results.flatMap((r) => r.refused);
   const unfinished = results.flatMap((r) => r.unfinished);
   const delivered = results.reduce((n, r) => n + r.delivered, 0);
@@ -177,13 +187,13 @@ export async function pushQueuedBatch(
       status: r.status,
       reason: r.reason,
       idempotencyKey: r.batch.idempotencyKey,
-      records: r.batch.recordIds.length,
+      records: r.batch.size,
       failedAt: failedAt(),
     });
     deps.log?.('error', 'batch refused, dead-lettered', {
       messageId: message.messageId,
       idempotencyKey: r.batch.idempotencyKey,
-      records: r.batch.recordIds.length,
+      records: r.batch.size,
       tenants: r.batch.tenants,
       status: r.status,
       reason: r.reason,
@@ -198,7 +208,7 @@ export async function pushQueuedBatch(
       status: 0,
       reason: `given up at receive ${message.receiveCount} of ${deps.maxReceiveCount}: ${u.reason}`,
       idempotencyKey: u.batch.idempotencyKey,
-      records: u.batch.recordIds.length,
+      records: u.batch.size,
       failedAt: failedAt(),
     });
     deadLettered++;
@@ -242,15 +252,13 @@ export async function settleBatch(
   }
   for (const r of out.refused) {
     if (!deps.deadLetters) {
-      throw new PushRefusedError(
-        `External Reporting refused a batch of ${r.batch.recordIds.length} records: ${r.reason}`,
-      );
+      throw new PushRefusedError(`External Reporting refused a batch of ${r.batch.size} records: ${r.reason}`);
     }
     await deps.deadLetters.send(r.batch.body, {
       status: r.status,
       reason: r.reason,
       idempotencyKey: r.batch.idempotencyKey,
-      records: r.batch.recordIds.length,
+      records: r.batch.size,
       failedAt: new Date((deps.now ?? Date.now)()).toISOString(),
     });
   }

@@ -15,9 +15,12 @@ export interface ApiAnswer {
   replayed: boolean;
 }
 
+/** A request body: the JSON text, or that text gzip-compressed (sent with `Content-Encoding: gzip`). */
+export type BatchBody = string | { gzip: Uint8Array };
+
 /** The External Reporting API as the pusher sees it (one adapter; tests and the benchmark use the same one). */
 export interface ReportingApi {
-  postBatch(idempotencyKey: string, body: string, timeoutMs: number): Promise<ApiAnswer>;
+  postBatch(idempotencyKey: string, body: BatchBody, timeoutMs: number): Promise<ApiAnswer>;
   close(): void;
 }
 
@@ -105,7 +108,8 @@ export function createReportingApiClient(opts: { baseUrl: string; apiKey: string
             agent,
             headers: {
               'content-type': 'application/json',
-              'content-length': Buffer.byteLength(body),
+              'content-length': typeof body === 'string' ? Buffer.byteLength(body) : body.gzip.byteLength,
+              ...(typeof body === 'string' ? {} : { 'content-encoding': 'gzip' }),
               'x-api-key': opts.apiKey,
               'idempotency-key': idempotencyKey,
             },
@@ -121,7 +125,7 @@ export function createReportingApiClient(opts: { baseUrl: string; apiKey: string
         req.on('error', (err: NodeJS.ErrnoException) =>
           finish(noAnswer(`connection failed: ${err.code ?? err.message}`)),
         );
-        req.end(body);
+        req.end(typeof body === 'string' ? body : body.gzip);
       });
     },
     close() {

@@ -8,7 +8,7 @@ import {
   SendMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { encodeQueueBody, type RecordBatch } from './batches';
+import { encodeQueueBody, encodeQueuedBatch, type RecordBatch } from './batches';
 import { ProducerError } from './errors';
 import type { DeadLetterQueue, DeadLetterReason } from './pusher';
 
@@ -93,9 +93,9 @@ export async function sendBodies(sqs: SQSClient, queueUrl: string, bodies: reado
   }
 }
 
-/** Enqueues record batches: one queue message each, its body the request body, compressed. */
+/** Enqueues record batches: one queue message each, the request body compressed behind its key (`sfb1:`). */
 export async function enqueueBatches(sqs: SQSClient, queueUrl: string, batches: readonly RecordBatch[]): Promise<void> {
-  await sendBodies(sqs, queueUrl, await Promise.all(batches.map((b) => encodeQueueBody(b.body))));
+  await sendBodies(sqs, queueUrl, await Promise.all(batches.map((b) => encodeQueuedBatch(b))));
 }
 
 /** A dead letter as `sesflow push --redrive` shows it. */
