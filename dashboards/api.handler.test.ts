@@ -168,7 +168,9 @@ describe('Reports API Lambda handler (fake AWS clients, real aws-jwt-verify)', (
     const { handler, ddb } = setUp();
     const none = await handler(event('GET', '/v1/tenants'));
     expect(none.statusCode).toBe(401);
-    expect(json(none.body)).toEqual({ error: 'missing or invalid credentials (x-api-key)' });
+    expect(json(none.body)).toEqual({
+      error: 'missing or invalid credentials (Authorization: Bearer <Cognito ID token>)',
+    });
     const forged = await handler(
       event('GET', '/v1/tenants', { token: idToken({ sub: 'u1', 'cognito:groups': ['compliance'] }, otherKey) }),
     );

@@ -113,6 +113,7 @@ export function buildReportsRouter(
     live,
     limiter: new TokenBucketLimiter(config.rateLimit.capacity, config.rateLimit.refillPerSecond),
     thresholds: DEFAULT_THRESHOLDS,
+    credential: 'Authorization: Bearer <Cognito ID token>',
     ...(deps.now ? { now: deps.now } : {}),
     log: (entry: RequestLog) =>
       entry.status >= 500

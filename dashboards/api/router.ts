@@ -56,6 +56,8 @@ export interface RouterDeps {
   live: LiveFigures;
   limiter: TokenBucketLimiter;
   thresholds: Thresholds;
+  /** The credential a 401 asks for (default `x-api-key`, the local server's). */
+  credential?: string;
   now?: () => Date;
   log?: (entry: RequestLog) => void;
 }
@@ -260,7 +262,9 @@ export function createRouter(deps: RouterDeps): (req: ApiRequest) => Promise<Api
         res = json(200, { ok: true });
       } else {
         const principal = await deps.auth.authenticate(req.headers);
-        if (!principal) throw new UnauthenticatedError('missing or invalid credentials (x-api-key)');
+        if (!principal) {
+          throw new UnauthenticatedError(`missing or invalid credentials (${deps.credential ?? 'x-api-key'})`);
+        }
         log.principal = principal.id;
         log.role = principal.role;
         const taken = deps.limiter.take(principal.id, now().getTime());
