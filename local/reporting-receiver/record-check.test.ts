@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { syntheticRecords } from '../../enrich/push/test-events';
-import { checkRecordBatchBody, describeIssues, RecordBatchBodySchema, refusalReason } from './record-check';
+import { checkRecordBatchBody, describeIssues, parseBody, RecordBatchBodySchema, refusalReason } from './record-check';
 
 type Obj = Record<string, unknown>;
 
@@ -161,5 +161,52 @@ describe('the receiver checker agrees with the documented zod schema', () => {
     const body = bodyOf(valid);
     const check = checkRecordBatchBody(body);
     expect(check.ok && check.records).toBe(body.records);
+  });
+});
+
+describe('parseBody: a body parsed record by record from its bytes, as JSON.parse of the whole would', () => {
+  const records = syntheticRecords(5, { prefix: 'pb' }) as unknown as Obj[];
+  const body = (rs: unknown[]) => JSON.stringify({ schema_version: 1, records: rs });
+
+  it.each([
+    ['a body as sesflow writes it', body(records)],
+    ['one record', body(records.slice(0, 1))],
+    ['multi-byte text', body([{ ...records[0], campaign_id: 'été 😀 ünïcödé' }, records[1]])],
+    [
+      'a value that spells the cut',
+      body([{ ...records[0], reject_reason: '},{"schema_version":1,"x":"' }, records[1]]),
+    ],
+    ['spaces between records', body(records).replaceAll('},{', '}, {')],
+    ['pretty-printed', JSON.stringify({ schema_version: 1, records }, null, 2)],
+    ['records not led by schema_version', body(records.map(({ schema_version: _, ...r }) => ({ ...r, v: 1 })))],
+    [
+      'a piece that is not a record',
+      `{"schema_version":1,"records":[{"schema_version":1},{"schema_version":[1,{"a":1}]}]}`,
+    ],
+    ['an envelope of another version', body(records).replace('{"schema_version":1,', '{"schema_version":2,')],
+  ])('%s', (_name, text) => {
+    expect(parseBody(Buffer.from(text))).toEqual(JSON.parse(text));
+  });
+
+  it.each([
+    ['a piece cut inside', '{"schema_version":1,"records":[{"schema_version":1,"a":"},{"schema_version":2}]}'],
+    ['truncated', body(records).slice(0, -3)],
+    ['an extra comma', body(records).replace('},{', '},,{')],
+    ['empty', ''],
+  ])('throws as JSON.parse does: %s', (_name, text) => {
+    let expected: unknown;
+    try {
+      expected = JSON.parse(text);
+    } catch {
+      expected = 'throws';
+    }
+    let got: unknown;
+    try {
+      got = parseBody(Buffer.from(text));
+    } catch (err) {
+      expect(err).toBeInstanceOf(SyntaxError);
+      got = 'throws';
+    }
+    expect(got).toEqual(expected);
   });
 });

@@ -152,3 +152,45 @@ export function refusalReason(value: unknown, check: Extract<BodyCheck, { ok: fa
   if (!parsed.success) return describeIssues(parsed.error);
   return check.index === null ? `body: ${check.problem}` : `records[${check.index}]: ${check.problem}`;
 }
+
+const BODY_PREFIX = Buffer.from(`{"schema_version":${RECORD_SCHEMA_VERSION},"records":[`);
+const BODY_SUFFIX = Buffer.from(']}');
+const RECORD_HEAD = '{"schema_version":';
+const RECORD_SEPARATOR = Buffer.from(`},${RECORD_HEAD}`);
+
+/**
+ * Parses a request body from its bytes, as `JSON.parse` of the whole text would. A body written the way sesflow
+ * writes it (`{"schema_version":1,"records":[{"schema_version":...},{"schema_version":...}]}`, no spaces) is cut at
+ * each `},{"schema_version":` and every record parsed on its own: a JSON text of several hundred KiB is a string
+ * V8 must place in its large-object space, which on the benchmark machine costs about 7 ns a byte, twenty times the
+ * parse itself. The cut is exact: when every piece parses, the body is by construction the array of those pieces (a
+ * JSON string cannot hold the cut's unescaped quote), so the result is what a parse of the whole gives. Any other
+ * body, or a piece that does not parse, is parsed whole; throws `SyntaxError` for a body that is not JSON.
+ */
+export function parseBody(bytes: Buffer): unknown {
+  const end = bytes.length - BODY_SUFFIX.length;
+  if (
+    end > BODY_PREFIX.length &&
+    bytes.subarray(0, BODY_PREFIX.length).equals(BODY_PREFIX) &&
+    bytes.subarray(end).equals(BODY_SUFFIX) &&
+    bytes.subarray(BODY_PREFIX.length, BODY_PREFIX.length + RECORD_HEAD.length).toString('latin1') === RECORD_HEAD
+  ) {
+    const records: unknown[] = [];
+    let start = BODY_PREFIX.length;
+    let ok = true;
+    while (ok) {
+      const cut = bytes.indexOf(RECORD_SEPARATOR, start);
+      const last = cut < 0 || cut >= end;
+      const stop = last ? end : cut + 1;
+      try {
+        records.push(JSON.parse(bytes.toString('utf8', start, stop)));
+      } catch {
+        ok = false;
+      }
+      if (last) break;
+      start = cut + 2;
+    }
+    if (ok) return { schema_version: RECORD_SCHEMA_VERSION, records };
+  }
+  return JSON.parse(bytes.toString('utf8'));
+}
