@@ -330,3 +330,14 @@ describe('Cognito authenticator', () => {
     expect(await auth.authenticate({})).toBeNull();
   });
 });
+
+describe('report query defaults', () => {
+  it('ends at the end of the current minute, so repeated requests within a minute bind the same parameters', async () => {
+    const { parseReportQuery } = await import('./params');
+    const a = parseReportQuery({}, new Date('2026-11-25T10:15:03.120Z'));
+    const b = parseReportQuery({}, new Date('2026-11-25T10:15:59.999Z'));
+    expect(a).toEqual(b);
+    expect(new Date(a.to).toISOString()).toBe('2026-11-25T10:16:00.000Z');
+    expect(a.to - a.from).toBe(7 * 86_400_000);
+  });
+});
