@@ -1,5 +1,5 @@
 import {
-  DeleteMessageCommand,
+  DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
   type Message,
   ReceiveMessageCommand,
@@ -7,6 +7,9 @@ import {
 } from '@aws-sdk/client-sqs';
 import { describeError } from '../../lib/errors';
 import { type PusherDeps, pushQueuedBatch } from './pusher';
+
+/** How long a done message waits for nine others before its delete is sent anyway. */
+const DELETE_WAIT_MS = 20;
 
 export interface LocalPusherOptions {
   sqs: SQSClient;
@@ -59,6 +62,45 @@ export function startLocalPusher(opts: LocalPusherOptions): LocalPusher {
     waiting.clear();
   };
 
+  /**
+   * Done messages are deleted ten at a time (DeleteMessageBatch), gathered for at most {@link DELETE_WAIT_MS}: one call
+   * per message cost about as much CPU as pushing its 500 records. A message whose delete fails comes back after its
+   * visibility timeout and is recognised by its key.
+   */
+  const toDelete: { id: string; handle: string }[] = [];
+  let deleteTimer: NodeJS.Timeout | null = null;
+  const deletes = new Set<Promise<void>>();
+  const flushDeletes = () => {
+    if (deleteTimer) clearTimeout(deleteTimer);
+    deleteTimer = null;
+    while (toDelete.length > 0) {
+      const group = toDelete.splice(0, 10);
+      const p = opts.sqs
+        .send(
+          new DeleteMessageBatchCommand({
+            QueueUrl: opts.queueUrl,
+            Entries: group.map((g, i) => ({ Id: String(i), ReceiptHandle: g.handle })),
+          }),
+        )
+        .then(
+          (out) => {
+            for (const f of out.Failed ?? []) {
+              const id = group[Number(f.Id)]?.id ?? '?';
+              problem(`push: message ${id} not deleted, comes back later: ${f.Code ?? ''} ${f.Message ?? ''}`.trim());
+            }
+          },
+          (err) => problem(`push: ${group.length} messages not deleted, come back later: ${describeError(err)}`),
+        )
+        .finally(() => deletes.delete(p));
+      deletes.add(p);
+    }
+  };
+  const deleteLater = (m: Message) => {
+    toDelete.push({ id: m.MessageId ?? '?', handle: m.ReceiptHandle! });
+    if (toDelete.length >= 10) flushDeletes();
+    else deleteTimer ??= setTimeout(flushDeletes, DELETE_WAIT_MS);
+  };
+
   const handle = async (m: Message): Promise<void> => {
     let done = false;
     try {
@@ -71,8 +113,7 @@ export function startLocalPusher(opts: LocalPusherOptions): LocalPusher {
       stats.records += out.delivered;
       stats.deadLettered += out.deadLettered;
       done = out.done;
-      if (done)
-        await opts.sqs.send(new DeleteMessageCommand({ QueueUrl: opts.queueUrl, ReceiptHandle: m.ReceiptHandle! }));
+      if (done) deleteLater(m);
       else stats.retriedLater++;
     } catch (err) {
       problem(
@@ -126,6 +167,13 @@ export function startLocalPusher(opts: LocalPusherOptions): LocalPusher {
     async drain(timeoutMs = 60_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
+        // While messages are being pushed or deleted the queue is not drained: no need to ask it (each call costs
+        // milliseconds of CPU here, as much as a few hundred records).
+        if (inFlight > 0 || toDelete.length > 0 || deletes.size > 0) {
+          if (Date.now() > deadline) throw new Error(`push queue not drained in time (${inFlight} messages in flight)`);
+          await new Promise((r) => setTimeout(r, 20));
+          continue;
+        }
         const a = await opts.sqs.send(
           new GetQueueAttributesCommand({
             QueueUrl: opts.queueUrl,
@@ -147,6 +195,8 @@ export function startLocalPusher(opts: LocalPusherOptions): LocalPusher {
       wakeAll();
       await Promise.allSettled(loops);
       while (inFlight > 0) await new Promise((r) => setTimeout(r, 20));
+      flushDeletes();
+      await Promise.allSettled([...deletes]);
     },
   };
 }
