@@ -4,6 +4,7 @@ import { createGunzip } from 'node:zlib';
 
 const file = process.argv[2];
 const started = process.hrtime.bigint();
+const cpu0 = process.cpuUsage();
 let records = 0;
 let carry = null;
 for await (const chunk of createReadStream(file, { highWaterMark: 256 * 1024 }).pipe(createGunzip())) {
@@ -25,4 +26,6 @@ if (carry) {
   records++;
 }
 const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-process.stdout.write(`${JSON.stringify({ records, seconds, maxRssKb: process.resourceUsage().maxRSS })}\n`);
+const cpu = process.cpuUsage(cpu0);
+const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+process.stdout.write(`${JSON.stringify({ records, seconds, cpuSeconds, maxRssKb: process.resourceUsage().maxRSS })}\n`);

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import type { LakeStore } from './lake-store';
@@ -8,7 +9,17 @@ import type { LakeStore } from './lake-store';
  * crash never leaves a half-written Parquet file where a reader would find it.
  */
 export class FsLakeStore implements LakeStore {
-  constructor(readonly root: string) {}
+  /** Folders known to exist (sync mode makes each once). */
+  private readonly made = new Set<string>();
+
+  /**
+   * @param sync write with synchronous calls: for a command that does nothing else meanwhile (`sesflow ingest`), where
+   *   each asynchronous call would cost a round trip through the thread pool (on one core, a wait for the scheduler).
+   */
+  constructor(
+    readonly root: string,
+    private readonly options: { sync?: boolean } = {},
+  ) {}
 
   get location(): string {
     return this.root;
@@ -16,6 +27,17 @@ export class FsLakeStore implements LakeStore {
 
   async put(key: string, body: Uint8Array | string): Promise<void> {
     const path = join(this.root, key);
+    if (this.options.sync) {
+      const dir = dirname(path);
+      if (!this.made.has(dir)) {
+        mkdirSync(dir, { recursive: true });
+        this.made.add(dir);
+      }
+      const tmp = join(dir, `.tmp-${randomUUID()}`);
+      writeFileSync(tmp, body);
+      renameSync(tmp, path);
+      return;
+    }
     await mkdir(dirname(path), { recursive: true });
     const tmp = join(dirname(path), `.tmp-${randomUUID()}`);
     await writeFile(tmp, body);

@@ -475,15 +475,21 @@ const int64Bytes = (v: number): Uint8Array => {
   return b.view();
 };
 
-/** Writes one column chunk at `offset` of the file (`parts` collects its bytes) and returns its metadata. */
-function writeChunk(name: string, col: Column, offset: number, parts: Uint8Array[]): ChunkMeta {
-  const start = offset;
-  const page = new Bytes(1024);
+/** Scratch space for one page body at a time (its size goes into the page header, written before it). */
+let scratch = new Bytes(64 * 1024);
+
+/** Writes one page (header, then the body in `scratch`) to the file. */
+function writePage(out: Bytes, header: Buffer): void {
+  out.bytes(header);
+  out.bytes(scratch.buf, 0, scratch.len);
+}
+
+/** Writes one column chunk to the end of `out` and returns its metadata. */
+function writeChunk(name: string, col: Column, out: Bytes): ChunkMeta {
+  const start = out.len;
+  scratch.len = 0;
+  const page = scratch;
   definitionLevels(page, col.def, col.rows);
-  const push = (b: Uint8Array) => {
-    parts.push(b);
-    offset += b.length;
-  };
   const meta: ChunkMeta = {
     name,
     type: TYPE.BYTE_ARRAY,
@@ -493,79 +499,77 @@ function writeChunk(name: string, col: Column, offset: number, parts: Uint8Array
     dataPageOffset: 0,
     nulls: col.nulls,
   };
+  let encoding: number = ENCODING.PLAIN;
   if (col instanceof StringColumn && col.plain) {
-    page.bytes(col.plain.view());
-    meta.dataPageOffset = offset;
-    const body = page.view();
-    push(dataPageHeader(body.length, col.rows, ENCODING.PLAIN));
-    push(Buffer.from(body));
-  } else if (col instanceof StringColumn) {
+    page.bytes(col.plain.buf, 0, col.plain.len);
+  } else if (col instanceof StringColumn && col.entries > 0) {
     const entries = col.entries;
-    const dict = col.dict.view();
-    if (entries > 0) {
-      // Chunk statistics over the dictionary (every entry occurs), compared as bytes.
-      let min = 0;
-      let max = 0;
-      const entry = (k: number) => dict.subarray(col.dictOffsets[k]! + 4, col.dictOffsets[k + 1]!);
-      for (let k = 1; k < entries; k++) {
-        if (Buffer.compare(entry(k), entry(min)) < 0) min = k;
-        if (Buffer.compare(entry(k), entry(max)) > 0) max = k;
-      }
-      meta.min = Buffer.from(entry(min));
-      meta.max = Buffer.from(entry(max));
+    const dict = col.dict.buf;
+    const offsets = col.dictOffsets;
+    // Chunk statistics over the dictionary (every entry occurs), compared as bytes; `a` before `b` when < 0.
+    const cmp = (a: number, b: number) =>
+      dict.compare(dict, offsets[b]! + 4, offsets[b + 1]!, offsets[a]! + 4, offsets[a + 1]!);
+    let min = 0;
+    let max = 0;
+    for (let k = 1; k < entries; k++) {
+      if (cmp(k, min) < 0) min = k;
+      if (cmp(k, max) > 0) max = k;
     }
-    if (entries === 0) {
-      meta.dataPageOffset = offset;
-      const body = page.view();
-      push(dataPageHeader(body.length, col.rows, ENCODING.PLAIN));
-      push(Buffer.from(body));
-    } else {
-      meta.encodings = [ENCODING.PLAIN, ENCODING.RLE, ENCODING.RLE_DICTIONARY];
-      meta.dictionaryPageOffset = offset;
-      push(
-        pageHeader(PAGE.DICTIONARY, dict.length, (t) => t.struct(7, (d) => d.i32(1, entries).i32(2, ENCODING.PLAIN))),
-      );
-      push(Buffer.from(dict));
-      const width = bitWidth(entries - 1);
-      page.byte(width);
-      hybrid(page, col.keys, col.count, width);
-      meta.dataPageOffset = offset;
-      const body = page.view();
-      push(dataPageHeader(body.length, col.rows, ENCODING.RLE_DICTIONARY));
-      push(Buffer.from(body));
+    meta.min = Buffer.from(dict.subarray(offsets[min]! + 4, offsets[min + 1]!));
+    meta.max = Buffer.from(dict.subarray(offsets[max]! + 4, offsets[max + 1]!));
+    meta.encodings = [ENCODING.PLAIN, ENCODING.RLE, ENCODING.RLE_DICTIONARY];
+    meta.dictionaryPageOffset = out.len;
+    out.bytes(
+      pageHeader(PAGE.DICTIONARY, col.dict.len, (t) => t.struct(7, (d) => d.i32(1, entries).i32(2, ENCODING.PLAIN))),
+    );
+    out.bytes(dict, 0, col.dict.len);
+    const width = bitWidth(entries - 1);
+    page.byte(width);
+    hybrid(page, col.keys, col.count, width);
+    encoding = ENCODING.RLE_DICTIONARY;
+  } else if (col instanceof PlainStringColumn) {
+    page.bytes(col.values.buf, 0, col.values.len);
+  } else if (col instanceof Int64Column) {
+    meta.type = TYPE.INT64;
+    page.reserve(col.count * 8);
+    for (let i = 0; i < col.count; i++) page.i64(col.values[i]!);
+    if (col.count > 0) {
+      meta.min = int64Bytes(col.min);
+      meta.max = int64Bytes(col.max);
     }
-  } else {
-    if (col instanceof PlainStringColumn) {
-      page.bytes(col.values.view());
-    } else if (col instanceof Int64Column) {
-      meta.type = TYPE.INT64;
-      page.reserve(col.count * 8);
-      for (let i = 0; i < col.count; i++) page.i64(col.values[i]!);
-      if (col.count > 0) {
-        meta.min = int64Bytes(col.min);
-        meta.max = int64Bytes(col.max);
-      }
-    } else if (col instanceof BoolColumn) {
-      meta.type = TYPE.BOOLEAN;
-      // PLAIN booleans: bit-packed, LSB first, without a run header.
-      page.reserve(Math.ceil(col.count / 8));
-      for (let i = 0; i < col.count; i += 8) {
-        let b = 0;
-        for (let j = 0; j < 8 && i + j < col.count; j++) b |= col.values[i + j]! << j;
-        page.byte(b);
-      }
-      if (col.count > 0) {
-        meta.min = Uint8Array.of(col.seenFalse ? 0 : 1);
-        meta.max = Uint8Array.of(col.seenTrue ? 1 : 0);
-      }
+  } else if (col instanceof BoolColumn) {
+    meta.type = TYPE.BOOLEAN;
+    // PLAIN booleans: bit-packed, LSB first, without a run header.
+    page.reserve(Math.ceil(col.count / 8));
+    for (let i = 0; i < col.count; i += 8) {
+      let b = 0;
+      for (let j = 0; j < 8 && i + j < col.count; j++) b |= col.values[i + j]! << j;
+      page.byte(b);
     }
-    meta.dataPageOffset = offset;
-    const body = page.view();
-    push(dataPageHeader(body.length, col.rows, ENCODING.PLAIN));
-    push(Buffer.from(body));
+    if (col.count > 0) {
+      meta.min = Uint8Array.of(col.seenFalse ? 0 : 1);
+      meta.max = Uint8Array.of(col.seenTrue ? 1 : 0);
+    }
   }
-  meta.size = offset - start;
+  meta.dataPageOffset = out.len;
+  writePage(out, dataPageHeader(page.len, col.rows, encoding));
+  // A one-off large page does not keep its scratch space.
+  if (scratch.buf.length > 16 * 1024 * 1024) scratch = new Bytes(64 * 1024);
+  meta.size = out.len - start;
   return meta;
+}
+
+/** About the bytes a batch encodes to, so the file buffer is allocated once. */
+function estimateBytes(batch: ColumnBatch): number {
+  let n = 1024;
+  for (const col of batch.columns) {
+    n += 64 + col.rows / 8;
+    if (col instanceof StringColumn) n += col.plain ? col.plain.len : col.dict.len + col.count * 2;
+    else if (col instanceof PlainStringColumn) n += col.values.len;
+    else if (col instanceof Int64Column) n += col.count * 8;
+    else n += col.rows / 8;
+  }
+  return Math.ceil(n);
 }
 
 function schemaElement(t: Thrift, name: string): void {
@@ -598,19 +602,15 @@ const MAGIC = Buffer.from('PAR1');
 
 /** Encodes batches as one Parquet file, one row group per non-empty batch. */
 export function encodeBatches(batches: readonly ColumnBatch[]): Uint8Array {
-  const parts: Uint8Array[] = [MAGIC];
-  let offset = MAGIC.length;
+  const out = new Bytes(batches.reduce((n, b) => n + estimateBytes(b), 4096));
+  out.bytes(MAGIC);
   const groups: { rows: number; start: number; size: number; chunks: ChunkMeta[] }[] = [];
   for (const batch of batches) {
     if (batch.rows === 0) continue;
-    const start = offset;
+    const start = out.len;
     const chunks: ChunkMeta[] = [];
-    for (let c = 0; c < LAKE_COLUMNS.length; c++) {
-      const meta = writeChunk(LAKE_COLUMNS[c]!, batch.columns[c]!, offset, parts);
-      offset += meta.size;
-      chunks.push(meta);
-    }
-    groups.push({ rows: batch.rows, start, size: offset - start, chunks });
+    for (let c = 0; c < LAKE_COLUMNS.length; c++) chunks.push(writeChunk(LAKE_COLUMNS[c]!, batch.columns[c]!, out));
+    groups.push({ rows: batch.rows, start, size: out.len - start, chunks });
   }
   const rows = groups.reduce((n, g) => n + g.rows, 0);
   const footer = Thrift.encode((t) => {
@@ -647,10 +647,8 @@ export function encodeBatches(batches: readonly ColumnBatch[]): Uint8Array {
       .binary(6, 'sesflow parquet-encoder')
       .structList(7, LAKE_COLUMNS, (o) => o.struct(1, () => {}));
   });
-  parts.push(footer);
-  const tail = Buffer.allocUnsafe(8);
-  tail.writeUInt32LE(footer.length, 0);
-  MAGIC.copy(tail, 4);
-  parts.push(tail);
-  return Buffer.concat(parts);
+  out.bytes(footer);
+  out.u32(footer.length);
+  out.bytes(MAGIC);
+  return out.view();
 }
