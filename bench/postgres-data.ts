@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { createGunzip, createGzip } from 'node:zlib';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { compactLake } from '../ingest/compact';
+import { COMPACT_LAYOUT } from '../ingest/compact-layout';
 import { ingestNdjson } from '../ingest/ingest-stream';
 import { LAKE_COLUMNS } from '../ingest/lake-schema';
 import { generateTraffic } from '../local/traffic-model';
@@ -61,6 +62,8 @@ export interface BenchLake {
   weeks: number;
   /** `sesflow compact` has run over it (each partition checked and named as a compacted file). */
   compacted?: boolean;
+  /** The compaction layout of its files (ingest/compact-layout.ts); an older one is compacted again. */
+  layout?: string;
 }
 
 /**
@@ -83,7 +86,7 @@ export async function ensureBenchLake(opts: {
   const marker = join(opts.workDir, `lake-${opts.minRows}.json`);
   if (existsSync(marker)) {
     const cached = JSON.parse(readFileSync(marker, 'utf8')) as BenchLake;
-    if (cached.compacted) return cached;
+    if (cached.compacted && cached.layout === COMPACT_LAYOUT) return cached;
     return finish(cached, marker, opts.log);
   }
   mkdirSync(opts.workDir, { recursive: true });
@@ -143,7 +146,7 @@ async function finish(lake: BenchLake, marker: string, log: (line: string) => vo
     throw new Error(`compaction found ${c.duplicatesDropped} duplicates in a lake built without any`);
   }
   log(`compacted: ${c.partitions} partitions checked in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
-  const done: BenchLake = { ...lake, compacted: true };
+  const done: BenchLake = { ...lake, compacted: true, layout: COMPACT_LAYOUT };
   const tmp = `${marker}.tmp`;
   writeFileSync(tmp, JSON.stringify(done));
   renameSync(tmp, marker);

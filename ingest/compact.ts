@@ -1,7 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
+import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import {
+  COMPACT_LAYOUT,
+  COMPACT_LAYOUT_KEY,
+  COMPACT_ROW_GROUP_ROWS,
+  PAIR_KEY_COLUMN,
+  PAIR_KEY_SQL,
+} from './compact-layout';
 import { CHECKED_WRITERS, fileStamp, LAKE_COLUMNS, parseLakeFileName } from './lake-schema';
 
 export interface CompactSummary {
@@ -29,11 +36,23 @@ export function listPartitions(lakeDir: string, dt?: string): string[] {
   return out;
 }
 
+/** The layout version a compacted file was written with (its `sesflow_layout` metadata; null: none). */
+async function fileLayout(conn: DuckDBConnection, file: string): Promise<string | null> {
+  const rows = (
+    await conn.runAndReadAll(
+      `SELECT CAST(value AS VARCHAR) AS v FROM parquet_kv_metadata(${quote(file)}) WHERE CAST(key AS VARCHAR) = ${quote(COMPACT_LAYOUT_KEY)}`,
+    )
+  ).getRowObjectsJS() as { v: string }[];
+  return rows[0]?.v ?? null;
+}
+
 /**
  * Merges each partition's small files into one and drops duplicate event_ids (Firehose delivers at least once).
- * Crash-safe: the merged file is written under a temporary name, renamed into place, and only then are the old files
- * deleted. A crash between the two leaves the rows twice, which the `events` view hides and the next run removes;
- * nothing is ever lost. A partition with one file and no duplicates is left alone.
+ * The merged file has the compacted layout (ingest/compact-layout.ts): the lake columns plus `pair_key`, sorted by
+ * tenant and event time, in small row groups. Crash-safe: the merged file is written under a temporary name, renamed
+ * into place, and only then are the old files deleted. A crash between the two leaves the rows twice, which the
+ * `events` view hides and the next run removes; nothing is ever lost. A partition holding one compacted file of the
+ * current layout is left alone; a lone clean file of any other writer or of an older layout is rewritten.
  */
 export async function compactLake(
   lakeDir: string,
@@ -67,24 +86,27 @@ export async function compactLake(
       summary.rowsBefore += n;
       summary.rowsAfter += d;
       summary.duplicatesDropped += n - d;
-      if (files.length === 1 && n === d) {
-        // Checked and clean: named as a compacted file, so the `events` view need not look at it again.
-        if (parseLakeFileName(files[0]!)?.writer !== CHECKED_WRITERS.compacted) {
-          renameSync(
-            join(dir, files[0]!),
-            join(dir, `${CHECKED_WRITERS.compacted}-${fileStamp(new Date())}-${randomUUID()}.parquet`),
-          );
-        }
+      if (
+        files.length === 1 &&
+        n === d &&
+        parseLakeFileName(files[0]!)?.writer === CHECKED_WRITERS.compacted &&
+        (await fileLayout(conn, join(dir, files[0]!))) === COMPACT_LAYOUT
+      ) {
+        // Checked, clean and in the current layout: nothing to do.
         summary.filesAfter += 1;
         options.onPartition?.(i + 1, partitions.length);
         continue;
       }
       const tmp = join(dir, `.tmp-${randomUUID()}.parquet`);
+      // Any pair_key an input file carries is computed again from the strings: the same function, one definition.
+      // The window that drops duplicates sorts every row with all its columns: only run when there are any.
       await conn.run(
-        `COPY (SELECT ${LAKE_COLUMNS.join(', ')} FROM read_parquet(${list}, union_by_name = true)
-               QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY event_time) = 1
-               ORDER BY event_time)
-         TO ${quote(tmp)} (FORMAT parquet, COMPRESSION zstd)`,
+        `COPY (SELECT ${LAKE_COLUMNS.join(', ')}, ${PAIR_KEY_SQL} AS ${PAIR_KEY_COLUMN}
+               FROM read_parquet(${list}, union_by_name = true)
+               ${n === d ? '' : 'QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY event_time) = 1'}
+               ORDER BY tenant_id, event_time, event_id)
+         TO ${quote(tmp)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE ${COMPACT_ROW_GROUP_ROWS},
+           KV_METADATA {${COMPACT_LAYOUT_KEY}: ${quote(COMPACT_LAYOUT)}})`,
       );
       renameSync(tmp, join(dir, `${CHECKED_WRITERS.compacted}-${fileStamp(new Date())}-${randomUUID()}.parquet`));
       for (const f of files) rmSync(join(dir, f), { force: true });

@@ -1,15 +1,25 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
-import { CHECKED_WRITERS, duckdbColumnList, LAKE_COLUMNS, parseLakeFileName } from '../ingest/lake-schema';
+import { PAIR_KEY_COLUMN, PAIR_KEY_SQL } from '../ingest/compact-layout';
+import {
+  CHECKED_WRITERS,
+  duckdbColumnList,
+  LAKE_COLUMN_TYPES,
+  LAKE_COLUMNS,
+  type LakeColumnType,
+  parseLakeFileName,
+} from '../ingest/lake-schema';
 
 /**
  * DuckDB over a local lake directory: the local stand-in for Athena.
  *
- * Views:
+ * Views (over the files present when the lake is opened):
  * - `events_raw`: every row of every Parquet file under `events/`, with its file and row number (`_file`, `_row`); it
  *   may hold duplicates: Firehose delivers at least once, and a crash during compaction can leave rows twice;
  * - `events`: one row per `event_id`, which every named query reads, so every count is exact whatever the files hold.
+ * Both carry the lake columns and `pair_key` (ingest/compact-layout.ts): read from compacted files, computed from
+ * message_id and recipient for the others.
  */
 export interface LakeDb {
   connection: DuckDBConnection;
@@ -64,7 +74,7 @@ export function dedupViewSql(raw: string): string {
  * 64-bit hash of the id (then checked on the id itself): exact, and free for a lake of compacted or ingested files.
  */
 async function createDedupView(connection: DuckDBConnection, suspect: readonly string[]): Promise<void> {
-  const cols = LAKE_COLUMNS.map((c) => `r.${c}`).join(', ');
+  const cols = [...LAKE_COLUMNS, PAIR_KEY_COLUMN].map((c) => `r.${c}`).join(', ');
   if (suspect.length === 0) {
     await connection.run(`CREATE VIEW events AS SELECT ${cols} FROM events_raw r`);
     return;
@@ -88,23 +98,64 @@ async function createDedupView(connection: DuckDBConnection, suspect: readonly s
   );
 }
 
+const DUCKDB_TYPES: Record<LakeColumnType, string> = {
+  string: 'VARCHAR',
+  timestamp: 'TIMESTAMP',
+  boolean: 'BOOLEAN',
+  bigint: 'BIGINT',
+};
+
+/**
+ * The SQL of `events_raw` over `files`: one `read_parquet` per distinct file schema, joined by UNION ALL. Reading
+ * files of several schemas with `union_by_name` makes DuckDB read every file's footer again at each query (seconds
+ * for a lake of 1,500 hourly files); files of one schema are read without it, the footers served from DuckDB's
+ * Parquet metadata cache. A lake column a file lacks is NULL; `pair_key` is computed for files written without it.
+ */
+async function rawViewSql(connection: DuckDBConnection, files: readonly string[]): Promise<string> {
+  const schemas = (
+    await connection.runAndReadAll(
+      `SELECT file_name AS f, string_agg(name || ' ' || type || ' ' || coalesce(CAST(logical_type AS VARCHAR), '')
+         || ' ' || coalesce(converted_type, ''), ',' ORDER BY name) AS sig, list(name) AS names
+       FROM parquet_schema([${files.map(sqlString).join(', ')}]) WHERE num_children IS NULL GROUP BY file_name`,
+    )
+  ).getRowObjectsJS() as { f: string; sig: string; names: string[] }[];
+  const groups = new Map<string, { names: Set<string>; files: string[] }>();
+  for (const s of schemas) {
+    const g = groups.get(s.sig) ?? { names: new Set(s.names), files: [] };
+    g.files.push(s.f);
+    groups.set(s.sig, g);
+  }
+  return [...groups.values()]
+    .map((g) => {
+      const cols = LAKE_COLUMNS.map((c) =>
+        g.names.has(c) ? c : `CAST(NULL AS ${DUCKDB_TYPES[LAKE_COLUMN_TYPES[c]]}) AS ${c}`,
+      );
+      const key = g.names.has(PAIR_KEY_COLUMN) ? PAIR_KEY_COLUMN : `${PAIR_KEY_SQL} AS ${PAIR_KEY_COLUMN}`;
+      return `SELECT ${cols.join(', ')}, ${key}, filename AS _file, file_row_number AS _row
+       FROM read_parquet([${g.files.map(sqlString).join(', ')}], hive_partitioning = false, filename = true, file_row_number = true)`;
+    })
+    .join('\nUNION ALL\n');
+}
+
 export async function openLake(lakeDir: string, options: { threads?: number } = {}): Promise<LakeDb> {
   const instance = await DuckDBInstance.create(':memory:', { threads: String(options.threads ?? 2) });
   const connection = await instance.connect();
+  // Footers are read once, not at every query (lake files are never rewritten in place; DuckDB checks their mtime).
+  await connection.run('SET parquet_metadata_cache = true');
   const eventsDir = join(lakeDir, 'events');
   const folders = parquetFilesByFolder(eventsDir);
   const suspect: string[] = [];
+  const files: string[] = [];
   for (const [folder, names] of folders) {
+    for (const n of names) files.push(join(folder, n));
     if (partitionMayHoldDuplicates(names)) for (const n of names) suspect.push(join(folder, n));
   }
-  if (folders.size > 0) {
-    const glob = sqlString(join(eventsDir, '**', '*.parquet'));
-    await connection.run(
-      `CREATE VIEW events_raw AS SELECT ${LAKE_COLUMNS.join(', ')}, filename AS _file, file_row_number AS _row
-       FROM read_parquet(${glob}, hive_partitioning = false, union_by_name = true, filename = true, file_row_number = true)`,
-    );
+  if (files.length > 0) {
+    await connection.run(`CREATE VIEW events_raw AS ${await rawViewSql(connection, files)}`);
   } else {
-    await connection.run(`CREATE TABLE events_raw (${duckdbColumnList()}, _file VARCHAR, _row BIGINT)`);
+    await connection.run(
+      `CREATE TABLE events_raw (${duckdbColumnList()}, ${PAIR_KEY_COLUMN} UBIGINT, _file VARCHAR, _row BIGINT)`,
+    );
   }
   await createDedupView(connection, suspect);
   return {

@@ -1,9 +1,13 @@
 import { copyFileSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LAKE_COLUMNS } from '../../ingest/lake-schema';
 import { dedupViewSql, type LakeDb, openLake } from '../../queries/duckdb-lake';
+import { NAMED_QUERIES } from '../../queries/named-queries';
 import { buildTestLake, type TestLake } from '../test-lake';
 import { CACHE_TABLE, DuckDbLakeCache } from './duckdb-lake-cache';
+import { duckTimestamp } from './local-report-catalog';
+import { plainRow } from './serial-lake';
 
 let lake: TestLake;
 let db: LakeDb;
@@ -64,5 +68,114 @@ describe('DuckDB lake cache', () => {
     const after = await count(`SELECT count(*) AS n FROM ${CACHE_TABLE}`);
     expect(after).toBeLessThan(before);
     expect(after).toBe(lake.rows);
+  });
+});
+
+describe('DuckDB lake cache: tenant-summary and daily-timeseries from the per-day aggregates', () => {
+  let agg: TestLake;
+  let adb: LakeDb;
+  const H = 3_600_000;
+  const START = Date.parse('2026-07-01T00:00:00Z');
+
+  beforeAll(async () => {
+    agg = buildTestLake({ messages: 1500, start: new Date(START), spanHours: 72, seed: 11 });
+    adb = await openLake(agg.dir);
+  });
+
+  afterAll(() => {
+    adb?.close();
+    if (agg) rmSync(agg.dir, { recursive: true, force: true });
+  });
+
+  /** The named query itself over the cache's rows: the answer the aggregates must give. */
+  async function named(name: string, p: { from: number; to: number; tenant: string | null }) {
+    const q = NAMED_QUERIES.get(name)!;
+    const values = q.bind({ tenant: p.tenant, from: duckTimestamp(p.from), to: duckTimestamp(p.to) });
+    const reader = await adb.connection.runAndReadAll(q.sql, values as never);
+    return { columns: reader.columnNames(), rows: reader.getRowObjectsJS().map(plainRow) };
+  }
+
+  const PERIODS: [string, number, number][] = [
+    ['whole days', START, START + 3 * 24 * H],
+    ['whole days inside the data', START + 24 * H, START + 2 * 24 * H],
+    ['partial days at both ends', START + 5 * H + 1234, START + 2 * 24 * H + 17 * H],
+    ['a whole day and a partial one', START + 24 * H, START + 2 * 24 * H + 3 * H],
+    ['longer than the data', START - 10 * 24 * H, START + 40 * 24 * H],
+  ];
+
+  async function expectSameAsNamed(cache: DuckDbLakeCache, label: string) {
+    let answered = 0;
+    for (const [period, from, to] of PERIODS) {
+      for (const tenant of [null, 'acme', 'umbrella', 'nobody']) {
+        for (const name of ['tenant-summary', 'daily-timeseries']) {
+          const p = { from, to, tenant, limit: 100_000 };
+          const fast = await cache.report(name, p);
+          expect(fast, `${label}: ${name} ${period}`).not.toBeNull();
+          expect(fast, `${label}: ${name} ${period} ${tenant}`).toEqual(await named(name, p));
+          answered += fast!.rows.length;
+        }
+      }
+    }
+    expect(answered).toBeGreaterThan(100);
+  }
+
+  it("gives exactly the named query's rows for whole and partial days, one tenant or all, and after new files", async () => {
+    const cache = new DuckDbLakeCache(adb, agg.dir, 0);
+    await cache.refresh();
+    await expectSameAsNamed(cache, 'first load');
+    // Pairs seen on several days: the opens and clicks of the first day again one and two days later, as new
+    // events (new ids) in files that appear after the first load, some in days already loaded.
+    const multi = Number(
+      (
+        await adb.query<{ n: bigint }>(
+          `SELECT count(*) AS n FROM ${CACHE_TABLE} WHERE event_type IN ('open', 'click') AND event_time < ?`,
+          [duckTimestamp(START + 24 * H)],
+        )
+      )[0]!.n,
+    );
+    expect(multi).toBeGreaterThan(50);
+    for (const days of [1, 2]) {
+      const target = join(agg.dir, 'events', `dt=later-${days}`, 'hour=00');
+      mkdirSync(target, { recursive: true });
+      const cols = LAKE_COLUMNS.map((c) =>
+        c === 'event_id'
+          ? `event_id || '-again-${days}' AS event_id`
+          : c === 'event_time'
+            ? `event_time + INTERVAL ${days} DAY AS event_time`
+            : c,
+      ).join(', ');
+      await adb.connection.run(
+        `COPY (SELECT ${cols} FROM ${CACHE_TABLE} WHERE event_type IN ('open', 'click') AND event_time < '${duckTimestamp(START + 24 * H)}')
+         TO '${join(target, 'again.parquet').replaceAll("'", "''")}' (FORMAT parquet)`,
+      );
+    }
+    await cache.refresh();
+    const [spread] = await adb.query<{ n: bigint }>('SELECT count(*) AS n FROM pair_multi');
+    expect(Number(spread!.n)).toBeGreaterThan(2 * 50);
+    await expectSameAsNamed(cache, 'after new files');
+    // A freshly loaded cache over the same files holds the same aggregates as the incrementally updated one.
+    const snapshot = async () =>
+      JSON.stringify(
+        await adb.query(
+          `SELECT (SELECT list(a ORDER BY a.tenant_id, a.day) FROM agg_day a) AS d,
+             (SELECT list(m ORDER BY m.tenant_id, m.pair_key, m.day) FROM pair_multi m) AS m`,
+        ),
+        (_, v) => (typeof v === 'bigint' ? Number(v) : v),
+      );
+    const incremental = await snapshot();
+    const again = new DuckDbLakeCache(adb, agg.dir, 0);
+    await again.refresh();
+    expect(await snapshot()).toBe(incremental);
+  });
+
+  it('leaves a period without a whole day to the named query', async () => {
+    const cache = new DuckDbLakeCache(adb, agg.dir, 0);
+    await cache.refresh();
+    expect(await cache.report('tenant-summary', { from: START + H, to: START + 20 * H, tenant: null, limit: 10 })).toBe(
+      null,
+    );
+    expect(await cache.report('campaign-report', { from: START, to: START + 72 * H, tenant: null, limit: 10 })).toBe(
+      null,
+    );
   });
 });
