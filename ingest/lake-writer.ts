@@ -144,7 +144,10 @@ export class LakeWriter {
         const [dt, hour] = [prefix.slice(10, 20), prefix.slice(26, 28)];
         await this.options.store.put(eventFileKey(dt, hour, this.options.stream, at), encodeBatches(batches));
         pending.shift();
-        for (const b of batches) this.stats.rowsWritten += b.rows;
+        for (const b of batches) {
+          this.stats.rowsWritten += b.rows;
+          b.release();
+        }
         this.stats.eventFiles++;
       }
       const byDir = new Map<string, ErrorRecord[]>();

@@ -11,20 +11,66 @@ import type { NormalisedEvent } from './normalise';
  * Chunk statistics (null count; min and max except for the high-cardinality plain strings) let readers skip row groups.
  */
 
+/**
+ * Buffers of batches already written, by capacity (a power of two), for the next batches to fill: fresh memory costs
+ * a page fault per page on first touch, more than the copying itself. Bounded; small buffers come from Node's pool.
+ */
+const freeBuffers = new Map<number, Buffer[]>();
+let freeTotal = 0;
+const FREE_MAX_BYTES = 64 * 1024 * 1024;
+const POOLED_MIN_BYTES = 8 * 1024;
+
+function takeBuffer(capacity: number): Buffer {
+  if (capacity >= POOLED_MIN_BYTES) {
+    const b = freeBuffers.get(capacity)?.pop();
+    if (b) {
+      freeTotal -= capacity;
+      return b;
+    }
+  }
+  return Buffer.allocUnsafe(capacity);
+}
+
+function giveBuffer(b: Buffer): void {
+  const cap = b.length;
+  if (cap < POOLED_MIN_BYTES || freeTotal + cap > FREE_MAX_BYTES || (cap & (cap - 1)) !== 0) return;
+  let list = freeBuffers.get(cap);
+  if (!list) {
+    list = [];
+    freeBuffers.set(cap, list);
+  }
+  list.push(b);
+  freeTotal += cap;
+}
+
+const pow2 = (n: number): number => 2 ** Math.ceil(Math.log2(Math.max(n, 16)));
+
+/** Buffer's own UTF-8 writer, without `write`'s argument handling (which costs more than a short copy). */
+type Utf8Writer = { utf8Write(s: string, offset: number, length: number): number };
+
+const EMPTY = Buffer.alloc(0);
+
 /** A growable byte buffer. */
 class Bytes {
   buf: Buffer;
   len = 0;
   constructor(capacity = 256) {
-    this.buf = Buffer.allocUnsafe(capacity);
+    this.buf = takeBuffer(pow2(capacity));
   }
   reserve(n: number): void {
     if (this.len + n <= this.buf.length) return;
     let cap = this.buf.length * 2;
     while (cap < this.len + n) cap *= 2;
-    const next = Buffer.allocUnsafe(cap);
+    const next = takeBuffer(cap);
     this.buf.copy(next, 0, 0, this.len);
+    giveBuffer(this.buf);
     this.buf = next;
+  }
+  /** Hands the storage back for reuse; the buffer must not be used afterwards. */
+  release(): void {
+    giveBuffer(this.buf);
+    this.buf = EMPTY;
+    this.len = 0;
   }
   byte(b: number): void {
     this.reserve(1);
@@ -53,26 +99,22 @@ class Bytes {
     this.len += 8;
   }
   bytes(src: Uint8Array, start = 0, end = src.length): void {
-    this.reserve(end - start);
-    this.buf.set(src.subarray(start, end), this.len);
-    this.len += end - start;
+    const n = end - start;
+    this.reserve(n);
+    if (n < 64) {
+      // Short copies by hand: a view for `set` would cost more than the copy.
+      const buf = this.buf;
+      const at = this.len;
+      for (let i = 0; i < n; i++) buf[at + i] = src[start + i]!;
+    } else this.buf.set(src.subarray(start, end), this.len);
+    this.len += n;
   }
-  /** A PLAIN BYTE_ARRAY value: 4-byte length, then the UTF-8 bytes. ASCII is copied by hand (the usual case). */
+  /** A PLAIN BYTE_ARRAY value: 4-byte length, then the UTF-8 bytes. */
   plainString(s: string): void {
-    const n = s.length;
-    this.reserve(4 + n * 3);
-    const buf = this.buf;
+    this.reserve(4 + s.length * 3);
     const at = this.len + 4;
-    let i = 0;
-    if (n < 256) {
-      for (; i < n; i++) {
-        const c = s.charCodeAt(i);
-        if (c > 0x7f) break;
-        buf[at + i] = c;
-      }
-    }
-    const written = i === n ? n : buf.write(s, at, 'utf8');
-    buf.writeUInt32LE(written, this.len);
+    const written = (this.buf as unknown as Utf8Writer).utf8Write(s, at, this.buf.length - at);
+    this.buf.writeUInt32LE(written, this.len);
     this.len = at + written;
   }
   view(): Buffer {
@@ -162,7 +204,7 @@ class StringColumn implements Column {
     }
     this.plain = plain;
     this.index = undefined;
-    this.dict = new Bytes(0);
+    this.dict.release();
     this.dictOffsets = new Int32Array(0);
     this.keys = new Int32Array(0);
   }
@@ -244,8 +286,20 @@ class BoolColumn implements Column {
   }
 }
 
-/** Columns whose values are almost all distinct: a dictionary would cost memory and time for nothing. */
-const PLAIN_COLUMNS: ReadonlySet<string> = new Set(['event_id']);
+/**
+ * Columns whose values are (nearly) distinct within an hour: ids, addresses, per-message tags, SMTP responses that carry
+ * queue ids. A dictionary would hold every value as a string until the flush, for nothing: the collector's work
+ * grows with what is held, and it was the largest cost of ingest.
+ */
+const PLAIN_COLUMNS: ReadonlySet<string> = new Set([
+  'event_id',
+  'message_id',
+  'recipient',
+  'diagnostic_code',
+  'feedback_id',
+  'ip',
+  'tags',
+]);
 
 function makeColumn(name: string, type: LakeColumnType): Column {
   switch (type) {
@@ -281,6 +335,16 @@ export class ColumnBatch {
 
   addAll(rows: readonly NormalisedEvent[]): void {
     for (let i = 0; i < rows.length; i++) this.add(rows[i]!);
+  }
+
+  /** Hands the column buffers back for the next batches, once encoded; the batch must not be used afterwards. */
+  release(): void {
+    for (const col of this.columns) {
+      if (col instanceof StringColumn) {
+        col.dict.release();
+        col.plain?.release();
+      } else if (col instanceof PlainStringColumn) col.values.release();
+    }
   }
 }
 

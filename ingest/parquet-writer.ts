@@ -8,5 +8,7 @@ import { ColumnBatch, encodeBatches } from './parquet-encoder';
 export function encodeParquet(rows: readonly NormalisedEvent[]): Uint8Array {
   const batch = new ColumnBatch();
   batch.addAll(rows);
-  return encodeBatches([batch]);
+  const file = encodeBatches([batch]);
+  batch.release();
+  return file;
 }
