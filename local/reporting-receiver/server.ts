@@ -418,7 +418,10 @@ export async function startReportingReceiver(opts: ReportingReceiverOptions): Pr
   const handleLocal = (req: IncomingMessage, res: ServerResponse, path: string) => {
     const apiKey = req.headers['x-api-key'];
     if (typeof apiKey !== 'string' || !keyMatches(apiKey, keys)) return fail(res, 401, 'missing or invalid x-api-key');
-    if (path === '/_local/stats') return send(res, 200, { ...stats, keys: completed.size });
+    if (path === '/_local/stats') {
+      const cpu = process.cpuUsage();
+      return send(res, 200, { ...stats, keys: completed.size, cpuMs: Math.round((cpu.user + cpu.system) / 1000) });
+    }
     const id = path.slice('/_local/records/'.length);
     const held = records.get(id);
     if (!held) return fail(res, 404, 'no such record');
