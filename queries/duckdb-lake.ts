@@ -33,7 +33,8 @@ function parquetFilesByFolder(dir: string, out = new Map<string, string[]>()): M
   if (!existsSync(dir)) return out;
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     if (entry.isDirectory()) parquetFilesByFolder(join(dir, entry.name), out);
-    else if (entry.isFile() && entry.name.endsWith('.parquet')) {
+    else if (entry.isFile() && entry.name.endsWith('.parquet') && !entry.name.startsWith('.')) {
+      // (a name starting with a dot is a file being written: compaction's temporary file)
       const list = out.get(dir) ?? [];
       list.push(entry.name);
       out.set(dir, list);

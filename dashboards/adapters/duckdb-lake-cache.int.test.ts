@@ -59,6 +59,29 @@ describe('DuckDB lake cache', () => {
     expect(await count(`SELECT count(*) - count(DISTINCT event_id) AS n FROM ${CACHE_TABLE}`)).toBe(0);
   });
 
+  it('lists the folders in the background once loaded: a new file is loaded by a call after the listing ends', async () => {
+    const cache = new DuckDbLakeCache(db, lake.dir, 1);
+    await cache.refresh(1_000);
+    const before = await count(`SELECT count(*) AS n FROM ${CACHE_TABLE}`);
+    const extra = buildTestLake({ messages: 20, start: new Date('2026-06-02T00:00:00Z'), spanHours: 1, seed: 8 });
+    const target = join(lake.dir, 'events', 'dt=2026-06-02', 'hour=00');
+    mkdirSync(target, { recursive: true });
+    copyFileSync(firstFile(extra.dir), join(target, 'later.parquet'));
+    copyFileSync(firstFile(extra.dir), join(target, '.being-written.parquet'));
+    rmSync(extra.dir, { recursive: true, force: true });
+    await cache.refresh(2_000); // starts a listing, loads nothing yet
+    expect(await count(`SELECT count(*) AS n FROM ${CACHE_TABLE}`)).toBe(before);
+    for (let i = 0; i < 100 && (await count(`SELECT count(*) AS n FROM ${CACHE_TABLE}`)) === before; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      await cache.refresh(2_000); // within the interval: loads what the listing found, starts no new one
+    }
+    const added = (await count(`SELECT count(*) AS n FROM ${CACHE_TABLE}`)) - before;
+    expect(added).toBeGreaterThan(0);
+    // The file being written (a dot name) was not loaded: only one copy's rows arrived.
+    expect(await count(`SELECT count(*) - count(DISTINCT event_id) AS n FROM ${CACHE_TABLE}`)).toBe(0);
+    rmSync(join(lake.dir, 'events', 'dt=2026-06-02'), { recursive: true, force: true });
+  });
+
   it('reloads from scratch when a loaded file disappears (compaction)', async () => {
     const cache = new DuckDbLakeCache(db, lake.dir, 0);
     await cache.refresh();

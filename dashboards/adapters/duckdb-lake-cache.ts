@@ -1,5 +1,5 @@
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { readdir } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { PAIR_KEY_COLUMN, PAIR_KEY_SQL } from '../../ingest/compact-layout';
 import { duckdbColumnList, LAKE_COLUMNS } from '../../ingest/lake-schema';
 import type { LakeDb } from '../../queries/duckdb-lake';
@@ -16,19 +16,16 @@ export const CACHE_TABLE = 'events';
 const DAY_MS = 86_400_000;
 const sqlString = (s: string) => `'${s.replaceAll("'", "''")}'`;
 
-function listParquet(dir: string, out: string[] = []): string[] {
-  let entries: import('node:fs').Dirent[];
+/** Every Parquet file under `dir` (none when it does not exist), listed without blocking the event loop. */
+async function listParquet(dir: string): Promise<string[]> {
+  let names: string[];
   try {
-    entries = readdirSync(dir, { withFileTypes: true });
+    names = await readdir(dir, { recursive: true });
   } catch {
-    return out;
+    return [];
   }
-  for (const e of entries) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) listParquet(p, out);
-    else if (e.isFile() && e.name.endsWith('.parquet')) out.push(p);
-  }
-  return out;
+  // A name starting with a dot is a file being written (compaction's temporary file), not part of the lake yet.
+  return names.filter((n) => n.endsWith('.parquet') && !basename(n).startsWith('.')).map((n) => join(dir, n));
 }
 
 /** The additive figures of the metric reports, as queries/named-queries.ts defines them (DESIGN.md). */
@@ -188,6 +185,9 @@ export class DuckDbLakeCache {
   private readonly loaded = new Set<string>();
   private lastCheck = 0;
   private ready = false;
+  /** A background listing under way, and the files the last one found (not loaded yet). */
+  private listing: Promise<void> | null = null;
+  private listed: string[] | null = null;
 
   constructor(
     private readonly lake: LakeDb,
@@ -195,12 +195,33 @@ export class DuckDbLakeCache {
     private readonly minIntervalMs = 1_000,
   ) {}
 
-  /** Brings the tables up to date with the files on disk. Call inside the lake's serial queue. */
+  /**
+   * Brings the tables up to date with the files on disk. Call inside the lake's serial queue. Listing a lake of
+   * 1,500 hourly folders takes 100-400 ms on a busy machine, too long to make a request wait for: once loaded, the
+   * folders are listed in the background (at most once per `minIntervalMs`) and what a listing found is loaded by
+   * the next call. With `minIntervalMs` 0 every call lists and loads before it returns.
+   */
   async refresh(nowMs = Date.now()): Promise<void> {
-    if (this.ready && nowMs - this.lastCheck < this.minIntervalMs) return;
-    this.lastCheck = nowMs;
+    let files: string[] | null = null;
+    if (!this.ready || this.minIntervalMs === 0) {
+      this.lastCheck = nowMs;
+      files = await listParquet(join(this.lakeDir, 'events'));
+    } else {
+      files = this.listed;
+      this.listed = null;
+      if (!this.listing && nowMs - this.lastCheck >= this.minIntervalMs) {
+        this.lastCheck = nowMs;
+        this.listing = listParquet(join(this.lakeDir, 'events'))
+          .then((found) => {
+            this.listed = found;
+          })
+          .finally(() => {
+            this.listing = null;
+          });
+      }
+      if (!files) return;
+    }
     const conn = this.lake.connection;
-    const files = listParquet(join(this.lakeDir, 'events'));
     const present = new Set(files);
     const vanished = [...this.loaded].some((f) => !present.has(f));
     if (!this.ready || vanished) {
