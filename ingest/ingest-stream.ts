@@ -59,6 +59,7 @@ export async function ingestNdjson(
   const summary: IngestSummary = { records: 0, ok: 0, failed: 0, rows: 0, duplicates: 0 };
   const writer = new LakeWriter({
     store: new FsLakeStore(options.lakeDir, { sync: true }),
+    reuseFileBuffers: true,
     stream: options.stream ?? CHECKED_WRITERS.ingest,
     maxRows: options.maxRows ?? 20_000,
   });

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { fileStamp, LAKE_PREFIX } from './lake-schema';
 import type { LakeStore } from './lake-store';
 import type { NormalisedEvent } from './normalise';
-import { ColumnBatch, encodeBatches } from './parquet-encoder';
+import { ColumnBatch, encodeBatches, encodeBatchesPooled } from './parquet-encoder';
 import { type ErrorRecord, partitionOf } from './transform';
 
 export interface LakeWriterOptions {
@@ -13,6 +13,11 @@ export interface LakeWriterOptions {
   maxRows?: number;
   /** Flush this long after the first buffered row (Firehose buffers by time); off when absent. */
   maxAgeMs?: number;
+  /**
+   * The store keeps no reference to a file's bytes once `put` has resolved (FsLakeStore): the writer then reuses the
+   * file buffers. Off by default.
+   */
+  reuseFileBuffers?: boolean;
   /** Told about a failed timed flush (the rows stay buffered and the next flush retries them). */
   onFlushError?: (err: unknown) => void;
   now?: () => Date;
@@ -142,7 +147,15 @@ export class LakeWriter {
       while (pending.length > 0) {
         const [prefix, batches] = pending[0]!;
         const [dt, hour] = [prefix.slice(10, 20), prefix.slice(26, 28)];
-        await this.options.store.put(eventFileKey(dt, hour, this.options.stream, at), encodeBatches(batches));
+        const key = eventFileKey(dt, hour, this.options.stream, at);
+        if (this.options.reuseFileBuffers) {
+          const file = encodeBatchesPooled(batches);
+          try {
+            await this.options.store.put(key, file.data);
+          } finally {
+            file.release();
+          }
+        } else await this.options.store.put(key, encodeBatches(batches));
         pending.shift();
         for (const b of batches) {
           this.stats.rowsWritten += b.rows;

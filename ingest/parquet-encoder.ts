@@ -543,9 +543,10 @@ const int64Bytes = (v: number): Uint8Array => {
 let scratch = new Bytes(64 * 1024);
 
 /** Writes one page (header, then the body in `scratch`) to the file. */
-function writePage(out: Bytes, header: Buffer): void {
+function writePage(out: Bytes, header: Buffer, tail?: Bytes): void {
   out.bytes(header);
   out.bytes(scratch.buf, 0, scratch.len);
+  if (tail) out.bytes(tail.buf, 0, tail.len);
 }
 
 /** Writes one column chunk to the end of `out` and returns its metadata. */
@@ -564,8 +565,10 @@ function writeChunk(name: string, col: Column, out: Bytes): ChunkMeta {
     nulls: col.nulls,
   };
   let encoding: number = ENCODING.PLAIN;
+  /** PLAIN string values, copied to the file straight after the definition levels. */
+  let tail: Bytes | undefined;
   if (col instanceof StringColumn && col.plain) {
-    page.bytes(col.plain.buf, 0, col.plain.len);
+    tail = col.plain;
   } else if (col instanceof StringColumn && col.entries > 0) {
     const entries = col.entries;
     const dict = col.dict.buf;
@@ -592,7 +595,7 @@ function writeChunk(name: string, col: Column, out: Bytes): ChunkMeta {
     hybrid(page, col.keys, col.count, width);
     encoding = ENCODING.RLE_DICTIONARY;
   } else if (col instanceof PlainStringColumn) {
-    page.bytes(col.values.buf, 0, col.values.len);
+    tail = col.values;
   } else if (col instanceof Int64Column) {
     meta.type = TYPE.INT64;
     page.reserve(col.count * 8);
@@ -616,7 +619,7 @@ function writeChunk(name: string, col: Column, out: Bytes): ChunkMeta {
     }
   }
   meta.dataPageOffset = out.len;
-  writePage(out, dataPageHeader(page.len, col.rows, encoding));
+  writePage(out, dataPageHeader(page.len + (tail?.len ?? 0), col.rows, encoding), tail);
   // A one-off large page does not keep its scratch space.
   if (scratch.buf.length > 16 * 1024 * 1024) scratch = new Bytes(64 * 1024);
   meta.size = out.len - start;
@@ -666,7 +669,22 @@ const MAGIC = Buffer.from('PAR1');
 
 /** Encodes batches as one Parquet file, one row group per non-empty batch. */
 export function encodeBatches(batches: readonly ColumnBatch[]): Uint8Array {
-  const out = new Bytes(batches.reduce((n, b) => n + estimateBytes(b), 4096));
+  const out = encodeInto(batches, Buffer.allocUnsafe(batches.reduce((n, b) => n + estimateBytes(b), 4096)));
+  return out.view();
+}
+
+/**
+ * `encodeBatches` into a reused buffer: `release()` hands it back once the file is written (for a writer whose store
+ * keeps no reference to the bytes after `put`).
+ */
+export function encodeBatchesPooled(batches: readonly ColumnBatch[]): { data: Buffer; release: () => void } {
+  const out = encodeInto(batches, takeBuffer(pow2(batches.reduce((n, b) => n + estimateBytes(b), 4096))));
+  return { data: out.view(), release: () => out.release() };
+}
+
+function encodeInto(batches: readonly ColumnBatch[], buffer: Buffer): Bytes {
+  const out = new Bytes(0);
+  out.buf = buffer;
   out.bytes(MAGIC);
   const groups: { rows: number; start: number; size: number; chunks: ChunkMeta[] }[] = [];
   for (const batch of batches) {
@@ -714,5 +732,5 @@ export function encodeBatches(batches: readonly ColumnBatch[]): Uint8Array {
   out.bytes(footer);
   out.u32(footer.length);
   out.bytes(MAGIC);
-  return out.view();
+  return out;
 }
