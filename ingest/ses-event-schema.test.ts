@@ -91,7 +91,9 @@ describe('the hand-written schema checks agree with the zod schemas', () => {
 
   it('on every broken variant of those records', () => {
     let n = 0;
-    for (const [label, rec] of fixtureRecords()) {
+    // Every fixture and every third real-world record (their shapes repeat; all of them take too long for a unit test).
+    const records = fixtureRecords().filter(([label], i) => !label.startsWith('realworld') || i % 3 === 0);
+    for (const [label, rec] of records) {
       for (const [what, variant] of variants(rec)) {
         expectSameOutcome(variant, `${label}: ${what}`);
         n++;
