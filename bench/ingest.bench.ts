@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -60,9 +60,11 @@ export const ingestBenchmark: Benchmark = {
     log(`input: ${(statSync(input).size / 1e6).toFixed(1)} MB gzip`);
     const work = mkdtempSync(join(tmpdir(), 'sesflow-bench-ingest-'));
     try {
+      const loadBefore = loadavg()[0]!;
       const parse = pinned([process.execPath, join(here, 'parse-only.mjs'), input]) as {
         records: number;
         seconds: number;
+        cpuSeconds: number;
       };
       const lake = join(work, 'lake');
       const ingest = pinned([
@@ -75,9 +77,11 @@ export const ingestBenchmark: Benchmark = {
         lake,
       ]) as {
         seconds: number;
+        cpuSeconds: number;
         maxRssKb: number;
         summary: { records: number; rows: number; failed: number };
       };
+      const loadAfter = loadavg()[0]!;
       const parseRate = parse.records / parse.seconds;
       const ingestRate = ingest.summary.records / ingest.seconds;
       // The same input again: a re-run writes nothing and must stay within the same memory.
@@ -128,6 +132,7 @@ export const ingestBenchmark: Benchmark = {
           `ingest (1 core):       ${fmt(ingestRate)} records/s (${fmt(ingest.summary.records)} records, ${fmt(ingest.summary.rows)} rows, ${ingest.seconds.toFixed(1)} s)`,
           `parse-only baseline:   ${fmt(parseRate)} records/s (${parse.seconds.toFixed(1)} s)`,
           `ratio ingest/parse:    ${((ingestRate / parseRate) * 100).toFixed(0)} %   (target >= 40 %)`,
+          `CPU seconds:           ingest ${ingest.cpuSeconds.toFixed(1)} s, parse-only ${parse.cpuSeconds.toFixed(1)} s: ratio ${((parse.cpuSeconds / ingest.cpuSeconds) * 100).toFixed(0)} % (1-min load average ${loadBefore.toFixed(1)} before, ${loadAfter.toFixed(1)} after)`,
           `peak RSS ingest:       ${fmt(ingest.maxRssKb / 1024)} MB first run, ${fmt(rerun.maxRssKb / 1024)} MB re-run (target < 300 MB); re-run wrote ${rerun.summary.rows} rows, skipped ${fmt(rerun.summary.duplicates)} duplicates`,
           `tenant-summary:        median ${median.toFixed(0)} ms over ${fmt(bigRows)} events, compacted lake (${tenants} tenants; open + query, 5 runs, min ${compacted.min.toFixed(0)} ms, max ${compacted.max.toFixed(0)} ms; compaction took ${compactS.toFixed(1)} s)`,
           `                       median ${raw.median.toFixed(0)} ms on the same lake before compaction (every id checked for duplicates; min ${raw.min.toFixed(0)} ms, max ${raw.max.toFixed(0)} ms)`,
@@ -136,6 +141,9 @@ export const ingestBenchmark: Benchmark = {
           ingestRate,
           parseRate,
           ratio: ingestRate / parseRate,
+          cpuRatio: parse.cpuSeconds / ingest.cpuSeconds,
+          loadBefore,
+          loadAfter,
           peakRssMb: ingest.maxRssKb / 1024,
           rerunPeakRssMb: rerun.maxRssKb / 1024,
           tenantSummaryMedianMs: median,
