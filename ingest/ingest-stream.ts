@@ -29,7 +29,7 @@ export interface IngestOptions {
   normalise?: NormaliseOptions;
   /** File-name prefix of the lake objects written. */
   stream?: string;
-  /** Rows buffered before a flush (default 20,000: about 25 MB of rows, one Parquet file per partition per flush). */
+  /** Rows buffered before a flush (default 20,000: about 10 MB of column buffers, one Parquet file per partition per flush). */
   maxRows?: number;
   /** Event ids held in memory for deduplication before partitions are evicted (default 1,000,000: about 40 MB). */
   maxIds?: number;
