@@ -140,10 +140,12 @@ export async function runBatched(
       retry: RETRY,
       maxReceiveCount: 5,
     };
-    // Warm-up through the queue, the way the measured records go (batches of 100, then the pusher drains them).
+    // Warm-up through a queue, the way the measured records go (batches of 100, then the pusher drains them). Its
+    // own queue: a long poll the stopped warm-up pusher left open would take measured messages out of sight.
     const warm = syntheticRecords(WARM_UP, { prefix: 'warm-up' });
-    await enqueueBatches(sqs, q.QueueUrl!, packRecords(warm, { maxRecords: 100, maxBytes: limits.maxBytes }));
-    const warmPusher = startLocalPusher({ sqs, queueUrl: q.QueueUrl!, deps, concurrency: IN_FLIGHT / 10 });
+    const wq = await sqs.send(new CreateQueueCommand({ QueueName: 'bench-warm-up' }));
+    await enqueueBatches(sqs, wq.QueueUrl!, packRecords(warm, { maxRecords: 100, maxBytes: limits.maxBytes }));
+    const warmPusher = startLocalPusher({ sqs, queueUrl: wq.QueueUrl!, deps, concurrency: IN_FLIGHT / 10 });
     await warmPusher.drain(600_000);
     await warmPusher.stop();
     // The stats request itself is counted by the receiver: the later one is taken off below.
