@@ -1,4 +1,5 @@
 import {
+  ChangeMessageVisibilityBatchCommand,
   DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
   type Message,
@@ -134,6 +135,22 @@ export function startLocalPusher(opts: LocalPusherOptions): LocalPusher {
    * One receive loop: keeps receiving while there are free slots; each message is pushed and deleted on its own, so
    * a slow batch holds one slot, not the others received with it.
    */
+  const release = async (messages: readonly Message[]) => {
+    for (let i = 0; i < messages.length; i += 10) {
+      const group = messages.slice(i, i + 10);
+      try {
+        await opts.sqs.send(
+          new ChangeMessageVisibilityBatchCommand({
+            QueueUrl: opts.queueUrl,
+            Entries: group.map((m, j) => ({ Id: String(j), ReceiptHandle: m.ReceiptHandle!, VisibilityTimeout: 0 })),
+          }),
+        );
+      } catch (err) {
+        problem(`push: ${group.length} messages received while stopping come back later: ${describeError(err)}`);
+      }
+    }
+  };
+
   const loop = async () => {
     while (!stopped) {
       const free = Math.min(10, maxInFlight - inFlight);
@@ -159,6 +176,11 @@ export function startLocalPusher(opts: LocalPusherOptions): LocalPusher {
         problem(`push: receive failed: ${describeError(err)}`);
         await new Promise((r) => setTimeout(r, 500));
         continue;
+      }
+      if (stopped) {
+        // Received while stopping: handed back at once rather than hidden until their visibility timeout.
+        await release(messages);
+        return;
       }
       inFlight += messages.length;
       for (const m of messages) void handle(m);
@@ -195,9 +217,13 @@ export function startLocalPusher(opts: LocalPusherOptions): LocalPusher {
     },
     async stop() {
       stopped = true;
-      abort.abort();
       wakeAll();
+      // A receive in progress is let finish (within its long-poll wait) and what it got handed back: aborting it
+      // here would not stop the queue's side, which could still take messages out of sight for their visibility
+      // timeout. Aborted only if the queue does not answer in time.
+      const giveUp = setTimeout(() => abort.abort(), ((opts.waitTimeSeconds ?? 1) + 5) * 1000);
       await Promise.allSettled(loops);
+      clearTimeout(giveUp);
       while (inFlight > 0) await new Promise((r) => setTimeout(r, 20));
       flushDeletes();
       await Promise.allSettled([...deletes]);

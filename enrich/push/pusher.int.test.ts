@@ -125,6 +125,20 @@ async function setup(opts: { faultRate?: number; rejectTenants?: string[]; apiKe
   return { receiver, queueUrl, dlqUrl, startPusher };
 }
 
+/** Pusher dependencies for a queue and a receiver, for a pusher started by hand. */
+async function setupDeps(receiver: ReportingReceiver) {
+  const api = createReportingApiClient({ baseUrl: receiver.url, apiKey: API_KEY });
+  cleanups.push(() => api.close());
+  const deps: PusherDeps = {
+    api,
+    deadLetters: { send: async () => {} },
+    limits: LIMITS,
+    retry: RETRY,
+    maxReceiveCount: 5,
+  };
+  return { deps };
+}
+
 describe('push through fauxqs to the local receiver', () => {
   it('under 30 % faults, 5,000 records all arrive, each accepted under exactly one idempotency key', async () => {
     const { receiver, queueUrl, dlqUrl, startPusher } = await setup({ faultRate: 0.3 });
@@ -204,6 +218,28 @@ describe('push through fauxqs to the local receiver', () => {
     expect(dead).toHaveLength(2);
     for (const m of dead)
       expect(summariseDeadLetter(m)).toMatchObject({ status: 401, reason: 'HTTP 401: invalid x-api-key' });
+  });
+
+  it('messages a stopping pusher receives are handed back at once, not hidden for their visibility timeout', async () => {
+    const { receiver, queueUrl, startPusher } = await setup({});
+    // A pusher long-polling the empty queue is told to stop; the batches arrive while its receive is still open.
+    const first = startLocalPusher({
+      sqs,
+      queueUrl,
+      deps: (await setupDeps(receiver)).deps,
+      concurrency: 1,
+      waitTimeSeconds: 2,
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    const stopping = first.stop();
+    const records = syntheticRecords(150, { prefix: 'stop' });
+    await enqueueBatches(sqs, queueUrl, packRecords(records, LIMITS));
+    await stopping;
+    expect(first.stats().messages).toBe(0);
+    // The queue's visibility timeout is 10 s: the next pusher must find them all well before that.
+    const second = startPusher();
+    await second.drain(8_000);
+    expect(receiver.records().size).toBe(150);
   });
 
   it('a queue message that is not a record batch is dead-lettered with the reason', async () => {
