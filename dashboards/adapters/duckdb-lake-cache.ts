@@ -1,8 +1,8 @@
 import { readdir } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { PAIR_KEY_COLUMN, PAIR_KEY_SQL } from '../../ingest/compact-layout';
 import { duckdbColumnList, LAKE_COLUMNS } from '../../ingest/lake-schema';
-import type { LakeDb } from '../../queries/duckdb-lake';
+import { type LakeDb, partitionMayHoldDuplicates } from '../../queries/duckdb-lake';
 import type { ReportParams, ReportResult } from '../api/ports';
 import { duckTimestamp } from './local-report-catalog';
 import { plainRow } from './serial-lake';
@@ -246,20 +246,31 @@ export class DuckDbLakeCache {
     if (fresh.length === 0) return;
     const cols = LAKE_COLUMNS.join(', ');
     const before = Number((await conn.runAndReadAll(`SELECT count(*) AS n FROM ${CACHE_TABLE}`)).getRows()[0]![0]);
+    // Copies of one event share a partition (folder): the new files may repeat each other's rows only when a folder
+    // of theirs may hold duplicates (queries/duckdb-lake.ts); otherwise the window that keeps one copy is skipped.
+    const byFolder = new Map<string, string[]>();
+    for (const f of files) byFolder.set(dirname(f), [...(byFolder.get(dirname(f)) ?? []), basename(f)]);
+    const mayRepeat = [...new Set(fresh.map((f) => dirname(f)))].some((d) =>
+      partitionMayHoldDuplicates(byFolder.get(d) ?? []),
+    );
     // File paths come from readdir, never from a request; quoted as SQL strings all the same. Copies of one event
-    // have the same event time (its id is derived from it), so the check against loaded rows looks only at the
-    // loaded rows of the new rows' time span.
+    // have the same event time (its id is derived from it), so the check against loaded rows (none at the first
+    // load) looks only at the loaded rows of the new rows' time span.
     await conn.run(
       `INSERT INTO ${CACHE_TABLE}
        WITH n AS (
          SELECT ${cols} FROM read_parquet([${fresh.map(sqlString).join(', ')}], hive_partitioning = false, union_by_name = true)
-         QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY event_time) = 1
+         ${mayRepeat ? 'QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY event_time) = 1' : ''}
        ),
        span AS (SELECT min(event_time) AS lo, max(event_time) AS hi FROM n)
        SELECT ${cols}, ${PAIR_KEY_SQL} AS ${PAIR_KEY_COLUMN} FROM n
-       WHERE NOT EXISTS (
+       ${
+         before === 0
+           ? ''
+           : `WHERE NOT EXISTS (
          SELECT 1 FROM ${CACHE_TABLE} d, span
-         WHERE d.event_time >= span.lo AND d.event_time <= span.hi AND d.event_id = n.event_id AND d.event_time = n.event_time)
+         WHERE d.event_time >= span.lo AND d.event_time <= span.hi AND d.event_id = n.event_id AND d.event_time = n.event_time)`
+       }
        ORDER BY tenant_id, event_time`,
     );
     for (const f of fresh) this.loaded.add(f);
