@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { syntheticRecords } from '../../enrich/push/test-events';
 import { checkRecordBatchBody, describeIssues, parseBody, RecordBatchBodySchema, refusalReason } from './record-check';
+import { scanRecordBatch } from './record-scan';
 
 type Obj = Record<string, unknown>;
 
@@ -137,6 +138,10 @@ describe('the receiver checker agrees with the documented zod schema', () => {
       const check = checkRecordBatchBody(body);
       expect(check.ok).toBe(zod.success);
       if (!check.ok && !zod.success) expect(refusalReason(body, check)).toBe(describeIssues(zod.error));
+      // The scan from the bytes vouches for exactly the bodies the schema accepts, written as JSON.stringify does.
+      const scanned = scanRecordBatch(Buffer.from(JSON.stringify(body)), true);
+      expect(scanned !== null).toBe(zod.success);
+      if (scanned && zod.success) expect(scanned.ids).toEqual(zod.data.records.map((r) => r.record_id));
     }
   });
 

@@ -14,16 +14,18 @@ export const RecordBatchBodySchema = z.strictObject({
  * The contract's ISO time pattern, taken from the schema itself (`z.iso.datetime({ offset: false, precision: 3 })`:
  * a real calendar date, `T`, hours to milliseconds, `Z`), so the checker below cannot drift from it.
  */
-const ISO_TIME: RegExp = (() => {
+export const ISO_TIME: RegExp = (() => {
   const def = (ReportingRecordSchema.shape.status_at as unknown as { _zod: { def: { pattern?: unknown } } })._zod.def;
   if (!(def.pattern instanceof RegExp)) throw new Error('the record schema has no ISO time pattern');
   return def.pattern;
 })();
-const RECORD_ID = /^[0-9a-f]{32}$/;
-const STATUSES: ReadonlySet<string> = new Set(DELIVERY_STATUSES);
-const TEXT_MAX = 2048;
+export const RECORD_ID = /^[0-9a-f]{32}$/;
+export const STATUSES: ReadonlySet<string> = new Set(DELIVERY_STATUSES);
+export const TEXT_MAX = 2048;
+/** Most code points of `message_id` and `tenant_id`. */
+export const ID_MAX = 256;
 
-const TIME_FIELDS = [
+export const TIME_FIELDS = [
   'sent_at',
   'delayed_at',
   'delivered_at',
@@ -36,7 +38,7 @@ const TIME_FIELDS = [
   'bounced_at',
   'complained_at',
 ] as const;
-const TEXT_FIELDS = [
+export const TEXT_FIELDS = [
   'recipient',
   'recipient_domain',
   'campaign_id',
@@ -65,7 +67,7 @@ function codePoints(s: string): number {
   }
   return n;
 }
-const within = (s: string, max: number): boolean => s.length <= max || codePoints(s) <= max;
+export const within = (s: string, max: number): boolean => s.length <= max || codePoints(s) <= max;
 const isText = (v: unknown): boolean => v === null || (typeof v === 'string' && within(v, TEXT_MAX));
 const isTime = (v: unknown): boolean => typeof v === 'string' && ISO_TIME.test(v);
 const isNullableTime = (v: unknown): boolean => v === null || isTime(v);
@@ -84,9 +86,9 @@ function recordProblem(r: unknown): string | null {
   const rev = r.revision;
   if (typeof rev !== 'number' || !Number.isSafeInteger(rev) || rev < 1) return 'revision';
   const m = r.message_id;
-  if (typeof m !== 'string' || m.length < 1 || !within(m, 256)) return 'message_id';
+  if (typeof m !== 'string' || m.length < 1 || !within(m, ID_MAX)) return 'message_id';
   const t = r.tenant_id;
-  if (typeof t !== 'string' || t.length < 1 || !within(t, 256)) return 'tenant_id';
+  if (typeof t !== 'string' || t.length < 1 || !within(t, ID_MAX)) return 'tenant_id';
   if (typeof r.status !== 'string' || !STATUSES.has(r.status)) return 'status';
   if (!isTime(r.status_at)) return 'status_at';
   if (!isTime(r.last_event_at)) return 'last_event_at';

@@ -72,6 +72,26 @@ describe('local External Reporting receiver: the contract', () => {
     expect(((await invalid.json()) as { error: string }).error).toMatch(/^records\[3\]\.status: /);
   });
 
+  it('takes valid bodies not written by sesflow, those the byte scan leaves to the full parse included', async () => {
+    const rs = syntheticRecords(3, { prefix: 'odd' });
+    const [b] = packRecords(rs, { maxRecords: 50, maxBytes: 1e6 });
+    const pretty = JSON.stringify(JSON.parse(b!.body), null, 2);
+    const r1 = await post(pretty, auth('k-pretty-0123456789'));
+    expect(await r1.json()).toMatchObject({ accepted: 3, stale: 0 });
+    // A version written 1.0 and a duplicate key whose later value is valid: JSON.parse and the schema accept them.
+    const odd = b!.body
+      .replace('"schema_version":1,"records"', '"schema_version":1.0,"records"')
+      .replace(`"revision":${rs[0]!.revision},`, `"revision":"x","revision":${rs[0]!.revision},`);
+    const r2 = await post(odd, auth('k-odd-0123456789abc'));
+    expect(await r2.json()).toMatchObject({ accepted: 3, stale: 0 });
+    // The later value invalid: refused with the schema's reason.
+    const bad = b!.body.replace(`"revision":${rs[0]!.revision},`, `"revision":${rs[0]!.revision},"revision":"x",`);
+    const r3 = await post(bad, auth('k-bad-dup-0123456789'));
+    expect(r3.status).toBe(400);
+    expect(((await r3.json()) as { error: string }).error).toMatch(/^records\[0\]\.revision: /);
+    for (const r of rs) expect(receiver.records().get(r.record_id)?.deliveries).toBe(2);
+  });
+
   it('takes a gzip body (Content-Encoding: gzip) as the same body: a plain retry of it is a replay', async () => {
     const [b] = packRecords(syntheticRecords(5, { prefix: 'gz' }), { maxRecords: 50, maxBytes: 1e6 });
     const zipped = await post(gzipSync(b!.body), { ...auth(b!.idempotencyKey), 'content-encoding': 'gzip' });

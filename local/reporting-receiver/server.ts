@@ -8,6 +8,7 @@ import { z } from 'zod';
 import type { ReportingRecord } from '../../enrich/push/record';
 import { SeededRandom } from '../seeded-random';
 import { checkRecordBatchBody, parseBody, refusalReason } from './record-check';
+import { scanRecordBatch } from './record-scan';
 
 /** The contract's path (docs/reporting-api.openapi.yaml). */
 export const RECORDS_PATH = '/v1/delivery-records';
@@ -277,31 +278,42 @@ export async function startReportingReceiver(opts: ReportingReceiverOptions): Pr
   };
 
   /**
-   * Stores a validated batch (its records as parsed from `held`'s text): each record kept at its highest revision.
-   * Returns how many were older than held.
+   * Stores a validated batch (the ids and revisions of its records, in order; `records` as parsed, for the NDJSON
+   * file): each record kept at its highest revision. Returns how many were older than held.
    */
-  const store = (key: string, held: HeldBatch, batch: readonly ReportingRecord[]): number => {
+  const store = (
+    key: string,
+    held: HeldBatch,
+    ids: readonly string[],
+    revisions: readonly number[],
+    parsed: readonly ReportingRecord[] | null,
+  ): number => {
     let stale = 0;
-    const receivedAt = new Date().toISOString();
-    let lines = '';
-    for (let i = 0; i < batch.length; i++) {
-      const r = batch[i]!;
-      const prior = records.get(r.record_id);
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i]!;
+      const revision = revisions[i]!;
+      const prior = records.get(id);
       if (!prior) {
-        records.set(r.record_id, new HeldRecord(held, i, r.revision, 1, 0));
+        records.set(id, new HeldRecord(held, i, revision, 1, 0));
         stats.recordsStored++;
       } else {
         prior.deliveries++;
         stats.repeatedDeliveries++;
-        if (r.revision >= prior.revision) prior.replace(held, i, r.revision);
+        if (revision >= prior.revision) prior.replace(held, i, revision);
         else {
           prior.stale++;
           stale++;
         }
       }
-      if (file) lines += `${JSON.stringify({ received_at: receivedAt, idempotency_key: key, record: r })}\n`;
     }
-    if (file && lines) file.write(lines);
+    if (file) {
+      const receivedAt = new Date().toISOString();
+      const batch = parsed ?? (parseBody(held.bytes) as { records: ReportingRecord[] }).records;
+      let lines = '';
+      for (const r of batch)
+        lines += `${JSON.stringify({ received_at: receivedAt, idempotency_key: key, record: r })}\n`;
+      if (lines) file.write(lines);
+    }
     return stale;
   };
 
@@ -370,37 +382,51 @@ export async function startReportingReceiver(opts: ReportingReceiverOptions): Pr
         answer = JSON.parse(done.response);
         headers['idempotent-replayed'] = 'true';
       } else {
-        let value: unknown;
-        try {
-          value = parseBody(body.text);
-        } catch {
-          stats.invalid++;
-          return fail(res, 400, 'body is not JSON');
+        // Checked from the bytes (no object per record); a body the scan does not vouch for is parsed and checked
+        // whole, which decides and gives the reason of a refusal.
+        let batch: { ids: string[]; revisions: number[]; tenants: string[] | null; parsed: ReportingRecord[] | null };
+        const scanned = scanRecordBatch(body.text, rejectTenants.size > 0);
+        if (scanned) batch = { ...scanned, parsed: null };
+        else {
+          let value: unknown;
+          try {
+            value = parseBody(body.text);
+          } catch {
+            stats.invalid++;
+            return fail(res, 400, 'body is not JSON');
+          }
+          const check = checkRecordBatchBody(value);
+          if (!check.ok) {
+            stats.invalid++;
+            return fail(res, 400, refusalReason(value, check));
+          }
+          const parsed = check.records as ReportingRecord[];
+          batch = {
+            ids: parsed.map((r) => r.record_id),
+            revisions: parsed.map((r) => r.revision),
+            tenants: parsed.map((r) => r.tenant_id),
+            parsed,
+          };
         }
-        const check = checkRecordBatchBody(value);
-        if (!check.ok) {
+        const count = batch.ids.length;
+        if (count > maxRecords) {
           stats.invalid++;
-          return fail(res, 400, refusalReason(value, check));
+          return fail(res, 413, `${count} records, over ${maxRecords} per request`);
         }
-        const batch = check.records as ReportingRecord[];
-        if (batch.length > maxRecords) {
-          stats.invalid++;
-          return fail(res, 413, `${batch.length} records, over ${maxRecords} per request`);
-        }
-        const refused = batch.findIndex((r) => rejectTenants.has(r.tenant_id));
+        const refused = rejectTenants.size > 0 ? batch.tenants!.findIndex((t) => rejectTenants.has(t)) : -1;
         if (refused >= 0) {
           stats.rejected++;
           return fail(
             res,
             422,
-            `records[${refused}]: tenant ${batch[refused]!.tenant_id} is not enabled for External Reporting`,
+            `records[${refused}]: tenant ${batch.tenants![refused]} is not enabled for External Reporting`,
           );
         }
         const held = new HeldBatch(body.sent, body.gzip);
-        const stale = store(key, held, batch);
+        const stale = store(key, held, batch.ids, batch.revisions, batch.parsed);
         stats.acceptedBatches++;
         keyCounts.set(key, (keyCounts.get(key) ?? 0) + 1);
-        answer = { accepted: batch.length, stale, idempotency_key: key };
+        answer = { accepted: count, stale, idempotency_key: key };
         completed.set(key, { batch: held, response: JSON.stringify(answer) });
         status = 200;
       }
