@@ -9,17 +9,27 @@ import {
 import { describeError } from '../../lib/errors';
 import { type PusherDeps, pushQueuedBatch } from './pusher';
 
-/** Free slots a receive loop waits for before it asks the queue again (the first receive takes what there is). */
-const MIN_RECEIVE = 2;
+/**
+ * Messages received ahead of a free slot, beyond those being pushed: a receive call costs milliseconds of CPU whatever
+ * it brings back, so the loops ask for ten at a time (the most SQS gives) and keep them until a slot frees, rather
+ * than asking for the one or two slots just freed.
+ */
+const PREFETCH = 10;
 
-/** How long a done message waits for nine others before its delete is sent anyway. */
-const DELETE_WAIT_MS = 20;
+/**
+ * How long a done message waits for nine others before its delete is sent anyway (at once when nothing else is being
+ * pushed or held).
+ */
+const DELETE_WAIT_MS = 200;
 
 export interface LocalPusherOptions {
   sqs: SQSClient;
   queueUrl: string;
   deps: PusherDeps;
-  /** Receive loops (default 4); up to 10 messages per loop are in flight. */
+  /**
+   * Receive loops (default 4); up to 10 messages per loop are in flight (pushed at once), and up to 10 more are held
+   * received, waiting for a free slot.
+   */
   concurrency?: number;
   /** Long-poll wait of an empty receive, seconds (default 1). */
   waitTimeSeconds?: number;
@@ -57,8 +67,12 @@ export function startLocalPusher(opts: LocalPusherOptions): LocalPusher {
   const stats: LocalPusherStats = { messages: 0, records: 0, deadLettered: 0, retriedLater: 0 };
   let stopped = false;
   let inFlight = 0;
+  /** Messages received and waiting for a free slot. */
+  const held: Message[] = [];
+  /** Receive calls under way. */
+  let receiving = 0;
   const abort = new AbortController();
-  /** Receive loops waiting for a free slot: all woken when a message settles. */
+  /** Receive loops waiting for room: all woken when a message settles. */
   const waiting = new Set<() => void>();
   const waitForSlot = () => new Promise<void>((resolve) => waiting.add(resolve));
   const wakeAll = () => {
@@ -67,9 +81,9 @@ export function startLocalPusher(opts: LocalPusherOptions): LocalPusher {
   };
 
   /**
-   * Done messages are deleted ten at a time (DeleteMessageBatch), gathered for at most {@link DELETE_WAIT_MS}: one call
-   * per message cost about as much CPU as pushing its 500 records. A message whose delete fails comes back after its
-   * visibility timeout and is recognised by its key.
+   * Done messages are deleted ten at a time (DeleteMessageBatch), gathered for at most {@link DELETE_WAIT_MS}, or until
+   * nothing else is being pushed or held: one call per message cost about as much CPU as pushing its 500 records. A
+   * message whose delete fails comes back after its visibility timeout and is recognised by its key.
    */
   const toDelete: { id: string; handle: string }[] = [];
   let deleteTimer: NodeJS.Timeout | null = null;
@@ -127,13 +141,23 @@ export function startLocalPusher(opts: LocalPusherOptions): LocalPusher {
     } finally {
       stats.messages++;
       inFlight--;
+      startHeld();
+      if (inFlight === 0 && toDelete.length > 0) flushDeletes();
       wakeAll();
     }
   };
 
+  /** Starts held messages while there are free slots (none once stopping: those are handed back). */
+  const startHeld = () => {
+    while (!stopped && inFlight < maxInFlight && held.length > 0) {
+      inFlight++;
+      void handle(held.shift()!);
+    }
+  };
+
   /**
-   * One receive loop: keeps receiving while there are free slots; each message is pushed and deleted on its own, so
-   * a slow batch holds one slot, not the others received with it.
+   * Received messages handed back at once (visibility 0), rather than hidden until their visibility timeout: those
+   * received while stopping, and those still held when stopped.
    */
   const release = async (messages: readonly Message[]) => {
     for (let i = 0; i < messages.length; i += 10) {
@@ -151,20 +175,25 @@ export function startLocalPusher(opts: LocalPusherOptions): LocalPusher {
     }
   };
 
+  /**
+   * One receive loop: asks for ten messages whenever there is room for ten beside those being pushed, held and being
+   * received; each message is pushed and deleted on its own, so a slow batch holds one slot, not the others received
+   * with it.
+   */
   const loop = async () => {
     while (!stopped) {
-      const free = Math.min(10, maxInFlight - inFlight);
-      // A receive call costs milliseconds of CPU whatever it brings back: wait for two free slots, not one.
-      if (free < Math.min(MIN_RECEIVE, maxInFlight)) {
+      const room = maxInFlight + PREFETCH - inFlight - held.length - receiving * 10;
+      if (room < 10) {
         await waitForSlot();
         continue;
       }
       let messages: Message[];
+      receiving++;
       try {
         const got = await opts.sqs.send(
           new ReceiveMessageCommand({
             QueueUrl: opts.queueUrl,
-            MaxNumberOfMessages: free,
+            MaxNumberOfMessages: 10,
             WaitTimeSeconds: opts.waitTimeSeconds ?? 1,
             MessageSystemAttributeNames: ['ApproximateReceiveCount'],
           }),
@@ -176,14 +205,16 @@ export function startLocalPusher(opts: LocalPusherOptions): LocalPusher {
         problem(`push: receive failed: ${describeError(err)}`);
         await new Promise((r) => setTimeout(r, 500));
         continue;
+      } finally {
+        receiving--;
       }
       if (stopped) {
         // Received while stopping: handed back at once rather than hidden until their visibility timeout.
         await release(messages);
         return;
       }
-      inFlight += messages.length;
-      for (const m of messages) void handle(m);
+      held.push(...messages);
+      startHeld();
     }
   };
   const loops = Array.from({ length: concurrency }, () => loop());
@@ -195,7 +226,7 @@ export function startLocalPusher(opts: LocalPusherOptions): LocalPusher {
       for (;;) {
         // While messages are being pushed or deleted the queue is not drained: no need to ask it (each call costs
         // milliseconds of CPU here, as much as a few hundred records).
-        if (inFlight > 0 || toDelete.length > 0 || deletes.size > 0) {
+        if (inFlight > 0 || held.length > 0 || toDelete.length > 0 || deletes.size > 0) {
           if (Date.now() > deadline) throw new Error(`push queue not drained in time (${inFlight} messages in flight)`);
           await new Promise((r) => setTimeout(r, 20));
           continue;
@@ -224,6 +255,7 @@ export function startLocalPusher(opts: LocalPusherOptions): LocalPusher {
       const giveUp = setTimeout(() => abort.abort(), ((opts.waitTimeSeconds ?? 1) + 5) * 1000);
       await Promise.allSettled(loops);
       clearTimeout(giveUp);
+      await release(held.splice(0));
       while (inFlight > 0) await new Promise((r) => setTimeout(r, 20));
       flushDeletes();
       await Promise.allSettled([...deletes]);

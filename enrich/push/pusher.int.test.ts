@@ -242,6 +242,66 @@ describe('push through fauxqs to the local receiver', () => {
     expect(receiver.records().size).toBe(150);
   });
 
+  it('receives ten messages a call, holds ten beyond those in flight, and hands back those held when stopped', async () => {
+    const { queueUrl } = await setup({});
+    await enqueueBatches(
+      sqs,
+      queueUrl,
+      packRecords(syntheticRecords(150, { prefix: 'held' }), { ...LIMITS, maxRecords: 5 }),
+    );
+    // An API whose answers wait for the test: the first ten messages stay in flight.
+    let started = 0;
+    let answer: () => void = () => {};
+    const answered = new Promise<void>((r) => {
+      answer = r;
+    });
+    const api: ReportingApi = {
+      postBatch: async () => {
+        started++;
+        await answered;
+        return { status: 200, error: null, retryAfterMs: null, replayed: false };
+      },
+      close: () => {},
+    };
+    const asked: number[] = [];
+    const counting = {
+      send: (command: { input: unknown }, options?: unknown) => {
+        if (command instanceof ReceiveMessageCommand) asked.push(command.input.MaxNumberOfMessages ?? 1);
+        return (sqs.send as (c: unknown, o?: unknown) => Promise<unknown>)(command, options);
+      },
+    } as unknown as SQSClient;
+    const deps: PusherDeps = {
+      api,
+      deadLetters: { send: async () => {} },
+      limits: LIMITS,
+      retry: RETRY,
+      maxReceiveCount: 5,
+    };
+    const pusher = startLocalPusher({ sqs: counting, queueUrl, deps, concurrency: 1, waitTimeSeconds: 0 });
+    const counts = async () => {
+      const a = await sqs.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: queueUrl,
+          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+        }),
+      );
+      return [
+        Number(a.Attributes?.ApproximateNumberOfMessages),
+        Number(a.Attributes?.ApproximateNumberOfMessagesNotVisible),
+      ];
+    };
+    for (let i = 0; i < 100 && (await counts())[1] !== 20; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(await counts()).toEqual([10, 20]);
+    expect(started).toBe(10);
+    expect(asked).toEqual([10, 10]);
+    const stopping = pusher.stop();
+    answer();
+    await stopping;
+    // The ten pushed are deleted, the ten held are back on the queue at once (the visibility timeout is 10 s).
+    expect(pusher.stats().messages).toBe(10);
+    expect(await counts()).toEqual([20, 0]);
+  });
+
   it('a queue message that is not a record batch is dead-lettered with the reason', async () => {
     const { queueUrl, dlqUrl, startPusher } = await setup({});
     await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: '{"records":"nope"}' }));
