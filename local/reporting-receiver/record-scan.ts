@@ -1,12 +1,14 @@
 import { RECORD_SCHEMA_VERSION, ReportingRecordSchema } from '../../enrich/push/record';
 import { ID_MAX, ISO_TIME, RECORD_ID, STATUSES, TEXT_FIELDS, TEXT_MAX, TIME_FIELDS, within } from './record-check';
+import { ID_WORDS, idWordsOf, readIdWords } from './record-table';
 
 /**
  * What a scan found in a body it could vouch for: every record's id, revision and (when asked for) tenant, in order.
  */
 export interface ScannedBatch {
   count: number;
-  ids: string[];
+  /** Record `i`'s id as four words at `[4i, 4i + 4)` (see record-table.ts). */
+  idWords: Uint32Array;
   revisions: number[];
   /** Null unless the scan was asked for tenants. */
   tenants: string[] | null;
@@ -157,7 +159,8 @@ class Scan {
   p = 0;
   /** The last string token read, decoded (only for tokens with escapes or non-ASCII bytes). */
   decoded = '';
-  readonly ids: string[] = [];
+  count = 0;
+  idWords = new Uint32Array(ID_WORDS * 512);
   readonly revisions: number[] = [];
   readonly tenants: string[] | null;
 
@@ -194,7 +197,7 @@ class Scan {
     if (seen !== ENVELOPE_FIELDS.all) throw UNSURE;
     this.ws();
     if (this.p !== this.b.length) throw UNSURE;
-    return { count: this.ids.length, ids: this.ids, revisions: this.revisions, tenants: this.tenants };
+    return { count: this.count, idWords: this.idWords, revisions: this.revisions, tenants: this.tenants };
   }
 
   private records(): void {
@@ -220,7 +223,6 @@ class Scan {
     this.ws();
     let seen = 0;
     let next = 0;
-    let id = '';
     let revision = 0;
     let tenant = '';
     for (;;) {
@@ -236,7 +238,7 @@ class Scan {
           this.version();
           break;
         case Kind.RecordId:
-          id = this.recordId();
+          this.recordId();
           break;
         case Kind.Revision:
           revision = this.revision();
@@ -274,7 +276,7 @@ class Scan {
       break;
     }
     if (seen !== RECORD_FIELDS.all) throw UNSURE;
-    this.ids.push(id);
+    this.count++;
     this.revisions.push(revision);
     if (this.tenants) this.tenants.push(tenant);
   }
@@ -437,20 +439,22 @@ class Scan {
     return n;
   }
 
-  private recordId(): string {
+  /** The record id, into {@link idWords} at this record's place. */
+  private recordId(): void {
+    const o = this.count * ID_WORDS;
+    if (o + ID_WORDS > this.idWords.length) {
+      const more = new Uint32Array(this.idWords.length * 2);
+      more.set(this.idWords);
+      this.idWords = more;
+    }
     const start = this.p + 1;
     const n = this.string();
     if (n < 0) {
       if (!RECORD_ID.test(this.decoded)) throw UNSURE;
-      return this.decoded;
+      idWordsOf(this.decoded, this.idWords, o);
+      return;
     }
-    if (n !== 32) throw UNSURE;
-    const b = this.b;
-    for (let i = start; i < start + 32; i++) {
-      const c = b[i]!;
-      if (!((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66))) throw UNSURE;
-    }
-    return b.toString('latin1', start, start + 32);
+    if (n !== 32 || !readIdWords(this.b, start, this.idWords, o)) throw UNSURE;
   }
 
   private idText(keep: boolean): string {

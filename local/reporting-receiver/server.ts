@@ -8,8 +8,9 @@ import { z } from 'zod';
 import type { ReportingRecord } from '../../enrich/push/record';
 import { SeededRandom } from '../seeded-random';
 import { InflatedTooLarge, ReusedGunzip } from './inflate';
-import { checkRecordBatchBody, parseBody, refusalReason } from './record-check';
+import { checkRecordBatchBody, parseBody, RECORD_ID, refusalReason } from './record-check';
 import { scanRecordBatch } from './record-scan';
+import { ID_WORDS, idWordsOf, RecordTable } from './record-table';
 
 /** The contract's path (docs/reporting-api.openapi.yaml). */
 export const RECORDS_PATH = '/v1/delivery-records';
@@ -94,14 +95,13 @@ interface RequestBody extends SentBody {
 /** The batch last parsed for reading: records are mostly read in the order they were stored, batch after batch. */
 let lastRead: { batch: HeldBatch; records: ReportingRecord[] } | null = null;
 
-/** A record held by the receiver: where its highest revision is, in which accepted batch. */
-class HeldRecord {
+/** A record held by the receiver as {@link ReportingReceiver.records} shows it: read from its batch when asked for. */
+class HeldRecord implements StoredRecord {
   constructor(
-    private batch: HeldBatch,
-    private index: number,
-    public revision: number,
-    public deliveries: number,
-    public stale: number,
+    private readonly batch: HeldBatch,
+    private readonly index: number,
+    readonly deliveries: number,
+    readonly stale: number,
   ) {}
 
   get record(): ReportingRecord {
@@ -114,14 +114,65 @@ class HeldRecord {
     return structuredClone(lastRead.records[this.index]!);
   }
 
-  replace(batch: HeldBatch, index: number, revision: number): void {
-    this.batch = batch;
-    this.index = index;
-    this.revision = revision;
-  }
-
   toJSON(): StoredRecord {
     return { record: this.record, deliveries: this.deliveries, stale: this.stale };
+  }
+}
+
+/**
+ * The records held, by record id, as a read-only map: each entry is made when read, from the record table (where
+ * the highest revision is, in which accepted batch, and the counts at that moment).
+ */
+class HeldRecords implements ReadonlyMap<string, StoredRecord> {
+  private readonly scratch = new Uint32Array(ID_WORDS);
+
+  constructor(
+    private readonly table: RecordTable,
+    private readonly batches: readonly HeldBatch[],
+  ) {}
+
+  get size(): number {
+    return this.table.size;
+  }
+
+  private numberOf(id: string): number {
+    if (typeof id !== 'string' || !RECORD_ID.test(id)) return -1;
+    idWordsOf(id, this.scratch, 0);
+    return this.table.find(this.scratch, 0);
+  }
+
+  private entry(r: number): StoredRecord {
+    const t = this.table;
+    return new HeldRecord(this.batches[t.batch[r]!]!, t.index[r]!, t.deliveries[r]!, t.stale[r]!);
+  }
+
+  get(id: string): StoredRecord | undefined {
+    const r = this.numberOf(id);
+    return r < 0 ? undefined : this.entry(r);
+  }
+
+  has(id: string): boolean {
+    return this.numberOf(id) >= 0;
+  }
+
+  *entries(): MapIterator<[string, StoredRecord]> {
+    for (let r = 0; r < this.table.size; r++) yield [this.table.idOf(r), this.entry(r)];
+  }
+
+  *keys(): MapIterator<string> {
+    for (let r = 0; r < this.table.size; r++) yield this.table.idOf(r);
+  }
+
+  *values(): MapIterator<StoredRecord> {
+    for (let r = 0; r < this.table.size; r++) yield this.entry(r);
+  }
+
+  [Symbol.iterator](): MapIterator<[string, StoredRecord]> {
+    return this.entries();
+  }
+
+  forEach(fn: (value: StoredRecord, key: string, map: ReadonlyMap<string, StoredRecord>) => void): void {
+    for (const [k, v] of this.entries()) fn(v, k, this);
   }
 }
 
@@ -197,7 +248,10 @@ export async function startReportingReceiver(opts: ReportingReceiverOptions): Pr
   let faults: ReceiverFaults = { ...NO_FAULTS, ...opts.faults };
   let random = new SeededRandom(faults.seed);
   let rejectTenants = new Set(opts.rejectTenants ?? []);
-  const records = new Map<string, HeldRecord>();
+  const table = new RecordTable();
+  /** Accepted batches, by the batch number the record table keeps. */
+  const batches: HeldBatch[] = [];
+  const records = new HeldRecords(table, batches);
   /** Idempotency key -> the body that was accepted (the batch its records are held in), and the response it got. */
   const completed = new Map<string, { batch: HeldBatch; response: string }>();
   const keyCounts = new Map<string, number>();
@@ -290,39 +344,45 @@ export async function startReportingReceiver(opts: ReportingReceiverOptions): Pr
   };
 
   /**
-   * Stores a validated batch (the ids and revisions of its records, in order; `records` as parsed, for the NDJSON
-   * file): each record kept at its highest revision. Returns how many were older than held.
+   * Stores a validated batch (its records' id words and revisions, in order; `parsed`: its records as parsed, for
+   * the NDJSON file): each record kept at its highest revision. Returns how many were older than held.
    */
   const store = (
     key: string,
     held: HeldBatch,
-    ids: readonly string[],
-    revisions: readonly number[],
-    parsed: readonly ReportingRecord[] | null,
+    batch: { count: number; idWords: Uint32Array; revisions: readonly number[]; parsed: ReportingRecord[] | null },
   ): number => {
+    const b = batches.push(held) - 1;
     let stale = 0;
-    for (let i = 0; i < ids.length; i++) {
-      const id = ids[i]!;
+    const { idWords, revisions } = batch;
+    for (let i = 0; i < batch.count; i++) {
       const revision = revisions[i]!;
-      const prior = records.get(id);
-      if (!prior) {
-        records.set(id, new HeldRecord(held, i, revision, 1, 0));
+      let r = table.find(idWords, i * ID_WORDS);
+      if (r < 0) {
+        r = table.add(idWords, i * ID_WORDS);
+        table.batch[r] = b;
+        table.index[r] = i;
+        table.revision[r] = revision;
+        table.deliveries[r] = 1;
         stats.recordsStored++;
       } else {
-        prior.deliveries++;
+        table.deliveries[r]!++;
         stats.repeatedDeliveries++;
-        if (revision >= prior.revision) prior.replace(held, i, revision);
-        else {
-          prior.stale++;
+        if (revision >= table.revision[r]!) {
+          table.batch[r] = b;
+          table.index[r] = i;
+          table.revision[r] = revision;
+        } else {
+          table.stale[r]!++;
           stale++;
         }
       }
     }
     if (file) {
       const receivedAt = new Date().toISOString();
-      const batch = parsed ?? (parseBody(held.bytes) as { records: ReportingRecord[] }).records;
+      const parsed = batch.parsed ?? (parseBody(held.bytes) as { records: ReportingRecord[] }).records;
       let lines = '';
-      for (const r of batch)
+      for (const r of parsed)
         lines += `${JSON.stringify({ received_at: receivedAt, idempotency_key: key, record: r })}\n`;
       if (lines) file.write(lines);
     }
@@ -397,7 +457,13 @@ export async function startReportingReceiver(opts: ReportingReceiverOptions): Pr
       } else {
         // Checked from the bytes (no object per record); a body the scan does not vouch for is parsed and checked
         // whole, which decides and gives the reason of a refusal.
-        let batch: { ids: string[]; revisions: number[]; tenants: string[] | null; parsed: ReportingRecord[] | null };
+        let batch: {
+          count: number;
+          idWords: Uint32Array;
+          revisions: number[];
+          tenants: string[] | null;
+          parsed: ReportingRecord[] | null;
+        };
         const scanned = scanRecordBatch(body.text, rejectTenants.size > 0);
         if (scanned) batch = { ...scanned, parsed: null };
         else {
@@ -414,14 +480,17 @@ export async function startReportingReceiver(opts: ReportingReceiverOptions): Pr
             return fail(res, 400, refusalReason(value, check));
           }
           const parsed = check.records as ReportingRecord[];
+          const idWords = new Uint32Array(parsed.length * ID_WORDS);
+          for (let i = 0; i < parsed.length; i++) idWordsOf(parsed[i]!.record_id, idWords, i * ID_WORDS);
           batch = {
-            ids: parsed.map((r) => r.record_id),
+            count: parsed.length,
+            idWords,
             revisions: parsed.map((r) => r.revision),
             tenants: parsed.map((r) => r.tenant_id),
             parsed,
           };
         }
-        const count = batch.ids.length;
+        const count = batch.count;
         if (count > maxRecords) {
           stats.invalid++;
           return fail(res, 413, `${count} records, over ${maxRecords} per request`);
@@ -436,7 +505,7 @@ export async function startReportingReceiver(opts: ReportingReceiverOptions): Pr
           );
         }
         const held = new HeldBatch(body.sent, body.gzip);
-        const stale = store(key, held, batch.ids, batch.revisions, batch.parsed);
+        const stale = store(key, held, batch);
         stats.acceptedBatches++;
         keyCounts.set(key, (keyCounts.get(key) ?? 0) + 1);
         answer = { accepted: count, stale, idempotency_key: key };
