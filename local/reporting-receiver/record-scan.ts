@@ -7,7 +7,7 @@ import { ID_WORDS, idWordsOf, readIdWords } from './record-table';
  */
 export interface ScannedBatch {
   count: number;
-  /** Record `i`'s id as four words at `[4i, 4i + 4)` (see record-table.ts). */
+  /** Record `i`'s id as four words at `[4i, 4i + 4)` (see record-table.ts); overwritten by the next scan. */
   idWords: Uint32Array;
   revisions: number[];
   /** Null unless the scan was asked for tenants. */
@@ -144,7 +144,7 @@ function digit(c: number | undefined): number {
  * key spelt with escapes) gives null, and the caller parses the body and runs the schema, which decide acceptance
  * and the reason of a refusal. Strings with escapes or non-ASCII bytes are decoded one by one (a token starts and
  * ends with an ASCII quote, so it decodes alone as it does within the whole text) and checked as the parsed values
- * are.
+ * are. The id words it hands back are overwritten by the next scan: use them first.
  */
 export function scanRecordBatch(bytes: Buffer, wantTenants = false): ScannedBatch | null {
   try {
@@ -155,12 +155,15 @@ export function scanRecordBatch(bytes: Buffer, wantTenants = false): ScannedBatc
   }
 }
 
+/** The id words of the last scan, reused by the next (a fresh typed array per body is memory the OS must map). */
+let sharedIdWords = new Uint32Array(ID_WORDS * 512);
+
 class Scan {
   p = 0;
   /** The last string token read, decoded (only for tokens with escapes or non-ASCII bytes). */
   decoded = '';
   count = 0;
-  idWords = new Uint32Array(ID_WORDS * 512);
+  idWords = sharedIdWords;
   readonly revisions: number[] = [];
   readonly tenants: string[] | null;
 
@@ -446,6 +449,7 @@ class Scan {
       const more = new Uint32Array(this.idWords.length * 2);
       more.set(this.idWords);
       this.idWords = more;
+      sharedIdWords = more;
     }
     const start = this.p + 1;
     const n = this.string();

@@ -93,17 +93,27 @@ export class RecordTable {
     if ((this.size + 1) * 2 > this.slots.length) this.rehash();
     const slot = this.slotOf(words, o);
     const r = this.size++;
-    this.words = grown(this.words, this.size * ID_WORDS);
-    this.words.set(words.subarray(o, o + ID_WORDS), r * ID_WORDS);
-    this.batch = grown(this.batch, this.size);
-    this.index = grown(this.index, this.size);
-    this.revision = grown(this.revision, this.size);
-    this.deliveries = grown(this.deliveries, this.size);
-    this.stale = grown(this.stale, this.size);
+    if (this.size > this.batch.length) this.grow();
+    const k = r * ID_WORDS;
+    this.words[k] = words[o]!;
+    this.words[k + 1] = words[o + 1]!;
+    this.words[k + 2] = words[o + 2]!;
+    this.words[k + 3] = words[o + 3]!;
     this.deliveries[r] = 0;
     this.stale[r] = 0;
     this.slots[slot] = r + 1;
     return r;
+  }
+
+  /** Twice the room for records. */
+  private grow(): void {
+    const n = this.batch.length * 2;
+    this.words = grown(this.words, n * ID_WORDS);
+    this.batch = grown(this.batch, n);
+    this.index = grown(this.index, n);
+    this.revision = grown(this.revision, n);
+    this.deliveries = grown(this.deliveries, n);
+    this.stale = grown(this.stale, n);
   }
 
   /** The id of record number `r`. */
