@@ -293,13 +293,33 @@ async function measureApi(
     const loadMs = performance.now() - t0;
     figures['api cache load ms'] = Number(loadMs.toFixed(0));
     log(`dashboard server up and its lake cache loaded in ${(loadMs / 1000).toFixed(1)} s`);
-    const endpoints: [string, string, string][] = [
-      ['API tenant-summary, client, 30 d', `/v1/reports/tenant-summary?${range}`, 'bench-client'],
-      ['API daily-timeseries, client, 30 d', `/v1/reports/daily-timeseries?${range}`, 'bench-client'],
-      ['API tenant-summary, all tenants, 30 d', `/v1/reports/tenant-summary?${range}`, 'bench-compliance'],
-      ['API daily-timeseries, all tenants, 30 d', `/v1/reports/daily-timeseries?${range}`, 'bench-compliance'],
+    // The same 30 days starting and ending inside a day, as an API caller may ask (and the default period does).
+    const minutes = `from=${new Date(Date.parse(from) + 13 * 3_600_000 + 27 * 60_000).toISOString()}&to=${new Date(Date.parse(to) - 5 * 3_600_000 - 33 * 60_000).toISOString()}`;
+    // [label, path, key, counts toward the target (the two reports of the issue) or shown beside it]
+    const endpoints: [string, string, string, boolean][] = [
+      ['API tenant-summary, client, 30 d', `/v1/reports/tenant-summary?${range}`, 'bench-client', true],
+      ['API daily-timeseries, client, 30 d', `/v1/reports/daily-timeseries?${range}`, 'bench-client', true],
+      ['API tenant-summary, all tenants, 30 d', `/v1/reports/tenant-summary?${range}`, 'bench-compliance', true],
+      ['API daily-timeseries, all tenants, 30 d', `/v1/reports/daily-timeseries?${range}`, 'bench-compliance', true],
+      ['API tenant-summary, client, 30 d (minutes)', `/v1/reports/tenant-summary?${minutes}`, 'bench-client', true],
+      ['API tenant-summary, all, 30 d (minutes)', `/v1/reports/tenant-summary?${minutes}`, 'bench-compliance', true],
+      [
+        'API daily-timeseries, all, 30 d (minutes)',
+        `/v1/reports/daily-timeseries?${minutes}`,
+        'bench-compliance',
+        true,
+      ],
+      // The other reports the client view loads with its summary (named queries on the cached rows).
+      ['(beside) campaign-report, client, 30 d', `/v1/reports/campaign-report?${range}`, 'bench-client', false],
+      [
+        '(beside) domain-deliverability, client, 30 d',
+        `/v1/reports/domain-deliverability?${range}`,
+        'bench-client',
+        false,
+      ],
+      ['(beside) bounce-breakdown, client, 30 d', `/v1/reports/bounce-breakdown?${range}`, 'bench-client', false],
     ];
-    for (const [label, path, key] of endpoints) {
+    for (const [label, path, key, counts] of endpoints) {
       const times: number[] = [];
       for (let i = 0; i < API_REQUESTS + 3; i++) {
         const s = performance.now();
@@ -309,7 +329,7 @@ async function measureApi(
       times.sort((a, b) => a - b);
       const p50 = percentile(times, 50);
       const p95 = percentile(times, 95);
-      worst = Math.max(worst, p95);
+      if (counts) worst = Math.max(worst, p95);
       figures[`${label} p50 ms`] = Number(p50.toFixed(1));
       figures[`${label} p95 ms`] = Number(p95.toFixed(1));
       lines.push(`${label.padEnd(42)} p50 ${p50.toFixed(0).padStart(6)} ms   p95 ${p95.toFixed(0).padStart(6)} ms`);
