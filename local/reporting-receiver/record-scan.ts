@@ -84,6 +84,17 @@ const COMPLAINT_FIELDS = fields([
   ['subtype', Kind.Text],
   ['at', Kind.Time],
 ]);
+/** The bounce and complaint keys above must be the schema's, or the scan would not be held to it. */
+for (const [name, fs] of [
+  ['bounce', BOUNCE_FIELDS],
+  ['complaint', COMPLAINT_FIELDS],
+] as const) {
+  const keys = Object.keys(ReportingRecordSchema.shape[name].unwrap().shape).map((k) => `"${k}"`);
+  const known = fs.keys.map((k) => Buffer.from(k).toString('latin1'));
+  if (keys.length !== known.length || keys.some((k) => !known.includes(k))) {
+    throw new Error(`the record schema's ${name} has fields the scanner does not know: ${keys.join(', ')}`);
+  }
+}
 const TENANT_FIELD = RECORD_FIELDS.keys.findIndex((k) => Buffer.from(k).toString('latin1') === '"tenant_id"');
 /** The envelope's keys: `schema_version` (field 0) and `records`. */
 const ENVELOPE_FIELDS = fields([
