@@ -57,7 +57,7 @@ export function partitionMayHoldDuplicates(fileNames: readonly string[]): boolea
   }
   const compacted = parsed.filter((p) => p!.writer === CHECKED_WRITERS.compacted).map((p) => p!.stamp);
   if (compacted.length === 0) return false;
-  const newest = compacted.reduce((a, b) => (a > b ? a : b));
+  const newest = [...compacted].sort().at(-1)!; // stamps are ISO-like text: they sort as they happened
   return compacted.length > 1 || parsed.some((p) => p!.writer !== CHECKED_WRITERS.compacted && p!.stamp <= newest);
 }
 
