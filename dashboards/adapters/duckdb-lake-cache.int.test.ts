@@ -82,6 +82,32 @@ describe('DuckDB lake cache', () => {
     rmSync(join(lake.dir, 'events', 'dt=2026-06-02'), { recursive: true, force: true });
   });
 
+  it('lists again when a listed file is replaced before it is read (compaction meanwhile), and loads what replaced it', async () => {
+    const cache = new DuckDbLakeCache(db, lake.dir, 1);
+    await cache.refresh(1_000);
+    const before = await count(`SELECT count(*) AS n FROM ${CACHE_TABLE}`);
+    const extra = buildTestLake({ messages: 20, start: new Date('2026-06-03T00:00:00Z'), spanHours: 1, seed: 9 });
+    const target = join(lake.dir, 'events', 'dt=2026-06-03', 'hour=00');
+    mkdirSync(target, { recursive: true });
+    copyFileSync(firstFile(extra.dir), join(target, 'firehose-object.parquet'));
+    rmSync(extra.dir, { recursive: true, force: true });
+    await cache.refresh(2_000); // starts a listing, which finds the new file
+    await (cache as unknown as { listing: Promise<void> | null }).listing;
+    // Compaction replaces the file after the listing and before the load.
+    copyFileSync(join(target, 'firehose-object.parquet'), join(target, 'compacted.parquet'));
+    rmSync(join(target, 'firehose-object.parquet'));
+    const added = Number(
+      (
+        await db.query<{ n: bigint }>(`SELECT count(*) AS n FROM read_parquet(?)`, [join(target, 'compacted.parquet')])
+      )[0]!.n,
+    );
+    expect(added).toBeGreaterThan(0);
+    await cache.refresh(2_000);
+    expect(await count(`SELECT count(*) AS n FROM ${CACHE_TABLE}`)).toBe(before + added);
+    expect(await count(`SELECT count(*) - count(DISTINCT event_id) AS n FROM ${CACHE_TABLE}`)).toBe(0);
+    rmSync(join(lake.dir, 'events', 'dt=2026-06-03'), { recursive: true, force: true });
+  });
+
   it('reloads from scratch when a loaded file disappears (compaction)', async () => {
     const cache = new DuckDbLakeCache(db, lake.dir, 0);
     await cache.refresh();

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { PAIR_KEY_COLUMN, PAIR_KEY_SQL } from '../../ingest/compact-layout';
@@ -223,6 +224,21 @@ export class DuckDbLakeCache {
       }
       if (!files) return;
     }
+    // A file listed a moment ago may be gone by the time it is read (compaction replaced it): the statement that read
+    // it changed nothing, and the lake is listed again (up to twice), which sees what replaced it.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.load(files);
+        return;
+      } catch (err) {
+        if (attempt >= 2 || files.every((f) => existsSync(f))) throw err;
+        files = await listParquet(join(this.lakeDir, 'events'));
+      }
+    }
+  }
+
+  /** Loads the files of a listing: all of them again when a loaded file is gone, else those not loaded yet. */
+  private async load(files: readonly string[]): Promise<void> {
     const conn = this.lake.connection;
     const present = new Set(files);
     const vanished = [...this.loaded].some((f) => !present.has(f));
