@@ -16,6 +16,16 @@ export interface CompactSummary {
 
 const quote = (s: string) => `'${s.replaceAll("'", "''")}'`;
 
+/**
+ * The end of a partition's hour (`…/dt=YYYY-MM-DD/hour=HH`), in ms since the epoch; null for a folder not named so.
+ */
+export function partitionHourEnd(dir: string): number | null {
+  const m = /dt=(\d{4}-\d{2}-\d{2})[\\/]hour=(\d{2})$/.exec(dir);
+  if (!m) return null;
+  const start = Date.parse(`${m[1]}T${m[2]}:00:00Z`);
+  return Number.isFinite(start) ? start + 3_600_000 : null;
+}
+
 /** Partition folders `events/dt=…/hour=…` of a local lake, optionally of one day only. */
 export function listPartitions(lakeDir: string, dt?: string): string[] {
   const events = join(lakeDir, 'events');
@@ -50,7 +60,12 @@ async function fileLayout(conn: DuckDBConnection, file: string): Promise<string 
  */
 export async function compactLake(
   lakeDir: string,
-  options: { dt?: string; onPartition?: (done: number, total: number) => void } = {},
+  options: {
+    dt?: string;
+    /** Only partitions whose hour ended at or before this time (the hours Firehose is done writing, mostly). */
+    closedBefore?: Date;
+    onPartition?: (done: number, total: number) => void;
+  } = {},
 ): Promise<CompactSummary> {
   const summary: CompactSummary = {
     partitions: 0,
@@ -60,7 +75,12 @@ export async function compactLake(
     rowsAfter: 0,
     duplicatesDropped: 0,
   };
-  const partitions = listPartitions(lakeDir, options.dt);
+  const cutoff = options.closedBefore?.getTime();
+  const partitions = listPartitions(lakeDir, options.dt).filter((dir) => {
+    if (cutoff === undefined) return true;
+    const end = partitionHourEnd(dir);
+    return end !== null && end <= cutoff;
+  });
   const instance = await DuckDBInstance.create(':memory:', { threads: '2' });
   const conn = await instance.connect();
   try {

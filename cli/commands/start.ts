@@ -26,6 +26,7 @@ const StartOptionsSchema = z.object({
   traffic: z.boolean(),
   lakeS3: z.boolean(),
   runFor: num('--run-for').positive('--run-for must be above 0').optional(),
+  compactEvery: num('--compact-every').min(0, '--compact-every must be 0 or more'),
 });
 
 export function registerStart(program: Command): void {
@@ -44,6 +45,7 @@ export function registerStart(program: Command): void {
     .option('--no-traffic', 'no live traffic')
     .option('--lake-s3', 'write the lake to the S3 bucket on fauxqs (in memory) instead of --lake', false)
     .option('--run-for <seconds>', 'stop by itself after this long (scripted checks)')
+    .option('--compact-every <minutes>', 'compact the closed hours of the lake this often (0: never)', '10')
     .addHelpText(
       'after',
       '\nPorts (override with SESFLOW_PORT_DYNAMODB, _FAUXQS, _KINESIS, _SES, _FIREHOSE): 8000, 4566, 4568, 4579, 4573;\na busy port falls back to a free one. Endpoints are written to <data-dir>/endpoints.json.',
@@ -91,6 +93,7 @@ export function registerStart(program: Command): void {
           historyMessages: o.history,
           trafficRate: o.traffic ? o.rate : 0,
           lakeStore: o.lakeS3 ? 's3' : 'fs',
+          compactEveryMs: o.compactEvery * 60_000,
           extensions: PIPELINE_EXTENSIONS,
           log: (line) => out(`  ${line}`),
         });

@@ -57,6 +57,7 @@ describe('startLocalPipeline', () => {
       'demo-tenants',
       'history',
       'probe-extension',
+      'lake-compaction',
       'traffic',
     ]);
     expect(extensionStarted[0]).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);

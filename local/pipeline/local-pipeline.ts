@@ -28,6 +28,7 @@ import {
   type TenantProfile,
 } from '../traffic-model';
 import { onboardDemoTenant } from './demo-tenants';
+import { startLakeCompactor } from './lake-compactor';
 import type { PipelineContext, PipelineService } from './service';
 import { startTrafficDriver } from './traffic-driver';
 
@@ -57,6 +58,11 @@ export interface LocalPipelineOptions {
    * and which survives restarts; `s3` the lake bucket on fauxqs (kept in memory), as the deployed stack does.
    */
   lakeStore?: 'fs' | 's3';
+  /**
+   * Compact the closed hours of the local lake this often (default 10 minutes; 0: never). Only for the `fs` lake:
+   * hours that ended over an hour ago, each partition's files merged into one, duplicates dropped.
+   */
+  compactEveryMs?: number;
   /** Replaces the lake writer as the local Firehose's row sink (tests). */
   rowSink?: (ctx: PipelineContext) => RowSink;
   /** Services other areas add (dashboard, Email API, tables), started before live traffic. */
@@ -276,6 +282,16 @@ export function coreServices(opts: LocalPipelineOptions): { before: PipelineServ
     },
   ];
   const after: PipelineService[] = [
+    {
+      name: 'lake-compaction',
+      async start(ctx) {
+        const everyMs = opts.compactEveryMs ?? 600_000;
+        if (everyMs <= 0 || opts.lakeStore === 's3' || opts.rowSink) return undefined;
+        const compactor = startLakeCompactor({ lakeDir: ctx.lakeDir, everyMs, settleMs: 3_600_000, log: ctx.log });
+        ctx.shared.set('compactor', compactor);
+        return compactor;
+      },
+    },
     {
       name: 'traffic',
       async start(ctx) {
