@@ -190,24 +190,12 @@ class Scan {
     this.expect(0x7b);
     this.ws();
     let seen = 0;
-    for (;;) {
-      const f = this.key(ENVELOPE_FIELDS, 0);
-      if (seen & (1 << f)) throw UNSURE;
+    do {
+      const f = this.member(ENVELOPE_FIELDS, 0, seen);
       seen |= 1 << f;
-      this.ws();
-      this.expect(COLON);
-      this.ws();
       if (f === 0) this.version();
       else this.records();
-      this.ws();
-      if (this.b[this.p] === COMMA) {
-        this.p++;
-        this.ws();
-        continue;
-      }
-      this.expect(0x7d);
-      break;
-    }
+    } while (this.more(0x7d));
     if (seen !== ENVELOPE_FIELDS.all) throw UNSURE;
     this.ws();
     if (this.p !== this.b.length) throw UNSURE;
@@ -217,21 +205,11 @@ class Scan {
   private records(): void {
     this.expect(0x5b);
     this.ws();
-    for (;;) {
-      this.record();
-      this.ws();
-      if (this.b[this.p] === COMMA) {
-        this.p++;
-        this.ws();
-        continue;
-      }
-      this.expect(0x5d);
-      return;
-    }
+    do this.record();
+    while (this.more(0x5d));
   }
 
   private record(): void {
-    const b = this.b;
     const { kinds } = RECORD_FIELDS;
     this.expect(0x7b);
     this.ws();
@@ -239,14 +217,10 @@ class Scan {
     let next = 0;
     let revision = 0;
     let tenant = '';
-    for (;;) {
-      const f = this.key(RECORD_FIELDS, next);
-      if (seen & (1 << f)) throw UNSURE;
+    do {
+      const f = this.member(RECORD_FIELDS, next, seen);
       seen |= 1 << f;
       next = f + 1;
-      this.ws();
-      this.expect(COLON);
-      this.ws();
       switch (kinds[f]!) {
         case Kind.Version:
           this.version();
@@ -280,15 +254,7 @@ class Scan {
           if (!this.null()) this.object(COMPLAINT_FIELDS);
           break;
       }
-      this.ws();
-      if (b[this.p] === COMMA) {
-        this.p++;
-        this.ws();
-        continue;
-      }
-      this.expect(0x7d);
-      break;
-    }
+    } while (this.more(0x7d));
     if (seen !== RECORD_FIELDS.all) throw UNSURE;
     this.count++;
     this.revisions.push(revision);
@@ -301,26 +267,39 @@ class Scan {
     this.ws();
     let seen = 0;
     let next = 0;
-    for (;;) {
-      const f = this.key(fs, next);
-      if (seen & (1 << f)) throw UNSURE;
+    do {
+      const f = this.member(fs, next, seen);
       seen |= 1 << f;
       next = f + 1;
-      this.ws();
-      this.expect(COLON);
-      this.ws();
       if (fs.kinds[f] === Kind.Time) this.time();
       else this.text();
-      this.ws();
-      if (this.b[this.p] === COMMA) {
-        this.p++;
-        this.ws();
-        continue;
-      }
-      this.expect(0x7d);
-      break;
-    }
+    } while (this.more(0x7d));
     if (seen !== fs.all) throw UNSURE;
+  }
+
+  /**
+   * An object member's key and colon, up to its value: the field's index in `fs` (`expected` is tried first). A key
+   * already in `seen` (a duplicate, which JSON.parse resolves by the last) makes the scan unsure.
+   */
+  private member(fs: Fields, expected: number, seen: number): number {
+    const f = this.key(fs, expected);
+    if (seen & (1 << f)) throw UNSURE;
+    this.ws();
+    this.expect(COLON);
+    this.ws();
+    return f;
+  }
+
+  /** After a value: true at a comma (and the whitespace after it), false at the `close` bracket, which it consumes. */
+  private more(close: number): boolean {
+    this.ws();
+    if (this.b[this.p] === COMMA) {
+      this.p++;
+      this.ws();
+      return true;
+    }
+    this.expect(close);
+    return false;
   }
 
   /** JSON whitespace: space, tab, line feed, carriage return. */
