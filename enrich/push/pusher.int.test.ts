@@ -125,18 +125,16 @@ async function setup(opts: { faultRate?: number; rejectTenants?: string[]; apiKe
   return { receiver, queueUrl, dlqUrl, startPusher };
 }
 
+/** Pusher dependencies around an API, with a dead-letter queue that takes anything. */
+function depsFor(api: ReportingApi): PusherDeps {
+  return { api, deadLetters: { send: async () => {} }, limits: LIMITS, retry: RETRY, maxReceiveCount: 5 };
+}
+
 /** Pusher dependencies for a queue and a receiver, for a pusher started by hand. */
 async function setupDeps(receiver: ReportingReceiver) {
   const api = createReportingApiClient({ baseUrl: receiver.url, apiKey: API_KEY });
   cleanups.push(() => api.close());
-  const deps: PusherDeps = {
-    api,
-    deadLetters: { send: async () => {} },
-    limits: LIMITS,
-    retry: RETRY,
-    maxReceiveCount: 5,
-  };
-  return { deps };
+  return { deps: depsFor(api) };
 }
 
 describe('push through fauxqs to the local receiver', () => {
@@ -270,14 +268,13 @@ describe('push through fauxqs to the local receiver', () => {
         return (sqs.send as (c: unknown, o?: unknown) => Promise<unknown>)(command, options);
       },
     } as unknown as SQSClient;
-    const deps: PusherDeps = {
-      api,
-      deadLetters: { send: async () => {} },
-      limits: LIMITS,
-      retry: RETRY,
-      maxReceiveCount: 5,
-    };
-    const pusher = startLocalPusher({ sqs: counting, queueUrl, deps, concurrency: 1, waitTimeSeconds: 0 });
+    const pusher = startLocalPusher({
+      sqs: counting,
+      queueUrl,
+      deps: depsFor(api),
+      concurrency: 1,
+      waitTimeSeconds: 0,
+    });
     const counts = async () => {
       const a = await sqs.send(
         new GetQueueAttributesCommand({
