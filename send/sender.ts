@@ -1,5 +1,7 @@
+import { domainToASCII } from 'node:url';
 import { type BulkEmailEntry, type SESv2Client, SendBulkEmailCommand, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import { TenantPausedError } from '../enrich/reputation/errors';
+import { fromAddressOf } from './address';
 import { InvalidMessageError, UnknownTenantError } from './errors';
 import { buildEmailTags } from './message-tags';
 import type { BulkEntryOutcome, BulkSend, Sender, SendMessage, SendOutcome, TenantProfile } from './ports';
@@ -26,18 +28,23 @@ export function assertProfileMaySend(profile: TenantProfile): void {
   }
 }
 
-/** The address of `Name <address>` or of a bare address. */
+/**
+ * The address of a From header (`Name <address>` or a bare address), read by the same RFC 5322 parser that validates
+ * it (send/address.ts): a header with two `<…>` parts is not one mailbox and has no address.
+ */
 export function addressOf(from: string): string {
-  return (/<([^>]+)>/.exec(from)?.[1] ?? from).trim();
+  return fromAddressOf(from)?.address ?? '';
 }
 
 /** The from address must be in one of the tenant's sending domains (or a subdomain of one). */
 export function assertFromDomain(profile: TenantProfile, from: string): void {
-  const address = addressOf(from);
-  const at = address.lastIndexOf('@');
-  const domain = at > 0 ? address.slice(at + 1).toLowerCase() : '';
-  if (!domain) throw new InvalidMessageError(`from address "${address.slice(0, 80)}" has no domain`);
-  const ok = profile.sendingDomains.some((d) => domain === d || domain.endsWith(`.${d}`));
+  const parsed = fromAddressOf(from);
+  if (!parsed) throw new InvalidMessageError('the from header is not one valid mailbox');
+  const domain = parsed.domain;
+  const ok = profile.sendingDomains.some((d) => {
+    const sending = domainToASCII(d) || d.toLowerCase();
+    return domain === sending || domain.endsWith(`.${sending}`);
+  });
   if (!ok) {
     throw new InvalidMessageError(
       `from domain ${domain} is not a sending domain of tenant ${profile.tenantId} (${profile.sendingDomains.join(', ') || 'none'})`,
@@ -102,6 +109,11 @@ export class SesSender implements Sender {
     if (!profile?.configurationSet || !profile.sesTenantName) throw new UnknownTenantError(tenantId);
     assertProfileMaySend(profile);
     return profile;
+  }
+
+  /** The checks a send makes before SES, without sending: the tenant may send now, from this domain. */
+  async assertMaySend(tenantId: string, from: string): Promise<void> {
+    assertFromDomain(await this.profileMaySend(tenantId), from);
   }
 
   private backoff(retry: number): Promise<void> {

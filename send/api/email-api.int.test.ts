@@ -179,7 +179,7 @@ describe('Email API over HTTP (sesflow start)', () => {
     expect((await call('GET', `/v1/batches/${jobId}`, { key: keys.globex })).status).toBe(403);
   });
 
-  it('refuses a paused tenant: 409 for one message, failed entries (not retried) for a bulk job, nothing sent', async () => {
+  it('refuses a paused tenant: 409 with why and since when, for one message and for a batch at submission, nothing sent', async () => {
     const doc = pipeline.ctx.clients.documentClient!;
     const tenants = new DynamoDbTenantStore(
       doc,
@@ -206,9 +206,8 @@ describe('Email API over HTTP (sesflow start)', () => {
         destinations: [{ to: 'a@example.org' }, { to: 'b@example.org' }],
       },
     });
-    const done = await waitForJob(String(batch.json.jobId), (j) => j.status === 'completed', keys.umbrella);
-    expect(done).toMatchObject({ sent: 0, failed: 2 });
-    expect((done.failures as { error: string }[])[0]?.error).toMatch(/tenant umbrella is paused since/);
+    expect(batch.status).toBe(409);
+    expect(batch.json).toEqual({ error: one.json.error });
     expect(sim.simulator.stats.accepted).toBe(accepted);
   });
 

@@ -179,6 +179,11 @@ export function createEmailApiRouter(deps: EmailApiDeps): (req: ApiRequest) => P
   async function createBatch(req: ApiRequest, scope: ApiKeyScope, log: EmailApiLog): Promise<ApiResponse> {
     checkSize(req.body, MAX_BATCH_BODY_BYTES);
     const body = parseBody(BatchBodySchema, req.body);
+    try {
+      await deps.sender.assertMaySend?.(scope.tenantId, body.from);
+    } catch (err) {
+      throw translateSendError(err);
+    }
     const jobId = newJobId();
     log.jobId = jobId;
     const chunks = splitIntoChunks(jobId, scope.tenantId, body);
