@@ -228,11 +228,12 @@ export function emailApiPipelineService(
         );
         const first = profiles[0];
         ctx.shared.set('emailApi', api);
-        ctx.links.push({ label: 'Email API (x-api-key; keys in email-api-keys.json)', url: api.url });
+        // Where the keys are, never a key: the banner and the log reach terminals, CI logs and screenshots.
+        ctx.links.push({ label: 'Email API (x-api-key)', url: api.url });
         if (first) {
           ctx.links.push({
-            label: `Email API demo key (${first.tenant.name}, from *@${first.fromDomain})`,
-            url: keys[first.tenant.name] ?? '',
+            label: `Email API keys (one per tenant, e.g. ${first.tenant.name} from *@${first.fromDomain})`,
+            url: keysFile,
           });
         }
         ctx.log(`email-api: ${api.url}, bulk jobs on ${ctx.resources.sendQueue} (keys in ${keysFile})`);
