@@ -221,7 +221,7 @@ export function emailApiPipelineService(
         }
         mkdirSync(ctx.dataDir, { recursive: true });
         const keysFile = join(ctx.dataDir, 'email-api-keys.json');
-        const keys = await ensureDemoKeys(
+        await ensureDemoKeys(
           api.send,
           keysFile,
           profiles.map((p) => p.tenant.name),
