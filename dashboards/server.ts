@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type HttpAnswer, startHttpServer } from '../lib/http/node-server';
 import type { ApiRequest } from '../lib/http/request';
+import { TokenBucketLimiter } from '../lib/http/token-bucket';
 import { openLake } from '../queries/duckdb-lake';
 import { NAMED_QUERIES } from '../queries/named-queries';
 import { type ApiKeyRecord, createApiKeyAuthenticator, memoryApiKeyLookup } from './adapters/api-key-authenticator';
@@ -12,7 +13,6 @@ import { createDuckDbReportEngine } from './adapters/duckdb-report-engine';
 import { MemoryTenantStore } from './adapters/memory-tenant-store';
 import { createSerialQueue } from './adapters/serial-lake';
 import type { Authenticator, LiveFigures, ReportEngine, TenantStore, Thresholds } from './api/ports';
-import { TokenBucketLimiter } from './api/rate-limit';
 import { DEFAULT_THRESHOLDS } from './api/risk';
 import { createRouter, type RequestLog } from './api/router';
 
@@ -105,6 +105,7 @@ export async function startDashboardServer(opts: DashboardServerOptions): Promis
   };
   const server = await startHttpServer({
     handle: serve,
+    precheck: handle.precheck,
     port: opts.port,
     host: opts.host,
     maxBodyBytes: MAX_BODY_BYTES,

@@ -6,9 +6,11 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createHandler } from '../lib/http/lambda';
 import { composeSend } from './api/compose';
 import { readEmailApiConfig } from './api/config';
+import { createAccessTokenVerifier, readOAuthIssuerConfig } from './api/oauth';
 import { createEmailApiRouter } from './api/router';
 
 const config = readEmailApiConfig();
+const oauth = readOAuthIssuerConfig();
 const logger = new Logger({ serviceName: 'sesflow-email-api' });
 const doc = DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } });
 const send = composeSend({
@@ -20,6 +22,8 @@ const send = composeSend({
   sendQueueUrl: config.sendQueueUrl,
   rateScope: `ses-${process.env.AWS_REGION ?? 'local'}`,
   // One structured line per request: ids, route and status (never keys, addresses or subjects).
+  // OAuth 2.0 client credentials from the Cognito resource server, for the tenants that require it.
+  ...(oauth ? { verifyAccessToken: createAccessTokenVerifier(oauth) } : {}),
   apiLog: (e) =>
     e.status >= 500 ? logger.error('email api request', { ...e }) : logger.info('email api request', { ...e }),
 });

@@ -16,6 +16,7 @@ import { ensureTable } from '../lib/table-design';
 import { PIPELINE_EXTENSIONS, type PipelineService } from '../local/pipeline/service';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/stack/clients';
 import type { MessagePlanner } from '../local/traffic-model';
+import type { AccessTokenVerifier } from './api/caller-auth';
 import { composeSend, type SendComposition } from './api/compose';
 import { readEmailApiPort } from './api/config';
 import { createEmailApiRouter, type EmailApiLog } from './api/router';
@@ -31,6 +32,10 @@ export interface LocalEmailApiOptions {
   /** The SES simulator's endpoint (a client with `maxAttempts: 1` is made for the sender). */
   sesEndpoint: string;
   tableName: string;
+  /** HTTPS with client certificates checked against `ca` (mutual TLS for tenants that require it). */
+  tls?: { key: string; cert: string; ca?: string };
+  /** Checks OAuth access tokens (a local OpenID Connect provider's JWKS). */
+  verifyAccessToken?: AccessTokenVerifier;
   queueName: string;
   /** Preferred port (busy: a free one); 0 = a free port. */
   port: number;
@@ -106,14 +111,15 @@ export async function startLocalEmailApi(o: LocalEmailApiOptions): Promise<Local
     limiter: o.limiter,
     apiLog: o.apiLog,
     workerLog: o.workerLog,
+    ...(o.verifyAccessToken ? { verifyAccessToken: o.verifyAccessToken } : {}),
   });
   const handle = createEmailApiRouter(send.api);
   let server: RunningEmailApi;
   try {
-    server = await startEmailApiServer({ handle, port: o.port });
+    server = await startEmailApiServer({ handle, port: o.port, ...(o.tls ? { tls: o.tls } : {}) });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
-    server = await startEmailApiServer({ handle, port: 0 });
+    server = await startEmailApiServer({ handle, port: 0, ...(o.tls ? { tls: o.tls } : {}) });
   }
   const poller = startBulkWorkerPoller({
     sqs: o.sqs,

@@ -7,6 +7,7 @@ import { AccountSendRate, DynamoDbRateLimiter, type SendRateLimiter } from '../r
 import { TenantRegistry } from '../registry';
 import { SesSender } from '../sender';
 import { SesSuppressionList } from '../suppression-list';
+import type { AccessTokenVerifier } from './caller-auth';
 import { DynamoDbSendStore } from './dynamodb-send-store';
 import type { EmailApiDeps, EmailApiLog } from './router';
 import { SqsJobQueue } from './sqs-job-queue';
@@ -33,6 +34,8 @@ export interface ComposeOptions {
   limiter?: SendRateLimiter;
   apiLog?: (entry: EmailApiLog) => void;
   workerLog?: (entry: ChunkLog) => void;
+  /** Checks the OAuth access tokens of tenants that require them (none: such a tenant is refused). */
+  verifyAccessToken?: AccessTokenVerifier;
 }
 
 /**
@@ -65,6 +68,8 @@ export function composeSend(o: ComposeOptions): SendComposition {
       jobs: store,
       queue: new SqsJobQueue(o.sqs, o.sendQueueUrl),
       log: o.apiLog,
+      tenantAuth: (tenantId) => registry.getTenant(tenantId),
+      ...(o.verifyAccessToken ? { verifyAccessToken: o.verifyAccessToken } : {}),
     },
     worker: { sender, jobs: store, messages: store, log: o.workerLog },
   };
