@@ -8,7 +8,7 @@ import {
   json,
 } from '../../lib/http/request';
 import type { TokenBucketLimiter } from '../../lib/http/token-bucket';
-import { BadRequestError, ForbiddenError, NotFoundError, RateLimitedError, UnauthenticatedError } from '../errors';
+import { BadRequestError, ForbiddenError, NotFoundError, RateLimitedError } from '../errors';
 import { toCsv } from './csv';
 import { parseReportQuery, ReasonBodySchema, ReportNameSchema, TenantIdSchema } from './params';
 import type {

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { describeError } from '../../lib/errors';
-import { apiKeyHash } from '../../lib/http/api-key';
 import { AuthGate, type FailedAuthLimit } from '../../lib/http/auth-gate';
 import {
   type ApiHandler,
@@ -21,7 +20,6 @@ import {
   PayloadTooLargeError,
   SendRefusedError,
   ThrottledError,
-  UnauthenticatedError,
   UnavailableError,
 } from './errors';
 import { jobView, splitIntoChunks } from './jobs';
