@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { FailedAuthLimit } from '../lib/http/auth-gate';
 import { type HttpAnswer, startHttpServer } from '../lib/http/node-server';
 import type { ApiRequest } from '../lib/http/request';
 import { TokenBucketLimiter } from '../lib/http/token-bucket';
@@ -56,6 +57,8 @@ export interface DashboardServerOptions {
   /** How long the tenant list's figures are reused (default 2 s; 0 = computed on every request). */
   liveCacheMs?: number;
   log?: (entry: RequestLog) => void;
+  /** Failed authentications allowed per client address (default 20, then one per 5 s); null: none. */
+  failedAuth?: FailedAuthLimit | null;
 }
 
 export interface RunningDashboardServer {
@@ -88,6 +91,7 @@ export async function startDashboardServer(opts: DashboardServerOptions): Promis
     limiter: new TokenBucketLimiter(rate.capacity, rate.refillPerSecond),
     thresholds: opts.thresholds ?? DEFAULT_THRESHOLDS,
     log: opts.log,
+    ...(opts.failedAuth !== undefined ? { failedAuth: opts.failedAuth } : {}),
   });
 
   const text = (status: number, body: string): HttpAnswer => ({
@@ -109,6 +113,7 @@ export async function startDashboardServer(opts: DashboardServerOptions): Promis
     port: opts.port,
     host: opts.host,
     maxBodyBytes: MAX_BODY_BYTES,
+    document: 'reports-api.openapi.yaml',
     headers: SECURITY_HEADERS,
   });
   return {

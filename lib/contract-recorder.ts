@@ -61,12 +61,19 @@ const state = {
   checked: 0,
 };
 
-function check(kind: 'request' | 'response', ex: HttpExchange): void {
+/** The property a server names its OpenAPI document by (lib/http/node-server.ts's OPENAPI_DOCUMENT). */
+const DOCUMENT = Symbol.for('sesflow.openapi-document');
+
+/**
+ * Checks an exchange against the document its server names, or, for a client's request or a server that names
+ * none, against every document that has its path.
+ */
+function check(kind: 'request' | 'response', ex: HttpExchange, document?: string): void {
   state.contracts ??= loadApiContracts();
   state.pending.push(
     state.contracts.then((contracts) => {
       const results = contracts
-        .filter((c) => c.covers(ex.path))
+        .filter((c) => (document ? c.name === document : true) && c.covers(ex.path))
         .map((c) => ({ c, problems: kind === 'response' ? c.checkResponse(ex) : c.checkRequest(ex) }))
         .filter((r): r is { c: OpenApiContract; problems: string[] } => r.problems !== null);
       if (results.length === 0) return;
@@ -79,7 +86,16 @@ function check(kind: 'request' | 'response', ex: HttpExchange): void {
   );
 }
 
-function onServerRequest({ request, response }: { request: IncomingMessage; response: ServerResponse }): void {
+function onServerRequest({
+  request,
+  response,
+  server,
+}: {
+  request: IncomingMessage;
+  response: ServerResponse;
+  server: object;
+}): void {
+  const document = (server as Record<symbol, string | undefined>)[DOCUMENT];
   const body: Capture = { chunks: [], bytes: 0, truncated: false };
   let headArgs: Record<string, string> = {};
   const writeHead = response.writeHead;
@@ -97,14 +113,18 @@ function onServerRequest({ request, response }: { request: IncomingMessage; resp
     capture(body, args[0], args[1]);
     const path = (request.url ?? '/').split('?')[0]!;
     if (!body.truncated && (request.url ?? '').startsWith('/')) {
-      check('response', {
-        method: request.method ?? 'GET',
-        path,
-        requestHeaders: lowerHeaders(request.headers),
-        status: response.statusCode,
-        responseHeaders: { ...lowerHeaders(response.getHeaders()), ...headArgs },
-        responseBody: Buffer.concat(body.chunks),
-      });
+      check(
+        'response',
+        {
+          method: request.method ?? 'GET',
+          path,
+          requestHeaders: lowerHeaders(request.headers),
+          status: response.statusCode,
+          responseHeaders: { ...lowerHeaders(response.getHeaders()), ...headArgs },
+          responseBody: Buffer.concat(body.chunks),
+        },
+        document,
+      );
     }
     return (end as (...a: unknown[]) => ServerResponse).apply(this, args);
   } as typeof response.end;

@@ -32,7 +32,12 @@ export interface HttpServerOptions {
    * gives the request its `clientCertSubject`; one that does not, or none, leaves it unset (the router decides).
    */
   tls?: { key: string; cert: string; ca?: string };
+  /** The file name of the API's OpenAPI document under docs/ (the contract test checks the server's answers by it). */
+  document?: string;
 }
+
+/** The property of a node:http server that names its OpenAPI document (read by the contract test). */
+export const OPENAPI_DOCUMENT = Symbol.for('sesflow.openapi-document');
 
 export interface RunningHttpServer {
   url: string;
@@ -145,6 +150,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
         listener,
       )
     : createServer(listener);
+  if (opts.document) Object.defineProperty(server, OPENAPI_DOCUMENT, { value: opts.document });
   const host = opts.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -28,5 +28,6 @@ export async function startEmailApiServer(opts: {
     ...(opts.tls ? { tls: opts.tls } : {}),
     maxBodyBytes: MAX_BATCH_BODY_BYTES,
     headers: HEADERS,
+    document: 'email-api.openapi.yaml',
   });
 }
