@@ -13,6 +13,8 @@ import { type RunningEmailApi, startEmailApiServer } from '../send/api/server';
 
 const COMPLIANCE = 'sfc_compliance_key_0123456789';
 const EMAIL_KEY = 'sfk_acme_0123456789abcdef';
+/** The default allowance of 20 failures, refilled too slowly to matter however long the test takes. */
+const SLOW_REFILL = { capacity: 20, refillPerSecond: 0.001 };
 let reports: RunningDashboardServer;
 let email: RunningEmailApi;
 const tenants = new MemoryTenantStore();
@@ -26,6 +28,7 @@ beforeAll(async () => {
     reports: { reports: () => [], run: async () => ({ columns: [], rows: [] }) },
     live: { figures: async () => [{ tenantId: 'acme', sent24h: 10 } as never] },
     rateLimit: { capacity: 1000, refillPerSecond: 1000 },
+    failedAuth: SLOW_REFILL,
   });
   const store = new MemorySendStore();
   email = await startEmailApiServer({
@@ -36,6 +39,7 @@ beforeAll(async () => {
       messages: store,
       jobs: store,
       queue: { enqueue: async () => undefined },
+      failedAuth: SLOW_REFILL,
     }),
   });
 }, 60_000);
