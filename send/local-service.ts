@@ -18,7 +18,8 @@ import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/stack/clients';
 import type { MessagePlanner } from '../local/traffic-model';
 import type { AccessTokenVerifier } from './api/caller-auth';
 import { composeSend, type SendComposition } from './api/compose';
-import { readEmailApiPort } from './api/config';
+import { readEmailApiPort, readEmailApiTls } from './api/config';
+import { createAccessTokenVerifier, readOAuthIssuerConfig } from './api/oauth';
 import { createEmailApiRouter, type EmailApiLog } from './api/router';
 import { type RunningEmailApi, startEmailApiServer } from './api/server';
 import { type ChunkLog, createBulkWorkerHandler } from './bulk-worker';
@@ -183,7 +184,12 @@ async function ensureDemoKeys(
  * `SESFLOW_PORT_EMAIL_API` (8081), and the worker polling the queue.
  */
 export function emailApiPipelineService(
-  opts: Partial<Pick<LocalEmailApiOptions, 'port' | 'visibilityTimeoutSeconds' | 'workerConcurrency' | 'limiter'>> = {},
+  opts: Partial<
+    Pick<
+      LocalEmailApiOptions,
+      'port' | 'visibilityTimeoutSeconds' | 'workerConcurrency' | 'limiter' | 'tls' | 'verifyAccessToken'
+    >
+  > = {},
 ): PipelineService {
   return {
     name: 'email-api',
@@ -194,6 +200,10 @@ export function emailApiPipelineService(
         ctx.log('email-api: not started (needs DynamoDB Local, fauxqs and the SES simulator)');
         return undefined;
       }
+      // Mutual TLS and OAuth for the tenants that require them: from the options, else the environment.
+      const tls = opts.tls ?? readEmailApiTls();
+      const oauth = readOAuthIssuerConfig();
+      const verifyAccessToken = opts.verifyAccessToken ?? (oauth ? createAccessTokenVerifier(oauth) : undefined);
       const api = await startLocalEmailApi({
         dynamodb,
         doc: documentClient,
@@ -205,6 +215,8 @@ export function emailApiPipelineService(
         visibilityTimeoutSeconds: opts.visibilityTimeoutSeconds,
         workerConcurrency: opts.workerConcurrency,
         limiter: opts.limiter,
+        ...(tls ? { tls } : {}),
+        ...(verifyAccessToken ? { verifyAccessToken } : {}),
         // Failures only, as one structured line (ids, route and status; never keys, addresses or subjects).
         apiLog: (e) => {
           if (e.status >= 500) ctx.log(JSON.stringify({ level: 'error', msg: 'email api request failed', ...e }));
