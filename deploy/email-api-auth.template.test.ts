@@ -11,7 +11,6 @@ const res = (id: string): CfnResource => {
   if (!r) throw new Error(`resource ${id} is not in the template`);
   return r;
 };
-// biome-ignore lint/suspicious/noExplicitAny: CloudFormation properties are free-form JSON
 const props = (id: string) => (res(id).Properties ?? {}) as Record<string, any>;
 
 beforeAll(async () => {
@@ -39,6 +38,7 @@ describe('Email API OAuth, mutual TLS and throttling (serverless package --stage
     expect(domain.Type).toBe('AWS::ApiGatewayV2::DomainName');
     expect(domain.Condition).toBe('HasEmailApiDomain');
     expect(props('EmailApiDomain').MutualTlsAuthentication.TruststoreUri).toEqual({
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub variable, not a JS template
       'Fn::Sub': 's3://${EmailApiTruststoreBucket}/truststore.pem',
     });
     expect(props('EmailApiDomain').DomainNameConfigurations[0]).toMatchObject({

@@ -1,12 +1,12 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemoryTenantStore } from '../dashboards/adapters/memory-tenant-store';
 import { type RunningDashboardServer, startDashboardServer } from '../dashboards/server';
 import { buildTestLake } from '../dashboards/test-lake';
 import { hashApiKey } from '../lib/http/api-key';
 import { MemorySendStore } from '../send/api/memory-send-store';
 import { createEmailApiRouter } from '../send/api/router';
 import { type RunningEmailApi, startEmailApiServer } from '../send/api/server';
+import { MemoryTenantStore } from '../tenants/tenant-service';
 
 // Property-based fuzzing of both APIs' running servers (the Reports API over a real lake and DuckDB, the Email API's
 // router and validation): random and mutated methods, paths, query strings, headers and bodies. Whatever comes in,

@@ -1,11 +1,11 @@
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemoryTenantStore } from '../dashboards/adapters/memory-tenant-store';
 import { type RunningDashboardServer, startDashboardServer } from '../dashboards/server';
 import { hashApiKey } from '../lib/http/api-key';
 import { MemorySendStore } from '../send/api/memory-send-store';
 import { createEmailApiRouter } from '../send/api/router';
 import { type RunningEmailApi, startEmailApiServer } from '../send/api/server';
+import { MemoryTenantStore } from '../tenants/tenant-service';
 
 // Rows 9, 10, 13 and 14 of the hostile-input probes, against both APIs' real node:http servers (what `npm start`
 // runs): failed keys throttled per client address, a 413 that reaches the caller, a request without a valid key
