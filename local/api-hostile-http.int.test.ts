@@ -49,6 +49,17 @@ afterAll(async () => {
   await email?.close();
 });
 
+/** A Reports API with a compliance key over an empty report engine (the rows under test need no data). */
+function startReportsServer(): Promise<RunningDashboardServer> {
+  return startDashboardServer({
+    port: 0,
+    lakeDir: '',
+    apiKeys: { [COMPLIANCE]: { keyId: 'key-compliance', role: 'compliance', tenantId: null } },
+    reports: { reports: () => [], run: async () => ({ columns: [], rows: [] }) },
+    live: { figures: async () => [] },
+  });
+}
+
 async function call(url: string, init: RequestInit = {}) {
   const res = await fetch(url, init);
   return { status: res.status, headers: res.headers, text: await res.text() };
@@ -134,12 +145,7 @@ describe('row 13: the key is checked before the body is read', () => {
   });
 
   it('Reports API: a POST without a key is answered 401 before its body', async () => {
-    const fresh = await startDashboardServer({
-      port: 0,
-      lakeDir: '',
-      reports: { reports: () => [], run: async () => ({ columns: [], rows: [] }) },
-      live: { figures: async () => [] },
-    });
+    const fresh = await startReportsServer();
     try {
       const a = await answerBeforeBody(`${fresh.url}/v1/tenants/acme/pause`, {}, 2 * 1024 * 1024);
       expect(a.status).toBe(401);
@@ -153,13 +159,7 @@ describe('row 13: the key is checked before the body is read', () => {
 describe('row 10: an over-limit body gets its 413 with one line', () => {
   for (const size of [20 * 1024, 2 * 1024 * 1024]) {
     it(`POST /v1/tenants/acme/pause with ${size / 1024} KiB`, async () => {
-      const fresh = await startDashboardServer({
-        port: 0,
-        lakeDir: '',
-        apiKeys: { [COMPLIANCE]: { keyId: 'key-compliance', role: 'compliance', tenantId: null } },
-        reports: { reports: () => [], run: async () => ({ columns: [], rows: [] }) },
-        live: { figures: async () => [] },
-      });
+      const fresh = await startReportsServer();
       try {
         const res = await call(`${fresh.url}/v1/tenants/acme/pause`, {
           method: 'POST',
@@ -177,13 +177,7 @@ describe('row 10: an over-limit body gets its 413 with one line', () => {
 
 describe('row 14: HEAD on the API routes answers as GET without a body', () => {
   it('Reports API', async () => {
-    const fresh = await startDashboardServer({
-      port: 0,
-      lakeDir: '',
-      apiKeys: { [COMPLIANCE]: { keyId: 'key-compliance', role: 'compliance', tenantId: null } },
-      reports: { reports: () => [], run: async () => ({ columns: [], rows: [] }) },
-      live: { figures: async () => [] },
-    });
+    const fresh = await startReportsServer();
     try {
       for (const path of ['/v1/me', '/v1/tenants', '/v1/reports', '/v1/health']) {
         const get = await call(`${fresh.url}${path}`, { headers: { 'x-api-key': COMPLIANCE } });
@@ -197,6 +191,22 @@ describe('row 14: HEAD on the API routes answers as GET without a body', () => {
       expect(noKey.status).toBe(401);
     } finally {
       await fresh.close();
+    }
+  });
+});
+
+describe('a request target that starts with // (found by the fuzz test: it was read as another host, 500)', () => {
+  it('is a path like any other: 401 without a valid key, on both APIs', async () => {
+    for (const base of [reports.url, email.url]) {
+      const status = await new Promise<number>((resolve, reject) => {
+        const req = request(`${base}/`, { method: 'HEAD', path: "//%F3%A5%B6%9C/'/" }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on('error', reject);
+        req.end();
+      });
+      expect([401, 404, 429]).toContain(status);
     }
   });
 });

@@ -90,6 +90,20 @@ export function fromIncoming(req: IncomingMessage, url: URL, body: string | null
   };
 }
 
+/**
+ * The request target as a URL, or null when it is not a path. Resolved against a fixed origin as a string, so that a
+ * target such as `//host/x` stays a path (`new URL('//host/x', base)` would read it as another host, or throw).
+ */
+export function requestUrl(target: string | undefined): URL | null {
+  const path = target ?? '/';
+  if (!path.startsWith('/')) return null;
+  try {
+    return new URL(`http://localhost${path}`);
+  } catch {
+    return null;
+  }
+}
+
 /** A certificate subject as an RFC 4514-style DN, most specific first (`CN=acme,O=Acme`), as API Gateway gives it. */
 function subjectDn(subject: Record<string, string | string[]>): string {
   const parts: string[] = [];
@@ -112,7 +126,12 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
   };
   const listener = async (req: IncomingMessage, res: ServerResponse) => {
     try {
-      const url = new URL(req.url ?? '/', 'http://localhost');
+      const url = requestUrl(req.url);
+      if (!url) {
+        req.resume();
+        send(res, json(400, { error: 'the request target is not a valid path' }));
+        return;
+      }
       const request = fromIncoming(req, url, null);
       const refused = opts.precheck ? await opts.precheck(request) : null;
       if (refused) {
