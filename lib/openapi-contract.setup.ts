@@ -7,6 +7,9 @@ import { startContractRecorder, takeContractResults } from './contract-recorder'
 startContractRecorder();
 
 afterAll(async () => {
-  const { violations } = await takeContractResults();
+  const { violations, checked, unchecked } = await takeContractResults();
+  if (process.env.SESFLOW_CONTRACT_REPORT) {
+    process.stderr.write(`contract: ${checked} exchanges checked, ${unchecked} not kept, ${violations.length} broke\n`);
+  }
   expect(violations.slice(0, 10), 'HTTP exchanges that docs/*.openapi.yaml does not allow').toEqual([]);
 });
