@@ -3,7 +3,6 @@ import { AthenaClient } from '@aws-sdk/client-athena';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { CognitoJwtVerifier } from 'aws-jwt-verify';
 import type { Jwks } from 'aws-jwt-verify/jwk';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { DynamoDbCounterStore } from '../enrich/reputation/dynamodb-counter-store';
@@ -11,7 +10,7 @@ import { SesV2TenantControl } from '../enrich/reputation/sesv2-tenant-control';
 import { describeError } from '../lib/errors';
 import { AthenaRunner } from '../queries/athena/runner';
 import { type AthenaReportFailure, createAthenaReportEngine } from './adapters/athena-report-engine';
-import { createCognitoAuthenticator, type JwtClaims, type JwtVerifier } from './adapters/cognito-authenticator';
+import { createCognitoAuthenticator, createIdTokenVerifier, type JwtVerifier } from './adapters/cognito-authenticator';
 import { DynamoDbLiveFigures } from './adapters/dynamodb-live-figures';
 import { DynamoDbTenantStore } from './adapters/dynamodb-tenant-store';
 import { TokenBucketLimiter } from './api/rate-limit';
@@ -103,8 +102,6 @@ export function buildReportsRouter(
   });
   return createRouter({
     auth: createCognitoAuthenticator(deps.verifier ?? cognitoVerifier(config, deps.jwks), {
-      userPoolId: config.cognito.userPoolId,
-      clientId: config.cognito.clientId,
       groupClaim: config.cognito.groupClaim,
       tenantClaim: config.cognito.tenantClaim,
     }),
@@ -124,13 +121,8 @@ export function buildReportsRouter(
 
 /** aws-jwt-verify for the pool's ID tokens of the app client: signature (JWKS), expiry, issuer, audience. */
 function cognitoVerifier(config: ReportsLambdaConfig, jwks: Jwks | undefined): JwtVerifier {
-  const verifier = CognitoJwtVerifier.create({
-    userPoolId: config.cognito.userPoolId,
-    tokenUse: 'id',
-    clientId: config.cognito.clientId,
-  });
-  if (jwks) verifier.cacheJwks(jwks);
-  return { verify: async (token) => (await verifier.verify(token)) as unknown as JwtClaims };
+  const { issuer, jwksUri, clientId } = config.cognito;
+  return createIdTokenVerifier({ issuer, jwksUri, audience: clientId }, jwks);
 }
 
 const CONFIG_ERROR_HEADERS = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' };
