@@ -112,7 +112,6 @@ function toApiRequest(req: IncomingMessage, url: URL, body: string | null): ApiR
   return { method: req.method ?? 'GET', path: url.pathname, query, headers, body };
 }
 
-
 /**
  * Starts the Reports API and the web UI on one node:http server (what `sesflow start` runs on port 8080).
  * API under `/v1/`, UI at `/`. Returns the URL and a close function that also closes the lake.
