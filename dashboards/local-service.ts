@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { SesV2TenantControl } from '../enrich/reputation/sesv2-tenant-control';
 import { ensureTable } from '../lib/table-design';
-import { type OidcUser, type RunningOidcProvider, startOidcProvider } from '../local/oidc-provider';
+import type { OidcUser, RunningOidcProvider } from '../local/oidc-provider';
 import { PIPELINE_EXTENSIONS, type PipelineService } from '../local/pipeline/service';
 import { preferredOrFreePort } from '../local/stack/ports';
 import { openLake } from '../queries/duckdb-lake';
@@ -197,6 +197,8 @@ async function startLocalSso(
 ): Promise<{ provider: RunningOidcProvider; users: SsoDemoUsers; server: Partial<DashboardServerOptions> }> {
   const users = ensureSsoUsers(join(dataDir, 'sso-users.json'), tenant);
   const origins = [`http://127.0.0.1:${port}/`, `http://localhost:${port}/`];
+  // Loaded only for --sso: oidc-provider warns on Node 20 when it is imported, and every CLI command imports this.
+  const { startOidcProvider } = await import('../local/oidc-provider');
   const provider = await startOidcProvider({
     users: ssoProviderUsers(users),
     webClients: [{ clientId: LOCAL_SSO_CLIENT_ID, redirectUris: origins }],

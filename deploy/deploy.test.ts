@@ -18,7 +18,13 @@ const OUTPUTS: WebStackOutputs = {
 /** A client whose `send` records the commands and answers from `answer`. */
 function recorder(answer: (cmd: unknown) => unknown = () => ({})) {
   const sent: unknown[] = [];
-  return { sent, send: async (cmd: unknown) => (sent.push(cmd), answer(cmd)) } as never as {
+  return {
+    sent,
+    send: async (cmd: unknown) => {
+      sent.push(cmd);
+      return answer(cmd);
+    },
+  } as never as {
     sent: unknown[];
     send: (cmd: never) => Promise<never>;
   };
