@@ -3,8 +3,8 @@ import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningOidcProvider, signInWithCode, startOidcProvider } from '../local/oidc-provider';
 import { findFreePort } from '../local/stack/ports';
+import { MemoryTenantStore } from '../tenants/tenant-service';
 import { createCognitoAuthenticator, createIdTokenVerifier } from './adapters/cognito-authenticator';
-import { MemoryTenantStore } from './adapters/memory-tenant-store';
 import { type RunningDashboardServer, startDashboardServer } from './server';
 import { buildTestLake, type TestLake } from './test-lake';
 
