@@ -28,6 +28,8 @@ beforeAll(async () => {
 });
 afterAll(async () => op?.close());
 
+const signIn = (username: string, password: string) =>
+  signInWithCode(op, { clientId: WEB, redirectUri: REDIRECT, username, password });
 const decode = (jwt: string) => JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8'));
 
 async function clientCredentials(id: string, secret: string, scope: string) {
@@ -52,12 +54,7 @@ describe('local OpenID Connect provider', () => {
   });
 
   it('signs a user in with code + PKCE and issues an ID token shaped like Cognito, verified by aws-jwt-verify', async () => {
-    const tokens = await signInWithCode(op, {
-      clientId: WEB,
-      redirectUri: REDIRECT,
-      username: 'acme-user',
-      password: 'Acme-pass-1',
-    });
+    const tokens = await signIn('acme-user', 'Acme-pass-1');
     const verifier = createIdTokenVerifier({ issuer: op.issuer, jwksUri: op.jwksUri, audience: WEB });
     const claims = await verifier.verify(tokens.id_token);
     expect(claims).toMatchObject({
@@ -76,12 +73,7 @@ describe('local OpenID Connect provider', () => {
   });
 
   it('refreshes without a sign-in page: a new ID token for the same user', async () => {
-    const first = await signInWithCode(op, {
-      clientId: WEB,
-      redirectUri: REDIRECT,
-      username: 'officer',
-      password: 'Officer-pass-1',
-    });
+    const first = await signIn('officer', 'Officer-pass-1');
     const res = await fetch(op.tokenUrl, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -99,9 +91,9 @@ describe('local OpenID Connect provider', () => {
   });
 
   it('refuses a wrong password and a code exchange without the PKCE verifier', async () => {
-    await expect(
-      signInWithCode(op, { clientId: WEB, redirectUri: REDIRECT, username: 'officer', password: 'wrong' }),
-    ).rejects.toThrow(/sign-in stopped at \/interaction\/.+\/login \(status 200\)/);
+    await expect(signIn('officer', 'wrong')).rejects.toThrow(
+      /sign-in stopped at \/interaction\/.+\/login \(status 200\)/,
+    );
     const noPkce = await fetch(
       `${op.authorizeUrl}?${new URLSearchParams({ client_id: WEB, redirect_uri: REDIRECT, response_type: 'code', scope: 'openid' })}`,
       { redirect: 'manual' },
