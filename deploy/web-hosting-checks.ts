@@ -14,6 +14,7 @@ import { type CfnResource, type CfnTemplate, policyStatements, referencedLogical
  * and a metadata URL).
  */
 const METADATA_URL = 'https://idp.example.com/saml/metadata.xml';
+const SEARCH_METADATA = '<md:EntityDescriptor>corporate</md:EntityDescriptor>';
 // Managed CloudFront policies (their ids are the same in every account).
 const CACHING_OPTIMIZED = '658327ea-f89d-4fab-a63d-7e88639e58f6';
 const CACHING_DISABLED = '4135ea2d-6df8-44a3-9df3-4b5a84be39ad';
@@ -44,7 +45,11 @@ async function printedResources(stage: string, params: Record<string, string>): 
 export function describeWebHosting(stack: () => PackagedStack): void {
   beforeAll(async () => {
     dev = stack();
-    const printed = await printedResources('dev', { samlMetadataUrl: METADATA_URL });
+    const printed = await printedResources('dev', {
+      samlMetadataUrl: METADATA_URL,
+      searchSamlMetadata: SEARCH_METADATA,
+      searchSamlComplianceGroup: 'SES-Compliance',
+    });
     saml = { dir: '', template: printed, createTemplate: { Resources: {} } };
   }, 120_000);
 
@@ -206,6 +211,31 @@ export function describeWebHosting(stack: () => PackagedStack): void {
       expect(condition).toBe('HasSamlProvider');
       expect(withSaml[0]).toBe('COGNITO');
       expect(referencedLogicalId(withSaml[1])).toBe('SamlIdentityProvider');
+    });
+  });
+
+  describe('OpenSearch Dashboards for compliance (SAML on the search collection)', () => {
+    it('has no SAML on the collection unless the stage gives the IdP metadata', () => {
+      for (const id of ['SearchSamlConfig', 'SearchDashboardsNetworkPolicy', 'SearchComplianceAccessPolicy']) {
+        expect(resource(dev, id).Condition, id).toBe('HasSearchSaml');
+      }
+      expect(dev.template.Conditions?.HasSearchSaml).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['none', 'none'] }] });
+    });
+
+    it('with metadata: the SAML config, the dashboards endpoint reachable, and read access for the compliance group only', () => {
+      const config = props(saml, 'SearchSamlConfig');
+      expect(config.Type).toBe('saml');
+      expect(config.SamlOptions.Metadata).toBe(SEARCH_METADATA);
+      expect(config.SamlOptions.GroupAttribute).toBe('http://schemas.xmlsoap.org/claims/Group');
+      const network = JSON.parse(props(saml, 'SearchDashboardsNetworkPolicy').Policy);
+      expect(network[0].Rules).toEqual([{ ResourceType: 'dashboard', Resource: ['collection/sesflow-dev'] }]);
+      const [template, vars] = props(saml, 'SearchComplianceAccessPolicy').Policy['Fn::Sub'];
+      expect(vars.Group).toBe('SES-Compliance');
+      const policy = JSON.parse(template);
+      expect(policy).toHaveLength(1);
+      expect(policy[0].Principal).toEqual(['saml/${AWS::AccountId}/sesflow-dev-saml/group/${Group}']);
+      const permissions = policy[0].Rules.flatMap((r: { Permission: string[] }) => r.Permission);
+      expect(permissions.sort()).toEqual(['aoss:DescribeCollectionItems', 'aoss:DescribeIndex', 'aoss:ReadDocument']);
     });
   });
 }
