@@ -2,13 +2,13 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readLocalConfig } from '../local/config';
-import { signInWithCode } from '../local/oidc-provider';
-import type { PipelineContext } from '../local/pipeline/service';
-import type { LocalClients } from '../local/stack/clients';
-import { loadDashboardConfig } from './config';
-import { dashboardPipelineService, LOCAL_SSO_CLIENT_ID, type LocalKeys, type SsoDemoUsers } from './local-service';
-import { buildTestLake } from './test-lake';
+import { loadDashboardConfig } from '../../dashboards/config';
+import { buildTestLake } from '../../dashboards/test-lake';
+import { readLocalConfig } from '../config';
+import { signInWithCode } from '../oidc-provider';
+import type { PipelineContext } from '../pipeline/service';
+import type { LocalClients } from '../stack/clients';
+import { dashboardPipelineService, LOCAL_SSO_CLIENT_ID, type LocalKeys, type SsoDemoUsers } from './dashboard';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'sesflow-dash-service-'));
 const lakeDir = join(dataDir, 'lake');
@@ -22,7 +22,7 @@ function context(): PipelineContext {
     endpoints: {},
     clients: {} as LocalClients,
     refreshClients() {},
-    shared: new Map(),
+    shared: {},
     links,
     log() {},
   };

@@ -2,18 +2,22 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { SesV2TenantControl } from '../enrich/reputation/sesv2-tenant-control';
-import { ensureTable } from '../lib/table-design';
-import type { OidcUser, RunningOidcProvider } from '../local/oidc-provider';
-import { PIPELINE_EXTENSIONS, type PipelineService } from '../local/pipeline/service';
-import { preferredOrFreePort } from '../local/stack/ports';
-import { openLake } from '../queries/duckdb-lake';
-import { DynamoDbTenantStore, MemoryTenantStore } from '../tenants/tenant-service';
-import { type ApiKeyRecord, createApiKeyAuthenticator, hashApiKey } from './adapters/api-key-authenticator';
-import { createCognitoAuthenticator, createIdTokenVerifier } from './adapters/cognito-authenticator';
-import type { TenantStore } from './api/ports';
-import { type DashboardConfig, loadDashboardConfig } from './config';
-import { type DashboardServerOptions, startDashboardServer } from './server';
+import {
+  type ApiKeyRecord,
+  createApiKeyAuthenticator,
+  hashApiKey,
+} from '../../dashboards/adapters/api-key-authenticator';
+import { createCognitoAuthenticator, createIdTokenVerifier } from '../../dashboards/adapters/cognito-authenticator';
+import type { TenantStore } from '../../dashboards/api/ports';
+import { type DashboardConfig, loadDashboardConfig } from '../../dashboards/config';
+import { type DashboardServerOptions, startDashboardServer } from '../../dashboards/server';
+import { SesV2TenantControl } from '../../enrich/reputation/sesv2-tenant-control';
+import { ensureTable } from '../../lib/table-design';
+import { openLake } from '../../queries/duckdb-lake';
+import { DynamoDbTenantStore, MemoryTenantStore } from '../../tenants/tenant-service';
+import type { OidcUser, RunningOidcProvider } from '../oidc-provider';
+import type { PipelineService } from '../pipeline/service';
+import { preferredOrFreePort } from '../stack/ports';
 
 const LocalKeysSchema = z.object({
   compliance: z.string().min(20),
@@ -197,7 +201,7 @@ async function startLocalSso(
   const users = ensureSsoUsers(join(dataDir, 'sso-users.json'), tenant);
   const origins = [`http://127.0.0.1:${port}/`, `http://localhost:${port}/`];
   // Loaded only for --sso: oidc-provider warns on Node 20 when it is imported, and every CLI command imports this.
-  const { startOidcProvider } = await import('../local/oidc-provider');
+  const { startOidcProvider } = await import('../oidc-provider');
   const provider = await startOidcProvider({
     users: ssoProviderUsers(users),
     webClients: [{ clientId: LOCAL_SSO_CLIENT_ID, redirectUris: origins }],
@@ -216,11 +220,4 @@ async function startLocalSso(
       webConfig: { mode: 'cognito', domain: provider.url, clientId: LOCAL_SSO_CLIENT_ID },
     },
   };
-}
-
-/** Registers the dashboard with `sesflow start` (imported for this side effect by cli/commands/start.ts). */
-export function registerDashboardService(opts: { sso?: boolean } = {}): void {
-  if (!PIPELINE_EXTENSIONS.some((s) => s.name === 'dashboard')) {
-    PIPELINE_EXTENSIONS.push(dashboardPipelineService(loadDashboardConfig(), opts));
-  }
 }
