@@ -8,7 +8,7 @@ import { MemoryRowSink } from '../../local/firehose/row-sink';
 import { startTestOidcProvider, type TestOidcProvider } from '../../local/oidc-test-provider.test-support';
 import { type RunningPipeline, startLocalPipeline } from '../../local/pipeline/local-pipeline';
 import { createTestCa, type TestCa, type TestCertificate } from '../../local/test-ca.test-support';
-import { emailApiPipelineService, type LocalEmailApi } from '../local-service';
+import { emailApiPipelineService, type LocalEmailApi } from '../../local/services/email-api';
 import { createAccessTokenVerifier } from './oauth';
 
 // OAuth 2.0 client credentials and mutual TLS on the Email API, end to end: the local Email API served over TLS with
@@ -53,7 +53,7 @@ beforeAll(async () => {
       }),
     ],
   });
-  api = pipeline.ctx.shared.get('emailApi') as LocalEmailApi;
+  api = pipeline.ctx.shared.emailApi!;
   keys = JSON.parse(readFileSync(join(dataDir, 'email-api-keys.json'), 'utf8'));
   await api.send.registry.setAuthentication(
     'acme',
