@@ -7,8 +7,8 @@ import { readLocalConfig } from '../../local/config';
 import { MemoryRowSink } from '../../local/firehose/row-sink';
 import { startTestOidcProvider, type TestOidcProvider } from '../../local/oidc-test-provider.test-support';
 import { type RunningPipeline, startLocalPipeline } from '../../local/pipeline/local-pipeline';
-import { createTestCa, type TestCa, type TestCertificate } from '../../local/test-ca.test-support';
 import { emailApiPipelineService, type LocalEmailApi } from '../../local/services/email-api';
+import { createTestCa, type TestCa, type TestCertificate } from '../../local/test-ca.test-support';
 import { createAccessTokenVerifier } from './oauth';
 
 // OAuth 2.0 client credentials and mutual TLS on the Email API, end to end: the local Email API served over TLS with
