@@ -26,7 +26,7 @@ describe('Email API OAuth, mutual TLS and throttling (serverless package --stage
         .Scopes.map((s: { ScopeName: string }) => s.ScopeName)
         .sort(),
     ).toEqual(['read', 'send']);
-    expect(res('EmailApiTokenDomain').Type).toBe('AWS::Cognito::UserPoolDomain');
+    expect(props('UserPoolDomain').UserPoolId).toEqual({ Ref: 'UserPool' });
     // The function checks the tokens against the same pool.
     expect(props('EmailApiLambdaFunction').Environment.Variables.SESFLOW_OAUTH_USER_POOL_ID).toEqual({
       Ref: 'UserPool',
