@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { registerDashboardService } from '../../dashboards/local-service';
 import { registerPushService } from '../../enrich/push/local-service';
 import { registerReputationService } from '../../enrich/reputation/local-service';
+import { registerSenderAuthService } from '../../enrich/sender-auth/local-service';
 import { describeError, UsageError } from '../../lib/errors';
 import { readLocalConfig } from '../../local/config';
 import { PIPELINE_EXTENSIONS, type RunningPipeline, startLocalPipeline } from '../../local/pipeline';
@@ -61,6 +62,7 @@ export function registerStart(program: Command): void {
       registerPushService();
       registerDashboardService();
       registerEmailApiService();
+      registerSenderAuthService();
       const started = Date.now();
       out(`sesflow: starting the local pipeline in ${config.dataDir}${o.fresh ? ' (fresh)' : ''} ...`);
       // Signals are handled from the start: a Ctrl-C while services are starting stops them once they are up, so no
