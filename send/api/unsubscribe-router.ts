@@ -1,4 +1,4 @@
-import type { ApiRequest, ApiResponse } from '../../dashboards/api/router';
+import type { ApiRequest, ApiResponse } from '../../lib/http/request';
 import { describeError } from '../../lib/errors';
 import type { UnsubscribeOutcome } from '../unsubscribe';
 
