@@ -5,7 +5,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createHandler } from '../lib/http/lambda';
 import { composeSend } from './api/compose';
-import { readEmailApiConfig } from './api/config';
+import { readEmailApiConfig, readUnsubscribeConfig } from './api/config';
 import { createEmailApiRouter } from './api/router';
 
 const config = readEmailApiConfig();
@@ -19,6 +19,8 @@ const send = composeSend({
   tableName: config.tableName,
   sendQueueUrl: config.sendQueueUrl,
   rateScope: `ses-${process.env.AWS_REGION ?? 'local'}`,
+  // One-click unsubscribe links on marketing mail (SESFLOW_UNSUBSCRIBE_URL and _SECRET).
+  unsubscribe: readUnsubscribeConfig(),
   // One structured line per request: ids, route and status (never keys, addresses or subjects).
   apiLog: (e) =>
     e.status >= 500 ? logger.error('email api request', { ...e }) : logger.info('email api request', { ...e }),

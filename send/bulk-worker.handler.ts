@@ -5,7 +5,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { describeError } from '../lib/errors';
 import { composeSend } from './api/compose';
-import { readEmailApiConfig } from './api/config';
+import { readEmailApiConfig, readUnsubscribeConfig } from './api/config';
 import { createBulkWorkerHandler } from './bulk-worker';
 
 const config = readEmailApiConfig();
@@ -18,6 +18,8 @@ const send = composeSend({
   tableName: config.tableName,
   sendQueueUrl: config.sendQueueUrl,
   rateScope: `ses-${process.env.AWS_REGION ?? 'local'}`,
+  // One-click unsubscribe links on marketing mail (SESFLOW_UNSUBSCRIBE_URL and _SECRET).
+  unsubscribe: readUnsubscribeConfig(),
   workerLog: (e) => logger.info('bulk chunk', { ...e }),
 });
 

@@ -51,3 +51,8 @@ export class InvalidUnsubscribeTokenError extends SendError {
 export class ExpiredUnsubscribeTokenError extends SendError {
   override name = 'ExpiredUnsubscribeTokenError';
 }
+
+/** The unsubscribe endpoint's settings are missing: names the variable. */
+export class UnsubscribeConfigError extends SendError {
+  override name = 'UnsubscribeConfigError';
+}

@@ -1,5 +1,5 @@
-import type { ApiRequest, ApiResponse } from '../../lib/http/request';
 import { describeError } from '../../lib/errors';
+import type { ApiRequest, ApiResponse } from '../../lib/http/request';
 import type { UnsubscribeOutcome } from '../unsubscribe';
 
 /** The path of the one-click endpoint (no API key: the token is the credential). */
