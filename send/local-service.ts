@@ -273,6 +273,7 @@ export function emailApiPipelineService(
             url: keys[first.tenant.name] ?? '',
           });
         }
+        if (api.unsubscribeUrl) ctx.endpoints.unsubscribe = api.unsubscribeUrl;
         ctx.log(`email-api: ${api.url}, bulk jobs on ${ctx.resources.sendQueue} (keys in ${keysFile})`);
       } catch (err) {
         await api.stop();
