@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { SesV2TenantControl } from '../enrich/reputation/sesv2-tenant-control';
+import { DynamoDbReadinessStore } from '../enrich/sender-auth/dynamodb-readiness-store';
 import { ensureTable } from '../lib/table-design';
 import { PIPELINE_EXTENSIONS, type PipelineService } from '../local/pipeline/service';
 import { preferredOrFreePort } from '../local/stack/ports';
@@ -10,7 +11,7 @@ import { openLake } from '../queries/duckdb-lake';
 import { type ApiKeyRecord, createApiKeyAuthenticator, hashApiKey } from './adapters/api-key-authenticator';
 import { DynamoDbTenantStore } from './adapters/dynamodb-tenant-store';
 import { MemoryTenantStore } from './adapters/memory-tenant-store';
-import type { TenantStore } from './api/ports';
+import type { ReadinessReader, TenantStore } from './api/ports';
 import { type DashboardConfig, loadDashboardConfig } from './config';
 import { startDashboardServer } from './server';
 
@@ -77,12 +78,14 @@ export function dashboardPipelineService(config: DashboardConfig = loadDashboard
     name: 'dashboard',
     async start(ctx) {
       let tenants: TenantStore = new MemoryTenantStore();
+      let readiness: ReadinessReader | undefined;
       const { dynamodb, documentClient } = ctx.clients;
       if (dynamodb && documentClient) {
         await ensureTable(dynamodb, config.tableName);
         // With the SES simulator running, a pause also switches the SES tenant's sending off (as in AWS).
         const ses = ctx.clients.ses ? new SesV2TenantControl(ctx.clients.ses) : null;
         tenants = new DynamoDbTenantStore(documentClient, config.tableName, ses);
+        readiness = new DynamoDbReadinessStore(documentClient, config.tableName);
       }
       mkdirSync(ctx.dataDir, { recursive: true });
       const keysFile = join(ctx.dataDir, 'dashboard-keys.json');
@@ -102,6 +105,7 @@ export function dashboardPipelineService(config: DashboardConfig = loadDashboard
         lakeDir: ctx.lakeDir,
         auth: createApiKeyAuthenticator(async (hash) => byHash.get(hash) ?? null),
         tenants,
+        readiness,
         rateLimit: config.rateLimit,
         // Failures only, as one structured line (ids, route and status; never keys, addresses or subjects).
         log: (entry) => {

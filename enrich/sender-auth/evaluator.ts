@@ -219,13 +219,14 @@ export function evaluateDomain(f: DomainFacts): DomainReadiness {
       const ok = r?.targets.some((t) => t.toLowerCase().replace(/\.$/, '') === expected) ?? false;
       if (!ok) missing.push(lookupFailed(name) ?? `${name} does not point to ${expected}`);
     }
+    const n = id.dkim.tokens.length;
     checks.push(
       missing.length === 0
-        ? { id: 'dkim-dns', outcome: 'pass', detail: `all ${id.dkim.tokens.length} DKIM CNAME records resolve` }
+        ? { id: 'dkim-dns', outcome: 'pass', detail: `all ${n} DKIM CNAME records resolve` }
         : {
             id: 'dkim-dns',
             outcome: 'risk',
-            detail: `DKIM records: ${missing.join('; ')}`,
+            detail: `${missing.length} of ${n} DKIM CNAME records are not right: ${missing[0]}${missing.length > 1 ? ` (and ${missing.length - 1} more)` : ''}`,
             fix: `add CNAME records <token>._domainkey.${domain} -> <token>.dkim.amazonses.com for every DKIM token SES lists`,
           },
     );
