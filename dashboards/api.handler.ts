@@ -12,10 +12,10 @@ import { DynamoDbReadinessStore } from '../enrich/sender-auth/dynamodb-readiness
 import { describeError } from '../lib/errors';
 import { createHandler, toApiRequest, toResult } from '../lib/http/lambda';
 import { AthenaRunner } from '../queries/athena/runner';
+import { DynamoDbTenantStore } from '../tenants/tenant-service';
 import { type AthenaReportFailure, createAthenaReportEngine } from './adapters/athena-report-engine';
 import { createCognitoAuthenticator, type JwtClaims, type JwtVerifier } from './adapters/cognito-authenticator';
 import { DynamoDbLiveFigures } from './adapters/dynamodb-live-figures';
-import { DynamoDbTenantStore } from './adapters/dynamodb-tenant-store';
 import { TokenBucketLimiter } from './api/rate-limit';
 import { DEFAULT_THRESHOLDS } from './api/risk';
 import { type ApiRequest, type ApiResponse, createRouter, type RequestLog } from './api/router';

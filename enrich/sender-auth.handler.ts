@@ -2,7 +2,6 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { TenantRegistry } from '../send/registry';
 import { checkAllTenants } from './sender-auth/check-tenant';
 import { composeSenderAuth } from './sender-auth/compose';
 import { readSenderAuthConfig } from './sender-auth/config';
@@ -14,7 +13,6 @@ const deps = composeSenderAuth({
   doc,
   ses: new SESv2Client({}),
   tableName: config.tableName,
-  registry: new TenantRegistry(doc, config.tableName),
   region: config.region,
   dnsServers: config.dnsServers,
   oneClickUnsubscribe: config.oneClickUnsubscribe,

@@ -1,7 +1,6 @@
 import { describeError } from '../../lib/errors';
 import { ensureTable } from '../../lib/table-design';
 import { PIPELINE_EXTENSIONS, type PipelineService } from '../../local/pipeline/service';
-import { TenantRegistry } from '../../send/registry';
 import { type CheckAllResult, checkAllTenants } from './check-tenant';
 import { composeSenderAuth } from './compose';
 
@@ -41,7 +40,6 @@ export function senderAuthPipelineService(opts: SenderAuthServiceOptions = {}): 
         doc: documentClient,
         ses,
         tableName: ctx.resources.table,
-        registry: new TenantRegistry(documentClient, ctx.resources.table),
         region: String(await ses.config.region()),
         dnsServers: [dns],
         oneClickUnsubscribe: !!emailApi?.unsubscribeUrl,

@@ -8,7 +8,7 @@ import { type LocalDnsServer, startDnsServer } from '../../local/dns-server/serv
 import { MemoryRowSink } from '../../local/firehose/row-sink';
 import { type RunningPipeline, startLocalPipeline } from '../../local/pipeline/local-pipeline';
 import { emailApiPipelineService } from '../../send/local-service';
-import { TenantRegistry } from '../../send/registry';
+import { DynamoDbTenantRepository } from '../../tenants/dynamodb-tenant-repository';
 import { type CheckDeps, checkTenant } from './check-tenant';
 import { ResolverDnsSource } from './dns-record-source';
 import { senderAuthPipelineService } from './local-service';
@@ -61,7 +61,7 @@ describe('sender-auth checks (sesflow start)', () => {
   });
 
   it('audits a change of verdict once: publishing the DMARC record makes the next check say so', async () => {
-    const registry = new TenantRegistry(pipeline.ctx.clients.documentClient!, pipeline.ctx.resources.table);
+    const registry = new DynamoDbTenantRepository(pipeline.ctx.clients.documentClient!, pipeline.ctx.resources.table);
     const before = (await registry.listAudit('initech')).filter((a) => a.action === 'sender-auth');
     expect(before).toHaveLength(1);
     expect(before[0]?.reason).toMatch(/^sender readiness not checked -> at risk: /);
