@@ -246,7 +246,6 @@ async function renderTenantList() {
         {},
         x.awsVerdict ? el('span', { class: 'badge badge-muted' }, x.awsVerdict) : el('span', { class: 'muted' }, '–'),
       ),
-      readinessCell(x.readiness),
       el('td', { class: 'num' }, fmtInt(x.sent24h)),
       el('td', { class: 'num' }, fmtInt(x.sent7d)),
       rateCell(x.bounceRate7d, (x.thresholds ?? t).bounceWarning, (x.thresholds ?? t).bouncePause),
@@ -260,6 +259,7 @@ async function renderTenantList() {
         ),
       ),
       el('td', { class: 'text muted' }, x.summary ?? ''),
+      readinessCell(x.readiness),
     ),
   );
   mount(
@@ -284,13 +284,13 @@ async function renderTenantList() {
             el('th', {}, 'Tenant'),
             el('th', {}, 'State'),
             el('th', {}, 'AWS verdict'),
-            el('th', {}, 'Readiness'),
             el('th', { class: 'num' }, 'Sent 24 h'),
             el('th', { class: 'num' }, 'Sent 7 d'),
             el('th', { class: 'num' }, 'Bounce 7 d'),
             el('th', { class: 'num' }, 'Complaint 7 d'),
             el('th', {}, 'Bounce trend'),
             el('th', {}, 'Decision'),
+            el('th', {}, 'Sender readiness'),
           ),
         ),
         el('tbody', {}, rows),
@@ -572,6 +572,15 @@ const TABLES = {
       ['bounce_subtype', 'Subtype', 'key'],
       ['reason', 'Reason', 'text'],
       ['campaign_id', 'Campaign', 'key'],
+    ],
+  },
+  unsubscribes: {
+    title: 'Unsubscribes',
+    cols: [
+      ['day', 'Day', 'key'],
+      ['campaign_id', 'Campaign', 'key'],
+      ['unsubscribes', 'Unsubscribes', 'num'],
+      ['recipients', 'Recipients', 'num'],
     ],
   },
 };
