@@ -133,6 +133,18 @@ function explain(err: unknown, target: Target): unknown {
   return err;
 }
 
+/** The sender-auth checks wired to the target's table, SES and DNS. */
+async function senderAuthDeps(target: Target, doc: DynamoDBDocumentClient, ses: SESv2Client) {
+  return composeSenderAuth({
+    doc,
+    ses,
+    tableName: target.table,
+    region: String(await ses.config.region()),
+    dnsServers: target.dnsServers,
+    oneClickUnsubscribe: target.oneClickUnsubscribe,
+  });
+}
+
 function print(format: string, value: unknown, rows: Row[]): void {
   if (format === 'json') process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
   else process.stdout.write(toTable(rows));
@@ -232,18 +244,9 @@ export function registerTenants(program: Command): void {
             },
           );
           // Onboarding checks the new tenant's domains at once: a missing DMARC record shows before the first send.
-          const readiness = await checkTenant(
-            composeSenderAuth({
-              doc,
-              ses: ses!,
-              tableName: target.table,
-              region: String(await ses!.config.region()),
-              dnsServers: target.dnsServers,
-              oneClickUnsubscribe: target.oneClickUnsubscribe,
-            }),
-            tenantId,
-            { actor: 'sesflow tenants create' },
-          ).catch((err: unknown) => ({ verdict: 'not checked', reasons: [describeError(err)] }));
+          const readiness = await checkTenant(await senderAuthDeps(target, doc, ses!), tenantId, {
+            actor: 'sesflow tenants create',
+          }).catch((err: unknown) => ({ verdict: 'not checked', reasons: [describeError(err)] }));
           const c = out.created;
           const news = [
             c.sesTenant && 'SES tenant',
@@ -316,14 +319,7 @@ export function registerTenants(program: Command): void {
       }
       const target = resolveTarget(opts, true);
       await withClients(target, true, async ({ registry, ses, doc }) => {
-        const deps = composeSenderAuth({
-          doc,
-          ses: ses!,
-          tableName: target.table,
-          region: String(await ses!.config.region()),
-          dnsServers: target.dnsServers,
-          oneClickUnsubscribe: target.oneClickUnsubscribe,
-        });
+        const deps = await senderAuthDeps(target, doc, ses!);
         let r: Awaited<ReturnType<typeof checkTenant>>;
         try {
           r = await checkTenant(deps, tenantId, { actor: 'sesflow tenants check' });

@@ -48,6 +48,8 @@ function readinessCell(r) {
   );
 }
 
+const CHECK_COLUMNS = ['Check', 'Result', 'Found', 'What to fix'];
+
 /**
  * Sender readiness: the verdict and every reason, the complaint rate against Gmail's 0.3 % beside the policy's own
  * thresholds, and each domain's checks with what to fix. `client`: the tenant's own view, worded for them.
@@ -94,10 +96,7 @@ function readinessCard(r, th, complaintRate7d, client = false) {
             el(
               'tr',
               {},
-              el('th', {}, 'Check'),
-              el('th', {}, 'Result'),
-              el('th', {}, 'Found'),
-              el('th', {}, 'What to fix'),
+              CHECK_COLUMNS.map((h) => el('th', {}, h)),
             ),
           ),
           el(
