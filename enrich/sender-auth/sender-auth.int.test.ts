@@ -7,11 +7,11 @@ import { demoSenderAuth, demoZoneRecords } from '../../local/dns-server/demo-zon
 import { type LocalDnsServer, startDnsServer } from '../../local/dns-server/server';
 import { MemoryRowSink } from '../../local/firehose/row-sink';
 import { type RunningPipeline, startLocalPipeline } from '../../local/pipeline/local-pipeline';
-import { emailApiPipelineService } from '../../send/local-service';
+import { emailApiPipelineService } from '../../local/services/email-api';
+import { senderAuthPipelineService } from '../../local/services/sender-auth';
 import { DynamoDbTenantRepository } from '../../tenants/dynamodb-tenant-repository';
 import { type CheckDeps, checkTenant } from './check-tenant';
 import { ResolverDnsSource } from './dns-record-source';
-import { senderAuthPipelineService } from './local-service';
 
 // The checks inside the local pipeline: SES identities on the SES simulator, DNS from the local dns2 server through
 // node's dns.Resolver, results and audit in DynamoDB Local. The third demo tenant (initech) has no DMARC record and
@@ -31,7 +31,7 @@ beforeAll(async () => {
     rowSink: () => new MemoryRowSink(),
     extensions: [emailApiPipelineService({ port: 0 }), senderAuthPipelineService({ everyMs: 0 })],
   });
-  deps = (pipeline.ctx.shared.get('senderAuth') as { deps: CheckDeps }).deps;
+  deps = pipeline.ctx.shared.senderAuth!.deps;
 }, 120_000);
 
 afterAll(async () => {
@@ -68,7 +68,7 @@ describe('sender-auth checks (sesflow start)', () => {
     // Same facts: stored again, nothing audited.
     await checkTenant(deps, 'initech');
     expect((await registry.listAudit('initech')).filter((a) => a.action === 'sender-auth')).toHaveLength(1);
-    const dns = pipeline.ctx.shared.get('dnsServer') as LocalDnsServer;
+    const dns = pipeline.ctx.shared.dnsServer!;
     const setups = demoSenderAuth(
       ['acme', 'globex', 'initech'].map((name) => ({ name, fromDomain: `mail.${name}-example.com` })),
     );

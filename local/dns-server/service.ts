@@ -37,7 +37,7 @@ export function dnsServerService(opts: {
         port: opts.port ?? 0,
       });
       ctx.endpoints.dns = server.address;
-      ctx.shared.set('dnsServer', server);
+      ctx.shared.dnsServer = server;
       ctx.links.push({ label: 'DNS (dns2, UDP) for the demo domains', url: server.address });
       return { stop: () => server.close() };
     },

@@ -5,10 +5,9 @@ import { GetSuppressedDestinationCommand } from '@aws-sdk/client-sesv2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readLocalConfig } from '../../local/config';
 import { MemoryRowSink } from '../../local/firehose/row-sink';
-import type { LocalFirehose } from '../../local/firehose/server';
 import { type RunningPipeline, startLocalPipeline } from '../../local/pipeline/local-pipeline';
+import { emailApiPipelineService } from '../../local/services/email-api';
 import type { SesSimulatorServer } from '../../local/ses-simulator/server';
-import { emailApiPipelineService, type LocalEmailApi } from '../local-service';
 
 // One-click unsubscribe end to end: the Email API adds the headers to marketing mail (the SES simulator keeps them
 // with the message), the endpoint puts the recipient on the tenant's SES suppression list, the next send skips them,
@@ -16,7 +15,7 @@ import { emailApiPipelineService, type LocalEmailApi } from '../local-service';
 const dataDir = mkdtempSync(join(tmpdir(), 'sesflow-unsubscribe-'));
 const rows = new MemoryRowSink();
 let pipeline: RunningPipeline;
-let api: LocalEmailApi;
+let api: NonNullable<RunningPipeline['ctx']['shared']['emailApi']>;
 let sim: SesSimulatorServer;
 let key: string;
 
@@ -67,8 +66,8 @@ beforeAll(async () => {
     rowSink: () => rows,
     extensions: [emailApiPipelineService({ port: 0 })],
   });
-  api = pipeline.ctx.shared.get('emailApi') as LocalEmailApi;
-  sim = pipeline.ctx.shared.get('sesSimulator') as SesSimulatorServer;
+  api = pipeline.ctx.shared.emailApi!;
+  sim = pipeline.ctx.shared.sesSimulator!;
   key = (JSON.parse(readFileSync(join(dataDir, 'email-api-keys.json'), 'utf8')) as Record<string, string>).acme!;
 }, 120_000);
 
@@ -114,7 +113,7 @@ describe('one-click unsubscribe through the Email API', () => {
     expect(next.status).toBe(200);
     expect(next.json).toEqual({ messageId: null, status: 'suppressed', suppressed: ['reader@example.org'] });
     // Recorded for the reports as a Subscription event, once although it was posted twice.
-    await (pipeline.ctx.shared.get('firehose') as LocalFirehose).flush();
+    await pipeline.ctx.shared.firehose!.flush();
     const subs = rows.rows.filter((r) => r.event_type === 'subscription' && r.recipient === 'reader@example.org');
     expect(new Set(subs.map((r) => r.event_id)).size).toBe(1);
     expect(subs[0]).toMatchObject({ tenant_id: 'acme', campaign_id: 'spring-launch' });

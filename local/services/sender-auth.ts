@@ -1,8 +1,8 @@
+import { type CheckAllResult, type CheckDeps, checkAllTenants } from '../../enrich/sender-auth/check-tenant';
+import { composeSenderAuth } from '../../enrich/sender-auth/compose';
 import { describeError } from '../../lib/errors';
 import { ensureTable } from '../../lib/table-design';
-import { PIPELINE_EXTENSIONS, type PipelineService } from '../../local/pipeline/service';
-import { type CheckAllResult, checkAllTenants } from './check-tenant';
-import { composeSenderAuth } from './compose';
+import type { PipelineService } from '../pipeline/service';
 
 export interface SenderAuthServiceOptions {
   /** How often every tenant is checked again (default one hour; 0: only at start). */
@@ -35,7 +35,7 @@ export function senderAuthPipelineService(opts: SenderAuthServiceOptions = {}): 
         return undefined;
       }
       await ensureTable(dynamodb, ctx.resources.table);
-      const emailApi = ctx.shared.get('emailApi') as { unsubscribeUrl?: string | null } | undefined;
+      const emailApi = ctx.shared.emailApi;
       const deps = composeSenderAuth({
         doc: documentClient,
         ses,
@@ -58,7 +58,7 @@ export function senderAuthPipelineService(opts: SenderAuthServiceOptions = {}): 
       const everyMs = opts.everyMs ?? 3_600_000;
       const timer = everyMs > 0 ? setInterval(() => void run(), everyMs) : null;
       timer?.unref();
-      ctx.shared.set('senderAuth', { deps, run });
+      ctx.shared.senderAuth = { deps, run };
       return {
         async stop() {
           if (timer) clearInterval(timer);
@@ -69,7 +69,8 @@ export function senderAuthPipelineService(opts: SenderAuthServiceOptions = {}): 
   };
 }
 
-/** Registers the checks with `sesflow start` (imported for this side effect by cli/commands/start.ts). */
-export function registerSenderAuthService(): void {
-  if (!PIPELINE_EXTENSIONS.some((s) => s.name === 'sender-auth')) PIPELINE_EXTENSIONS.push(senderAuthPipelineService());
+/** What the sender-auth service hands on (tests; a check on demand). */
+export interface LocalSenderAuth {
+  deps: CheckDeps;
+  run(): Promise<void>;
 }
