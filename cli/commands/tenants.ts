@@ -318,7 +318,7 @@ export function registerTenants(program: Command): void {
         throw new UsageError(`--dns-server must be an IP address[:port]: ${o.dnsServer.slice(0, 60)}`);
       }
       const target = resolveTarget(opts, true);
-      await withClients(target, true, async ({ registry, ses, doc }) => {
+      await withClients(target, true, async ({ ses, doc }) => {
         const deps = await senderAuthDeps(target, doc, ses!);
         let r: Awaited<ReturnType<typeof checkTenant>>;
         try {
