@@ -121,6 +121,23 @@ export function edgeRecords(): Record<string, unknown>[] {
   ];
 }
 
+/** SES records through the real transform, grouped by their lake partition (`dt=…/hour=…`). */
+export function rowsByPartition(records: readonly unknown[]): Map<string, NormalisedEvent[]> {
+  const byPartition = new Map<string, NormalisedEvent[]>();
+  for (const record of records) {
+    const out = transformRecord(`${JSON.stringify(record)}\n`);
+    if (!out.ok) throw new Error(`the transform refused a test record: ${out.reason}`);
+    for (const r of out.rows) {
+      const { dt, hour } = partitionOf(r.event_time);
+      const key = `dt=${dt}/hour=${hour}`;
+      const list = byPartition.get(key) ?? [];
+      list.push(r);
+      byPartition.set(key, list);
+    }
+  }
+  return byPartition;
+}
+
 export interface QueryTestLake {
   dir: string;
   /** One row per event_id (the first copy): what `events` must hold. */
@@ -147,20 +164,9 @@ export function buildQueryTestLake(
     }),
     ...edgeRecords(),
   ];
-  const byPartition = new Map<string, NormalisedEvent[]>();
+  const byPartition = rowsByPartition(records);
   const unique = new Map<string, NormalisedEvent>();
-  for (const record of records) {
-    const out = transformRecord(`${JSON.stringify(record)}\n`);
-    if (!out.ok) throw new Error(`the transform refused a test record: ${out.reason}`);
-    for (const r of out.rows) {
-      const { dt, hour } = partitionOf(r.event_time);
-      const key = `dt=${dt}/hour=${hour}`;
-      const list = byPartition.get(key) ?? [];
-      list.push(r);
-      byPartition.set(key, list);
-      if (!unique.has(r.event_id)) unique.set(r.event_id, r);
-    }
-  }
+  for (const list of byPartition.values()) for (const r of list) if (!unique.has(r.event_id)) unique.set(r.event_id, r);
   let duplicates = 0;
   for (const [key, list] of byPartition) {
     const p = join(dir, 'events', key);

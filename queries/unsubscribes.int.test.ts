@@ -2,13 +2,12 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { NormalisedEvent } from '../ingest/normalise';
 import { encodeParquet } from '../ingest/parquet-writer';
-import { partitionOf, transformRecord } from '../ingest/transform';
 import { hasSharedFixtures, sesEventsDir } from '../lib/shared-fixtures';
 import { unsubscribeRecord } from '../send/unsubscribe';
 import { type LakeDb, openLake } from './duckdb-lake';
 import { runNamedQuery } from './run-named-query';
+import { rowsByPartition } from './test-lake';
 
 // The unsubscribes report over a lake written as production writes it (transform, Parquet, dt/hour partitions):
 // sesflow's one-click records (one posted twice, as a retry would), SES's own Subscription events (an unsubscribe and
@@ -43,16 +42,7 @@ beforeAll(async () => {
     sesSubscription(true, '2026-05-02T09:00:00.000Z'),
     sesSubscription(false, '2026-05-02T09:10:00.000Z'),
   ];
-  const byPartition = new Map<string, NormalisedEvent[]>();
-  for (const record of records) {
-    const out = transformRecord(`${JSON.stringify(record)}\n`);
-    if (!out.ok) throw new Error(`the transform refused a test record: ${out.reason}`);
-    for (const r of out.rows) {
-      const { dt, hour } = partitionOf(r.event_time);
-      const key = `dt=${dt}/hour=${hour}`;
-      byPartition.set(key, [...(byPartition.get(key) ?? []), r]);
-    }
-  }
+  const byPartition = rowsByPartition(records);
   for (const [key, rows] of byPartition) {
     mkdirSync(join(dir, 'events', key), { recursive: true });
     writeFileSync(join(dir, 'events', key, 'events-1-2026-05-05-00-00-00-a.parquet'), encodeParquet(rows));
