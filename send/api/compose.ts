@@ -1,13 +1,17 @@
+import type { FirehoseClient } from '@aws-sdk/client-firehose';
 import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { BulkWorkerDeps, ChunkLog } from '../bulk-worker';
+import { FirehoseUnsubscribeEvents } from '../firehose-unsubscribe-events';
 import type { Sender } from '../ports';
 import { AccountSendRate, DynamoDbRateLimiter, type SendRateLimiter } from '../rate-limiter';
 import { TenantRegistry } from '../registry';
 import { SesSender } from '../sender';
 import { SesSuppressionList } from '../suppression-list';
+import { type UnsubscribeOutcome, unsubscribe } from '../unsubscribe';
 import type { AccessTokenVerifier } from './caller-auth';
+import type { UnsubscribeConfig } from './config';
 import { DynamoDbSendStore } from './dynamodb-send-store';
 import type { EmailApiDeps, EmailApiLog } from './router';
 import { SqsJobQueue } from './sqs-job-queue';
@@ -19,6 +23,8 @@ export interface SendComposition {
   limiter: SendRateLimiter;
   api: EmailApiDeps;
   worker: BulkWorkerDeps;
+  /** The one-click unsubscribe use case (null when unsubscribe is not configured). */
+  unsubscribe: ((token: string) => Promise<UnsubscribeOutcome>) | null;
 }
 
 export interface ComposeOptions {
@@ -36,6 +42,10 @@ export interface ComposeOptions {
   workerLog?: (entry: ChunkLog) => void;
   /** Checks the OAuth access tokens of tenants that require them (none: such a tenant is refused). */
   verifyAccessToken?: AccessTokenVerifier;
+  /** One-click unsubscribe links on marketing mail, and the endpoint's settings. */
+  unsubscribe?: UnsubscribeConfig | null;
+  /** Where unsubscribes are recorded (the events stream named in `unsubscribe.eventsStream`). */
+  firehose?: FirehoseClient;
 }
 
 /**
@@ -55,7 +65,10 @@ export function composeSend(o: ComposeOptions): SendComposition {
       scope: o.rateScope ?? 'account',
       rate: () => accountRate.get(),
     });
-  const sender = new SesSender({ ses: o.ses, tenants: registry, limiter, suppression: new SesSuppressionList(o.ses) });
+  const suppression = new SesSuppressionList(o.ses);
+  const sender = new SesSender({ ses: o.ses, tenants: registry, limiter, suppression, unsubscribe: o.unsubscribe });
+  const u = o.unsubscribe;
+  const events = u?.eventsStream && o.firehose ? new FirehoseUnsubscribeEvents(o.firehose, u.eventsStream) : null;
   return {
     registry,
     sender,
@@ -72,5 +85,6 @@ export function composeSend(o: ComposeOptions): SendComposition {
       ...(o.verifyAccessToken ? { verifyAccessToken: o.verifyAccessToken } : {}),
     },
     worker: { sender, jobs: store, messages: store, log: o.workerLog },
+    unsubscribe: u ? (token) => unsubscribe({ secret: u.secret, tenants: registry, suppression, events }, token) : null,
   };
 }
