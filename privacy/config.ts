@@ -1,4 +1,5 @@
 import { ErasureRequestError } from './errors';
+import { DEFAULT_RETENTION_POLICY, type RetentionPolicy } from './retention';
 
 /**
  * Configuration of the privacy area, read once from the environment.
@@ -6,16 +7,14 @@ import { ErasureRequestError } from './errors';
  *   characters). The same key must be used for every erasure of a deployment, so an address erased twice gets the
  *   same pseudonym and every count stays exact; losing it only means a later erasure of the same address writes a
  *   different pseudonym for rows that still held the address.
- * - `SESFLOW_RAW_RETENTION_DAYS` (default 400), `SESFLOW_ERROR_RETENTION_DAYS` (default 90): how long raw events and
- *   error records are kept (the S3 lifecycle rules in AWS, `sesflow compact --retention` locally).
+ * - `SESFLOW_RAW_RETENTION_DAYS` (default 400), `SESFLOW_ERROR_RETENTION_DAYS` (default 90),
+ *   `SESFLOW_ROLLUP_RETENTION_DAYS` (default 1825): how long raw events, error records and rollups are kept (the S3
+ *   lifecycle rules in AWS, `sesflow compact --retention` locally).
  */
 export interface PrivacyConfig {
   erasureKey: string | null;
-  rawRetentionDays: number;
-  errorRetentionDays: number;
+  retention: RetentionPolicy;
 }
-
-export const DEFAULT_RETENTION = { rawDays: 400, errorDays: 90 } as const;
 
 export const MIN_ERASURE_KEY_LENGTH = 32;
 
@@ -34,11 +33,18 @@ export function readPrivacyConfig(env: NodeJS.ProcessEnv = process.env): Privacy
   }
   return {
     erasureKey: key,
-    rawRetentionDays: days(env.SESFLOW_RAW_RETENTION_DAYS, 'SESFLOW_RAW_RETENTION_DAYS', DEFAULT_RETENTION.rawDays),
-    errorRetentionDays: days(
-      env.SESFLOW_ERROR_RETENTION_DAYS,
-      'SESFLOW_ERROR_RETENTION_DAYS',
-      DEFAULT_RETENTION.errorDays,
-    ),
+    retention: {
+      rawDays: days(env.SESFLOW_RAW_RETENTION_DAYS, 'SESFLOW_RAW_RETENTION_DAYS', DEFAULT_RETENTION_POLICY.rawDays),
+      errorDays: days(
+        env.SESFLOW_ERROR_RETENTION_DAYS,
+        'SESFLOW_ERROR_RETENTION_DAYS',
+        DEFAULT_RETENTION_POLICY.errorDays,
+      ),
+      rollupDays: days(
+        env.SESFLOW_ROLLUP_RETENTION_DAYS,
+        'SESFLOW_ROLLUP_RETENTION_DAYS',
+        DEFAULT_RETENTION_POLICY.rollupDays,
+      ),
+    },
   };
 }
