@@ -14,7 +14,7 @@ interface Rule {
 }
 
 const rulesOf = () =>
-  (stack.template.Resources.LakeBucket?.Properties as { LifecycleConfiguration: { Rules: Rule[] } })
+  (stack.template.Resources.LakeBucket!.Properties as { LifecycleConfiguration: { Rules: Rule[] } })
     .LifecycleConfiguration.Rules;
 
 /** The enabled rule that expires objects under `prefix`. */
