@@ -10,7 +10,7 @@ import { openLake } from '../queries/duckdb-lake';
 import { type ApiKeyRecord, createApiKeyAuthenticator, hashApiKey } from './adapters/api-key-authenticator';
 import { DynamoDbTenantStore } from './adapters/dynamodb-tenant-store';
 import { MemoryTenantStore } from './adapters/memory-tenant-store';
-import type { TenantStore } from './api/ports';
+import type { RecipientEraser, TenantStore } from './api/ports';
 import { type DashboardConfig, loadDashboardConfig } from './config';
 import { startDashboardServer } from './server';
 
@@ -103,6 +103,13 @@ export function dashboardPipelineService(config: DashboardConfig = loadDashboard
         auth: createApiKeyAuthenticator(async (hash) => byHash.get(hash) ?? null),
         tenants,
         rateLimit: config.rateLimit,
+        // The pipeline's erasure service (local/privacy), looked up when a request comes.
+        erasure: {
+          forget: async (input) => {
+            const eraser = ctx.shared.get('recipientEraser') as RecipientEraser | undefined;
+            return eraser ? eraser.forget(input) : { ok: false, error: 'erasure is not running in this stack' };
+          },
+        },
         // Failures only, as one structured line (ids, route and status; never keys, addresses or subjects).
         log: (entry) => {
           if (entry.status >= 500)

@@ -8,6 +8,7 @@ import { describeError, UsageError } from '../../lib/errors';
 import { readLocalConfig } from '../../local/config';
 import { PIPELINE_EXTENSIONS, type RunningPipeline, startLocalPipeline } from '../../local/pipeline';
 import type { TrafficDriverStats } from '../../local/pipeline/traffic-driver';
+import { registerErasureService } from '../../local/privacy/erasure-service';
 import type { SesSimulatorServer } from '../../local/ses-simulator/server';
 import { registerEmailApiService } from '../../send/local-service';
 
@@ -60,6 +61,7 @@ export function registerStart(program: Command): void {
       registerReputationService();
       registerPushService();
       registerDashboardService();
+      registerErasureService();
       registerEmailApiService();
       const started = Date.now();
       out(`sesflow: starting the local pipeline in ${config.dataDir}${o.fresh ? ' (fresh)' : ''} ...`);

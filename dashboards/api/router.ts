@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { type ApiRequest, type ApiResponse, answerLogged, decodePathSegment, json } from '../../lib/http/request';
 import { BadRequestError, ForbiddenError, NotFoundError, RateLimitedError, UnauthenticatedError } from '../errors';
 import { toCsv } from './csv';
@@ -6,6 +7,7 @@ import type {
   Authenticator,
   LiveFigures,
   Principal,
+  RecipientEraser,
   ReportEngine,
   ReportResult,
   Role,
@@ -35,6 +37,8 @@ export interface RouterDeps {
   live: LiveFigures;
   limiter: TokenBucketLimiter;
   thresholds: Thresholds;
+  /** Erasure of a recipient (compliance only); absent: `POST /v1/erasures` is not offered here (404). */
+  erasure?: RecipientEraser;
   /** The credential a 401 asks for (default `x-api-key`, the local server's). */
   credential?: string;
   now?: () => Date;
@@ -79,6 +83,29 @@ function parseReasonBody(body: string | null): string {
     throw new BadRequestError(issue?.path.length ? issue.message : 'the body must be {"reason": "..."}');
   }
   return parsed.data.reason;
+}
+
+/** `{"address", "reason", "tenant"?, "dryRun"?}`: the address is checked as an address by the privacy area. */
+const ErasureBodySchema = z.strictObject({
+  address: z.string().min(3).max(254),
+  reason: z.string().trim().min(3, 'a reason is required (3 characters or more)').max(500),
+  tenant: TenantIdSchema.optional(),
+  dryRun: z.boolean().optional(),
+});
+
+function parseErasureBody(body: string | null): z.infer<typeof ErasureBodySchema> {
+  let value: unknown;
+  try {
+    value = JSON.parse(body ?? '');
+  } catch {
+    throw new BadRequestError('the body must be JSON: {"address": "...", "reason": "..."}');
+  }
+  const parsed = ErasureBodySchema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new BadRequestError(`${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'}`);
+  }
+  return parsed.data;
 }
 
 function csvFileName(name: string, tenant: string | null, from: number, to: number): string {
@@ -148,6 +175,16 @@ export function createRouter(deps: RouterDeps): (req: ApiRequest) => Promise<Api
         const status = await deps.tenants.setPaused(tenantId, sub === 'pause', p.id, reason, now());
         return json(200, status);
       }
+    }
+
+    if (resource === 'erasures' && !id && method === 'POST' && deps.erasure) {
+      log.route = '/v1/erasures';
+      requireRole(p, 'compliance');
+      const body = parseErasureBody(req.body);
+      log.tenant = body.tenant ?? null;
+      const done = await deps.erasure.forget({ ...body, requestedBy: p.id, dryRun: body.dryRun ?? false });
+      if (!done.ok) throw new BadRequestError(done.error);
+      return json(200, done.report);
     }
 
     if (resource === 'reports' && !id && method === 'GET') {
