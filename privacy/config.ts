@@ -48,3 +48,45 @@ export function readPrivacyConfig(env: NodeJS.ProcessEnv = process.env): Privacy
     },
   };
 }
+
+/** What the erasure function reads (serverless.yml `functions.eraseRecipient.environment`). */
+export interface EraseFunctionConfig {
+  erasureKey: string;
+  table: string;
+  lakeBucket: string;
+  athena: { workGroup: string; database: string; lakeTable: string };
+  reporting: { baseUrl: string; apiKey: string } | null;
+  openSearch: { url: string; index: string; rawIndex: string | null } | null;
+}
+
+function required(env: NodeJS.ProcessEnv, name: string): string {
+  const v = env[name];
+  if (!v) throw new ErasureRequestError(`${name} is not set`);
+  return v;
+}
+
+export function readEraseFunctionConfig(env: NodeJS.ProcessEnv = process.env): EraseFunctionConfig {
+  const key = readPrivacyConfig(env).erasureKey;
+  if (!key) throw new ErasureRequestError('SESFLOW_ERASURE_KEY is not set');
+  return {
+    erasureKey: key,
+    table: required(env, 'SESFLOW_TABLE'),
+    lakeBucket: required(env, 'SESFLOW_LAKE_BUCKET'),
+    athena: {
+      workGroup: required(env, 'SESFLOW_ATHENA_WORKGROUP'),
+      database: required(env, 'SESFLOW_GLUE_DATABASE'),
+      lakeTable: required(env, 'SESFLOW_LAKE_TABLE'),
+    },
+    reporting:
+      env.SESFLOW_REPORTING_URL && env.SESFLOW_REPORTING_API_KEY
+        ? { baseUrl: env.SESFLOW_REPORTING_URL, apiKey: env.SESFLOW_REPORTING_API_KEY }
+        : null,
+    openSearch: env.SESFLOW_OPENSEARCH_URL
+      ? {
+          url: env.SESFLOW_OPENSEARCH_URL,
+          index: env.SESFLOW_OPENSEARCH_INDEX || 'sesflow-events',
+          rawIndex: env.SESFLOW_OPENSEARCH_RAW_INDEX || null,
+        }
+      : null,
+  };
+}

@@ -9,6 +9,27 @@ export function erasureQuery(address: string, tenant?: string): Record<string, u
   return { bool: { filter } };
 }
 
+/** Where the raw SES records (the search stream's index, dynamically mapped) name a recipient. */
+const RAW_RECIPIENT_FIELDS = [
+  'mail.destination',
+  'mail.commonHeaders.to',
+  'bounce.bouncedRecipients.emailAddress',
+  'complaint.complainedRecipients.emailAddress',
+  'delivery.recipients',
+  'deliveryDelay.delayedRecipients.emailAddress',
+];
+
+/**
+ * The query of the raw SES records naming the address (as a phrase in any recipient field: the index is dynamically
+ * mapped, so the fields are analysed text), of one tenant if given (its `tenant` message tag).
+ */
+export function rawRecordErasureQuery(address: string, tenant?: string): Record<string, unknown> {
+  const should = RAW_RECIPIENT_FIELDS.map((f) => ({ match_phrase: { [f]: address } }));
+  const filter: Record<string, unknown>[] = [{ bool: { should, minimum_should_match: 1 } }];
+  if (tenant) filter.push({ match_phrase: { 'mail.tags.tenant': tenant } });
+  return { bool: { filter } };
+}
+
 function statusOf(err: unknown): number | null {
   const s = (err as { meta?: { statusCode?: unknown } })?.meta?.statusCode;
   return typeof s === 'number' ? s : null;
@@ -21,12 +42,13 @@ function statusOf(err: unknown): number | null {
  * documents are searched and deleted by id in bulk instead.
  */
 export class OpenSearchEraser implements ErasureTarget {
-  readonly store = 'OpenSearch (event documents)';
-
   constructor(
     private readonly client: Client | null,
     /** Index or pattern searched (default `sesflow-events*`). */
     private readonly index = 'sesflow-events*',
+    readonly store = 'OpenSearch (event documents)',
+    /** The documents of the address (default: the normalised documents' `recipient`). */
+    private readonly queryOf: (address: string, tenant?: string) => Record<string, unknown> = erasureQuery,
   ) {}
 
   private async count(query: Record<string, unknown>): Promise<number> {
@@ -63,7 +85,7 @@ export class OpenSearchEraser implements ErasureTarget {
         skipped: 'no OpenSearch endpoint configured (SESFLOW_OPENSEARCH_URL); the local stack runs none',
       };
     }
-    const query = erasureQuery(ctx.request.address, ctx.request.tenant);
+    const query = this.queryOf(ctx.request.address, ctx.request.tenant);
     try {
       const found = await this.count(query);
       if (ctx.dryRun || found === 0) {
