@@ -70,43 +70,40 @@ function decodeURIComponentSafe(s: string): string {
   return decodePathSegment(s, () => new BadRequestError('the path is not valid percent-encoding'));
 }
 
-function parseReasonBody(body: string | null): string {
+/**
+ * A JSON body checked against `schema`: one line on failure, the first problem's message (which names its field) or
+ * the shape the body must have (`shape`).
+ */
+function parseJsonBody<T>(body: string | null, schema: z.ZodType<T>, shape: string): T {
   let value: unknown;
   try {
     value = JSON.parse(body ?? '');
   } catch {
-    throw new BadRequestError('the body must be JSON: {"reason": "..."}');
+    throw new BadRequestError(`the body must be JSON: ${shape}`);
   }
-  const parsed = ReasonBodySchema.safeParse(value);
+  const parsed = schema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new BadRequestError(issue?.path.length ? issue.message : 'the body must be {"reason": "..."}');
+    throw new BadRequestError(issue?.path.length ? issue.message : `the body must be ${shape}`);
   }
-  return parsed.data.reason;
+  return parsed.data;
+}
+
+function parseReasonBody(body: string | null): string {
+  return parseJsonBody(body, ReasonBodySchema, '{"reason": "..."}').reason;
 }
 
 /** `{"address", "reason", "tenant"?, "dryRun"?}`: the address is checked as an address by the privacy area. */
 const ErasureBodySchema = z.strictObject({
-  address: z.string().min(3).max(254),
-  reason: z.string().trim().min(3, 'a reason is required (3 characters or more)').max(500),
+  address: z.string({ error: 'address is required' }).min(3, 'address is too short').max(254, 'address is too long'),
+  reason: z
+    .string({ error: 'a reason is required' })
+    .trim()
+    .min(3, 'a reason is required (3 characters or more)')
+    .max(500, 'the reason is too long (500 characters at most)'),
   tenant: TenantIdSchema.optional(),
-  dryRun: z.boolean().optional(),
+  dryRun: z.boolean({ error: 'dryRun must be true or false' }).optional(),
 });
-
-function parseErasureBody(body: string | null): z.infer<typeof ErasureBodySchema> {
-  let value: unknown;
-  try {
-    value = JSON.parse(body ?? '');
-  } catch {
-    throw new BadRequestError('the body must be JSON: {"address": "...", "reason": "..."}');
-  }
-  const parsed = ErasureBodySchema.safeParse(value);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new BadRequestError(`${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'}`);
-  }
-  return parsed.data;
-}
 
 function csvFileName(name: string, tenant: string | null, from: number, to: number): string {
   const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
@@ -180,7 +177,7 @@ export function createRouter(deps: RouterDeps): (req: ApiRequest) => Promise<Api
     if (resource === 'erasures' && !id && method === 'POST' && deps.erasure) {
       log.route = '/v1/erasures';
       requireRole(p, 'compliance');
-      const body = parseErasureBody(req.body);
+      const body = parseJsonBody(req.body, ErasureBodySchema, '{"address": "...", "reason": "..."}');
       log.tenant = body.tenant ?? null;
       const done = await deps.erasure.forget({ ...body, requestedBy: p.id, dryRun: body.dryRun ?? false });
       if (!done.ok) throw new BadRequestError(done.error);
