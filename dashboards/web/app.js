@@ -335,6 +335,16 @@ function actionCard(tenantId, state) {
   );
 }
 
+/** One store's line of an erasure report. */
+const storeRow = (s) =>
+  el(
+    'tr',
+    {},
+    [s.store, s.found, s.changed, s.skipped ? `${s.action} (${s.skipped})` : s.action].map((v, i) =>
+      el('td', { class: i === 0 || i === 3 ? 'text' : 'num' }, i === 1 || i === 2 ? fmtInt(v) : v),
+    ),
+  );
+
 /** Compliance only: forget one recipient of this tenant everywhere (sesflow forget), with a required reason. */
 function erasureCard(tenantId) {
   if (me.role !== 'compliance') return null;
@@ -392,26 +402,10 @@ function erasureCard(tenantId) {
                 el(
                   'tr',
                   {},
-                  el('th', {}, 'Store'),
-                  el('th', {}, 'Found'),
-                  el('th', {}, 'Changed'),
-                  el('th', {}, 'Action'),
+                  ['Store', 'Found', 'Changed', 'Action'].map((h) => el('th', {}, h)),
                 ),
               ),
-              el(
-                'tbody',
-                {},
-                report.stores.map((s) =>
-                  el(
-                    'tr',
-                    {},
-                    el('td', {}, s.store),
-                    el('td', { class: 'num' }, fmtInt(s.found)),
-                    el('td', { class: 'num' }, fmtInt(s.changed)),
-                    el('td', { class: 'text' }, s.skipped ? `${s.action} (${s.skipped})` : s.action),
-                  ),
-                ),
-              ),
+              el('tbody', {}, report.stores.map(storeRow)),
             ),
           );
         } catch (err) {
