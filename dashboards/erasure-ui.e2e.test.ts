@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLocalErasure } from '../local/privacy/local-erasure';
 import { parseErasureRequest } from '../privacy/request';
 import { type LakeDb, openLake } from '../queries/duckdb-lake';
-import { MemoryTenantStore } from './adapters/memory-tenant-store';
+import { MemoryTenantStore } from '../tenants/tenant-service';
 import { type RunningDashboardServer, startDashboardServer } from './server';
 import { buildTestLake, type TestLake } from './test-lake';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { MemoryTenantStore } from '../../tenants/tenant-service';
 import { createApiKeyAuthenticator, memoryApiKeyLookup } from '../adapters/api-key-authenticator';
-import { MemoryTenantStore } from '../adapters/memory-tenant-store';
 import type { ErasureInput, RecipientEraser, ReportEngine } from './ports';
 import { TokenBucketLimiter } from './rate-limit';
 import { DEFAULT_THRESHOLDS } from './risk';

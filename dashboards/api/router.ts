@@ -1,6 +1,16 @@
 import { z } from 'zod';
+import { describeError } from '../../lib/errors';
 import { type ApiRequest, type ApiResponse, answerLogged, decodePathSegment, json } from '../../lib/http/request';
-import { BadRequestError, ForbiddenError, NotFoundError, RateLimitedError, UnauthenticatedError } from '../errors';
+import { TransitionRefusedError } from '../../tenants/errors';
+import type { FiguresAtChange } from '../../tenants/lifecycle';
+import {
+  BadRequestError,
+  ConflictError,
+  ForbiddenError,
+  NotFoundError,
+  RateLimitedError,
+  UnauthenticatedError,
+} from '../errors';
 import { toCsv } from './csv';
 import { parseReportQuery, ReasonBodySchema, ReportNameSchema, TenantIdSchema } from './params';
 import type {
@@ -11,11 +21,12 @@ import type {
   ReportEngine,
   ReportResult,
   Role,
+  TenantFigures,
   TenantStore,
   Thresholds,
 } from './ports';
 import type { TokenBucketLimiter } from './rate-limit';
-import { rankTenants } from './risk';
+import { rankTenants, thresholdsFor } from './risk';
 
 export type { ApiRequest, ApiResponse };
 
@@ -70,6 +81,18 @@ function decodeURIComponentSafe(s: string): string {
   return decodePathSegment(s, () => new BadRequestError('the path is not valid percent-encoding'));
 }
 
+/** A tenant's 7-day figures as the manual pause's evidence records them. */
+function figuresAtChange(f: TenantFigures): FiguresAtChange {
+  return {
+    sent: f.sent7d,
+    delivered: f.delivered7d,
+    hardBounces: f.hardBounces7d,
+    complaints: f.complaints7d,
+    bounceRate: f.bounceRate7d,
+    complaintRate: f.complaintRate7d,
+  };
+}
+
 /**
  * A JSON body checked against `schema`: one line on failure, the first problem's message (which names its field) or
  * the shape the body must have (`shape`).
@@ -89,8 +112,9 @@ function parseJsonBody<T>(body: string | null, schema: z.ZodType<T>, shape: stri
   return parsed.data;
 }
 
-function parseReasonBody(body: string | null): string {
-  return parseJsonBody(body, ReasonBodySchema, '{"reason": "..."}').reason;
+/** `{"reason": "<internal note>", "tenantReason": "<what the tenant may see>"}` (tenantReason optional). */
+function parseReasonBody(body: string | null): { reason: string; tenantReason?: string } {
+  return parseJsonBody(body, ReasonBodySchema, '{"reason": "..."}');
 }
 
 /** `{"address", "reason", "tenant"?, "dryRun"?}`: the address is checked as an address by the privacy area. */
@@ -151,26 +175,36 @@ export function createRouter(deps: RouterDeps): (req: ApiRequest) => Promise<Api
           since: status?.since ?? null,
           awsVerdict: status?.awsVerdict ?? null,
           evidence: status?.evidence ?? null,
-          thresholds: deps.thresholds,
+          policy: status?.policy ?? deps.thresholds.policy,
+          thresholds: status ? thresholdsFor(status, deps.thresholds.policy) : deps.thresholds,
           figures: f,
         });
       }
       if (sub === 'audit' && method === 'GET') {
         log.route = '/v1/tenants/{id}/audit';
         checkTenantAccess(p, tenantId);
-        return json(200, { tenantId, audit: await deps.tenants.listAudit(tenantId) });
+        const audit = await deps.tenants.listAudit(tenantId);
+        // The officer's note is internal: a client sees the reason meant for it.
+        return json(200, { tenantId, audit: p.role === 'client' ? audit.map(({ note: _note, ...a }) => a) : audit });
       }
       if ((sub === 'pause' || sub === 'resume') && method === 'POST') {
         log.route = `/v1/tenants/{id}/${sub}`;
         requireRole(p, 'compliance');
-        const reason = parseReasonBody(req.body);
+        const body = parseReasonBody(req.body);
         // A tenant is known when the store has it or the lake has its mail (no decision recorded yet).
-        if (!(await deps.tenants.getStatus(tenantId))) {
-          const figures = await deps.live.figures(now());
-          if (!figures.some((f) => f.tenantId === tenantId)) throw new NotFoundError('no such tenant');
+        const [known, figures] = await Promise.all([deps.tenants.getStatus(tenantId), deps.live.figures(now())]);
+        const f = figures.find((x) => x.tenantId === tenantId);
+        if (!known && !f) throw new NotFoundError('no such tenant');
+        try {
+          const status = await deps.tenants.setPaused(tenantId, sub === 'pause', p.id, body.reason, now(), {
+            ...(body.tenantReason ? { reason: body.tenantReason } : {}),
+            figures: f ? figuresAtChange(f) : null,
+          });
+          return json(200, status);
+        } catch (err) {
+          if (err instanceof TransitionRefusedError) throw new ConflictError(describeError(err), { cause: err });
+          throw err;
         }
-        const status = await deps.tenants.setPaused(tenantId, sub === 'pause', p.id, reason, now());
-        return json(200, status);
       }
     }
 
