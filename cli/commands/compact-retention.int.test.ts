@@ -1,8 +1,8 @@
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildQueryTestLake, type QueryTestLake } from '../../queries/test-lake';
-import { main } from '../main';
+import { runCli } from './run-cli.test-support';
 
 let lake: QueryTestLake;
 
@@ -15,24 +15,7 @@ afterAll(() => {
   if (lake) rmSync(lake.dir, { recursive: true, force: true });
 });
 
-async function compact(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((c) => {
-    out += String(c);
-    return true;
-  });
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((c) => {
-    err += String(c);
-    return true;
-  });
-  try {
-    return { code: await main(['node', 'sesflow', 'compact', ...args, '--lake', lake.dir]), out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
+const compact = (...args: string[]) => runCli(['compact', ...args, '--lake', lake.dir]);
 
 /** The days that still have event files. */
 const days = () =>

@@ -1,10 +1,10 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openLake } from '../../queries/duckdb-lake';
 import { buildQueryTestLake, type QueryTestLake } from '../../queries/test-lake';
-import { main } from '../main';
+import { runCli } from './run-cli.test-support';
 
 let lake: QueryTestLake;
 let dataDir: string;
@@ -26,26 +26,8 @@ afterAll(() => {
   for (const d of [lake?.dir, dataDir]) if (d) rmSync(d, { recursive: true, force: true });
 });
 
-/** Runs `sesflow forget …` in process (no running stack: only the lake), returns the exit code and output. */
-async function forget(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((c) => {
-    out += String(c);
-    return true;
-  });
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((c) => {
-    err += String(c);
-    return true;
-  });
-  try {
-    const code = await main(['node', 'sesflow', 'forget', ...args, '--lake', lake.dir, '--data-dir', dataDir]);
-    return { code, out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
+/** `sesflow forget …` with no running stack: only the lake. */
+const forget = (...args: string[]) => runCli(['forget', ...args, '--lake', lake.dir, '--data-dir', dataDir]);
 
 describe('sesflow forget', () => {
   it('refuses bad input with one line and a non-zero exit, changing nothing', async () => {
