@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { describeError } from '../lib/errors';
 import type { ErasureAudit, ErasureContext, ErasureReport, ErasureTarget, StoreOutcome } from './ports';
-import { type ErasureRequest, Pseudonymiser } from './request';
+import { type ErasureRequest, Pseudonymiser, scrubText } from './request';
 
 /** Item names listed per store in a report (the counts are always complete). */
 export const MAX_LISTED_ITEMS = 200;
@@ -60,7 +60,8 @@ export async function forgetRecipient(
     at: (deps.now?.() ?? new Date()).toISOString(),
     addressDigest: ctx.pseudonyms.auditDigest(request.address),
     tenant: request.tenant ?? null,
-    reason: request.reason,
+    // A reason that quotes the address would put it in the audit: it is kept with the address replaced.
+    reason: scrubText(request.reason, request.address, ctx.pseudonyms.text(request.address)),
     requestedBy: request.requestedBy,
     dryRun: ctx.dryRun,
     stores,

@@ -87,6 +87,16 @@ describe('forgetRecipient', () => {
     expect(formatErasureReport(report)).toMatch(/NOT complete: run again/);
   });
 
+  it('keeps a reason that quotes the address with the address replaced', async () => {
+    const quoted = parseErasureRequest({
+      address: 'ann.lee@example.org',
+      reason: 'from Ann.Lee@example.org',
+      requestedBy: 'o',
+    });
+    const report = await forgetRecipient(quoted, { key: KEY, targets: [] });
+    expect(report.reason).toMatch(/^from erased:[0-9a-f]{24}$/);
+  });
+
   it('passes the dry run to every store, and a dry run is never complete', async () => {
     const a = target('a', 3);
     const report = await forgetRecipient(request, { key: KEY, targets: [a], dryRun: true });
