@@ -6,8 +6,6 @@ import { PutRecordBatchCommand } from '@aws-sdk/client-firehose';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LocalPusher } from '../../enrich/push/local-pusher';
-import { LOCAL_REPORTING_KEY_FILE, pushPipelineService } from '../../enrich/push/local-service';
 import { compactLake } from '../../ingest/compact';
 import { hasSharedFixtures, loadSesEventFixtures } from '../../lib/shared-fixtures';
 import type { ErasureReport } from '../../privacy/ports';
@@ -16,10 +14,8 @@ import { openLake } from '../../queries/duckdb-lake';
 import { NAMED_QUERIES } from '../../queries/named-queries';
 import { type QueryRow, runNamedQuery } from '../../queries/run-named-query';
 import { readLocalConfig } from '../config';
-import type { LocalFirehose } from '../firehose/server';
-import type { KinesisPoller } from '../kinesis-poller';
 import { type RunningPipeline, startLocalPipeline } from '../pipeline/local-pipeline';
-import type { ReportingReceiver } from '../reporting-receiver/server';
+import { LOCAL_REPORTING_KEY_FILE, pushPipelineService } from '../services/push';
 import { createLocalErasure, LOCAL_ERASURE_AUDIT_FILE } from './local-erasure';
 
 // The acceptance test of erasure: one recipient, in events of every type (two tenants, a compacted hour and a raw
@@ -74,9 +70,9 @@ async function putRecords(records: string[]): Promise<void> {
 }
 
 async function settle(): Promise<void> {
-  await (pipeline.ctx.shared.get('firehose') as LocalFirehose).flush();
-  await (pipeline.ctx.shared.get('pushProducer') as KinesisPoller).drain(90_000);
-  await (pipeline.ctx.shared.get('pushPusher') as LocalPusher).drain(90_000);
+  await pipeline.ctx.shared.firehose!.flush();
+  await pipeline.ctx.shared.pushProducer!.drain(90_000);
+  await pipeline.ctx.shared.pushPusher!.drain(90_000);
 }
 
 function filesUnder(dir: string): string[] {
@@ -133,7 +129,7 @@ async function dynamoItems(): Promise<Record<string, unknown>[]> {
   return out;
 }
 
-const receiver = () => pipeline.ctx.shared.get('reportingReceiver') as ReportingReceiver;
+const receiver = () => pipeline.ctx.shared.reportingReceiver!;
 const receiverText = () => JSON.stringify([...receiver().records().values()].map((r) => r.record));
 
 /**

@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RecipientEraser } from '../../dashboards/api/ports';
-import { LOCAL_REPORTING_KEY_FILE } from '../../enrich/push/local-service';
 import { describeError } from '../../lib/errors';
 import { ErasureRequestError } from '../../privacy/errors';
 import { parseErasureRequest } from '../../privacy/request';
-import { PIPELINE_EXTENSIONS, type PipelineService } from '../pipeline/service';
-import { createLocalErasure } from './local-erasure';
+import type { PipelineService } from '../pipeline/service';
+import { createLocalErasure } from '../privacy/local-erasure';
+import { LOCAL_REPORTING_KEY_FILE } from './push';
 
 /**
  * The erasure of `sesflow start`: every store of the running stack (the lake directory, DynamoDB Local, the local
@@ -28,7 +28,7 @@ export function erasurePipelineService(): PipelineService {
               if (err instanceof ErasureRequestError) return { ok: false as const, error: err.message };
               throw err;
             }
-            const receiver = ctx.shared.get('reportingReceiver') as { url: string } | undefined;
+            const receiver = ctx.shared.reportingReceiver;
             let reportingKey: string | undefined;
             try {
               reportingKey = readFileSync(join(ctx.dataDir, LOCAL_REPORTING_KEY_FILE), 'utf8').trim();
@@ -55,13 +55,8 @@ export function erasurePipelineService(): PipelineService {
           return next;
         },
       };
-      ctx.shared.set('recipientEraser', eraser);
+      ctx.shared.recipientEraser = eraser;
       return undefined;
     },
   };
-}
-
-/** Adds the erasure service to `sesflow start` (once). */
-export function registerErasureService(): void {
-  if (!PIPELINE_EXTENSIONS.some((s) => s.name === 'erasure')) PIPELINE_EXTENSIONS.push(erasurePipelineService());
 }
