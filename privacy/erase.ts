@@ -30,12 +30,15 @@ export async function forgetRecipient(
     subjects: { messages: new Map() },
   };
   const failed = new Map<string, string>();
+  // An error's first line may quote the query it failed on: never the address in a report or an audit.
+  const oneLine = (err: unknown) =>
+    scrubText(describeError(err), request.address, ctx.pseudonyms.text(request.address));
   for (const t of deps.targets) {
     if (!t.discover) continue;
     try {
       await t.discover(ctx);
     } catch (err) {
-      failed.set(t.store, describeError(err));
+      failed.set(t.store, oneLine(err));
     }
   }
   const stores: StoreOutcome[] = [];
@@ -51,8 +54,8 @@ export async function forgetRecipient(
         outcome.items = outcome.items.slice(0, MAX_LISTED_ITEMS);
       stores.push(outcome);
     } catch (err) {
-      failed.set(t.store, describeError(err));
-      stores.push({ store: t.store, found: 0, changed: 0, action: `failed: ${describeError(err)}` });
+      failed.set(t.store, oneLine(err));
+      stores.push({ store: t.store, found: 0, changed: 0, action: `failed: ${oneLine(err)}` });
     }
   }
   const report: ErasureReport = {

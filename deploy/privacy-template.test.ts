@@ -3,9 +3,14 @@ import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_RETENTION_POLICY } from '../privacy/retention';
 import { type PackagedStack, packageStack } from './package-stack';
 
-/** The erasure function of a stage (privacy/erase.handler.ts), its key, role and search access. */
+/**
+ * What the template enforces for privacy (one package for both): the erasure function of a stage
+ * (privacy/erase.handler.ts), its key, role and search access; the retention of the lake (S3 lifecycle rules per
+ * prefix, docs/OPERATIONS.md).
+ */
 let stack: PackagedStack;
 const typeOf = (id: string) => stack.template.Resources[id]?.Type;
 const props = (id: string) => (stack.template.Resources[id]?.Properties ?? {}) as Record<string, any>;
@@ -15,7 +20,7 @@ const actions = () => statements().flatMap((s) => s.Action);
 
 beforeAll(async () => {
   stack = await packageStack('dev');
-}, 300_000);
+}, 600_000);
 
 describe('the erasure function in the template (stage dev)', () => {
   it('is a function of its own, x86_64 on Node 22 or later, with the longest Lambda timeout', () => {
@@ -101,4 +106,51 @@ describe('the erasure function in the template (stage dev)', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 120_000);
+});
+
+interface Rule {
+  Id: string;
+  Status: string;
+  Prefix?: string;
+  ExpirationInDays?: number;
+  Transitions?: unknown[];
+}
+
+const rulesOf = () =>
+  (stack.template.Resources.LakeBucket!.Properties as { LifecycleConfiguration: { Rules: Rule[] } })
+    .LifecycleConfiguration.Rules;
+
+/** The enabled rule that expires objects under `prefix`. */
+const expiring = (prefix: string) =>
+  rulesOf().filter((r) => r.Status === 'Enabled' && r.Prefix === prefix && r.ExpirationInDays);
+
+describe('lake retention in the template (stage dev)', () => {
+  it('raw events expire after 400 days by default, as sesflow compact --retention deletes them', () => {
+    const rules = expiring('events/');
+    expect(rules).toHaveLength(1);
+    expect(rules[0]!.ExpirationInDays).toBe(DEFAULT_RETENTION_POLICY.rawDays);
+    expect(DEFAULT_RETENTION_POLICY.rawDays).toBe(400);
+  });
+
+  it('rollups are kept longer than raw events', () => {
+    const rules = expiring('rollups/');
+    expect(rules).toHaveLength(1);
+    expect(rules[0]!.ExpirationInDays).toBe(DEFAULT_RETENTION_POLICY.rollupDays);
+    expect(rules[0]!.ExpirationInDays!).toBeGreaterThan(expiring('events/')[0]!.ExpirationInDays!);
+  });
+
+  it("error records expire after the stage's days (dev: 30)", () => {
+    const rules = expiring('errors/');
+    expect(rules).toHaveLength(1);
+    expect(rules[0]!.ExpirationInDays).toBe(30);
+  });
+
+  it('rewritten or expired versions of lake objects (an erasure, a compaction) are removed, not kept', () => {
+    const versions = rulesOf().filter(
+      (r) =>
+        r.Status === 'Enabled' &&
+        (r as { NoncurrentVersionExpiration?: { NoncurrentDays: number } }).NoncurrentVersionExpiration,
+    );
+    expect(versions.length).toBeGreaterThan(0);
+  });
 });
