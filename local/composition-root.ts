@@ -1,9 +1,11 @@
+import { loadDashboardConfig } from '../dashboards/config';
 import type { PipelineService } from './pipeline/service';
 import { dashboardPipelineService } from './services/dashboard';
 import { emailApiPipelineService } from './services/email-api';
 import { erasurePipelineService } from './services/erasure';
 import { pushPipelineService } from './services/push';
 import { reputationPipelineService } from './services/reputation';
+import { senderAuthPipelineService } from './services/sender-auth';
 
 /**
  * The composition root of `sesflow start`: the one place that wires the areas' services onto the local pipeline.
@@ -18,15 +20,18 @@ import { reputationPipelineService } from './services/reputation';
  * | erasure (privacy/) | the lake, DynamoDB Local, `reportingReceiver`, SES simulator | `recipientEraser` |
  * | dashboard (dashboards/) | the lake; DynamoDB Local and the SES simulator when started; `recipientEraser` | |
  * | email-api (send/) | DynamoDB Local, fauxqs, SES simulator, `planner` | `emailApi` |
+ * | sender-auth (enrich/sender-auth) | DynamoDB Local, SES simulator, `endpoints.dns`, `emailApi` | `senderAuth` |
  *
  * The areas never import local/: their local services live here, under local/services/.
  */
-export function areaServices(): PipelineService[] {
+export function areaServices(opts: { sso?: boolean } = {}): PipelineService[] {
   return [
     reputationPipelineService(),
     pushPipelineService(),
     erasurePipelineService(),
-    dashboardPipelineService(),
+    // --sso: the dashboard signs in through the local OpenID Connect provider (local/oidc-provider) instead of keys.
+    dashboardPipelineService(loadDashboardConfig(), { sso: opts.sso }),
     emailApiPipelineService(),
+    senderAuthPipelineService(),
   ];
 }
