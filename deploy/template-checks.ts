@@ -15,6 +15,7 @@ export interface CfnResource {
 export interface CfnTemplate {
   Resources: Record<string, CfnResource>;
   Outputs?: Record<string, unknown>;
+  Conditions?: Record<string, unknown>;
 }
 
 export interface PolicyStatement {
@@ -23,6 +24,7 @@ export interface PolicyStatement {
   NotAction?: string | string[];
   Resource?: unknown;
   Principal?: unknown;
+  Condition?: unknown;
 }
 
 /** Actions that have no resource-level permissions, so IAM accepts them only with `Resource: "*"`. */

@@ -19,6 +19,7 @@ import {
   referencedLogicalId,
   resourcesOfType,
 } from './template-checks';
+import { describeWebHosting } from './web-hosting-checks';
 
 /**
  * Handler modules that exist but do not export their Lambda entry point yet, with why. A test below fails as soon as
@@ -136,7 +137,8 @@ describe('serverless package --stage dev', () => {
   });
 
   it('encrypts every bucket and blocks public access, in both templates', () => {
-    expect(checkBuckets(stack.template)).toEqual([]);
+    // The UI bucket holds the app's own files, no data: SSE-S3, so CloudFront's origin access control needs no key grant.
+    expect(checkBuckets(stack.template, ['ServerlessDeploymentBucket', 'WebBucket'])).toEqual([]);
     expect(checkBuckets(stack.createTemplate)).toEqual([]);
     for (const id of ['LakeBucket', 'SearchBackupBucket', 'AthenaResultsBucket']) {
       expect(props(id).LifecycleConfiguration?.Rules?.length, `${id} lifecycle rules`).toBeGreaterThan(0);
@@ -318,3 +320,6 @@ describe('serverless package --stage dev', () => {
     );
   });
 });
+
+// The dashboards' web hosting and sign-in (CloudFront, Cognito managed login, SAML): deploy/web-hosting-checks.ts.
+describeWebHosting(() => stack);
