@@ -1,4 +1,4 @@
-import type { ApiKeyScope, BulkDestination, BulkEntryOutcome, BulkSend, MessageStatus } from '../ports';
+import type { ApiKeyScope, BulkEntryOutcome, BulkSend, MessageStatus } from '../ports';
 
 /**
  * The Email API's and the bulk worker's ports. Adapters: DynamoDB (the single table, lib/table-design.ts) and SQS
