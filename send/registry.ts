@@ -8,7 +8,7 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { hashApiKey } from '../dashboards/adapters/api-key-authenticator';
+import { hashApiKey } from '../lib/http/api-key';
 import { GSI1, keys } from '../lib/table-design';
 import { InvalidTenantError, RegistryError, UnknownKeyError, UnknownTenantError } from './errors';
 import type { ApiKeyScope, TenantProfile, TenantStatus } from './ports';

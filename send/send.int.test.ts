@@ -11,11 +11,11 @@ import {
 } from '@aws-sdk/client-sesv2';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashApiKey } from '../dashboards/adapters/api-key-authenticator';
 import { DynamoDbTenantStatusStore } from '../enrich/reputation/dynamodb-tenant-status-store';
 import type { ReputationDecision } from '../enrich/reputation/engine';
 import { TenantPausedError } from '../enrich/reputation/errors';
 import type { NormalisedEvent } from '../ingest/normalise';
+import { hashApiKey } from '../lib/http/api-key';
 import { createTableInput } from '../lib/table-design';
 import { MemoryRowSink } from '../local/firehose/row-sink';
 import { type LocalFirehose, startLocalFirehose } from '../local/firehose/server';

@@ -1,12 +1,5 @@
-import { describeError } from '../../lib/errors';
-import {
-  BadRequestError,
-  ForbiddenError,
-  NotFoundError,
-  RateLimitedError,
-  statusOf,
-  UnauthenticatedError,
-} from '../errors';
+import { type ApiRequest, type ApiResponse, answerLogged, decodePathSegment, json } from '../../lib/http/request';
+import { BadRequestError, ForbiddenError, NotFoundError, RateLimitedError, UnauthenticatedError } from '../errors';
 import { toCsv } from './csv';
 import { parseReportQuery, ReasonBodySchema, ReportNameSchema, TenantIdSchema } from './params';
 import type {
@@ -22,21 +15,7 @@ import type {
 import type { TokenBucketLimiter } from './rate-limit';
 import { rankTenants } from './risk';
 
-/** A request as the router sees it, whatever carried it (node:http locally, API Gateway in AWS). */
-export interface ApiRequest {
-  method: string;
-  path: string;
-  query: Readonly<Record<string, string | string[]>>;
-  /** Lower-case header names. */
-  headers: Readonly<Record<string, string | undefined>>;
-  body: string | null;
-}
-
-export interface ApiResponse {
-  status: number;
-  headers: Record<string, string>;
-  body: string;
-}
+export type { ApiRequest, ApiResponse };
 
 /** One structured log line per request: ids and figures only, never keys, addresses or subjects. */
 export interface RequestLog {
@@ -62,25 +41,6 @@ export interface RouterDeps {
   log?: (entry: RequestLog) => void;
 }
 
-const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' };
-
-function json(status: number, value: unknown, extra: Record<string, string> = {}): ApiResponse {
-  return { status, headers: { ...JSON_HEADERS, ...extra }, body: JSON.stringify(value, jsonReplacer) };
-}
-
-function jsonReplacer(_key: string, value: unknown): unknown {
-  return typeof value === 'bigint' ? Number(value) : value;
-}
-
-function errorResponse(err: unknown): ApiResponse {
-  const status = statusOf(err);
-  // Unexpected errors are not described to the caller: their text may carry internals.
-  const message = status === 500 ? 'internal error' : describeError(err);
-  const extra: Record<string, string> =
-    err instanceof RateLimitedError ? { 'retry-after': String(err.retryAfterSeconds) } : {};
-  return json(status, { error: message }, extra);
-}
-
 function wantsCsv(req: ApiRequest, format: string): boolean {
   if (format === 'csv') return true;
   if (req.query.format === 'json') return false;
@@ -103,11 +63,7 @@ function parseTenantId(raw: string): string {
 }
 
 function decodeURIComponentSafe(s: string): string {
-  try {
-    return decodeURIComponent(s);
-  } catch {
-    throw new BadRequestError('the path is not valid percent-encoding');
-  }
+  return decodePathSegment(s, () => new BadRequestError('the path is not valid percent-encoding'));
 }
 
 function parseReasonBody(body: string | null): string {
@@ -255,12 +211,13 @@ export function createRouter(deps: RouterDeps): (req: ApiRequest) => Promise<Api
       role: null,
       tenant: null,
     };
-    let res: ApiResponse;
-    try {
-      if (req.path === '/v1/health') {
-        log.route = '/v1/health';
-        res = json(200, { ok: true });
-      } else {
+    return answerLogged(
+      log,
+      async () => {
+        if (req.path === '/v1/health') {
+          log.route = '/v1/health';
+          return json(200, { ok: true });
+        }
         const principal = await deps.auth.authenticate(req.headers);
         if (!principal) {
           throw new UnauthenticatedError(`missing or invalid credentials (${deps.credential ?? 'x-api-key'})`);
@@ -269,15 +226,9 @@ export function createRouter(deps: RouterDeps): (req: ApiRequest) => Promise<Api
         log.role = principal.role;
         const taken = deps.limiter.take(principal.id, now().getTime());
         if (!taken.ok) throw new RateLimitedError('too many requests for this key', taken.retryAfterSeconds);
-        res = await route(req, principal, log);
-      }
-    } catch (err) {
-      res = errorResponse(err);
-      // Logged once, here: the one-line cause (never shown to the caller for a 500).
-      log.error = describeError(err);
-    }
-    log.status = res.status;
-    deps.log?.(log);
-    return res;
+        return route(req, principal, log);
+      },
+      deps.log,
+    );
   };
 }
