@@ -264,6 +264,33 @@ describe('exact counts whatever the delivery', () => {
     expect(await tenantSummary(join(dir, 'messy-lake'))).toEqual(await tenantSummary(join(dir, 'base-lake')));
   });
 
+  it('random time order through a small buffer: one file per partition, every row once, no spill file left', async () => {
+    const dir = tempDir();
+    const shuffledLines = [...lines];
+    let seed = 7;
+    for (let i = shuffledLines.length - 1; i > 0; i--) {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      const j = Math.floor((seed / 2 ** 31) * (i + 1));
+      [shuffledLines[i], shuffledLines[j]] = [shuffledLines[j]!, shuffledLines[i]!];
+    }
+    const lake = join(dir, 'lake');
+    const s = await ingestNdjson(Readable.from([Buffer.from(`${shuffledLines.join('\n')}\n`)]), {
+      lakeDir: lake,
+      sourceName: 'in',
+      maxRows: 100,
+    });
+    const partitions = listPartitions(lake);
+    expect(partitions.length).toBeGreaterThan(10);
+    const files = partitions.flatMap((p) => readdirSync(p).filter((f) => f.endsWith('.parquet')));
+    // The buffer holds a few rows per partition at a time; the writer before wrote a file per partition per 100 rows.
+    expect(files.length).toBeLessThanOrEqual(partitions.length + 2);
+    expect(await rawRowCount(lake)).toBe(s.rows);
+    expect(readdirSync(lake).filter((f) => f.startsWith('.spill-'))).toEqual([]);
+    const timeOrder = join(dir, 'time-order');
+    await ingestNdjson(Readable.from([Buffer.from(text)]), { lakeDir: timeOrder, sourceName: 'in' });
+    expect(await tenantSummary(lake)).toEqual(await tenantSummary(timeOrder));
+  });
+
   it('a crash mid-ingest, then a re-run, loses nothing and counts nothing twice', async () => {
     const dir = tempDir();
     const clean = join(dir, 'clean');
