@@ -33,7 +33,7 @@ export interface IngestOptions {
   /** File-name prefix of the lake objects written. */
   stream?: string;
   /**
-   * Rows buffered in memory across partitions (default 40,000: about 30 MB of column buffers). Past it, the partitions
+   * Rows buffered in memory across partitions (default 30,000: about 20 MB of column buffers). Past it, the partitions
    * buffered longest are encoded as row groups into a spill file beside the lake (`<lake>/.spill-<uuid>`, removed at
    * the end), and each partition is written once, as one file, at the end or when it holds `maxFileRows`
    * (ingest/lake-writer.ts): whatever the order of the input, a partition gets one file per ingest.
@@ -54,7 +54,7 @@ export interface IngestOptions {
 const NEWLINE = 0x0a;
 
 /** Rows buffered in memory before the oldest partitions are spilled (see `IngestOptions.maxRows`). */
-export const DEFAULT_MAX_ROWS = 40_000;
+export const DEFAULT_MAX_ROWS = 30_000;
 /** Rows of a partition that make it a file at once (see `IngestOptions.maxFileRows`). */
 export const DEFAULT_MAX_FILE_ROWS = 100_000;
 

@@ -305,7 +305,6 @@ export class LakeWriter {
       const group = encodeRowGroup(batch, (bytes) => {
         offset = space.append(bytes);
       });
-      batch.release();
       part.spilled.push({ group, offset });
       part.spilledRows += group.rows;
       this.stats.spills++;
@@ -313,7 +312,11 @@ export class LakeWriter {
     }
     this.buffered -= part.rows;
     part.rows = 0;
-    part.batches = [new ColumnBatch()];
+    // The last batch is emptied and kept (its buffers fit this partition's rows); any earlier one is let go.
+    for (const b of part.batches.slice(0, -1)) b.release();
+    const last = part.batches[part.batches.length - 1]!;
+    last.reset();
+    part.batches = [last];
     this.partitions.delete(key);
     this.partitions.set(key, part);
     this.lastKey = this.last = undefined;

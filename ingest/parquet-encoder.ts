@@ -138,6 +138,8 @@ interface Column {
   /** Definition level of each row: 1 when it has a value. */
   readonly def: Uint8Array;
   add(value: unknown): void;
+  /** Empties the column, keeping its buffers for the next rows. */
+  reset(): void;
 }
 
 /**
@@ -212,6 +214,18 @@ class StringColumn implements Column {
   get entries(): number {
     return this.index?.size ?? 0;
   }
+
+  reset(): void {
+    this.rows = this.nulls = this.count = 0;
+    if (this.plain) {
+      this.plain.release();
+      this.plain = undefined;
+      this.dict = new Bytes();
+      this.dictOffsets = new Int32Array(16);
+      this.keys = new Int32Array(64);
+    } else this.dict.len = 0;
+    this.index = new Map<string, number>();
+  }
 }
 
 /** Distinct values a dictionary may reach before a column whose values are mostly distinct goes PLAIN. */
@@ -223,6 +237,9 @@ class PlainStringColumn implements Column {
   nulls = 0;
   def = new Uint8Array(64);
   readonly values = new Bytes(1024);
+  reset(): void {
+    this.rows = this.nulls = this.values.len = 0;
+  }
   add(value: unknown): void {
     const r = this.rows++;
     if (r >= this.def.length) this.def = grow(this.def, r + 1);
@@ -245,6 +262,11 @@ class Int64Column implements Column {
   count = 0;
   min = Number.POSITIVE_INFINITY;
   max = Number.NEGATIVE_INFINITY;
+  reset(): void {
+    this.rows = this.nulls = this.count = 0;
+    this.min = Number.POSITIVE_INFINITY;
+    this.max = Number.NEGATIVE_INFINITY;
+  }
   add(value: unknown): void {
     const r = this.rows++;
     if (r >= this.def.length) this.def = grow(this.def, r + 1);
@@ -270,6 +292,10 @@ class BoolColumn implements Column {
   count = 0;
   seenTrue = false;
   seenFalse = false;
+  reset(): void {
+    this.rows = this.nulls = this.count = 0;
+    this.seenTrue = this.seenFalse = false;
+  }
   add(value: unknown): void {
     const r = this.rows++;
     if (r >= this.def.length) this.def = grow(this.def, r + 1);
@@ -335,6 +361,12 @@ export class ColumnBatch {
 
   addAll(rows: readonly NormalisedEvent[]): void {
     for (let i = 0; i < rows.length; i++) this.add(rows[i]!);
+  }
+
+  /** Empties the batch once encoded, keeping its buffers (for the next rows of the same partition). */
+  reset(): void {
+    for (const col of this.columns) col.reset();
+    this.rows = 0;
   }
 
   /** Hands the column buffers back for the next batches, once encoded; the batch must not be used afterwards. */
