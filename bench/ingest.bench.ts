@@ -47,6 +47,27 @@ async function multiplyLake(lake: string, target: string, copies: number): Promi
   return Number(n);
 }
 
+interface IngestRun {
+  seconds: number;
+  cpuSeconds: number;
+  maxRssKb: number;
+  summary: { records: number; rows: number; failed: number; duplicates: number };
+}
+
+/** `sesflow ingest`'s code in a child pinned to one core, with the heap cap `sesflow ingest` uses. */
+function ingestChild(input: string, lake: string): IngestRun {
+  const child = join(here, 'ingest-child.ts');
+  return pinned([
+    process.execPath,
+    ...STREAMING_NODE_FLAGS,
+    '--import',
+    'tsx',
+    child,
+    input,
+    lake,
+  ]) as unknown as IngestRun;
+}
+
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 
 /** Event files of a lake and their rows: count, median and smallest. */
@@ -82,33 +103,12 @@ export const ingestBenchmark: Benchmark = {
         cpuSeconds: number;
       };
       const lake = join(work, 'lake');
-      const ingest = pinned([
-        process.execPath,
-        ...STREAMING_NODE_FLAGS,
-        '--import',
-        'tsx',
-        join(here, 'ingest-child.ts'),
-        input,
-        lake,
-      ]) as {
-        seconds: number;
-        cpuSeconds: number;
-        maxRssKb: number;
-        summary: { records: number; rows: number; failed: number };
-      };
+      const ingest = ingestChild(input, lake);
       // The same records in random time order (a backfill of an exported bucket), into a lake of their own.
       const shuffledInput = await ensureShuffledRecords(input);
       const parseShuffled = pinned([process.execPath, join(here, 'parse-only.mjs'), shuffledInput]) as typeof parse;
       const randomLake = join(work, 'random-lake');
-      const random = pinned([
-        process.execPath,
-        ...STREAMING_NODE_FLAGS,
-        '--import',
-        'tsx',
-        join(here, 'ingest-child.ts'),
-        shuffledInput,
-        randomLake,
-      ]) as typeof ingest;
+      const random = ingestChild(shuffledInput, randomLake);
       const loadAfter = loadavg()[0]!;
       const parseRate = parse.records / parse.seconds;
       const ingestRate = ingest.summary.records / ingest.seconds;
@@ -117,19 +117,7 @@ export const ingestBenchmark: Benchmark = {
       const timeRatio = ingestRate / parseRate;
       const randomRatio = random.summary.records / random.seconds / (parseShuffled.records / parseShuffled.seconds);
       // The same input again: a re-run writes nothing and must stay within the same memory.
-      const rerun = pinned([
-        process.execPath,
-        ...STREAMING_NODE_FLAGS,
-        '--import',
-        'tsx',
-        join(here, 'ingest-child.ts'),
-        input,
-        lake,
-      ]) as {
-        seconds: number;
-        maxRssKb: number;
-        summary: { rows: number; duplicates: number };
-      };
+      const rerun = ingestChild(input, lake);
       const big = join(work, 'big');
       const copies = Math.ceil(summaryRows / ingest.summary.rows);
       log(
