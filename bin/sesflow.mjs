@@ -20,12 +20,8 @@ if (STREAMING_COMMANDS.has(process.argv[2] ?? '') && !process.env.SESFLOW_NODE_F
 }
 
 // The AWS SDK announces that releases after January 2027 need Node 22; sesflow pins its SDK versions for Node 20.
-const emitWarning = process.emitWarning.bind(process);
-process.emitWarning = (warning, ...rest) => {
-  const text = typeof warning === 'string' ? warning : warning?.message;
-  if (typeof text === 'string' && text.includes('will require node >=22')) return;
-  emitWarning(warning, ...rest);
-};
+// The SDK's own switch turns the notice off (an operator who sets the variable keeps their choice).
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 register();
 const { main } = await import('../cli/main.ts');
 process.exitCode = await main(process.argv);

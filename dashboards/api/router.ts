@@ -1,5 +1,15 @@
+import { describeError } from '../../lib/errors';
 import { type ApiRequest, type ApiResponse, answerLogged, decodePathSegment, json } from '../../lib/http/request';
-import { BadRequestError, ForbiddenError, NotFoundError, RateLimitedError, UnauthenticatedError } from '../errors';
+import { TransitionRefusedError } from '../../tenants/errors';
+import type { FiguresAtChange } from '../../tenants/lifecycle';
+import {
+  BadRequestError,
+  ConflictError,
+  ForbiddenError,
+  NotFoundError,
+  RateLimitedError,
+  UnauthenticatedError,
+} from '../errors';
 import { toCsv } from './csv';
 import { parseReportQuery, ReasonBodySchema, ReportNameSchema, TenantIdSchema } from './params';
 import type {
@@ -9,11 +19,12 @@ import type {
   ReportEngine,
   ReportResult,
   Role,
+  TenantFigures,
   TenantStore,
   Thresholds,
 } from './ports';
 import type { TokenBucketLimiter } from './rate-limit';
-import { rankTenants } from './risk';
+import { rankTenants, thresholdsFor } from './risk';
 
 export type { ApiRequest, ApiResponse };
 
@@ -66,7 +77,20 @@ function decodeURIComponentSafe(s: string): string {
   return decodePathSegment(s, () => new BadRequestError('the path is not valid percent-encoding'));
 }
 
-function parseReasonBody(body: string | null): string {
+/** A tenant's 7-day figures as the manual pause's evidence records them. */
+function figuresAtChange(f: TenantFigures): FiguresAtChange {
+  return {
+    sent: f.sent7d,
+    delivered: f.delivered7d,
+    hardBounces: f.hardBounces7d,
+    complaints: f.complaints7d,
+    bounceRate: f.bounceRate7d,
+    complaintRate: f.complaintRate7d,
+  };
+}
+
+/** `{"reason": "<internal note>", "tenantReason": "<what the tenant may see>"}` (tenantReason optional). */
+function parseReasonBody(body: string | null): { reason: string; tenantReason?: string } {
   let value: unknown;
   try {
     value = JSON.parse(body ?? '');
@@ -78,7 +102,7 @@ function parseReasonBody(body: string | null): string {
     const issue = parsed.error.issues[0];
     throw new BadRequestError(issue?.path.length ? issue.message : 'the body must be {"reason": "..."}');
   }
-  return parsed.data.reason;
+  return parsed.data;
 }
 
 function csvFileName(name: string, tenant: string | null, from: number, to: number): string {
@@ -127,26 +151,36 @@ export function createRouter(deps: RouterDeps): (req: ApiRequest) => Promise<Api
           since: status?.since ?? null,
           awsVerdict: status?.awsVerdict ?? null,
           evidence: status?.evidence ?? null,
-          thresholds: deps.thresholds,
+          policy: status?.policy ?? deps.thresholds.policy,
+          thresholds: status ? thresholdsFor(status, deps.thresholds.policy) : deps.thresholds,
           figures: f,
         });
       }
       if (sub === 'audit' && method === 'GET') {
         log.route = '/v1/tenants/{id}/audit';
         checkTenantAccess(p, tenantId);
-        return json(200, { tenantId, audit: await deps.tenants.listAudit(tenantId) });
+        const audit = await deps.tenants.listAudit(tenantId);
+        // The officer's note is internal: a client sees the reason meant for it.
+        return json(200, { tenantId, audit: p.role === 'client' ? audit.map(({ note: _note, ...a }) => a) : audit });
       }
       if ((sub === 'pause' || sub === 'resume') && method === 'POST') {
         log.route = `/v1/tenants/{id}/${sub}`;
         requireRole(p, 'compliance');
-        const reason = parseReasonBody(req.body);
+        const body = parseReasonBody(req.body);
         // A tenant is known when the store has it or the lake has its mail (no decision recorded yet).
-        if (!(await deps.tenants.getStatus(tenantId))) {
-          const figures = await deps.live.figures(now());
-          if (!figures.some((f) => f.tenantId === tenantId)) throw new NotFoundError('no such tenant');
+        const [known, figures] = await Promise.all([deps.tenants.getStatus(tenantId), deps.live.figures(now())]);
+        const f = figures.find((x) => x.tenantId === tenantId);
+        if (!known && !f) throw new NotFoundError('no such tenant');
+        try {
+          const status = await deps.tenants.setPaused(tenantId, sub === 'pause', p.id, body.reason, now(), {
+            ...(body.tenantReason ? { reason: body.tenantReason } : {}),
+            figures: f ? figuresAtChange(f) : null,
+          });
+          return json(200, status);
+        } catch (err) {
+          if (err instanceof TransitionRefusedError) throw new ConflictError(describeError(err), { cause: err });
+          throw err;
         }
-        const status = await deps.tenants.setPaused(tenantId, sub === 'pause', p.id, reason, now());
-        return json(200, status);
       }
     }
 
