@@ -42,6 +42,11 @@ export interface IngestOptions {
   /** Rows of one partition that make it a file at once (default 100,000: about 50 MB to assemble). */
   maxFileRows?: number;
   /**
+   * A partition is written this long after its first buffered row (default 15 minutes, Firehose's longest buffering),
+   * so rows of a never-ending input (`sesflow ingest -` fed by a pipe) reach the lake.
+   */
+  maxAgeMs?: number;
+  /**
    * Event ids held in memory for deduplication before partitions are evicted (default 2,000,000: about 40 MB a
    * million). Ids of a partition whose rows are buffered or spilled stay: input in random time order keeps every
    * partition it spans in hand, so past this budget such partitions are written early and their ids reloaded.
@@ -87,6 +92,7 @@ export async function ingestNdjson(
 ): Promise<IngestSummary> {
   const summary: IngestSummary = { records: 0, ok: 0, failed: 0, rows: 0, duplicates: 0 };
   removeStaleSpills(options.lakeDir);
+  let timedFailure: unknown;
   const spill = new FsSpillFile(options.lakeDir);
   const writer = new LakeWriter({
     store: new FsLakeStore(options.lakeDir, { sync: true }),
@@ -94,6 +100,11 @@ export async function ingestNdjson(
     stream: options.stream ?? CHECKED_WRITERS.ingest,
     maxRows: options.maxRows ?? DEFAULT_MAX_ROWS,
     maxPartitionRows: options.maxFileRows ?? DEFAULT_MAX_FILE_ROWS,
+    maxAgeMs: options.maxAgeMs ?? 15 * 60_000,
+    // A timed write that failed keeps its rows; the ingest stops at its next record with the reason.
+    onFlushError: (err) => {
+      timedFailure ??= err;
+    },
     spill,
   });
   const index = new LakeDedupIndex(options.lakeDir, options.maxIds ?? 2_000_000);
@@ -104,6 +115,7 @@ export async function ingestNdjson(
   // The hot path is synchronous: a record costs a promise only when its partition's ids must be loaded from disk
   // or the writer must flush (returned, and awaited by the reader loop).
   const accept = (rows: readonly NormalisedEvent[]): Promise<void> | undefined => {
+    if (timedFailure !== undefined) throw timedFailure;
     fresh.length = 0;
     for (const row of rows) {
       const ids = index.peek(partitionPrefix(row.event_time))!;
@@ -180,6 +192,7 @@ export async function ingestNdjson(
     if (carry) await handle(carry, 0, carry.length, false);
     await writer.close();
   } finally {
+    writer.stopTimer();
     index.close();
     spill.close();
   }

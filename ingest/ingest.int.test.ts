@@ -313,6 +313,31 @@ describe('exact counts whatever the delivery', () => {
     expect(await tenantSummary(crashed)).toEqual(await tenantSummary(clean));
   });
 
+  it('rows of an input that has not ended reach the lake once maxAgeMs old (a pipe that pauses)', async () => {
+    const lake = join(tempDir(), 'lake');
+    const cut = text.indexOf('\n', Math.floor(text.length / 2)) + 1;
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    async function* paused() {
+      yield Buffer.from(text.slice(0, cut));
+      await gate;
+      yield Buffer.from(text.slice(cut));
+    }
+    const run = ingestNdjson(paused(), { lakeDir: lake, sourceName: 'in', maxAgeMs: 100 });
+    const parquetFiles = () =>
+      listPartitions(lake).flatMap((p) => readdirSync(p).filter((f) => f.endsWith('.parquet'))).length;
+    const deadline = Date.now() + 5000;
+    while (parquetFiles() === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const writtenWhilePaused = await rawRowCount(lake);
+    release();
+    const summary = await run;
+    expect(writtenWhilePaused).toBeGreaterThan(0);
+    expect(writtenWhilePaused).toBeLessThan(summary.rows);
+    expect(await rawRowCount(lake)).toBe(summary.rows);
+  });
+
   it('bounded memory: with a tiny id budget partitions are evicted and reloaded, and counts stay exact', async () => {
     const dir = tempDir();
     const s1 = await ingestNdjson(Readable.from([Buffer.from(text)]), { lakeDir: dir, sourceName: 'in', maxIds: 50 });

@@ -132,6 +132,7 @@ export class LakeWriter {
   private readonly maxPartitionRows: number;
   private readonly maxErrors: number;
   private readonly now: () => Date;
+  private stopped = false;
   /** Rows added so far. */
   private added = 0;
   /** Some partition reached `maxPartitionRows`. */
@@ -201,7 +202,7 @@ export class LakeWriter {
   }
 
   private armTimer(): void {
-    if (this.timer || this.options.maxAgeMs === undefined) return;
+    if (this.timer || this.stopped || this.options.maxAgeMs === undefined) return;
     const oldest = this.partitions.values().next().value?.since;
     const first = Math.min(
       oldest ?? Number.POSITIVE_INFINITY,
@@ -411,6 +412,12 @@ export class LakeWriter {
       this.errors = pending.flatMap(([, list]) => list).concat(this.errors);
       throw err;
     }
+  }
+
+  /** No more timed writes (what is buffered stays buffered): for a caller giving up after a failure. */
+  stopTimer(): void {
+    this.stopped = true;
+    this.clearTimer();
   }
 
   async close(): Promise<void> {
