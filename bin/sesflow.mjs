@@ -3,7 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { register } from 'tsx/esm/api';
-import { STREAMING_COMMANDS, STREAMING_NODE_FLAGS } from './node-flags.mjs';
+import { STREAMING_COMMANDS, STREAMING_NODE_FLAGS } from '../lib/node-flags.mjs';
 
 // Streaming commands run in a child with a capped heap (peak memory bounded whatever the input size).
 if (STREAMING_COMMANDS.has(process.argv[2] ?? '') && !process.env.SESFLOW_NODE_FLAGS_SET) {

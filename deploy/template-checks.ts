@@ -15,6 +15,7 @@ export interface CfnResource {
 export interface CfnTemplate {
   Resources: Record<string, CfnResource>;
   Outputs?: Record<string, unknown>;
+  Conditions?: Record<string, unknown>;
 }
 
 export interface PolicyStatement {
@@ -23,10 +24,16 @@ export interface PolicyStatement {
   NotAction?: string | string[];
   Resource?: unknown;
   Principal?: unknown;
+  Condition?: unknown;
 }
 
 /** Actions that have no resource-level permissions, so IAM accepts them only with `Resource: "*"`. */
-export const RESOURCE_STAR_ALLOWED = new Set(['ses:GetAccount', 'ses:PutSuppressedDestination']);
+export const RESOURCE_STAR_ALLOWED = new Set([
+  'ses:GetAccount',
+  'ses:PutSuppressedDestination',
+  // Like Put: a suppression-list call that names no resource (the tenant is a parameter).
+  'ses:GetSuppressedDestination',
+]);
 
 const asArray = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 

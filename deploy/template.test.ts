@@ -19,6 +19,7 @@ import {
   referencedLogicalId,
   resourcesOfType,
 } from './template-checks';
+import { describeWebHosting } from './web-hosting-checks';
 
 /**
  * Handler modules that exist but do not export their Lambda entry point yet, with why. A test below fails as soon as
@@ -136,7 +137,8 @@ describe('serverless package --stage dev', () => {
   });
 
   it('encrypts every bucket and blocks public access, in both templates', () => {
-    expect(checkBuckets(stack.template)).toEqual([]);
+    // The UI bucket holds the app's own files, no data: SSE-S3, so CloudFront's origin access control needs no key grant.
+    expect(checkBuckets(stack.template, ['ServerlessDeploymentBucket', 'WebBucket'])).toEqual([]);
     expect(checkBuckets(stack.createTemplate)).toEqual([]);
     for (const id of ['LakeBucket', 'SearchBackupBucket', 'AthenaResultsBucket']) {
       expect(props(id).LifecycleConfiguration?.Rules?.length, `${id} lifecycle rules`).toBeGreaterThan(0);
@@ -307,7 +309,9 @@ describe('serverless package --stage dev', () => {
     // The Email API checks its own x-api-key (a key per tenant); the Reports API sits behind Cognito.
     const integrationOf = (r: any) => JSON.stringify(r.Target);
     for (const r of routes) {
-      if (r.RouteKey === 'GET /v1/health' || integrationOf(r).includes('EmailApi')) {
+      // The unsubscribe link's sealed token is its own credential (a mailbox provider posts it without any key).
+      const open = ['EmailApi', 'IntegrationUnsubscribe'].some((f) => integrationOf(r).includes(f));
+      if (r.RouteKey === 'GET /v1/health' || open) {
         expect([r.RouteKey, r.AuthorizationType]).toEqual([r.RouteKey, undefined]);
       } else {
         expect([r.RouteKey, r.AuthorizationType]).toEqual([r.RouteKey, 'JWT']);
@@ -316,5 +320,45 @@ describe('serverless package --stage dev', () => {
     expect(routes.filter((r) => integrationOf(r).includes('EmailApi')).map((r) => r.RouteKey)).toContain(
       'POST /v1/messages',
     );
+  });
+});
+
+// The dashboards' web hosting and sign-in (CloudFront, Cognito managed login, SAML): deploy/web-hosting-checks.ts.
+describeWebHosting(() => stack);
+describe('sender authentication and one-click unsubscribe', () => {
+  it('checks every tenant on a schedule, with a role that reads identities and writes only the table', () => {
+    const fn = props('SenderAuthCheckLambdaFunction');
+    expect(fn.Handler).toBe('enrich/sender-auth.handler.handler');
+    expect(fn.Runtime).toMatch(/^nodejs(2[2-9]|[3-9]\d)\.x$/);
+    const rules = resourcesOfType(stack.template, 'AWS::Events::Rule').filter(([, r]) =>
+      JSON.stringify(r.Properties?.Targets).includes('SenderAuthCheckLambdaFunction'),
+    );
+    expect(rules.map(([, r]) => r.Properties?.ScheduleExpression)).toEqual(['rate(1 hour)']);
+    expect(referencedLogicalId(fn.Role)).toBe('SenderAuthCheckRole');
+    const actions = JSON.stringify(props('SenderAuthCheckRole').Policies);
+    for (const a of ['ses:GetEmailIdentity', 'ses:GetReputationEntity', 'ses:GetAccount', 'dynamodb:PutItem']) {
+      expect(actions).toContain(a);
+    }
+    expect(actions).not.toContain('ses:Send');
+  });
+
+  it('serves the one-click endpoint from its own function, and gives the senders the token key', () => {
+    const fn = props('UnsubscribeLambdaFunction');
+    expect(fn.Handler).toBe('send/unsubscribe.handler.handler');
+    expect(referencedLogicalId(fn.Role)).toBe('UnsubscribeRole');
+    const routes = resourcesOfType(stack.template, 'AWS::ApiGatewayV2::Route')
+      .map(([, r]) => r.Properties as any)
+      .filter((r) => JSON.stringify(r.Target).includes('IntegrationUnsubscribe'))
+      .map((r) => r.RouteKey)
+      .sort();
+    expect(routes).toEqual(['GET /v1/unsubscribe', 'POST /v1/unsubscribe']);
+    const policy = JSON.stringify(props('UnsubscribeRole').Policies);
+    for (const a of ['ses:PutSuppressedDestination', 'firehose:PutRecord']) expect(policy).toContain(a);
+    expect(res('UnsubscribeTokenSecret').Type).toBe('AWS::SecretsManager::Secret');
+    for (const id of ['UnsubscribeLambdaFunction', 'EmailApiLambdaFunction', 'BulkWorkerLambdaFunction']) {
+      const env = JSON.stringify(props(id).Environment.Variables);
+      expect([id, env]).toEqual([id, expect.stringContaining('SESFLOW_UNSUBSCRIBE_SECRET')]);
+      expect(env).toContain('UnsubscribeTokenSecret');
+    }
   });
 });

@@ -1,15 +1,10 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { registerDashboardService } from '../../dashboards/local-service';
-import { registerPushService } from '../../enrich/push/local-service';
-import { registerReputationService } from '../../enrich/reputation/local-service';
 import { describeError, UsageError } from '../../lib/errors';
+import { areaServices } from '../../local/composition-root';
 import { readLocalConfig } from '../../local/config';
-import { PIPELINE_EXTENSIONS, type RunningPipeline, startLocalPipeline } from '../../local/pipeline';
-import type { TrafficDriverStats } from '../../local/pipeline/traffic-driver';
-import type { SesSimulatorServer } from '../../local/ses-simulator/server';
-import { registerEmailApiService } from '../../send/local-service';
+import { type RunningPipeline, startLocalPipeline } from '../../local/pipeline';
 
 const num = (flag: string) => z.coerce.number({ error: `${flag} must be a number` });
 
@@ -27,6 +22,7 @@ const StartOptionsSchema = z.object({
   lakeS3: z.boolean(),
   runFor: num('--run-for').positive('--run-for must be above 0').optional(),
   compactEvery: num('--compact-every').min(0, '--compact-every must be 0 or more'),
+  sso: z.boolean(),
 });
 
 export function registerStart(program: Command): void {
@@ -46,6 +42,11 @@ export function registerStart(program: Command): void {
     .option('--lake-s3', 'write the lake to the S3 bucket on fauxqs (in memory) instead of --lake', false)
     .option('--run-for <seconds>', 'stop by itself after this long (scripted checks)')
     .option('--compact-every <minutes>', 'compact the closed hours of the lake this often (0: never)', '10')
+    .option(
+      '--sso',
+      'dashboard sign-in through a local OpenID Connect provider (demo users) instead of API keys',
+      false,
+    )
     .addHelpText(
       'after',
       '\nPorts (override with SESFLOW_PORT_DYNAMODB, _FAUXQS, _KINESIS, _SES, _FIREHOSE): 8000, 4566, 4568, 4579, 4573;\na busy port falls back to a free one. Endpoints are written to <data-dir>/endpoints.json.',
@@ -56,11 +57,6 @@ export function registerStart(program: Command): void {
       const o = parsed.data;
       const config = readLocalConfig(o.dataDir ? { ...process.env, SESFLOW_DATA_DIR: o.dataDir } : process.env);
       const out = (line: string) => process.stdout.write(`${line}\n`);
-      // Services of other areas join the pipeline here (they start after the history, before live traffic).
-      registerReputationService();
-      registerPushService();
-      registerDashboardService();
-      registerEmailApiService();
       const started = Date.now();
       out(`sesflow: starting the local pipeline in ${config.dataDir}${o.fresh ? ' (fresh)' : ''} ...`);
       // Signals are handled from the start: a Ctrl-C while services are starting stops them once they are up, so no
@@ -94,7 +90,8 @@ export function registerStart(program: Command): void {
           trafficRate: o.traffic ? o.rate : 0,
           lakeStore: o.lakeS3 ? 's3' : 'fs',
           compactEveryMs: o.compactEvery * 60_000,
-          extensions: PIPELINE_EXTENSIONS,
+          // The areas' services (local/composition-root.ts): after the history, before live traffic.
+          extensions: areaServices({ sso: o.sso }),
           log: (line) => out(`  ${line}`),
         });
       } catch (err) {
@@ -114,8 +111,8 @@ export function registerStart(program: Command): void {
         });
       }
       out('\nsesflow: stopping ...');
-      const traffic = pipeline.ctx.shared.get('traffic') as { stats: TrafficDriverStats } | undefined;
-      const sim = pipeline.ctx.shared.get('sesSimulator') as SesSimulatorServer | undefined;
+      const traffic = pipeline.ctx.shared.traffic;
+      const sim = pipeline.ctx.shared.sesSimulator;
       await pipeline.stop();
       if (traffic) {
         const s = traffic.stats;

@@ -10,8 +10,6 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readLocalConfig } from '../config';
 import { MemoryRowSink } from '../firehose/row-sink';
-import type { LocalFirehose } from '../firehose/server';
-import type { SesSimulatorServer } from '../ses-simulator/server';
 import { type RunningPipeline, startLocalPipeline } from './local-pipeline';
 import type { PipelineService } from './service';
 
@@ -55,6 +53,7 @@ describe('startLocalPipeline', () => {
       'firehose',
       'ses-simulator',
       'demo-tenants',
+      'dns-server',
       'history',
       'probe-extension',
       'lake-compaction',
@@ -63,6 +62,8 @@ describe('startLocalPipeline', () => {
     expect(extensionStarted[0]).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     const endpoints = JSON.parse(readFileSync(join(dataDir, 'endpoints.json'), 'utf8'));
     expect(endpoints.ses).toBe(pipeline.ctx.endpoints.ses);
+    // The demo tenants' DNS server, for the sender-auth checks (`sesflow tenants check` reads it here).
+    expect(endpoints.dns).toMatch(/^127\.0\.0\.1:\d+$/);
     expect(existsSync(join(dataDir, 'history-seeded'))).toBe(true);
   });
 
@@ -91,9 +92,9 @@ describe('startLocalPipeline', () => {
         ],
       }),
     );
-    const sim = pipeline.ctx.shared.get('sesSimulator') as SesSimulatorServer;
+    const sim = pipeline.ctx.shared.sesSimulator!;
     await sim.simulator.flushEvents({ all: true });
-    await (pipeline.ctx.shared.get('firehose') as LocalFirehose).flush();
+    await pipeline.ctx.shared.firehose!.flush();
     const mine = rows.rows.filter((r) => r.message_id === res.MessageId);
     expect(mine.map((r) => r.event_type).sort()).toEqual(['delivery', 'send']);
     expect(mine.every((r) => r.tenant_id === 'globex' && r.campaign_id === 'probe')).toBe(true);

@@ -9,6 +9,8 @@ import type { LakeStore } from '../../ingest/lake-store';
 import { LakeWriter } from '../../ingest/lake-writer';
 import { S3LakeStore } from '../../ingest/s3-lake-store';
 import type { LocalConfig } from '../config';
+import { type DemoSenderAuth, demoSenderAuth } from '../dns-server/demo-zone';
+import { demoIdentityStatus, dnsServerService } from '../dns-server/service';
 import type { RowSink } from '../firehose/row-sink';
 import { type LocalFirehose, startLocalFirehose } from '../firehose/server';
 import { KinesisEventSink, resolveSinks } from '../ses-simulator/event-sinks';
@@ -27,7 +29,7 @@ import {
   SeededRandom,
   type TenantProfile,
 } from '../traffic-model';
-import { onboardDemoTenant } from './demo-tenants';
+import { onboardDemoTenant, setUpDemoIdentity } from './demo-tenants';
 import { startLakeCompactor } from './lake-compactor';
 import type { PipelineContext, PipelineService } from './service';
 import { startTrafficDriver } from './traffic-driver';
@@ -101,6 +103,8 @@ export function coreServices(opts: LocalPipelineOptions): { before: PipelineServ
     typeof opts.tenants === 'number' || opts.tenants === undefined
       ? defaultTenants(opts.tenants ?? 5)
       : [...opts.tenants];
+  // Sender authentication of the demo tenants (DNS records, SES identity statuses), once their domains are known.
+  let senderAuth: DemoSenderAuth[] = [];
   const persistDir = (name: string) => (opts.inMemory ? undefined : join(cfg.dataDir, name));
 
   const before: PipelineService[] = [
@@ -178,7 +182,7 @@ export function coreServices(opts: LocalPipelineOptions): { before: PipelineServ
         });
         ctx.endpoints.firehose = fh.endpoint;
         ctx.refreshClients();
-        ctx.shared.set('firehose', fh);
+        ctx.shared.firehose = fh;
         ctx.links.push({ label: `Firehose (local), stream ${res.eventsStream}`, url: fh.endpoint });
         ctx.links.push({
           label: 'Lake (Parquet, events/dt=…/hour=…)',
@@ -201,11 +205,12 @@ export function coreServices(opts: LocalPipelineOptions): { before: PipelineServ
           maxSendRate: opts.maxSendRate ?? 50,
           sinks: resolveSinks({ firehose: ctx.clients.firehose }),
           senderBehaviour: ({ tenantName, tags }) => behaviour.get(tenantName ?? tags.tenant ?? ''),
+          identityStatus: (domain) => demoIdentityStatus(senderAuth)(domain),
           onPublishError: (n, reason) => ctx.log(`ses-simulator: ${n} event records not published: ${reason}`),
         });
         ctx.endpoints.ses = sim.endpoint;
         ctx.refreshClients();
-        ctx.shared.set('sesSimulator', sim);
+        ctx.shared.sesSimulator = sim;
         ctx.links.push({ label: 'SES v2 (simulator)', url: sim.endpoint });
         return { stop: () => sim.close({ flush: true }) };
       },
@@ -214,6 +219,8 @@ export function coreServices(opts: LocalPipelineOptions): { before: PipelineServ
       name: 'demo-tenants',
       async start(ctx) {
         const planner = new MessagePlanner(tenantProfiles, model, new SeededRandom(seed + 1));
+        senderAuth = demoSenderAuth(planner.profiles.map((p) => ({ name: p.tenant.name, fromDomain: p.fromDomain })));
+        for (const s of senderAuth) await setUpDemoIdentity(ctx.clients.ses!, s.domain, s.mailFromDomain);
         for (const p of planner.profiles) {
           await onboardDemoTenant(ctx.clients.ses!, {
             tenant: p.tenant.name,
@@ -223,7 +230,7 @@ export function coreServices(opts: LocalPipelineOptions): { before: PipelineServ
             region,
           });
         }
-        ctx.shared.set('planner', planner);
+        ctx.shared.planner = planner;
         const bad = tenantProfiles.filter((t) => t.sender).map((t) => t.name);
         ctx.log(
           `tenants: ${tenantProfiles.map((t) => t.name).join(', ')}${bad.length ? ` (bad sender: ${bad.join(', ')})` : ''}`,
@@ -231,6 +238,7 @@ export function coreServices(opts: LocalPipelineOptions): { before: PipelineServ
         return undefined;
       },
     },
+    dnsServerService({ setups: () => senderAuth, region, port: cfg.ports.dns }),
     {
       name: 'history',
       async start(ctx) {
@@ -238,7 +246,7 @@ export function coreServices(opts: LocalPipelineOptions): { before: PipelineServ
         const marker = join(cfg.dataDir, 'history-seeded');
         if (n <= 0 || existsSync(marker)) return undefined;
         ctx.log(`history: loading ${n.toLocaleString('en-US')} messages of the past 24 h through the Firehose ...`);
-        const fh = ctx.shared.get('firehose') as LocalFirehose;
+        const fh = ctx.shared.firehose!;
         const firehose = ctx.clients.firehose!;
         let batch: Uint8Array[] = [];
         let bytes = 0;
@@ -288,7 +296,7 @@ export function coreServices(opts: LocalPipelineOptions): { before: PipelineServ
         const everyMs = opts.compactEveryMs ?? 600_000;
         if (everyMs <= 0 || opts.lakeStore === 's3' || opts.rowSink) return undefined;
         const compactor = startLakeCompactor({ lakeDir: ctx.lakeDir, everyMs, settleMs: 3_600_000, log: ctx.log });
-        ctx.shared.set('compactor', compactor);
+        ctx.shared.compactor = compactor;
         return compactor;
       },
     },
@@ -299,11 +307,11 @@ export function coreServices(opts: LocalPipelineOptions): { before: PipelineServ
         if (rate <= 0) return undefined;
         const driver = startTrafficDriver({
           ses: ctx.clients.ses!,
-          planner: ctx.shared.get('planner') as MessagePlanner,
+          planner: ctx.shared.planner!,
           ratePerSecond: rate,
           onProblem: (line) => ctx.log(line),
         });
-        ctx.shared.set('traffic', driver);
+        ctx.shared.traffic = driver;
         ctx.log(`traffic: ${rate} messages/s through the SES simulator`);
         return driver;
       },
@@ -339,7 +347,7 @@ export async function startLocalPipeline(opts: LocalPipelineOptions): Promise<Ru
       retired.push(ctx.clients);
       ctx.clients = createLocalClients(ctx.endpoints);
     },
-    shared: new Map(),
+    shared: {},
     links: [],
     log,
   };

@@ -1,6 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { FirehoseClient } from '@aws-sdk/client-firehose';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import {
   CreateQueueCommand,
@@ -10,19 +12,19 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
-import { describeError } from '../lib/errors';
-import { hashApiKey } from '../lib/http/api-key';
-import { ensureTable } from '../lib/table-design';
-import { PIPELINE_EXTENSIONS, type PipelineService } from '../local/pipeline/service';
-import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/stack/clients';
-import type { MessagePlanner } from '../local/traffic-model';
-import { composeSend, type SendComposition } from './api/compose';
-import { readEmailApiPort } from './api/config';
-import { createEmailApiRouter, type EmailApiLog } from './api/router';
-import { type RunningEmailApi, startEmailApiServer } from './api/server';
-import { type ChunkLog, createBulkWorkerHandler } from './bulk-worker';
-import { type BulkWorkerPoller, startBulkWorkerPoller } from './bulk-worker-poller';
-import type { SendRateLimiter } from './rate-limiter';
+import { describeError } from '../../lib/errors';
+import { hashApiKey } from '../../lib/http/api-key';
+import { ensureTable } from '../../lib/table-design';
+import { composeSend, type SendComposition } from '../../send/api/compose';
+import { readEmailApiPort, type UnsubscribeConfig } from '../../send/api/config';
+import { createEmailApiRouter, type EmailApiLog } from '../../send/api/router';
+import { type RunningEmailApi, startEmailApiServer } from '../../send/api/server';
+import { createUnsubscribeRouter, UNSUBSCRIBE_PATH } from '../../send/api/unsubscribe-router';
+import { type ChunkLog, createBulkWorkerHandler } from '../../send/bulk-worker';
+import { type BulkWorkerPoller, startBulkWorkerPoller } from '../../send/bulk-worker-poller';
+import type { SendRateLimiter } from '../../send/rate-limiter';
+import type { PipelineService } from '../pipeline/service';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../stack/clients';
 
 export interface LocalEmailApiOptions {
   dynamodb: DynamoDBClient;
@@ -46,10 +48,17 @@ export interface LocalEmailApiOptions {
   apiLog?: (entry: EmailApiLog) => void;
   workerLog?: (entry: ChunkLog) => void;
   onProblem?: (line: string) => void;
+  /** The unsubscribe token key (default: a random one for this run); null: no one-click unsubscribe. */
+  unsubscribeSecret?: string | null;
+  /** Where unsubscribes are recorded for the reports: the local Firehose and the events stream. */
+  firehose?: FirehoseClient;
+  eventsStream?: string;
 }
 
 export interface LocalEmailApi {
   url: string;
+  /** The one-click unsubscribe endpoint the links point to (null: not configured). */
+  unsubscribeUrl: string | null;
   queueUrl: string;
   dlqUrl: string;
   send: SendComposition;
@@ -96,6 +105,11 @@ export async function startLocalEmailApi(o: LocalEmailApiOptions): Promise<Local
   const ses =
     o.ses ??
     new SESv2Client({ endpoint: o.sesEndpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, maxAttempts: 1 });
+  const secret = o.unsubscribeSecret === undefined ? randomBytes(32).toString('base64url') : o.unsubscribeSecret;
+  // The URL is known once the server listens: the sender reads it at send time.
+  const unsubscribe: UnsubscribeConfig | null = secret
+    ? { url: 'http://127.0.0.1/', secret, mailto: null, ttlDays: 60, eventsStream: o.eventsStream ?? null }
+    : null;
   const send = composeSend({
     doc: o.doc,
     sqs: o.sqs,
@@ -106,8 +120,13 @@ export async function startLocalEmailApi(o: LocalEmailApiOptions): Promise<Local
     limiter: o.limiter,
     apiLog: o.apiLog,
     workerLog: o.workerLog,
+    unsubscribe,
+    firehose: o.firehose,
   });
-  const handle = createEmailApiRouter(send.api);
+  const emailApi = createEmailApiRouter(send.api);
+  const oneClick = send.unsubscribe ? createUnsubscribeRouter({ unsubscribe: send.unsubscribe }) : null;
+  // One server for both, as API Gateway routes them to their functions in AWS.
+  const handle: typeof emailApi = (req) => (oneClick && req.path === UNSUBSCRIBE_PATH ? oneClick(req) : emailApi(req));
   let server: RunningEmailApi;
   try {
     server = await startEmailApiServer({ handle, port: o.port });
@@ -115,6 +134,7 @@ export async function startLocalEmailApi(o: LocalEmailApiOptions): Promise<Local
     if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
     server = await startEmailApiServer({ handle, port: 0 });
   }
+  if (unsubscribe) unsubscribe.url = `${server.url}${UNSUBSCRIBE_PATH}`;
   const poller = startBulkWorkerPoller({
     sqs: o.sqs,
     queueUrl: q.queueUrl,
@@ -130,6 +150,7 @@ export async function startLocalEmailApi(o: LocalEmailApiOptions): Promise<Local
   let stopped = false;
   return {
     url: server.url,
+    unsubscribeUrl: unsubscribe?.url ?? null,
     queueUrl: q.queueUrl,
     dlqUrl: q.dlqUrl,
     send,
@@ -142,6 +163,19 @@ export async function startLocalEmailApi(o: LocalEmailApiOptions): Promise<Local
       if (!o.ses) ses.destroy();
     },
   };
+}
+
+/** The local unsubscribe token key, kept in `<dataDir>/unsubscribe-secret` (0600) so links survive restarts. */
+function demoUnsubscribeSecret(dataDir: string): string {
+  const file = join(dataDir, 'unsubscribe-secret');
+  if (existsSync(file)) {
+    const kept = readFileSync(file, 'utf8').trim();
+    if (kept.length >= 32) return kept;
+  }
+  mkdirSync(dataDir, { recursive: true });
+  const secret = randomBytes(32).toString('base64url');
+  writeFileSync(file, `${secret}\n`, { mode: 0o600 });
+  return secret;
 }
 
 const DemoKeysSchema = z.record(z.string(), z.string().min(20));
@@ -199,6 +233,9 @@ export function emailApiPipelineService(
         visibilityTimeoutSeconds: opts.visibilityTimeoutSeconds,
         workerConcurrency: opts.workerConcurrency,
         limiter: opts.limiter,
+        unsubscribeSecret: demoUnsubscribeSecret(ctx.dataDir),
+        firehose: ctx.clients.firehose,
+        eventsStream: ctx.resources.eventsStream,
         // Failures only, as one structured line (ids, route and status; never keys, addresses or subjects).
         apiLog: (e) => {
           if (e.status >= 500) ctx.log(JSON.stringify({ level: 'error', msg: 'email api request failed', ...e }));
@@ -206,7 +243,7 @@ export function emailApiPipelineService(
         onProblem: (line) => ctx.log(line),
       });
       try {
-        const planner = ctx.shared.get('planner') as MessagePlanner | undefined;
+        const planner = ctx.shared.planner;
         const profiles = planner?.profiles ?? [];
         for (const p of profiles) {
           await api.send.registry.registerTenant(
@@ -227,7 +264,7 @@ export function emailApiPipelineService(
           profiles.map((p) => p.tenant.name),
         );
         const first = profiles[0];
-        ctx.shared.set('emailApi', api);
+        ctx.shared.emailApi = api;
         ctx.links.push({ label: 'Email API (x-api-key; keys in email-api-keys.json)', url: api.url });
         if (first) {
           ctx.links.push({
@@ -235,6 +272,7 @@ export function emailApiPipelineService(
             url: keys[first.tenant.name] ?? '',
           });
         }
+        if (api.unsubscribeUrl) ctx.endpoints.unsubscribe = api.unsubscribeUrl;
         ctx.log(`email-api: ${api.url}, bulk jobs on ${ctx.resources.sendQueue} (keys in ${keysFile})`);
       } catch (err) {
         await api.stop();
@@ -243,9 +281,4 @@ export function emailApiPipelineService(
       return api;
     },
   };
-}
-
-/** Registers the Email API with `sesflow start` (imported for this side effect by cli/commands/start.ts). */
-export function registerEmailApiService(): void {
-  if (!PIPELINE_EXTENSIONS.some((s) => s.name === 'email-api')) PIPELINE_EXTENSIONS.push(emailApiPipelineService());
 }
