@@ -405,7 +405,8 @@ function auditCard(entries) {
                 {},
                 el('td', {}, fmtTime(a.at)),
                 el('td', {}, a.action),
-                el('td', {}, `${a.fromState} → ${a.toState}`),
+                // Entries that move no state (an erasure, a readiness change) show no arrow.
+                el('td', {}, a.fromState || a.toState ? `${a.fromState ?? '–'} → ${a.toState ?? '–'}` : '–'),
                 el('td', { class: 'mono' }, a.actor),
                 el('td', { class: 'text' }, a.reason),
                 withNotes ? el('td', { class: 'text note' }, a.note ?? '') : null,
