@@ -124,7 +124,8 @@ function onServerRequest({
   response.end = function (this: ServerResponse, ...args: unknown[]) {
     capture(body, args[0], args[1]);
     const path = (request.url ?? '/').split('?')[0]!;
-    if (!body.truncated && (request.url ?? '').startsWith('/')) {
+    // Only a server that names its document is held to it: a test's stub of a deployed API (the smoke test's) is not.
+    if (document && !body.truncated && (request.url ?? '').startsWith('/')) {
       check(
         'response',
         {
