@@ -15,6 +15,8 @@ export interface CfnResource {
 export interface CfnTemplate {
   Resources: Record<string, CfnResource>;
   Outputs?: Record<string, unknown>;
+  Parameters?: Record<string, { Type: string; Default?: unknown; AllowedPattern?: string }>;
+  Conditions?: Record<string, unknown>;
 }
 
 export interface PolicyStatement {
@@ -199,4 +201,36 @@ export function checkDynamicPartitioning(t: CfnTemplate): string[] {
     }
   }
   return problems;
+}
+
+/** The logical ids a value refers to with Ref or Fn::GetAtt (pseudo parameters such as AWS::Region excluded). */
+export function referencedIds(value: unknown, out = new Set<string>()): Set<string> {
+  if (Array.isArray(value)) for (const v of value) referencedIds(v, out);
+  else if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      if (k === 'Ref' && typeof v === 'string' && !v.startsWith('AWS::')) out.add(v);
+      else if (k === 'Fn::GetAtt') out.add(Array.isArray(v) ? String(v[0]) : String(v).split('.')[0]!);
+      else referencedIds(v, out);
+    }
+  }
+  return out;
+}
+
+/** cfn-lint W3005: a DependsOn entry that a Ref or GetAtt in the same resource already implies. */
+export function checkRedundantDependsOn(t: CfnTemplate): string[] {
+  const problems: string[] = [];
+  for (const [id, r] of Object.entries(t.Resources)) {
+    const implied = referencedIds(r.Properties);
+    for (const dep of asArray(r.DependsOn)) if (implied.has(dep)) problems.push(`${id}: DependsOn ${dep} is implied`);
+  }
+  return problems;
+}
+
+/** The major version of every function's Node.js runtime (NaN for a runtime that is not Node.js). */
+export function nodeRuntimes(t: CfnTemplate): { id: string; runtime: string; major: number }[] {
+  return resourcesOfType(t, 'AWS::Lambda::Function').map(([id, fn]) => {
+    const runtime = String(fn.Properties?.Runtime);
+    const m = /^nodejs(\d+)\.x$/.exec(runtime);
+    return { id, runtime, major: m ? Number(m[1]) : Number.NaN };
+  });
 }

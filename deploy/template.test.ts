@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -15,7 +15,9 @@ import {
   checkDynamicPartitioning,
   checkLeastPrivilege,
   checkQueuesHaveDlq,
+  checkRedundantDependsOn,
   checkRolePerFunction,
+  nodeRuntimes,
   referencedLogicalId,
   resourcesOfType,
 } from './template-checks';
@@ -104,7 +106,7 @@ describe('serverless package --stage dev', () => {
         metafile: true,
         format: 'esm',
         platform: 'node',
-        target: 'node20',
+        target: 'node22',
         outdir: join(REPO_ROOT, '.esbuild', 'export-check'),
         logLevel: 'silent',
       });
@@ -117,6 +119,37 @@ describe('serverless package --stage dev', () => {
     // A module listed as not wired that now exports its handler must leave the list.
     expect(notWired.sort()).toEqual(Object.keys(HANDLERS_NOT_WIRED).sort());
   }, 60_000);
+
+  it('runs every function on a Node.js runtime AWS still creates functions on, bundled for that runtime', () => {
+    const runtimes = nodeRuntimes(stack.template);
+    expect(runtimes.length).toBeGreaterThanOrEqual(7);
+    // nodejs20.x: deprecated 2026-04-30, no new functions since 2026-06-01 (cfn-lint E2533).
+    for (const r of runtimes) expect([r.id, r.runtime, r.major >= 22]).toEqual([r.id, r.runtime, true]);
+    const target = /^\s+target: node(\d+)$/m.exec(readFileSync(join(REPO_ROOT, 'serverless.yml'), 'utf8'));
+    expect([...new Set(runtimes.map((r) => r.major))]).toEqual([Number(target?.[1])]);
+  });
+
+  it('has no DependsOn that a Ref or GetAtt of the same resource already implies (cfn-lint W3005)', () => {
+    expect(checkRedundantDependsOn(stack.template)).toEqual([]);
+  });
+
+  it('subscribes the alert targets on conditions over template parameters, not over two constants', () => {
+    const conditions = stack.template.Conditions as Record<string, any>;
+    expect(conditions.HasAlertEmail).toEqual({ 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'AlertEmail' }, ''] }] });
+    expect(conditions.HasAlertWebhook).toEqual({ 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'AlertWebhookUrl' }, ''] }] });
+    // dev runs without a target (packaging says so): both parameters default to none.
+    expect(stack.template.Parameters?.AlertEmail?.Default).toBe('');
+    const subs = resourcesOfType(stack.template, 'AWS::SNS::Subscription').map(([, r]) => [
+      r.Condition,
+      r.Properties?.Protocol,
+      referencedLogicalId(r.Properties?.TopicArn),
+      referencedLogicalId(r.Properties?.Endpoint),
+    ]);
+    expect(subs.sort()).toEqual([
+      ['HasAlertEmail', 'email', 'AlertTopic', 'AlertEmail'],
+      ['HasAlertWebhook', 'https', 'AlertTopic', 'AlertWebhookUrl'],
+    ]);
+  });
 
   it('gives every function a role of its own', () => {
     expect(resourcesOfType(stack.template, 'AWS::Lambda::Function').length).toBeGreaterThanOrEqual(3);
@@ -317,4 +350,31 @@ describe('serverless package --stage dev', () => {
       'POST /v1/messages',
     );
   });
+});
+
+// In this file, after the dev package: two serverless runs at once in one repository share serverless-esbuild's
+// work folder and break each other.
+describe('serverless package --stage prod', () => {
+  it('refuses to package prod without an alert target, in one line naming the fix', async () => {
+    const err = await packageStack('prod').then(
+      () => null,
+      (e: unknown) => e as Error,
+    );
+    expect(err).toBeInstanceOf(Error);
+    const lines = err!.message.split('\n').filter((l) => l.includes('alert target'));
+    expect(lines).toEqual([
+      'stage prod needs an alert target for its alarm topic: pass --param="alertEmail=you@example.com" or --param="alertWebhook=https://..."',
+    ]);
+  }, 120_000);
+
+  it('packages prod with a webhook target, subscribed to the alarm topic', async () => {
+    const url = 'https://alerts.example.com/sesflow';
+    const { template } = await packageStack('prod', { args: [`--param=alertWebhook=${url}`] });
+    expect(template.Parameters?.AlertWebhookUrl?.Default).toBe(url);
+    expect(new RegExp(template.Parameters!.AlertWebhookUrl!.AllowedPattern!).test(url)).toBe(true);
+    expect(new RegExp(template.Parameters!.AlertWebhookUrl!.AllowedPattern!).test('http://plain.example.com')).toBe(
+      false,
+    );
+    expect(template.Resources.AlertWebhookSubscription?.Properties?.Protocol).toBe('https');
+  }, 120_000);
 });
