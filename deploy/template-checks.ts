@@ -234,3 +234,174 @@ export function nodeRuntimes(t: CfnTemplate): { id: string; runtime: string; maj
     return { id, runtime, major: m ? Number(m[1]) : Number.NaN };
   });
 }
+
+/** Something that writes to an encrypted resource: a service through the key policy, or a role of the template. */
+export type KmsWriter = { kind: 'service'; service: string; via: string } | { kind: 'role'; role: string; via: string };
+
+const WRITE_ACTIONS: Record<string, readonly string[]> = {
+  'AWS::SQS::Queue': ['sqs:SendMessage'],
+  'AWS::SNS::Topic': ['sns:Publish'],
+  'AWS::S3::Bucket': ['s3:PutObject'],
+  'AWS::Kinesis::Stream': ['kinesis:PutRecord', 'kinesis:PutRecords'],
+};
+
+/** What a writer needs of the key: SQS and SNS decrypt the data key they generate; S3 and Kinesis only generate. */
+function kmsActionsFor(type: string): string[] {
+  return type === 'AWS::SQS::Queue' || type === 'AWS::SNS::Topic'
+    ? ['kms:GenerateDataKey', 'kms:Decrypt']
+    : ['kms:GenerateDataKey'];
+}
+
+/** The KMS key (logical id) a queue, topic, bucket or stream is encrypted with; undefined when none of the template. */
+export function encryptionKeyOf(r: CfnResource): string | undefined {
+  const p = r.Properties ?? {};
+  if (r.Type === 'AWS::SQS::Queue' || r.Type === 'AWS::SNS::Topic') return referencedLogicalId(p.KmsMasterKeyId);
+  if (r.Type === 'AWS::Kinesis::Stream') return referencedLogicalId((p.StreamEncryption as { KeyId?: unknown })?.KeyId);
+  if (r.Type === 'AWS::S3::Bucket') {
+    const rules = asArray(
+      (p.BucketEncryption as { ServerSideEncryptionConfiguration?: unknown })?.ServerSideEncryptionConfiguration as {
+        ServerSideEncryptionByDefault?: { KMSMasterKeyID?: unknown };
+      }[],
+    );
+    return referencedLogicalId(rules[0]?.ServerSideEncryptionByDefault?.KMSMasterKeyID);
+  }
+  return undefined;
+}
+
+/**
+ * Every writer of each resource: EventBridge rules (SQS/SNS targets and dead-letter queues; a target with a role
+ * writes as that role), CloudWatch alarm actions, SNS subscriptions of queues, Lambda destinations (event source
+ * mapping and async on-failure/on-success: the function's role), redrive (the source queue), Firehose destinations
+ * (the stream's role) and every role whose policy allows a write action on the resource.
+ */
+export function kmsWriters(t: CfnTemplate): Map<string, KmsWriter[]> {
+  const writers = new Map<string, KmsWriter[]>();
+  const add = (target: unknown, w: KmsWriter) => {
+    const id = referencedLogicalId(target);
+    if (!id || !t.Resources[id]) return;
+    const list = writers.get(id) ?? [];
+    if (!list.some((x) => JSON.stringify(x) === JSON.stringify(w))) list.push(w);
+    writers.set(id, list);
+  };
+  const functionRole = (fn: unknown) =>
+    referencedLogicalId(t.Resources[referencedLogicalId(fn) ?? '']?.Properties?.Role);
+  for (const [id, r] of Object.entries(t.Resources)) {
+    const p = (r.Properties ?? {}) as Record<string, any>;
+    if (r.Type === 'AWS::Events::Rule') {
+      for (const target of asArray(p.Targets as Record<string, any>[])) {
+        const role = referencedLogicalId(target.RoleArn);
+        add(
+          target.Arn,
+          role
+            ? { kind: 'role', role, via: `${id} target` }
+            : { kind: 'service', service: 'events.amazonaws.com', via: `${id} target` },
+        );
+        add(target.DeadLetterConfig?.Arn, {
+          kind: 'service',
+          service: 'events.amazonaws.com',
+          via: `${id} dead-letter queue`,
+        });
+      }
+    } else if (r.Type === 'AWS::CloudWatch::Alarm') {
+      for (const a of [...asArray(p.AlarmActions), ...asArray(p.OKActions), ...asArray(p.InsufficientDataActions)])
+        add(a, { kind: 'service', service: 'cloudwatch.amazonaws.com', via: `${id} action` });
+    } else if (r.Type === 'AWS::SNS::Subscription' && p.Protocol === 'sqs') {
+      add(p.Endpoint, { kind: 'service', service: 'sns.amazonaws.com', via: `${id}` });
+    } else if (r.Type === 'AWS::Lambda::EventSourceMapping' || r.Type === 'AWS::Lambda::EventInvokeConfig') {
+      const role = functionRole(p.FunctionName);
+      const dc = p.DestinationConfig ?? {};
+      for (const d of [dc.OnFailure, dc.OnSuccess])
+        if (role && d) add(d.Destination, { kind: 'role', role, via: `${id} destination` });
+    } else if (r.Type === 'AWS::SQS::Queue' && p.RedrivePolicy) {
+      add(p.RedrivePolicy.deadLetterTargetArn, { kind: 'service', service: `redrive:${id}`, via: `${id} redrive` });
+    } else if (r.Type === 'AWS::KinesisFirehose::DeliveryStream') {
+      for (const dest of [
+        p.ExtendedS3DestinationConfiguration,
+        p.S3DestinationConfiguration,
+        p.AmazonOpenSearchServerlessDestinationConfiguration?.S3Configuration,
+      ]) {
+        const role = referencedLogicalId(dest?.RoleARN);
+        if (dest && role) add(dest.BucketARN, { kind: 'role', role, via: `${id} delivery` });
+      }
+    } else if (r.Type === 'AWS::IAM::Role') {
+      for (const pol of asArray(p.Policies as { PolicyName: string; PolicyDocument: { Statement?: unknown } }[])) {
+        for (const s of asArray(pol.PolicyDocument?.Statement as PolicyStatement[] | PolicyStatement)) {
+          if (s.Effect !== 'Allow') continue;
+          for (const res of asArray(s.Resource)) {
+            const target = referencedIds(res);
+            for (const tid of target) {
+              const type = t.Resources[tid]?.Type ?? '';
+              const writes = WRITE_ACTIONS[type];
+              if (writes && asArray(s.Action).some((a) => writes.includes(a)))
+                add({ Ref: tid }, { kind: 'role', role: id, via: `${id}/${pol.PolicyName}` });
+            }
+          }
+        }
+      }
+    }
+  }
+  return writers;
+}
+
+/** The KMS actions a role's own policies allow on a key (Resource naming the key). */
+function roleKmsActions(t: CfnTemplate, role: string, key: string): Set<string> {
+  const out = new Set<string>();
+  for (const pol of asArray(t.Resources[role]?.Properties?.Policies as { PolicyDocument: { Statement?: unknown } }[])) {
+    for (const s of asArray(pol.PolicyDocument?.Statement as PolicyStatement[] | PolicyStatement)) {
+      if (s.Effect === 'Allow' && asArray(s.Resource).some((r) => referencedIds(r).has(key)))
+        for (const a of asArray(s.Action)) out.add(a);
+    }
+  }
+  return out;
+}
+
+/** The KMS actions a key policy allows a principal (`{Service: x}` or the account root, which delegates to IAM). */
+function keyPolicyActions(t: CfnTemplate, key: string, principal: (p: unknown) => boolean): Set<string> {
+  const out = new Set<string>();
+  const doc = t.Resources[key]?.Properties?.KeyPolicy as { Statement?: unknown } | undefined;
+  for (const s of asArray(doc?.Statement as PolicyStatement[] | PolicyStatement)) {
+    if (s.Effect === 'Allow' && principal(s.Principal)) for (const a of asArray(s.Action)) out.add(a);
+  }
+  return out;
+}
+
+const isService = (service: string) => (p: unknown) =>
+  asArray((p as { Service?: string | string[] } | undefined)?.Service).includes(service);
+const isAccountRoot = (p: unknown) => JSON.stringify((p as { AWS?: unknown } | undefined)?.AWS ?? '').includes(':root');
+
+/**
+ * Every writer of every encrypted queue, topic, bucket and stream may use its key: a service principal through the
+ * key policy; a role through its own policy and a key policy that delegates to IAM (the account root); a redrive
+ * source queue through encryption with the same key (SQS moves the message with the source queue's key grant).
+ */
+export function checkKmsWriters(t: CfnTemplate): string[] {
+  const problems: string[] = [];
+  for (const [id, ws] of kmsWriters(t)) {
+    const r = t.Resources[id]!;
+    const key = encryptionKeyOf(r);
+    if (!key || !WRITE_ACTIONS[r.Type]) continue;
+    const needed = kmsActionsFor(r.Type);
+    for (const w of ws) {
+      let missing: string[];
+      if (w.kind === 'role') {
+        const granted = roleKmsActions(t, w.role, key);
+        const delegated = keyPolicyActions(t, key, isAccountRoot);
+        missing = needed.filter((a) => !granted.has(a) || !delegated.has(a));
+      } else if (w.service.startsWith('redrive:')) {
+        const source = w.service.slice('redrive:'.length);
+        const sourceKey = encryptionKeyOf(t.Resources[source]!);
+        if (sourceKey !== key)
+          problems.push(`${id} (encrypted with ${key}): redrive from ${source}, encrypted with ${sourceKey}`);
+        continue;
+      } else {
+        const granted = keyPolicyActions(t, key, isService(w.service));
+        missing = needed.filter((a) => !granted.has(a));
+      }
+      if (missing.length > 0) {
+        const who = w.kind === 'role' ? w.role : w.service;
+        problems.push(`${id} (encrypted with ${key}): ${who} writes via ${w.via} but lacks ${missing.join(', ')}`);
+      }
+    }
+  }
+  return problems;
+}

@@ -13,7 +13,9 @@ import {
   type CfnResource,
   checkBuckets,
   checkDynamicPartitioning,
+  checkKmsWriters,
   checkLeastPrivilege,
+  kmsWriters,
   checkQueuesHaveDlq,
   checkRedundantDependsOn,
   checkRolePerFunction,
@@ -149,6 +151,16 @@ describe('serverless package --stage dev', () => {
       ['HasAlertEmail', 'email', 'AlertTopic', 'AlertEmail'],
       ['HasAlertWebhook', 'https', 'AlertTopic', 'AlertWebhookUrl'],
     ]);
+  });
+
+  it('lets every writer of every encrypted queue, topic, bucket and stream use its key', () => {
+    const writers = kmsWriters(stack.template);
+    // The walk finds the writers the issue names: EventBridge (its dead-letter queue), CloudWatch (the alarm topic),
+    // Lambda destinations, redrive and Firehose.
+    const via = [...writers.values()].flat().map((w) => w.via);
+    for (const kind of ['dead-letter queue', 'action', 'destination', 'redrive', 'delivery'])
+      expect(via.some((v) => v.endsWith(kind)), kind).toBe(true);
+    expect(checkKmsWriters(stack.template)).toEqual([]);
   });
 
   it('gives every function a role of its own', () => {
