@@ -188,7 +188,7 @@ describe('checkKmsWriters', () => {
   });
   const root = {
     Effect: 'Allow',
-    Principal: { AWS: { 'Fn::Sub': 'arn:aws:iam::${AWS::AccountId}:root' } },
+    Principal: { AWS: 'arn:aws:iam::111122223333:root' },
     Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
     Resource: '*',
   };

@@ -286,9 +286,11 @@ export function kmsWriters(t: CfnTemplate): Map<string, KmsWriter[]> {
   const functionRole = (fn: unknown) =>
     referencedLogicalId(t.Resources[referencedLogicalId(fn) ?? '']?.Properties?.Role);
   for (const [id, r] of Object.entries(t.Resources)) {
-    const p = (r.Properties ?? {}) as Record<string, any>;
+    const p = r.Properties ?? {};
     if (r.Type === 'AWS::Events::Rule') {
-      for (const target of asArray(p.Targets as Record<string, any>[])) {
+      for (const target of asArray(
+        p.Targets as { Arn?: unknown; RoleArn?: unknown; DeadLetterConfig?: { Arn?: unknown } }[],
+      )) {
         const role = referencedLogicalId(target.RoleArn);
         add(
           target.Arn,
@@ -309,16 +311,18 @@ export function kmsWriters(t: CfnTemplate): Map<string, KmsWriter[]> {
       add(p.Endpoint, { kind: 'service', service: 'sns.amazonaws.com', via: `${id}` });
     } else if (r.Type === 'AWS::Lambda::EventSourceMapping' || r.Type === 'AWS::Lambda::EventInvokeConfig') {
       const role = functionRole(p.FunctionName);
-      const dc = p.DestinationConfig ?? {};
+      const dc = (p.DestinationConfig ?? {}) as Record<string, { Destination?: unknown } | undefined>;
       for (const d of [dc.OnFailure, dc.OnSuccess])
         if (role && d) add(d.Destination, { kind: 'role', role, via: `${id} destination` });
     } else if (r.Type === 'AWS::SQS::Queue' && p.RedrivePolicy) {
-      add(p.RedrivePolicy.deadLetterTargetArn, { kind: 'service', service: `redrive:${id}`, via: `${id} redrive` });
+      const target = (p.RedrivePolicy as { deadLetterTargetArn?: unknown }).deadLetterTargetArn;
+      add(target, { kind: 'service', service: `redrive:${id}`, via: `${id} redrive` });
     } else if (r.Type === 'AWS::KinesisFirehose::DeliveryStream') {
+      type Dest = { BucketARN?: unknown; RoleARN?: unknown; S3Configuration?: Dest } | undefined;
       for (const dest of [
-        p.ExtendedS3DestinationConfiguration,
-        p.S3DestinationConfiguration,
-        p.AmazonOpenSearchServerlessDestinationConfiguration?.S3Configuration,
+        p.ExtendedS3DestinationConfiguration as Dest,
+        p.S3DestinationConfiguration as Dest,
+        (p.AmazonOpenSearchServerlessDestinationConfiguration as Dest)?.S3Configuration,
       ]) {
         const role = referencedLogicalId(dest?.RoleARN);
         if (dest && role) add(dest.BucketARN, { kind: 'role', role, via: `${id} delivery` });
@@ -327,14 +331,10 @@ export function kmsWriters(t: CfnTemplate): Map<string, KmsWriter[]> {
       for (const pol of asArray(p.Policies as { PolicyName: string; PolicyDocument: { Statement?: unknown } }[])) {
         for (const s of asArray(pol.PolicyDocument?.Statement as PolicyStatement[] | PolicyStatement)) {
           if (s.Effect !== 'Allow') continue;
-          for (const res of asArray(s.Resource)) {
-            const target = referencedIds(res);
-            for (const tid of target) {
-              const type = t.Resources[tid]?.Type ?? '';
-              const writes = WRITE_ACTIONS[type];
-              if (writes && asArray(s.Action).some((a) => writes.includes(a)))
-                add({ Ref: tid }, { kind: 'role', role: id, via: `${id}/${pol.PolicyName}` });
-            }
+          for (const tid of referencedIds(s.Resource)) {
+            const writes = WRITE_ACTIONS[t.Resources[tid]?.Type ?? ''];
+            if (writes && asArray(s.Action).some((a) => writes.includes(a)))
+              add({ Ref: tid }, { kind: 'role', role: id, via: `${id}/${pol.PolicyName}` });
           }
         }
       }

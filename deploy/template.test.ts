@@ -15,10 +15,10 @@ import {
   checkDynamicPartitioning,
   checkKmsWriters,
   checkLeastPrivilege,
-  kmsWriters,
   checkQueuesHaveDlq,
   checkRedundantDependsOn,
   checkRolePerFunction,
+  kmsWriters,
   nodeRuntimes,
   referencedLogicalId,
   resourcesOfType,
@@ -159,7 +159,10 @@ describe('serverless package --stage dev', () => {
     // Lambda destinations, redrive and Firehose.
     const via = [...writers.values()].flat().map((w) => w.via);
     for (const kind of ['dead-letter queue', 'action', 'destination', 'redrive', 'delivery'])
-      expect(via.some((v) => v.endsWith(kind)), kind).toBe(true);
+      expect(
+        via.some((v) => v.endsWith(kind)),
+        kind,
+      ).toBe(true);
     expect(checkKmsWriters(stack.template)).toEqual([]);
   });
 
