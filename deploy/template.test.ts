@@ -166,6 +166,19 @@ describe('serverless package --stage dev', () => {
     expect(checkKmsWriters(stack.template)).toEqual([]);
   });
 
+  it('resolves no secret into any environment variable; the pusher reads its secret at run time', () => {
+    for (const [id, fn] of resourcesOfType(stack.template, 'AWS::Lambda::Function')) {
+      const env = JSON.stringify((fn.Properties?.Environment as { Variables?: unknown })?.Variables ?? {});
+      expect([id, /\{\{resolve:(secretsmanager|ssm-secure):/.test(env)]).toEqual([id, false]);
+    }
+    const vars = props('PusherLambdaFunction').Environment.Variables;
+    expect(vars.SESFLOW_REPORTING_SECRET_ID).toBe('sesflow/dev/external-reporting');
+    expect(Number(vars.SESFLOW_REPORTING_SECRET_MAX_AGE_SECONDS)).toBeGreaterThan(0);
+    const grants = JSON.stringify(props('PusherRole').Policies);
+    expect(grants).toContain('secretsmanager:GetSecretValue');
+    expect(grants).toContain('secret:sesflow/dev/external-reporting-??????');
+  });
+
   it('gives every function a role of its own', () => {
     expect(resourcesOfType(stack.template, 'AWS::Lambda::Function').length).toBeGreaterThanOrEqual(3);
     expect(checkRolePerFunction(stack.template)).toEqual([]);
