@@ -2,6 +2,11 @@
 // require(). It does two things:
 // - alert targets: a stage whose `custom.alerts.required` is true (prod) refuses to package or deploy without an alert
 //   email or webhook, in one line; another stage without one says so and goes on.
+// - blue/green alarms: each function with deploymentSettings (serverless-plugin-canary-deployments) gets an alarm on
+//   the errors of the version being deployed (dimension ExecutedVersion, through the alias) and one on the alias's
+//   throttles (a throttled request runs no version), and its CodeDeploy deployment rolls back when either fires.
+// - JWT authorizers are set aside while serverless-plugin-canary-deployments (0.8.0) runs: it reads every HTTP API
+//   authorizer's AuthorizerUri (a Lambda authorizer's), and a JWT authorizer has none, which crashes it.
 // - W3005: serverless writes DependsOn entries (a function on its role, a route on its integration) that a Ref or
 //   GetAtt of the same resource already implies; they are dropped from the compiled template, which means the same.
 'use strict';
@@ -35,6 +40,53 @@ function dropImpliedDependsOn(template) {
   return dropped;
 }
 
+/**
+ * Adds the new-version error alarm and the alias throttle alarm of every function with deploymentSettings to the
+ * template, and their names to the function's deploymentSettings.alarms (read later by the canary plugin).
+ * Returns the alarm logical ids.
+ */
+function addDeploymentAlarms(service, naming, template, globalSettings) {
+  const added = [];
+  for (const name of service.getAllFunctions()) {
+    const fn = service.getFunction(name);
+    if (!fn.deploymentSettings) continue;
+    const alias = fn.deploymentSettings.alias || (globalSettings && globalSettings.alias);
+    const fnId = naming.getLambdaLogicalId(name);
+    const versionId = Object.keys(template.Resources).find((id) => {
+      const r = template.Resources[id];
+      return r.Type === 'AWS::Lambda::Version' && r.Properties && r.Properties.FunctionName.Ref === fnId;
+    });
+    if (!alias || !versionId) continue;
+    const aliasDimension = { Name: 'Resource', Value: { 'Fn::Join': [':', [{ Ref: fnId }, alias]] } };
+    const alarm = (metric, what, dimensions) => ({
+      Type: 'AWS::CloudWatch::Alarm',
+      Properties: {
+        AlarmName: { 'Fn::Join': ['-', [{ Ref: fnId }, `deploy-${metric.toLowerCase()}`]] },
+        AlarmDescription: `${what}: CodeDeploy rolls the alias ${alias} back while shifting to a new version`,
+        Namespace: 'AWS/Lambda',
+        MetricName: metric,
+        Dimensions: [{ Name: 'FunctionName', Value: { Ref: fnId } }, aliasDimension, ...dimensions],
+        Statistic: 'Sum',
+        Period: 60,
+        EvaluationPeriods: 1,
+        Threshold: 0,
+        ComparisonOperator: 'GreaterThanThreshold',
+        TreatMissingData: 'notBreaching',
+        AlarmActions: [{ Ref: 'AlertTopic' }],
+      },
+    });
+    const errorsId = `${fnId}NewVersionErrorsAlarm`;
+    const throttlesId = `${fnId}AliasThrottlesAlarm`;
+    template.Resources[errorsId] = alarm('Errors', 'the new version threw', [
+      { Name: 'ExecutedVersion', Value: { 'Fn::GetAtt': [versionId, 'Version'] } },
+    ]);
+    template.Resources[throttlesId] = alarm('Throttles', 'invocations of the alias were throttled', []);
+    fn.deploymentSettings.alarms = [...(fn.deploymentSettings.alarms || []), errorsId, throttlesId];
+    added.push(errorsId, throttlesId);
+  }
+  return added;
+}
+
 /** The one-line refusal, or the one-line notice, for a stage's alert settings; null when a target is set. */
 function alertTargetProblem(stage, alerts) {
   const email = String(alerts?.email || '');
@@ -52,12 +104,32 @@ class StageGuardPlugin {
     this.serverless = serverless;
     this.options = options || {};
     this.log = log || { warning: (m) => console.warn(m) };
+    this.setAside = {};
     const check = () => this.checkAlertTarget();
     this.hooks = {
       'before:package:initialize': check,
       'before:deploy:deploy': check,
       'before:package:finalize': () => {
-        dropImpliedDependsOn(this.serverless.service.provider.compiledCloudFormationTemplate);
+        const template = this.serverless.service.provider.compiledCloudFormationTemplate;
+        dropImpliedDependsOn(template);
+        for (const [id, r] of Object.entries(template.Resources)) {
+          if (r.Type === 'AWS::ApiGatewayV2::Authorizer' && !r.Properties.AuthorizerUri) {
+            this.setAside[id] = r;
+            delete template.Resources[id];
+          }
+        }
+        const service = this.serverless.service;
+        addDeploymentAlarms(
+          service,
+          this.serverless.getProvider('aws').naming,
+          template,
+          (service.custom || {}).deploymentSettings,
+        );
+      },
+      // Runs after the canary plugin's hook of the same name (this plugin is listed after it).
+      'after:aws:package:finalize:mergeCustomProviderResources': () => {
+        Object.assign(this.serverless.service.provider.compiledCloudFormationTemplate.Resources, this.setAside);
+        this.setAside = {};
       },
     };
   }
@@ -74,3 +146,4 @@ class StageGuardPlugin {
 module.exports = StageGuardPlugin;
 module.exports.alertTargetProblem = alertTargetProblem;
 module.exports.dropImpliedDependsOn = dropImpliedDependsOn;
+module.exports.addDeploymentAlarms = addDeploymentAlarms;

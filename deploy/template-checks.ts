@@ -283,8 +283,7 @@ export function kmsWriters(t: CfnTemplate): Map<string, KmsWriter[]> {
     if (!list.some((x) => JSON.stringify(x) === JSON.stringify(w))) list.push(w);
     writers.set(id, list);
   };
-  const functionRole = (fn: unknown) =>
-    referencedLogicalId(t.Resources[referencedLogicalId(fn) ?? '']?.Properties?.Role);
+  const functionRole = (fn: unknown) => referencedLogicalId(t.Resources[functionOf(t, fn) ?? '']?.Properties?.Role);
   for (const [id, r] of Object.entries(t.Resources)) {
     const p = r.Properties ?? {};
     if (r.Type === 'AWS::Events::Rule') {
@@ -402,6 +401,93 @@ export function checkKmsWriters(t: CfnTemplate): string[] {
         problems.push(`${id} (encrypted with ${key}): ${who} writes via ${w.via} but lacks ${missing.join(', ')}`);
       }
     }
+  }
+  return problems;
+}
+
+/** The function a reference names: a function itself, or the function behind an alias (blue/green). */
+export function functionOf(t: CfnTemplate, ref: unknown): string | undefined {
+  const id = referencedLogicalId(ref);
+  const r = id ? t.Resources[id] : undefined;
+  if (r?.Type === 'AWS::Lambda::Alias') return referencedLogicalId(r.Properties?.FunctionName);
+  return id;
+}
+
+/**
+ * Blue/green: every function is published behind an alias of the given name, pointing at a version of that
+ * function and updated by CodeDeploy (UpdatePolicy) through a deployment group that rolls back on alarms; every
+ * event source mapping, API integration and invoke permission targets the alias, never the function itself; the
+ * group's alarms include the errors of the version being deployed (ExecutedVersion) and the alias's throttles.
+ */
+export function checkBlueGreen(t: CfnTemplate, alias: string): string[] {
+  const problems: string[] = [];
+  const aliases = resourcesOfType(t, 'AWS::Lambda::Alias');
+  for (const [fnId] of resourcesOfType(t, 'AWS::Lambda::Function')) {
+    const found = aliases.find(([, a]) => referencedLogicalId(a.Properties?.FunctionName) === fnId);
+    if (!found) {
+      problems.push(`${fnId}: no alias`);
+      continue;
+    }
+    const [aliasId, a] = found;
+    if (a.Properties?.Name !== alias) problems.push(`${aliasId}: named ${String(a.Properties?.Name)}, not ${alias}`);
+    const versionId = referencedLogicalId(a.Properties?.FunctionVersion);
+    const version = versionId ? t.Resources[versionId] : undefined;
+    if (version?.Type !== 'AWS::Lambda::Version' || referencedLogicalId(version.Properties?.FunctionName) !== fnId)
+      problems.push(`${aliasId}: does not point at a version of ${fnId}`);
+    const update = (a as { UpdatePolicy?: { CodeDeployLambdaAliasUpdate?: { DeploymentGroupName?: unknown } } })
+      .UpdatePolicy?.CodeDeployLambdaAliasUpdate;
+    const groupId = referencedLogicalId(update?.DeploymentGroupName);
+    const group = groupId ? t.Resources[groupId] : undefined;
+    if (group?.Type !== 'AWS::CodeDeploy::DeploymentGroup') {
+      problems.push(`${aliasId}: not shifted by a CodeDeploy deployment group`);
+      continue;
+    }
+    const gp = group.Properties as {
+      AutoRollbackConfiguration?: { Enabled?: boolean; Events?: string[] };
+      AlarmConfiguration?: { Enabled?: boolean; Alarms?: { Name?: unknown }[] };
+    };
+    if (
+      !gp.AutoRollbackConfiguration?.Enabled ||
+      !gp.AutoRollbackConfiguration.Events?.includes('DEPLOYMENT_STOP_ON_ALARM')
+    )
+      problems.push(`${groupId}: does not roll back on alarms`);
+    const alarms = (gp.AlarmConfiguration?.Enabled ? (gp.AlarmConfiguration.Alarms ?? []) : [])
+      .map((x) => referencedLogicalId(x.Name))
+      .map(
+        (id) =>
+          (id ? t.Resources[id]?.Properties : undefined) as
+            | { MetricName?: string; Dimensions?: { Name: string; Value: unknown }[] }
+            | undefined,
+      );
+    const dims = (m: { Dimensions?: { Name: string; Value: unknown }[] } | undefined, name: string) =>
+      m?.Dimensions?.find((d) => d.Name === name)?.Value;
+    const newVersionErrors = alarms.some(
+      (m) =>
+        m?.MetricName === 'Errors' &&
+        referencedLogicalId(dims(m, 'FunctionName')) === fnId &&
+        referencedLogicalId(dims(m, 'ExecutedVersion')) === versionId,
+    );
+    const throttles = alarms.some(
+      (m) => m?.MetricName === 'Throttles' && referencedLogicalId(dims(m, 'FunctionName')) === fnId,
+    );
+    if (!newVersionErrors) problems.push(`${groupId}: no alarm on the errors of the new version`);
+    if (!throttles) problems.push(`${groupId}: no alarm on throttles`);
+  }
+  const invokers: [string, unknown][] = [
+    ...resourcesOfType(t, 'AWS::Lambda::EventSourceMapping').map(
+      ([id, r]) => [id, r.Properties?.FunctionName] as [string, unknown],
+    ),
+    ...resourcesOfType(t, 'AWS::Lambda::Permission').map(
+      ([id, r]) => [id, r.Properties?.FunctionName] as [string, unknown],
+    ),
+    ...resourcesOfType(t, 'AWS::ApiGatewayV2::Integration').map(
+      ([id, r]) => [id, r.Properties?.IntegrationUri] as [string, unknown],
+    ),
+  ];
+  for (const [id, target] of invokers) {
+    const ids = referencedIds(target);
+    for (const ref of ids)
+      if (t.Resources[ref]?.Type === 'AWS::Lambda::Function') problems.push(`${id}: invokes ${ref}, not its alias`);
   }
   return problems;
 }

@@ -11,6 +11,7 @@ import { awsNames } from './doctor/targets';
 import { type PackagedStack, packageStack, REPO_ROOT } from './package-stack';
 import {
   type CfnResource,
+  checkBlueGreen,
   checkBuckets,
   checkDynamicPartitioning,
   checkKmsWriters,
@@ -18,6 +19,7 @@ import {
   checkQueuesHaveDlq,
   checkRedundantDependsOn,
   checkRolePerFunction,
+  functionOf,
   kmsWriters,
   nodeRuntimes,
   referencedLogicalId,
@@ -179,6 +181,16 @@ describe('serverless package --stage dev', () => {
     expect(grants).toContain('secret:sesflow/dev/external-reporting-??????');
   });
 
+  it('publishes every function behind the alias live, shifted by CodeDeploy and rolled back on its alarms', () => {
+    expect(checkBlueGreen(stack.template, 'live')).toEqual([]);
+    // CodeDeploy runs with AWS's limited Lambda deployment policy, not the plugin's role with AWSLambda_FullAccess.
+    const groups = resourcesOfType(stack.template, 'AWS::CodeDeploy::DeploymentGroup');
+    expect(groups.length).toBe(resourcesOfType(stack.template, 'AWS::Lambda::Function').length);
+    for (const [, g] of groups) expect(referencedLogicalId(g.Properties?.ServiceRoleArn)).toBe('CodeDeployRole');
+    expect(JSON.stringify(props('CodeDeployRole').ManagedPolicyArns)).toContain('AWSCodeDeployRoleForLambdaLimited');
+    expect(stack.template.Resources.CodeDeployServiceRole).toBeUndefined();
+  });
+
   it('gives every function a role of its own', () => {
     expect(resourcesOfType(stack.template, 'AWS::Lambda::Function').length).toBeGreaterThanOrEqual(3);
     expect(checkRolePerFunction(stack.template)).toEqual([]);
@@ -216,7 +228,9 @@ describe('serverless package --stage dev', () => {
     expect(s3.ErrorOutputPrefix.startsWith('errors/')).toBe(true);
     const processor = s3.ProcessingConfiguration.Processors[0];
     const lambda = processor.Parameters.find((p: any) => p.ParameterName === 'LambdaArn').ParameterValue;
-    expect(referencedLogicalId(lambda)).toBe('IngestTransformLambdaFunction');
+    // Through the alias (blue/green), which is the transform's.
+    expect(res(referencedLogicalId(lambda)!).Type).toBe('AWS::Lambda::Alias');
+    expect(functionOf(stack.template, lambda)).toBe('IngestTransformLambdaFunction');
     const conversion = s3.DataFormatConversionConfiguration;
     expect(conversion.Enabled).toBe(true);
     expect(conversion.OutputFormatConfiguration.Serializer.ParquetSerDe).toBeDefined();
@@ -269,7 +283,7 @@ describe('serverless package --stage dev', () => {
 
   it('feeds the reputation Lambda from Kinesis with partial batch failures, and EventBridge feeds Kinesis', () => {
     const [mapping] = resourcesOfType(stack.template, 'AWS::Lambda::EventSourceMapping').filter(
-      ([, m]) => referencedLogicalId(m.Properties?.FunctionName) === 'ReputationLambdaFunction',
+      ([, m]) => functionOf(stack.template, m.Properties?.FunctionName) === 'ReputationLambdaFunction',
     );
     expect(mapping).toBeDefined();
     const m = mapping![1].Properties as Record<string, any>;
@@ -319,8 +333,10 @@ describe('serverless package --stage dev', () => {
   });
 
   it('alarms on DLQ depth, Firehose delivery, Lambda errors, iterator age and the account SES rates', () => {
-    const alarms = resourcesOfType(stack.template, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties as any);
-    for (const a of alarms) expect(referencedLogicalId(a.AlarmActions?.[0]), a.AlarmName).toBe('AlertTopic');
+    const all = resourcesOfType(stack.template, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties as any);
+    for (const a of all) expect(referencedLogicalId(a.AlarmActions?.[0]), a.AlarmName).toBe('AlertTopic');
+    // The function-wide alarms (the deployment alarms on an alias are checked with blue/green below).
+    const alarms = all.filter((a) => !a.Dimensions?.some((d: any) => d.Name === 'Resource'));
     const on = (ns: string, metric: string) => alarms.filter((a) => a.Namespace === ns && a.MetricName === metric);
     const dimensionIds = (list: any[]) => list.map((a) => referencedLogicalId(a.Dimensions?.[0]?.Value));
     // Every dead-letter queue (a queue without a redrive policy of its own) has a depth alarm.
@@ -334,7 +350,7 @@ describe('serverless package --stage dev', () => {
     // Every function fed by the Kinesis stream has an iterator-age (lag) alarm.
     const streamConsumers = resourcesOfType(stack.template, 'AWS::Lambda::EventSourceMapping')
       .filter(([, m]) => referencedLogicalId(m.Properties?.EventSourceArn) === 'SesEventsStream')
-      .map(([, m]) => referencedLogicalId(m.Properties?.FunctionName));
+      .map(([, m]) => functionOf(stack.template, m.Properties?.FunctionName));
     expect(streamConsumers.length).toBeGreaterThanOrEqual(1);
     expect(dimensionIds(on('AWS/Lambda', 'IteratorAge')).sort()).toEqual(streamConsumers.sort());
     expect(dimensionIds(on('AWS/Firehose', 'DeliveryToS3.Success'))).toEqual(['EventsDeliveryStream']);
@@ -404,5 +420,12 @@ describe('serverless package --stage prod', () => {
       false,
     );
     expect(template.Resources.AlertWebhookSubscription?.Properties?.Protocol).toBe('https');
+    // prod shifts the API and stream functions gradually; the others at once, still through their alias.
+    const shift = (fn: string) =>
+      JSON.stringify(template.Resources[`${fn}LambdaFunctionDeploymentGroup`]?.Properties?.DeploymentConfigName);
+    for (const fn of ['ReportsApi', 'EmailApi', 'Reputation', 'PushProducer'])
+      expect([fn, shift(fn)]).toEqual([fn, expect.stringContaining('"ConfigName":"Canary10Percent10Minutes"')]);
+    expect(shift('Pusher')).toContain('"ConfigName":"AllAtOnce"');
+    expect(checkBlueGreen(template, 'live')).toEqual([]);
   }, 120_000);
 });
