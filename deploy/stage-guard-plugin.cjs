@@ -50,7 +50,7 @@ function addDeploymentAlarms(service, naming, template, globalSettings) {
   for (const name of service.getAllFunctions()) {
     const fn = service.getFunction(name);
     if (!fn.deploymentSettings) continue;
-    const alias = fn.deploymentSettings.alias || (globalSettings && globalSettings.alias);
+    const alias = fn.deploymentSettings.alias || globalSettings?.alias;
     const fnId = naming.getLambdaLogicalId(name);
     const versionId = Object.keys(template.Resources).find((id) => {
       const r = template.Resources[id];
@@ -123,7 +123,7 @@ class StageGuardPlugin {
           service,
           this.serverless.getProvider('aws').naming,
           template,
-          (service.custom || {}).deploymentSettings,
+          service.custom?.deploymentSettings,
         );
       },
       // Runs after the canary plugin's hook of the same name (this plugin is listed after it).
