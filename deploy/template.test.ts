@@ -373,6 +373,9 @@ describe('serverless package --stage dev', () => {
       .filter(([, q]) => !q.Properties?.RedrivePolicy)
       .map(([, q]) => q.Properties?.QueueName);
     expect(dlqs.sort()).toEqual([...names.deadLetterQueues].sort());
+    // The smoke test reads each function's new-version errors by these names.
+    const fns = resourcesOfType(stack.template, 'AWS::Lambda::Function').map(([, f]) => f.Properties?.FunctionName);
+    expect(fns.sort()).toEqual([...names.functions].sort());
   });
 
   it('puts every API route but the health check behind the Cognito JWT authorizer', () => {
