@@ -25,6 +25,7 @@ import {
   referencedLogicalId,
   resourcesOfType,
 } from './template-checks';
+import { zipEntries } from './zip-entries';
 
 /**
  * Handler modules that exist but do not export their Lambda entry point yet, with why. A test below fails as soon as
@@ -54,6 +55,7 @@ describe('serverless package --stage dev', () => {
       BulkWorkerLambdaFunction: 'AWS::Lambda::Function',
       PushProducerLambdaFunction: 'AWS::Lambda::Function',
       PusherLambdaFunction: 'AWS::Lambda::Function',
+      CompactLakeLambdaFunction: 'AWS::Lambda::Function',
       PushProducerFailureQueue: 'AWS::SQS::Queue',
       EventsDeliveryStream: 'AWS::KinesisFirehose::DeliveryStream',
       SearchDeliveryStream: 'AWS::KinesisFirehose::DeliveryStream',
@@ -189,6 +191,35 @@ describe('serverless package --stage dev', () => {
     for (const [, g] of groups) expect(referencedLogicalId(g.Properties?.ServiceRoleArn)).toBe('CodeDeployRole');
     expect(JSON.stringify(props('CodeDeployRole').ManagedPolicyArns)).toContain('AWSCodeDeployRoleForLambdaLimited');
     expect(stack.template.Resources.CodeDeployServiceRole).toBeUndefined();
+  });
+
+  it('compacts the S3 lake hourly in one function that fits Lambda, may touch only events/ and runs once at a time', () => {
+    const fn = props('CompactLakeLambdaFunction');
+    expect(fn.Handler).toBe('ingest/compact.handler.handler');
+    expect(fn.Architectures).toEqual(['x86_64']);
+    expect(fn.Timeout).toBe(900);
+    expect(fn.ReservedConcurrentExecutions).toBe(1);
+    expect(fn.EphemeralStorage.Size).toBeGreaterThanOrEqual(2048);
+    expect(referencedLogicalId(fn.Environment.Variables.SESFLOW_LAKE_BUCKET)).toBe('LakeBucket');
+    const [rule] = resourcesOfType(stack.template, 'AWS::Events::Rule').filter(([, r]) =>
+      JSON.stringify(r.Properties?.Targets).includes('CompactLake'),
+    );
+    expect(rule?.[1].Properties?.ScheduleExpression).toBe('rate(1 hour)');
+    expect(functionOf(stack.template, (rule![1].Properties!.Targets as any[])[0].Arn)).toBe(
+      'CompactLakeLambdaFunction',
+    );
+    const grants = (props('CompactLakeRole').Policies[0].PolicyDocument.Statement as any[]).filter((x) =>
+      [x.Action].flat().includes('s3:DeleteObject'),
+    );
+    expect(grants.map((g) => JSON.stringify(g.Resource))).toEqual([
+      JSON.stringify({ 'Fn::Sub': '${LakeBucket.Arn}/events/*' }),
+    ]);
+    // The package holds the bundle and DuckDB's linux-x64 binding, under Lambda's 250 MB unzipped.
+    const entries = zipEntries(join(stack.dir, 'compactLake.zip'));
+    const names = entries.map((e) => e.name);
+    expect(names).toContain('ingest/compact.handler.mjs');
+    expect(names).toContain('node_modules/@duckdb/node-bindings-linux-x64/duckdb.node');
+    expect(entries.reduce((a, e) => a + e.size, 0)).toBeLessThan(250 * 1024 * 1024);
   });
 
   it('gives every function a role of its own', () => {

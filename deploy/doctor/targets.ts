@@ -214,6 +214,7 @@ export function awsNames(stage: string) {
       `sesflow-${stage}-bulk-worker`,
       `sesflow-${stage}-push-producer`,
       `sesflow-${stage}-pusher`,
+      `sesflow-${stage}-compact-lake`,
     ],
   };
 }
