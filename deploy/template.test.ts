@@ -212,6 +212,7 @@ describe('serverless package --stage dev', () => {
       [x.Action].flat().includes('s3:DeleteObject'),
     );
     expect(grants.map((g) => JSON.stringify(g.Resource))).toEqual([
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub variable, not a JS template
       JSON.stringify({ 'Fn::Sub': '${LakeBucket.Arn}/events/*' }),
     ]);
     // The package holds the bundle and DuckDB's linux-x64 binding, under Lambda's 250 MB unzipped.
