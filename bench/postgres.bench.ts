@@ -8,6 +8,7 @@ import type { ReportParams } from '../dashboards/api/ports';
 import { startDashboardServer } from '../dashboards/server';
 import { LAKE_COLUMN_TYPES, LAKE_COLUMNS } from '../ingest/lake-schema';
 import { type LakeDb, openLake } from '../queries/duckdb-lake';
+import { ENGAGEMENT_FLAGS_SQL, metricCountsSql } from '../queries/metrics';
 import { NAMED_QUERIES } from '../queries/named-queries';
 import { type QueryRow, runNamedQuery } from '../queries/run-named-query';
 import type { Benchmark, BenchResult } from './index';
@@ -54,25 +55,12 @@ function pgMetricsSql(keys: { name: string; row: string; out?: string }[], order
 ),
 counts AS (
   SELECT ${list},
-    count(*) FILTER (WHERE event_type = 'send') AS sent,
-    count(*) FILTER (WHERE event_type = 'delivery') AS delivered,
-    count(*) FILTER (WHERE event_type = 'bounce' AND bounce_type = 'Permanent'
-      AND coalesce(bounce_subtype, '') NOT IN ('OnAccountSuppressionList', 'OnTenantSuppressionList')) AS hard_bounces,
-    count(*) FILTER (WHERE event_type = 'bounce' AND coalesce(bounce_type, 'Undetermined') IN ('Transient', 'Undetermined')) AS soft_bounces,
-    count(*) FILTER (WHERE event_type = 'complaint' AND complaint_subtype IS NULL
-      AND coalesce(complaint_feedback_type, '') <> 'not-spam') AS complaints,
-    count(*) FILTER (WHERE event_type = 'open') AS opens,
-    count(*) FILTER (WHERE event_type = 'click') AS clicks,
-    count(*) FILTER (WHERE event_type = 'reject') AS rejects,
-    count(*) FILTER (WHERE event_type = 'delivery_delay') AS delivery_delays,
-    count(*) FILTER (WHERE event_type = 'rendering_failure') AS rendering_failures,
-    count(*) FILTER (WHERE event_type = 'subscription') AS subscriptions
+    ${metricCountsSql()}
   FROM scoped
   GROUP BY ${list}
 ),
 pairs AS (
-  SELECT ${list}, bool_or(event_type = 'open') AS o, bool_or(event_type = 'open' AND NOT machine_open) AS h,
-    bool_or(event_type = 'open' AND machine_open) AS m, bool_or(event_type = 'click') AS k
+  SELECT ${list}, ${ENGAGEMENT_FLAGS_SQL}
   FROM scoped
   WHERE event_type IN ('open', 'click')
   GROUP BY ${list}, message_id, recipient

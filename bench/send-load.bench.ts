@@ -5,6 +5,7 @@ import { SESv2Client, type SendBulkEmailCommandOutput } from '@aws-sdk/client-se
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { FsLakeStore } from '../ingest/fs-lake-store';
 import { LakeWriter } from '../ingest/lake-writer';
+import { sleep } from '../lib/retry';
 import { startLocalFirehose } from '../local/firehose/server';
 import { onboardDemoTenant } from '../local/pipeline/demo-tenants';
 import { resolveSinks } from '../local/ses-simulator/event-sinks';
@@ -30,7 +31,6 @@ const DOMAINS = ['gmail.com', 'yahoo.com', 'outlook.com', 'hotmail.com', 'icloud
 const STALL_MS = 120_000;
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Records every grant of the sender's limiter: when, and how many recipients. */
 class RecordingLimiter implements SendRateLimiter {

@@ -9,11 +9,12 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import { DynamoDbCounterStore } from '../enrich/reputation/dynamodb-counter-store';
 import { SesV2TenantControl } from '../enrich/reputation/sesv2-tenant-control';
 import { describeError } from '../lib/errors';
+import { createHandler, toApiRequest, toResult } from '../lib/http/lambda';
 import { AthenaRunner } from '../queries/athena/runner';
+import { DynamoDbTenantStore } from '../tenants/tenant-service';
 import { type AthenaReportFailure, createAthenaReportEngine } from './adapters/athena-report-engine';
 import { createCognitoAuthenticator, type JwtClaims, type JwtVerifier } from './adapters/cognito-authenticator';
 import { DynamoDbLiveFigures } from './adapters/dynamodb-live-figures';
-import { DynamoDbTenantStore } from './adapters/dynamodb-tenant-store';
 import { TokenBucketLimiter } from './api/rate-limit';
 import { DEFAULT_THRESHOLDS } from './api/risk';
 import { type ApiRequest, type ApiResponse, createRouter, type RequestLog } from './api/router';
@@ -21,34 +22,10 @@ import { loadReportsLambdaConfig, type ReportsLambdaConfig } from './lambda-conf
 
 /**
  * API Gateway (HTTP API, payload 2.0) -> the Reports API router. Thin: unwraps the event, calls the router, shapes
- * the response. `handler` (the `reportsApi` function's entry) builds the router once per container from the
- * environment: Cognito authenticator, Athena report engine, DynamoDB tenant store and live figures.
+ * the response (lib/http/lambda.ts). `handler` (the `reportsApi` function's entry) builds the router once per
+ * container from the environment: Cognito authenticator, Athena report engine, DynamoDB tenant store and live figures.
  */
-export function toApiRequest(event: APIGatewayProxyEventV2): ApiRequest {
-  const headers: Record<string, string | undefined> = {};
-  for (const [k, v] of Object.entries(event.headers ?? {})) headers[k.toLowerCase()] = v;
-  const query: Record<string, string | string[]> = {};
-  for (const [k, v] of Object.entries(event.queryStringParameters ?? {})) {
-    // API Gateway joins repeated parameters with a comma: kept as one value, which validation then refuses.
-    if (v !== undefined) query[k] = v;
-  }
-  const body = event.body
-    ? event.isBase64Encoded
-      ? Buffer.from(event.body, 'base64').toString('utf8')
-      : event.body
-    : null;
-  return { method: event.requestContext.http.method, path: event.rawPath, query, headers, body };
-}
-
-export function toResult(res: ApiResponse): APIGatewayProxyStructuredResultV2 {
-  return { statusCode: res.status, headers: res.headers, body: res.body };
-}
-
-/** Builds the Lambda handler over a router. */
-export function createHandler(route: (req: ApiRequest) => Promise<ApiResponse>) {
-  return async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> =>
-    toResult(await route(toApiRequest(event)));
-}
+export { createHandler, toApiRequest, toResult };
 
 /** Where the Lambda logs: one structured line per request (ids, route, status; never tokens or mail text). */
 export interface ReportsLambdaLog {

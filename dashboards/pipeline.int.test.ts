@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readLocalConfig } from '../local/config';
 import { type RunningPipeline, startLocalPipeline } from '../local/pipeline';
-import { DynamoDbTenantStore } from './adapters/dynamodb-tenant-store';
+import { DynamoDbTenantStore } from '../tenants/tenant-service';
 import { loadDashboardConfig } from './config';
 import { dashboardPipelineService, type LocalKeys } from './local-service';
 

@@ -1,6 +1,6 @@
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemoryTenantStore } from './adapters/memory-tenant-store';
+import { MemoryTenantStore } from '../tenants/tenant-service';
 import { type RunningDashboardServer, startDashboardServer } from './server';
 import { buildTestLake, type TestLake } from './test-lake';
 

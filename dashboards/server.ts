@@ -1,20 +1,20 @@
 import { readFile } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type HttpAnswer, startHttpServer } from '../lib/http/node-server';
+import type { ApiRequest } from '../lib/http/request';
 import { openLake } from '../queries/duckdb-lake';
 import { NAMED_QUERIES } from '../queries/named-queries';
+import { MemoryTenantStore } from '../tenants/tenant-service';
 import { type ApiKeyRecord, createApiKeyAuthenticator, memoryApiKeyLookup } from './adapters/api-key-authenticator';
 import { DuckDbLakeCache } from './adapters/duckdb-lake-cache';
 import { createDuckDbLiveFigures } from './adapters/duckdb-live-figures';
 import { createDuckDbReportEngine } from './adapters/duckdb-report-engine';
-import { MemoryTenantStore } from './adapters/memory-tenant-store';
 import { createSerialQueue } from './adapters/serial-lake';
 import type { Authenticator, LiveFigures, ReportEngine, TenantStore, Thresholds } from './api/ports';
 import { TokenBucketLimiter } from './api/rate-limit';
 import { DEFAULT_THRESHOLDS } from './api/risk';
-import { type ApiRequest, createRouter, type RequestLog } from './api/router';
+import { createRouter, type RequestLog } from './api/router';
 
 const WEB_DIR = join(dirname(fileURLToPath(import.meta.url)), 'web');
 const MAX_BODY_BYTES = 16 * 1024;
@@ -66,40 +66,6 @@ export interface RunningDashboardServer {
   close(): Promise<void>;
 }
 
-function readBody(req: IncomingMessage): Promise<string | null> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(new Error('body too large'));
-        req.destroy();
-        return;
-      }
-      chunks.push(c);
-    });
-    req.on('end', () => resolve(chunks.length ? Buffer.concat(chunks).toString('utf8') : null));
-    req.on('error', reject);
-  });
-}
-
-function toApiRequest(req: IncomingMessage, url: URL, body: string | null): ApiRequest {
-  const query: Record<string, string | string[]> = {};
-  for (const [k, v] of url.searchParams) {
-    const prev = query[k];
-    query[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
-  }
-  const headers: Record<string, string | undefined> = {};
-  for (const [k, v] of Object.entries(req.headers)) headers[k] = Array.isArray(v) ? v.join(', ') : v;
-  return { method: req.method ?? 'GET', path: url.pathname, query, headers, body };
-}
-
-function send(res: ServerResponse, status: number, headers: Record<string, string>, body: string | Buffer): void {
-  res.writeHead(status, { ...SECURITY_HEADERS, ...headers });
-  res.end(body);
-}
-
 /**
  * Starts the Reports API and the web UI on one node:http server (what `sesflow start` runs on port 8080).
  * API under `/v1/`, UI at `/`. Returns the URL and a close function that also closes the lake.
@@ -124,54 +90,35 @@ export async function startDashboardServer(opts: DashboardServerOptions): Promis
     log: opts.log,
   });
 
-  const server = createServer(async (req, res) => {
-    try {
-      const url = new URL(req.url ?? '/', 'http://localhost');
-      if (url.pathname.startsWith('/v1/')) {
-        let body: string | null = null;
-        if (req.method === 'POST') {
-          try {
-            body = await readBody(req);
-          } catch {
-            send(res, 413, { 'content-type': 'application/json' }, '{"error":"the body is over 16 KiB"}');
-            return;
-          }
-        }
-        const out = await handle(toApiRequest(req, url, body));
-        send(res, out.status, out.headers, out.body);
-        return;
-      }
-      if (url.pathname === '/favicon.ico') {
-        send(res, 204, {}, '');
-        return;
-      }
-      const file = STATIC_FILES[url.pathname];
-      if (!file || (req.method !== 'GET' && req.method !== 'HEAD')) {
-        send(res, 404, { 'content-type': 'text/plain; charset=utf-8' }, 'not found');
-        return;
-      }
-      const content = await readFile(join(WEB_DIR, file.file));
-      send(res, 200, { 'content-type': file.type, 'cache-control': 'no-cache' }, content);
-    } catch {
-      if (!res.headersSent) send(res, 500, { 'content-type': 'application/json' }, '{"error":"internal error"}');
-      else res.end();
-    }
+  const text = (status: number, body: string): HttpAnswer => ({
+    status,
+    headers: { 'content-type': 'text/plain; charset=utf-8' },
+    body,
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port, opts.host ?? '127.0.0.1', () => resolve());
+  const serve = async (req: ApiRequest): Promise<HttpAnswer> => {
+    if (req.path.startsWith('/v1/')) return handle(req);
+    if (req.path === '/favicon.ico') return { status: 204, headers: {}, body: '' };
+    const file = STATIC_FILES[req.path];
+    if (!file || (req.method !== 'GET' && req.method !== 'HEAD')) return text(404, 'not found');
+    const content = await readFile(join(WEB_DIR, file.file));
+    return { status: 200, headers: { 'content-type': file.type, 'cache-control': 'no-cache' }, body: content };
+  };
+  const server = await startHttpServer({
+    handle: serve,
+    port: opts.port,
+    host: opts.host,
+    maxBodyBytes: MAX_BODY_BYTES,
+    headers: SECURITY_HEADERS,
   });
-  const port = (server.address() as AddressInfo).port;
   return {
-    url: `http://${opts.host ?? '127.0.0.1'}:${port}`,
-    port,
+    url: server.url,
+    port: server.port,
     async knownTenants() {
       const [figures, statuses] = await Promise.all([live.figures(new Date()), tenants.listStatuses()]);
       return [...new Set([...figures.map((f) => f.tenantId), ...statuses.map((s) => s.tenantId)])].sort();
     },
     async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await server.close();
       lake?.close();
     },
   };

@@ -10,8 +10,8 @@ import { createTableInput } from '../lib/table-design';
 import { createLocalClients, type LocalClients } from '../local/stack/clients';
 import { startDynamoDbLocal } from '../local/stack/dynamodb-local';
 import type { RunningStandIn } from '../local/stack/stand-in';
-import { DynamoDbTenantStore } from './adapters/dynamodb-tenant-store';
-import { MemoryTenantStore } from './adapters/memory-tenant-store';
+import { STANDARD_POLICY, STRICT_POLICY } from '../tenants/policy';
+import { DynamoDbTenantStore, MemoryTenantStore } from '../tenants/tenant-service';
 import type { TenantStatus } from './api/ports';
 import { DEFAULT_THRESHOLDS } from './api/risk';
 import { type RunningDashboardServer, startDashboardServer } from './server';
@@ -48,7 +48,7 @@ function seededStatuses(now: number): TenantStatus[] {
   return [
     plain('acme'),
     plain('globex'),
-    plain('initech', null),
+    { ...plain('initech', null), policy: 'strict' },
     plain('hooli'),
     {
       tenantId: 'umbrella',
@@ -62,17 +62,21 @@ function seededStatuses(now: number): TenantStatus[] {
         rates: { bounce: 25 / 310, complaint: 0 },
         lowerBounds: { bounce: 0.0553, complaint: 0 },
         thresholds: DEFAULT_THRESHOLDS,
+        kind: 'automatic',
         topDomains: [
           { name: 'gmail.com', count: 9 },
           { name: 'yahoo.com', count: 6 },
         ],
         topCampaigns: [{ name: 'weekly-digest', count: 11 }],
         topDiagnosticCodes: [{ name: 'smtp; 550 5.1.1 user unknown', count: 14 }],
-        summary: 'Hard bounce rate 8.06 % (lower bound 5.53 %) over 310 sends, above the 4.00 % pause line',
+        summary: 'Hard bounce rate 8.06 % (lower bound 5.53 %) over 310 sends, above the 5.00 % pause line',
       },
     },
   ];
 }
+
+/** A rate as the UI writes it. */
+const pct = (x: number) => `${(x * 100).toFixed(2)} %`;
 
 const hasChromium = existsSync(CHROMIUM);
 /** DynamoDB Local needs Java; without it the tenant state lives in memory (and the test name says so). */
@@ -138,7 +142,8 @@ describe.skipIf(!hasChromium)('web UI in Chromium', () => {
     const first = await page.$$eval('#tenant-table tbody tr:first-child td', (tds) => tds.map((td) => td.textContent));
     expect(first[1]).toBe('warning');
     expect(Number(first[4]?.replaceAll(',', ''))).toBeGreaterThan(100);
-    expect(first[5]).toMatch(/^\d+\.\d{2} %\/ 4\.00 %$/);
+    // The pause line is the engine's (the standard policy's Wilson lower bound threshold), not a copy.
+    expect(first[5]).toMatch(new RegExp(`^\\d+\\.\\d{2} %/ ${pct(STANDARD_POLICY.bounce.pauseLowerBound)}$`));
     expect(await page.$$eval('#tenant-table svg polyline', (p) => p.length)).toBe(5);
     await page.screenshot({ path: join(SCREENSHOTS, 'compliance-tenants.png'), fullPage: true });
 
@@ -181,6 +186,56 @@ describe.skipIf(!hasChromium)('web UI in Chromium', () => {
     expect(audit).toHaveLength(2);
     expect(audit[0]).toContain('resume');
     expect(audit[0]).toContain('k-officer');
+    await page.close();
+  });
+
+  it('compliance view shows the thresholds the engine applies, for a standard and a strict tenant', async () => {
+    const page = await context.newPage();
+    await signIn(page, 'e2e-compliance-key');
+    await page.waitForSelector('#tenant-table tbody tr');
+    const cells = async (tenant: string) =>
+      page.$$eval(`#tenant-table tbody tr[data-tenant="${tenant}"] td`, (tds) => tds.map((td) => td.textContent));
+    const standard = await cells('acme');
+    const strict = await cells('initech');
+    expect(standard[5]).toContain(`/ ${pct(STANDARD_POLICY.bounce.pauseLowerBound)}`);
+    expect(standard[6]).toContain(`/ ${pct(STANDARD_POLICY.complaint.pauseLowerBound)}`);
+    expect(strict[5]).toContain(`/ ${pct(STRICT_POLICY.bounce.pauseLowerBound)}`);
+    expect(strict[6]).toContain(`/ ${pct(STRICT_POLICY.complaint.pauseLowerBound)}`);
+
+    await page.goto(`${server.url}/#/tenants/initech`);
+    await page.waitForSelector('#tenant-policy');
+    const policy = await page.textContent('#tenant-policy');
+    expect(policy).toContain('strict');
+    expect(policy).toContain(`bounce ${pct(STRICT_POLICY.bounce.pauseLowerBound)}`);
+    expect(policy).toContain(`complaint ${pct(STRICT_POLICY.complaint.pauseLowerBound)}`);
+    const legends = await page.$$eval('.legend', (ls) => ls.map((l) => l.textContent));
+    expect(legends[0]).toContain(`pause ${pct(STRICT_POLICY.bounce.pauseLowerBound)}`);
+    expect(legends[0]).toContain(`warning ${pct(STRICT_POLICY.bounce.warningRate)}`);
+    expect(legends[1]).toContain(`pause ${pct(STRICT_POLICY.complaint.pauseLowerBound)}`);
+    await page.close();
+  });
+
+  it(`a manual pause keeps the engine's evidence and adds its own; the internal note stays internal (${STORE})`, async () => {
+    const page = await context.newPage();
+    await signIn(page, 'e2e-compliance-key');
+    await page.goto(`${server.url}/#/tenants/umbrella`);
+    await page.waitForSelector('#state-form');
+    await page.fill('#reason', 'Internal: legal asked us to hold this sender');
+    await page.click('#state-action');
+    await page.waitForSelector('#tenant-title .badge[data-state="paused"]');
+    await page.waitForSelector('#evidence-earlier');
+    expect(await page.textContent('#evidence h2')).toBe('Evidence of the manual pause');
+    expect(await page.textContent('#evidence')).toContain('paused by hand by k-officer');
+    // The engine's decision is still there, with its figures.
+    expect(await page.textContent('#evidence-earlier')).toContain('smtp; 550 5.1.1 user unknown');
+    expect(await page.textContent('#audit-table')).toContain('Internal: legal asked us to hold this sender');
+    // The tenant-visible side never carries the note.
+    const seen = await page.evaluate(async () => {
+      const r = await fetch('/v1/tenants/umbrella/audit', { headers: { 'x-api-key': 'e2e-compliance-key' } });
+      return ((await r.json()) as { audit: { reason: string; note?: string }[] }).audit[0];
+    });
+    expect(seen?.note).toBe('Internal: legal asked us to hold this sender');
+    expect(seen?.reason).not.toContain('legal');
     await page.close();
   });
 

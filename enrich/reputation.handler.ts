@@ -4,9 +4,9 @@ import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
+import { DynamoDbTenantRepository } from '../tenants/dynamodb-tenant-repository';
 import { readReputationConfig } from './reputation/config';
 import { DynamoDbCounterStore } from './reputation/dynamodb-counter-store';
-import { DynamoDbTenantStatusStore } from './reputation/dynamodb-tenant-status-store';
 import { processStreamBatch, type StreamRecord } from './reputation/live';
 import { LogAlerter } from './reputation/log-alerter';
 import { SesV2TenantControl } from './reputation/sesv2-tenant-control';
@@ -17,7 +17,7 @@ const logger = new Logger({ serviceName: 'sesflow-reputation' });
 const doc = DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } });
 const deps = {
   counters: new DynamoDbCounterStore(doc, config.tableName),
-  status: new DynamoDbTenantStatusStore(doc, config.tableName),
+  status: new DynamoDbTenantRepository(doc, config.tableName),
   ses: new SesV2TenantControl(new SESv2Client({})),
   alerter: config.alertTopicArn ? new SnsAlerter(new SNSClient({}), config.alertTopicArn) : new LogAlerter(),
   now: () => new Date(),

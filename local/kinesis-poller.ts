@@ -199,7 +199,7 @@ export async function startKinesisPoller(opts: KinesisPollerOptions): Promise<Ki
         if (performance.now() > deadline) {
           throw new Error(`${opts.consumer}: shards ${behind.join(', ')} not caught up in time`);
         }
-        await new Promise((r) => setTimeout(r, 20));
+        await sleep(20);
       }
     },
     stats: () => [...stats.values()].map((s) => ({ ...s })),

@@ -173,3 +173,8 @@ export async function openLake(lakeDir: string, options: { threads?: number } = 
     },
   };
 }
+
+/** DuckDB TIMESTAMP literal text of an epoch-ms time (the lake's times are UTC without zone). */
+export function duckTimestamp(ms: number): string {
+  return new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
+}

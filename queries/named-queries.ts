@@ -1,3 +1,10 @@
+import {
+  COUNTED_COMPLAINT_OF_A_COMPLAINT,
+  ENGAGEMENT_FLAGS_SQL,
+  METRIC_COUNT_NAMES,
+  metricCountsSql,
+  SUPPRESSED_BOUNCE_SUBTYPES,
+} from './metrics';
 import { compileNamed, type Dialect } from './sql/placeholders';
 
 /**
@@ -101,38 +108,10 @@ export const PROVIDER_CASE = `CASE
     WHEN recipient_domain IN ('icloud.com', 'me.com', 'mac.com') THEN 'Apple iCloud'
     ELSE 'other' END`;
 
-/**
- * Metric definitions (DESIGN.md): sent = Send recipients; delivered = Delivery recipients; hard bounces = Permanent
- * except the suppression-list subtypes (never sent); soft = Transient and Undetermined; complaints exclude a
- * suppression-list subtype and `not-spam`.
- */
-const COUNTS = `count(*) FILTER (WHERE event_type = 'send') AS sent,
-    count(*) FILTER (WHERE event_type = 'delivery') AS delivered,
-    count(*) FILTER (WHERE event_type = 'bounce' AND bounce_type = 'Permanent'
-      AND coalesce(bounce_subtype, '') NOT IN ('OnAccountSuppressionList', 'OnTenantSuppressionList')) AS hard_bounces,
-    count(*) FILTER (WHERE event_type = 'bounce' AND coalesce(bounce_type, 'Undetermined') IN ('Transient', 'Undetermined')) AS soft_bounces,
-    count(*) FILTER (WHERE event_type = 'complaint' AND complaint_subtype IS NULL
-      AND coalesce(complaint_feedback_type, '') <> 'not-spam') AS complaints,
-    count(*) FILTER (WHERE event_type = 'open') AS opens,
-    count(*) FILTER (WHERE event_type = 'click') AS clicks,
-    count(*) FILTER (WHERE event_type = 'reject') AS rejects,
-    count(*) FILTER (WHERE event_type = 'delivery_delay') AS delivery_delays,
-    count(*) FILTER (WHERE event_type = 'rendering_failure') AS rendering_failures,
-    count(*) FILTER (WHERE event_type = 'subscription') AS subscriptions`;
+/** The metric counts (queries/metrics.ts: one definition for every engine). */
+const COUNTS = metricCountsSql();
 
-const COUNT_NAMES = [
-  'sent',
-  'delivered',
-  'hard_bounces',
-  'soft_bounces',
-  'complaints',
-  'opens',
-  'clicks',
-  'rejects',
-  'delivery_delays',
-  'rendering_failures',
-  'subscriptions',
-];
+const COUNT_NAMES = METRIC_COUNT_NAMES;
 
 /** The figures every metrics report gives, after its key columns. */
 export const METRIC_COLUMNS: readonly ColumnSpec[] = [
@@ -209,8 +188,7 @@ counts AS (
   GROUP BY ${list}
 ),
 pairs AS (
-  SELECT ${list}, bool_or(event_type = 'open') AS o, bool_or(event_type = 'open' AND NOT machine_open) AS h,
-    bool_or(event_type = 'open' AND machine_open) AS m, bool_or(event_type = 'click') AS k
+  SELECT ${list}, ${ENGAGEMENT_FLAGS_SQL}
   FROM scoped
   WHERE event_type IN ('open', 'click')
   GROUP BY ${list}, ${pair}
@@ -369,7 +347,7 @@ ranked AS (
 )
 SELECT bounce_type, bounce_subtype,
   CASE WHEN bounce_type = 'Permanent'
-    AND coalesce(bounce_subtype, '') IN ('OnAccountSuppressionList', 'OnTenantSuppressionList') THEN 'suppressed'
+    AND coalesce(bounce_subtype, '') IN (${SUPPRESSED_BOUNCE_SUBTYPES.map((x) => `'${x}'`).join(', ')}) THEN 'suppressed'
     WHEN bounce_type = 'Permanent' THEN 'hard' ELSE 'soft' END AS bounce_class,
   subtype_bounces, code_rank, smtp_status, bounces, recipients, example_diagnostic
 FROM ranked
@@ -393,7 +371,7 @@ const complaintBreakdown = defineNamedQuery({
     { name: 'recipients', type: 'integer', description: 'distinct complaining recipients' },
   ],
   text: (d) => `SELECT complaint_feedback_type AS feedback_type, complaint_subtype,
-  (complaint_subtype IS NULL AND coalesce(complaint_feedback_type, '') <> 'not-spam') AS counts_toward_rate,
+  (${COUNTED_COMPLAINT_OF_A_COMPLAINT}) AS counts_toward_rate,
   count(*) AS complaints, count(DISTINCT recipient) AS recipients
 FROM events
 WHERE ${scopeWhere(d)}

@@ -3,7 +3,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { createHandler } from '../dashboards/api.handler';
+import { createHandler } from '../lib/http/lambda';
 import { composeSend } from './api/compose';
 import { readEmailApiConfig } from './api/config';
 import { createEmailApiRouter } from './api/router';

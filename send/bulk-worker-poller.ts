@@ -7,6 +7,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { describeError } from '../lib/errors';
+import { sleep } from '../lib/retry';
 
 export interface BulkWorkerPollerOptions {
   sqs: SQSClient;
@@ -35,8 +36,6 @@ export interface BulkWorkerPoller {
   /** Stops receiving and waits for the batches in hand. */
   stop(): Promise<void>;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** An SQS message as Lambda's event source mapping hands it to the function. */
 export function toSqsRecord(m: Message, queueArn: string): SQSRecord {

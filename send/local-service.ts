@@ -10,8 +10,8 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
-import { hashApiKey } from '../dashboards/adapters/api-key-authenticator';
 import { describeError } from '../lib/errors';
+import { hashApiKey } from '../lib/http/api-key';
 import { ensureTable } from '../lib/table-design';
 import { PIPELINE_EXTENSIONS, type PipelineService } from '../local/pipeline/service';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/stack/clients';

@@ -10,8 +10,8 @@ import {
   UpdateConfigurationSetEventDestinationCommand,
   UpdateReputationEntityPolicyCommand,
 } from '@aws-sdk/client-sesv2';
-import { POLICIES } from '../enrich/reputation/policy';
 import { describeError } from '../lib/errors';
+import { POLICIES } from '../tenants/policy';
 import { InvalidTenantError, OnboardingError } from './errors';
 import type { TenantProfile } from './ports';
 import { normaliseDomains, type TenantRegistry, validateTenantId } from './registry';

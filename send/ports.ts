@@ -5,21 +5,9 @@
  * worker (send/bulk-worker.ts) call the sender.
  */
 
-export type TenantStatus = 'active' | 'warning' | 'paused' | 'suspended';
-
-/** A tenant's profile item (`TENANT#<id>` / `PROFILE`). The status fields are the send gate's input. */
-export interface TenantProfile {
-  tenantId: string;
-  status: TenantStatus;
-  statusReason: string | null;
-  statusSince: string | null;
-  /** Reputation policy name (`standard`, `strict`). */
-  policy: string;
-  configurationSet: string;
-  sesTenantName: string;
-  sendingDomains: string[];
-  createdAt: string;
-}
+/** A tenant's profile item (`TENANT#<id>` / `PROFILE`): tenants/ports.ts. The status fields are the send gate's input. */
+export type { TenantProfile } from '../tenants/ports';
+export type { TenantStatus } from '../tenants/status';
 
 /** What a caller of the Email API may do: a key is scoped to one tenant. */
 export interface ApiKeyScope {

@@ -1,5 +1,6 @@
 import { GetAccountCommand, type SESv2Client } from '@aws-sdk/client-sesv2';
 import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { sleep } from '../lib/retry';
 import { keys } from '../lib/table-design';
 import { SendError } from './errors';
 
@@ -16,7 +17,7 @@ export interface SendRateLimiter {
   limit(): Promise<number>;
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+export { sleep } from '../lib/retry';
 
 /**
  * The account's MaxSendRate from GetAccount (SendQuota, a double: aws-facts §2.5), cached for `ttlMs` so a quota

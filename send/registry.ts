@@ -1,15 +1,13 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import {
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  type QueryCommandInput,
-  TransactWriteCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
-import { hashApiKey } from '../dashboards/adapters/api-key-authenticator';
+import { type DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { queryAll } from '../lib/dynamodb-query';
+import { hashApiKey } from '../lib/http/api-key';
 import { GSI1, keys } from '../lib/table-design';
+import { DynamoDbTenantRepository } from '../tenants/dynamodb-tenant-repository';
+import { TenantError } from '../tenants/errors';
+import { setSuspension } from '../tenants/lifecycle';
+import type { SesSendingControl } from '../tenants/ports';
+import type { TenantAuditEntry } from '../tenants/status';
 import { InvalidTenantError, RegistryError, UnknownKeyError, UnknownTenantError } from './errors';
 import type { ApiKeyScope, TenantProfile, TenantStatus } from './ports';
 
@@ -19,8 +17,6 @@ export const TENANT_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 const DOMAIN_PATTERN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 /** Configuration set names: letters, digits, `_` and `-`, up to 64 characters. */
 const CONFIGURATION_SET_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
-const STATUSES: readonly TenantStatus[] = ['active', 'warning', 'paused', 'suspended'];
-const asStatus = (v: unknown): TenantStatus => (STATUSES.includes(v as TenantStatus) ? (v as TenantStatus) : 'active');
 
 /** What registering a tenant takes (the SES side is onboarding's: send/onboarding.ts). */
 export interface RegisterTenantInput {
@@ -46,18 +42,18 @@ export interface IssuedApiKey extends ApiKeyInfo {
   key: string;
 }
 
-/** One audit entry of the registry (onboarding, key issue / revoke), in the shape the dashboards list. */
-export interface RegistryAuditEntry {
+/** What the registry's own audit entries say (the status is unchanged by them). */
+interface AuditInput {
   tenantId: string;
-  at: string;
-  id: string;
   action: string;
   actor: string;
   reason: string;
-  fromState: TenantStatus;
-  toState: TenantStatus;
+  status: TenantStatus;
   keyId?: string;
 }
+
+/** One audit entry (onboarding, key issue / revoke, and the lifecycle's moves): tenants/status.ts. */
+export type RegistryAuditEntry = TenantAuditEntry;
 
 export function validateTenantId(tenantId: string): void {
   if (!TENANT_ID_PATTERN.test(tenantId)) {
@@ -78,20 +74,6 @@ export function normaliseDomains(domains: readonly string[]): string[] {
   return out.sort();
 }
 
-function profileOf(item: Record<string, unknown>): TenantProfile {
-  return {
-    tenantId: String(item.tenantId ?? item.gsi1sk ?? String(item.pk).slice('TENANT#'.length)),
-    status: asStatus(item.status),
-    statusReason: typeof item.statusReason === 'string' ? item.statusReason : null,
-    statusSince: typeof item.statusSince === 'string' ? item.statusSince : null,
-    policy: typeof item.reputationPolicy === 'string' ? item.reputationPolicy : 'standard',
-    configurationSet: typeof item.configurationSet === 'string' ? item.configurationSet : '',
-    sesTenantName: typeof item.sesTenantName === 'string' ? item.sesTenantName : '',
-    sendingDomains: Array.isArray(item.sendingDomains) ? item.sendingDomains.map(String) : [],
-    createdAt: typeof item.createdAt === 'string' ? item.createdAt : '',
-  };
-}
-
 function keyInfoOf(item: Record<string, unknown>): ApiKeyInfo {
   return {
     keyId: String(item.keyId),
@@ -103,33 +85,20 @@ function keyInfoOf(item: Record<string, unknown>): ApiKeyInfo {
 }
 
 /**
- * The tenant registry in the single table (lib/table-design.ts), through lib-dynamodb:
- * - profile `TENANT#<id>` / `PROFILE` (gsi1 `TENANTS` / `<id>`): `status`, `statusReason`, `statusSince` and
- *   `reputationPolicy` are the attributes enrich/'s DynamoDbTenantStatusStore and the dashboards write on a pause or
- *   resume (the send gate reads them); this registry adds `configurationSet`, `sesTenantName`, `sendingDomains`,
- *   `createdAt`, and never overwrites a status it did not set;
- * - API key `APIKEY#<sha256>` / `APIKEY` (gsi1 `KEYS#<tenant>` / `<created>#<keyId>`): the SHA-256 of the key only
- *   (hashApiKey, as the dashboards hash), `keyId`, `tenantId`, `role: client`, `revokedAt`;
- * - audit `TENANT#<id>` / `AUDIT#<iso>#<uuid>` (gsi1 `AUDIT` / `<iso>`), the shape enrich/ and the dashboards write.
+ * The tenant registry: onboarding (the profile, through the tenant repository: tenants/dynamodb-tenant-repository.ts,
+ * the one writer of the tenant item), suspensions (tenants/lifecycle.ts), and the tenant's API keys in the single
+ * table (lib/table-design.ts): `APIKEY#<sha256>` / `APIKEY` (gsi1 `KEYS#<tenant>` / `<created>#<keyId>`), the SHA-256
+ * of the key only (lib/http/api-key.ts), `keyId`, `tenantId`, `role: client`, `revokedAt`.
  */
 export class TenantRegistry {
+  private readonly tenants: DynamoDbTenantRepository;
+
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     private readonly tableName: string,
     private readonly now: () => Date = () => new Date(),
-  ) {}
-
-  private async queryAll(input: Omit<QueryCommandInput, 'TableName'>): Promise<Record<string, unknown>[]> {
-    const out: Record<string, unknown>[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.doc.send(
-        new QueryCommand({ ...input, TableName: this.tableName, ExclusiveStartKey: start }),
-      );
-      out.push(...((page.Items ?? []) as Record<string, unknown>[]));
-      start = page.LastEvaluatedKey;
-    } while (start);
-    return out;
+  ) {
+    this.tenants = new DynamoDbTenantRepository(doc, tableName);
   }
 
   /**
@@ -148,47 +117,22 @@ export class TenantRegistry {
     validateTenantId(input.sesTenantName);
     const domains = normaliseDomains(input.sendingDomains);
     const at = this.now().toISOString();
-    let old: Record<string, unknown> | undefined;
-    const values = {
-      ':id': input.tenantId,
-      ':p': input.policy ?? 'standard',
-      ':cs': input.configurationSet,
-      ':stn': input.sesTenantName,
-      ':d': domains,
-      ':tg': 'TENANTS',
-      ':at': at,
-      ':active': 'active',
-    };
+    let registered: { profile: TenantProfile; created: boolean };
     try {
-      const out = await this.doc.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: keys.tenantProfile(input.tenantId),
-          UpdateExpression:
-            'SET tenantId = :id, reputationPolicy = :p, configurationSet = :cs, sesTenantName = :stn, sendingDomains = :d, ' +
-            'gsi1pk = :tg, gsi1sk = :id, createdAt = if_not_exists(createdAt, :at), #st = if_not_exists(#st, :active), ' +
-            'statusSince = if_not_exists(statusSince, :at)',
-          ExpressionAttributeNames: { '#st': 'status' },
-          ExpressionAttributeValues: values,
-          ReturnValues: 'ALL_OLD',
-        }),
+      registered = await this.tenants.registerProfile(
+        {
+          tenantId: input.tenantId,
+          policy: input.policy ?? 'standard',
+          configurationSet: input.configurationSet,
+          sesTenantName: input.sesTenantName,
+          sendingDomains: domains,
+        },
+        at,
       );
-      old = out.Attributes;
     } catch (err) {
       throw new RegistryError(`could not register tenant ${input.tenantId}`, { cause: err });
     }
-    const profile = profileOf({
-      ...old,
-      tenantId: input.tenantId,
-      reputationPolicy: values[':p'],
-      configurationSet: input.configurationSet,
-      sesTenantName: input.sesTenantName,
-      sendingDomains: domains,
-      createdAt: old?.createdAt ?? at,
-      status: old?.status ?? 'active',
-      statusSince: old?.statusSince ?? at,
-    });
-    const created = typeof old?.createdAt !== 'string';
+    const { profile, created } = registered;
     if (created) {
       await this.audit({
         tenantId: input.tenantId,
@@ -201,21 +145,13 @@ export class TenantRegistry {
     return { profile, created };
   }
 
-  async getTenant(tenantId: string): Promise<TenantProfile | null> {
-    const out = await this.doc.send(
-      new GetCommand({ TableName: this.tableName, Key: keys.tenantProfile(tenantId), ConsistentRead: true }),
-    );
-    return out.Item ? profileOf(out.Item) : null;
+  getTenant(tenantId: string): Promise<TenantProfile | null> {
+    return this.tenants.getProfile(tenantId);
   }
 
   /** Every registered tenant, by id. */
-  async listTenants(): Promise<TenantProfile[]> {
-    const items = await this.queryAll({
-      IndexName: GSI1,
-      KeyConditionExpression: 'gsi1pk = :pk',
-      ExpressionAttributeValues: { ':pk': 'TENANTS' },
-    });
-    return items.map(profileOf).sort((a, b) => a.tenantId.localeCompare(b.tenantId));
+  listTenants(): Promise<TenantProfile[]> {
+    return this.tenants.listProfiles();
   }
 
   /**
@@ -226,47 +162,20 @@ export class TenantRegistry {
   async setSuspended(
     tenantId: string,
     suspended: boolean,
-    opts: { reason: string; actor?: string },
+    opts: { reason: string; actor?: string; ses?: SesSendingControl | null },
   ): Promise<TenantProfile> {
-    const reason = opts.reason.trim();
-    if (!reason) throw new InvalidTenantError('a suspension or its end needs a reason');
+    if (!opts.reason.trim()) throw new InvalidTenantError('a suspension or its end needs a reason');
     const current = await this.requireTenant(tenantId);
-    if (suspended === (current.status === 'suspended')) {
-      throw new InvalidTenantError(`tenant ${tenantId} is ${suspended ? 'already suspended' : 'not suspended'}`);
-    }
-    const at = this.now().toISOString();
-    const to: TenantStatus = suspended ? 'suspended' : 'active';
-    const audit = this.auditItem({
-      tenantId,
-      action: suspended ? 'suspend' : 'unsuspend',
-      actor: opts.actor ?? 'sesflow',
-      reason,
-      status: current.status,
-    });
-    audit.toState = to;
     try {
-      await this.doc.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Update: {
-                TableName: this.tableName,
-                Key: keys.tenantProfile(tenantId),
-                UpdateExpression: 'SET #st = :to, statusReason = :r, statusSince = :at',
-                // The status read above must still hold: a pause recorded meanwhile is not overwritten.
-                ConditionExpression: '#st = :from',
-                ExpressionAttributeNames: { '#st': 'status' },
-                ExpressionAttributeValues: { ':to': to, ':r': reason, ':at': at, ':from': current.status },
-              },
-            },
-            { Put: { TableName: this.tableName, Item: audit } },
-          ],
-        }),
-      );
+      return await setSuspension({ repo: this.tenants, ses: opts.ses ?? null }, current, suspended, {
+        actor: opts.actor ?? 'sesflow',
+        reason: opts.reason,
+        at: this.now(),
+      });
     } catch (err) {
-      throw new RegistryError(`could not change the status of tenant ${tenantId} (changed meanwhile?)`, { cause: err });
+      if (err instanceof TenantError) throw new InvalidTenantError(err.message, { cause: err });
+      throw err;
     }
-    return { ...current, status: to, statusReason: reason, statusSince: at };
   }
 
   private async requireTenant(tenantId: string): Promise<TenantProfile> {
@@ -325,7 +234,8 @@ export class TenantRegistry {
   }
 
   private async keyItems(tenantId: string): Promise<Record<string, unknown>[]> {
-    return this.queryAll({
+    return queryAll(this.doc, {
+      TableName: this.tableName,
       IndexName: GSI1,
       KeyConditionExpression: 'gsi1pk = :pk',
       ExpressionAttributeValues: { ':pk': `KEYS#${tenantId}` },
@@ -399,20 +309,16 @@ export class TenantRegistry {
     return { tenantId: i.tenantId, keyId: String(i.keyId) };
   }
 
-  private auditItem(e: {
-    tenantId: string;
-    action: string;
-    actor: string;
-    reason: string;
-    status: TenantStatus;
-    keyId?: string;
-  }): Record<string, unknown> {
-    const at = this.now().toISOString();
-    const id = randomUUID();
-    const entry: RegistryAuditEntry = {
+  private auditItem(e: AuditInput): Record<string, unknown> {
+    const entry = this.auditEntry(e);
+    return { ...keys.audit(e.tenantId, entry.at, entry.id), gsi1pk: 'AUDIT', gsi1sk: entry.at, ...entry };
+  }
+
+  private auditEntry(e: AuditInput): TenantAuditEntry {
+    return {
       tenantId: e.tenantId,
-      at,
-      id,
+      at: this.now().toISOString(),
+      id: randomUUID(),
       action: e.action,
       actor: e.actor,
       reason: e.reason,
@@ -420,43 +326,19 @@ export class TenantRegistry {
       toState: e.status,
       ...(e.keyId ? { keyId: e.keyId } : {}),
     };
-    return { ...keys.audit(e.tenantId, at, id), gsi1pk: 'AUDIT', gsi1sk: at, ...entry };
   }
 
   /** Writes one audit entry. */
-  async audit(e: {
-    tenantId: string;
-    action: string;
-    actor: string;
-    reason: string;
-    status: TenantStatus;
-    keyId?: string;
-  }): Promise<void> {
+  async audit(e: AuditInput): Promise<void> {
     try {
-      await this.doc.send(new PutCommand({ TableName: this.tableName, Item: this.auditItem(e) }));
+      await this.tenants.putAudit(this.auditEntry(e));
     } catch (err) {
       throw new RegistryError(`could not write the audit of tenant ${e.tenantId}`, { cause: err });
     }
   }
 
   /** The tenant's audit entries, oldest first (registry, reputation and dashboard entries alike). */
-  async listAudit(tenantId: string): Promise<RegistryAuditEntry[]> {
-    const { pk, skPrefix } = keys.auditPrefix(tenantId);
-    const items = await this.queryAll({
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
-      ExpressionAttributeValues: { ':pk': pk, ':p': skPrefix },
-      ConsistentRead: true,
-    });
-    return items.map((i) => ({
-      tenantId,
-      at: String(i.at),
-      id: String(i.id),
-      action: String(i.action),
-      actor: String(i.actor),
-      reason: String(i.reason),
-      fromState: asStatus(i.fromState),
-      toState: asStatus(i.toState),
-      ...(typeof i.keyId === 'string' ? { keyId: i.keyId } : {}),
-    }));
+  listAudit(tenantId: string): Promise<TenantAuditEntry[]> {
+    return this.tenants.listAudit(tenantId);
   }
 }

@@ -1,23 +1,14 @@
-/** How the sender retries what SES throttled. */
-export interface RetryPolicy {
+import type { BackoffPolicy } from '../lib/retry';
+
+export { backoffDelay } from '../lib/retry';
+
+/** How the sender retries what SES throttled (the wait: lib/retry.ts `backoffDelay`, full jitter). */
+export interface RetryPolicy extends BackoffPolicy {
   /** Attempts in all, the first included. */
   maxAttempts: number;
-  /** The first retry waits up to this long; each later one up to twice as long as the one before. */
-  baseDelayMs: number;
-  /** No wait is longer than this. */
-  maxDelayMs: number;
 }
 
 export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 6, baseDelayMs: 100, maxDelayMs: 5_000 };
-
-/**
- * Exponential backoff with full jitter (a uniform wait between 0 and `base * 2^(retry-1)`, capped): the workers
- * SES throttled at the same moment do not come back together. `retry` counts from 1 (the first retry).
- */
-export function backoffDelay(retry: number, policy: RetryPolicy, random: () => number = Math.random): number {
-  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.max(0, retry - 1));
-  return Math.floor(random() * ceiling);
-}
 
 /**
  * SES errors that mean "slow down, then try again": TooManyRequestsException (MaxSendRate or an API rate),

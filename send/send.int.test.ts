@@ -11,11 +11,10 @@ import {
 } from '@aws-sdk/client-sesv2';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashApiKey } from '../dashboards/adapters/api-key-authenticator';
-import { DynamoDbTenantStatusStore } from '../enrich/reputation/dynamodb-tenant-status-store';
 import type { ReputationDecision } from '../enrich/reputation/engine';
 import { TenantPausedError } from '../enrich/reputation/errors';
 import type { NormalisedEvent } from '../ingest/normalise';
+import { hashApiKey } from '../lib/http/api-key';
 import { createTableInput } from '../lib/table-design';
 import { MemoryRowSink } from '../local/firehose/row-sink';
 import { type LocalFirehose, startLocalFirehose } from '../local/firehose/server';
@@ -23,6 +22,7 @@ import { resolveSinks, type SesSimulatorServer, startSesSimulator } from '../loc
 import { createLocalClients, LOCAL_CREDENTIALS, LOCAL_REGION, type LocalClients } from '../local/stack/clients';
 import { startDynamoDbLocal } from '../local/stack/dynamodb-local';
 import type { RunningStandIn } from '../local/stack/stand-in';
+import { DynamoDbTenantRepository } from '../tenants/dynamodb-tenant-repository';
 import { onboardTenant } from './onboarding';
 import { AccountSendRate, DynamoDbRateLimiter, MemoryRateLimiter, type SendRateLimiter } from './rate-limiter';
 import { TenantRegistry } from './registry';
@@ -361,7 +361,7 @@ describe.skipIf(!hasJava)('send core on DynamoDB Local, the SES simulator and th
 
   it('refuses a tenant the reputation path paused, before SES, saying why and since when', async () => {
     await onboard('hooli');
-    const status = new DynamoDbTenantStatusStore(clients.documentClient!, TABLE);
+    const status = new DynamoDbTenantRepository(clients.documentClient!, TABLE);
     const decision = {
       state: 'paused',
       reasons: ['bounce rate 8.00 % > 5 %'],

@@ -1,5 +1,5 @@
 import { type BulkEmailEntry, type SESv2Client, SendBulkEmailCommand, SendEmailCommand } from '@aws-sdk/client-sesv2';
-import { TenantPausedError } from '../enrich/reputation/errors';
+import { assertProfileMaySend } from '../tenants/lifecycle';
 import { InvalidMessageError, UnknownTenantError } from './errors';
 import { buildEmailTags } from './message-tags';
 import type { BulkEntryOutcome, BulkSend, Sender, SendMessage, SendOutcome, TenantProfile } from './ports';
@@ -16,15 +16,8 @@ const RETRY_NOW = new Set(['ACCOUNT_THROTTLED', 'TRANSIENT_FAILURE']);
 /** Statuses that may succeed later, but not within this call (a quota that resets, an unknown fault). */
 const RETRY_LATER = new Set(['ACCOUNT_DAILY_QUOTA_EXCEEDED', 'FAILED']);
 
-/**
- * The send gate over a profile: a paused or suspended tenant is refused with enrich/'s TenantPausedError, whose
- * message names the status, since when and why (the same error the reputation path's `assertTenantMaySend` throws).
- */
-export function assertProfileMaySend(profile: TenantProfile): void {
-  if (profile.status === 'paused' || profile.status === 'suspended') {
-    throw new TenantPausedError(profile.tenantId, profile.status, profile.statusReason, profile.statusSince);
-  }
-}
+/** The send gate over a profile (tenants/lifecycle.ts): a paused or suspended tenant is refused, with the reason it may see. */
+export { assertProfileMaySend };
 
 /** The address of `Name <address>` or of a bare address. */
 export function addressOf(from: string): string {

@@ -1,12 +1,12 @@
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import type { Command } from 'commander';
-import { POLICIES } from '../../enrich/reputation/policy';
 import { rebuildReputation } from '../../enrich/reputation/rebuild';
 import { SesV2TenantControl } from '../../enrich/reputation/sesv2-tenant-control';
 import { sesVerdictOf } from '../../enrich/reputation/tenant-reputation';
 import { UsageError } from '../../lib/errors';
 import { toTable } from '../../lib/tabular';
 import { openLake } from '../../queries/duckdb-lake';
+import { POLICIES } from '../../tenants/policy';
 import { DEFAULT_LAKE } from './ingest';
 
 export function registerReputation(program: Command): void {

@@ -5,13 +5,13 @@ import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { POLICIES } from '../../enrich/reputation/policy';
 import { SesV2TenantControl } from '../../enrich/reputation/sesv2-tenant-control';
 import { UsageError } from '../../lib/errors';
 import { type Row, toTable } from '../../lib/tabular';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/stack/clients';
 import { onboardTenant } from '../../send/onboarding';
 import { TenantRegistry } from '../../send/registry';
+import { POLICIES } from '../../tenants/policy';
 
 /** What `sesflow start` writes to `<data dir>/endpoints.json` (only the parts read here). */
 const EndpointsFileSchema = z.looseObject({
@@ -257,15 +257,12 @@ export function registerTenants(program: Command): void {
       .action(async (tenantId: string, o: { reason: string }, cmd: Command) => {
         const opts = common(cmd);
         await withClients(resolveTarget(opts, true), true, async ({ registry, ses }) => {
-          const control = new SesV2TenantControl(ses!);
-          const profile = await registry.getTenant(tenantId);
-          // As the dashboards do: SES on before the gate opens, off after it closed (SES never refuses what the gate let through).
-          if (!suspend && profile?.status === 'suspended') await control.setSending(profile.sesTenantName, true);
+          // The lifecycle switches SES on before the gate opens, off after it closed.
           const out = await registry.setSuspended(tenantId, suspend, {
             reason: o.reason,
             actor: `sesflow tenants ${cmd.name()}`,
+            ses: new SesV2TenantControl(ses!),
           });
-          if (suspend) await control.setSending(out.sesTenantName, false);
           process.stdout.write(`tenant ${tenantId} is ${out.status} since ${out.statusSince}: ${out.statusReason}\n`);
         });
       });

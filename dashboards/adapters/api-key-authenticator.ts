@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { apiKeyHash, hashApiKey } from '../../lib/http/api-key';
 import type { Authenticator, Principal, Role } from '../api/ports';
 
 /** What the key store knows about a key, found by the SHA-256 of the key (the key itself is never stored). */
@@ -12,9 +12,7 @@ export interface ApiKeyRecord {
 /** Looks a key up by its hash: DynamoDB (`APIKEY#<sha256>`) in production, a map in tests and demos. */
 export type ApiKeyLookup = (keyHash: string) => Promise<ApiKeyRecord | null>;
 
-export function hashApiKey(key: string): string {
-  return createHash('sha256').update(key, 'utf8').digest('hex');
-}
+export { hashApiKey };
 
 /** An in-memory key table built from plain keys (local runs and tests); only the hashes are kept. */
 export function memoryApiKeyLookup(keys: Readonly<Record<string, ApiKeyRecord>>): ApiKeyLookup {
@@ -29,9 +27,9 @@ export function memoryApiKeyLookup(keys: Readonly<Record<string, ApiKeyRecord>>)
 export function createApiKeyAuthenticator(lookup: ApiKeyLookup): Authenticator {
   return {
     async authenticate(headers): Promise<Principal | null> {
-      const key = headers['x-api-key'];
-      if (!key || key.length > 256) return null;
-      const rec = await lookup(hashApiKey(key));
+      const hash = apiKeyHash(headers);
+      if (!hash) return null;
+      const rec = await lookup(hash);
       if (!rec) return null;
       if (rec.role === 'client' && !rec.tenantId) return null;
       return { id: rec.keyId, role: rec.role, tenantId: rec.role === 'client' ? rec.tenantId : null };

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AthenaRunner } from '../../queries/athena/runner';
 import { NAMED_QUERIES } from '../../queries/named-queries';
+import { MemoryTenantStore } from '../../tenants/tenant-service';
 import type { Authenticator, Principal } from '../api/ports';
 import { TokenBucketLimiter } from '../api/rate-limit';
 import { DEFAULT_THRESHOLDS } from '../api/risk';
@@ -8,7 +9,6 @@ import { createRouter } from '../api/router';
 import { BadRequestError } from '../errors';
 import { type AthenaReportFailure, createAthenaReportEngine, ReportEngineError } from './athena-report-engine';
 import { athenaExecution, athenaRow, fakeAthenaClient, type Reply } from './fake-aws.test-support';
-import { MemoryTenantStore } from './memory-tenant-store';
 
 const FROM = Date.parse('2026-05-01T00:00:00Z');
 const TO = Date.parse('2026-05-03T12:30:00Z');

@@ -2,11 +2,10 @@ import { copyFileSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LAKE_COLUMNS } from '../../ingest/lake-schema';
-import { dedupViewSql, type LakeDb, openLake } from '../../queries/duckdb-lake';
+import { dedupViewSql, duckTimestamp, type LakeDb, openLake } from '../../queries/duckdb-lake';
 import { NAMED_QUERIES } from '../../queries/named-queries';
 import { buildTestLake, type TestLake } from '../test-lake';
 import { CACHE_TABLE, DuckDbLakeCache } from './duckdb-lake-cache';
-import { duckTimestamp } from './local-report-catalog';
 import { plainRow } from './serial-lake';
 
 let lake: TestLake;

@@ -3,9 +3,9 @@ import { readdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { PAIR_KEY_COLUMN, PAIR_KEY_SQL } from '../../ingest/compact-layout';
 import { duckdbColumnList, LAKE_COLUMNS } from '../../ingest/lake-schema';
-import { type LakeDb, partitionMayHoldDuplicates } from '../../queries/duckdb-lake';
+import { duckTimestamp, type LakeDb, partitionMayHoldDuplicates } from '../../queries/duckdb-lake';
+import { ENGAGEMENT_FLAGS_SQL, METRIC_COUNTS, metricCountsSql } from '../../queries/metrics';
 import type { ReportParams, ReportResult } from '../api/ports';
-import { duckTimestamp } from './local-report-catalog';
 import { plainRow } from './serial-lake';
 
 /**
@@ -29,32 +29,12 @@ async function listParquet(dir: string): Promise<string[]> {
   return names.filter((n) => n.endsWith('.parquet') && !basename(n).startsWith('.')).map((n) => join(dir, n));
 }
 
-/** The additive figures of the metric reports, as queries/named-queries.ts defines them (DESIGN.md). */
-const COUNTS: readonly [string, string][] = [
-  ['sent', "event_type = 'send'"],
-  ['delivered', "event_type = 'delivery'"],
-  [
-    'hard_bounces',
-    `event_type = 'bounce' AND bounce_type = 'Permanent'
-      AND coalesce(bounce_subtype, '') NOT IN ('OnAccountSuppressionList', 'OnTenantSuppressionList')`,
-  ],
-  ['soft_bounces', "event_type = 'bounce' AND coalesce(bounce_type, 'Undetermined') IN ('Transient', 'Undetermined')"],
-  [
-    'complaints',
-    `event_type = 'complaint' AND complaint_subtype IS NULL AND coalesce(complaint_feedback_type, '') <> 'not-spam'`,
-  ],
-  ['opens', "event_type = 'open'"],
-  ['clicks', "event_type = 'click'"],
-  ['rejects', "event_type = 'reject'"],
-  ['delivery_delays', "event_type = 'delivery_delay'"],
-  ['rendering_failures', "event_type = 'rendering_failure'"],
-  ['subscriptions', "event_type = 'subscription'"],
-];
-const COUNT_SQL = COUNTS.map(([n, w]) => `count(*) FILTER (WHERE ${w}) AS ${n}`).join(',\n    ');
+/** The additive figures of the metric reports (queries/metrics.ts, as the named queries count them). */
+const COUNTS = METRIC_COUNTS;
+const COUNT_SQL = metricCountsSql();
 /** Flags of a (message, recipient) pair: opened, opened by a person, by a machine, clicked. */
 const FLAGS = ['o', 'h', 'm', 'k'] as const;
-const FLAG_SQL = `bool_or(event_type = 'open') AS o, bool_or(event_type = 'open' AND NOT machine_open) AS h,
-    bool_or(event_type = 'open' AND machine_open) AS m, bool_or(event_type = 'click') AS k`;
+const FLAG_SQL = ENGAGEMENT_FLAGS_SQL;
 const UNIQUE = { o: 'unique_opens', h: 'human_opens', m: 'machine_opens', k: 'unique_clicks' } as const;
 
 /** The output columns of tenant-summary after its key, in the named query's order, from `c` (counts) and `u` (uniques). */

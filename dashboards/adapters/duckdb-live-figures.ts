@@ -1,7 +1,7 @@
 import type { LakeDb } from '../../queries/duckdb-lake';
+import { duckTimestamp } from '../../queries/duckdb-lake';
 import type { LiveFigures, TenantFigures } from '../api/ports';
 import { CACHE_TABLE, type DuckDbLakeCache } from './duckdb-lake-cache';
-import { duckTimestamp } from './local-report-catalog';
 import { createSerialQueue, plainRow } from './serial-lake';
 
 const HOUR_MS = 3_600_000;

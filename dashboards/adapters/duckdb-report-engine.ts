@@ -1,16 +1,14 @@
 import type { LakeDb } from '../../queries/duckdb-lake';
-import type { NamedQuery } from '../../queries/named-queries';
+import { duckTimestamp } from '../../queries/duckdb-lake';
+import { NAMED_QUERIES, type NamedQuery } from '../../queries/named-queries';
 import type { ReportEngine, ReportInfo, ReportParams, ReportResult } from '../api/ports';
 import { BadRequestError } from '../errors';
-import { CACHE_TABLE, type DuckDbLakeCache } from './duckdb-lake-cache';
-import { bindLocalReport, duckTimestamp, LOCAL_REPORTS, type LocalReport } from './local-report-catalog';
+import type { DuckDbLakeCache } from './duckdb-lake-cache';
 import { createSerialQueue, plainRow } from './serial-lake';
 
 export interface DuckDbReportEngineOptions {
-  /** queries/'s registry: a name it defines runs its one definition (the one Athena runs too). */
+  /** queries/'s registry (default NAMED_QUERIES): each report runs its one definition (the one Athena runs too). */
   registry?: ReadonlyMap<string, NamedQuery>;
-  /** Reports the registry does not define yet, in DuckDB SQL. */
-  catalog?: readonly LocalReport[];
   serial?: <T>(task: () => Promise<T>) => Promise<T>;
   cache?: DuckDbLakeCache | null;
 }
@@ -31,13 +29,11 @@ export function namedQueryValues(q: NamedQuery, p: ReportParams): Record<string,
 
 /**
  * Reports on the local lake with DuckDB (the local stand-in for Athena), values bound as parameters: queries/'s
- * named queries where the registry defines the name, the local catalog otherwise. With a cache, both read its
- * `events` table (kept up to date with the lake's files) instead of the deduplicating view, and tenant-summary and
+ * named queries (the same definitions Athena runs). With a cache, tenant-summary and
  * daily-timeseries are answered from the cache's per-day aggregates when the period holds a whole day.
  */
 export function createDuckDbReportEngine(lake: LakeDb, opts: DuckDbReportEngineOptions = {}): ReportEngine {
-  const registry = opts.registry ?? new Map<string, NamedQuery>();
-  const catalog = opts.catalog ?? LOCAL_REPORTS;
+  const registry = opts.registry ?? NAMED_QUERIES;
   const serial = opts.serial ?? createSerialQueue();
   const cache = opts.cache ?? null;
   const infos: ReportInfo[] = [
@@ -46,23 +42,16 @@ export function createDuckDbReportEngine(lake: LakeDb, opts: DuckDbReportEngineO
       description: q.description,
       requires: q.params.some((s) => s.name === 'message_id' && s.required) ? (['message_id'] as const) : [],
     })),
-    ...catalog
-      .filter((r) => !registry.has(r.name))
-      .map(({ name, description, requires }) => ({ name, description, requires })),
   ];
 
   function statement(name: string, params: ReportParams): { sql: string; values: unknown[] } {
     const named = registry.get(name);
-    if (named) {
-      // The limit is a validated whole number, bound like every value.
-      return {
-        sql: `SELECT * FROM (${named.sql}) q LIMIT ?`,
-        values: [...named.bind(namedQueryValues(named, params)), params.limit],
-      };
-    }
-    const report = catalog.find((r) => r.name === name);
-    if (!report) throw new BadRequestError(`unknown report "${name}"`);
-    return bindLocalReport(report, params, CACHE_TABLE);
+    if (!named) throw new BadRequestError(`unknown report "${name}"`);
+    // The limit is a validated whole number, bound like every value.
+    return {
+      sql: `SELECT * FROM (${named.sql}) q LIMIT ?`,
+      values: [...named.bind(namedQueryValues(named, params)), params.limit],
+    };
   }
 
   return {
@@ -72,7 +61,7 @@ export function createDuckDbReportEngine(lake: LakeDb, opts: DuckDbReportEngineO
       return serial(async () => {
         await cache?.refresh();
         // tenant-summary and daily-timeseries from the cache's per-day aggregates (same rows, same figures).
-        const fast = cache && registry.has(name) ? await cache.report(name, params) : null;
+        const fast = cache ? await cache.report(name, params) : null;
         if (fast) return fast;
         const reader = await lake.connection.runAndReadAll(sql, values as never);
         return { columns: reader.columnNames(), rows: reader.getRowObjectsJS().map(plainRow) };

@@ -1,5 +1,6 @@
 import type { HourCounts } from '../../enrich/reputation/buckets';
 import type { CounterStore } from '../../enrich/reputation/ports';
+import { mapLimited } from '../../lib/concurrency';
 import type { LiveFigures, TenantFigures } from '../api/ports';
 
 const HOUR_MS = 3_600_000;
@@ -93,18 +94,4 @@ export function foldWeek(tenantId: string, hours: readonly HourCounts[], endMs: 
   f.bounceRate7d = f.sent7d ? f.hardBounces7d / f.sent7d : 0;
   f.complaintRate7d = f.delivered7d ? f.complaints7d / f.delivered7d : 0;
   return f;
-}
-
-/** `fn` over `items`, at most `limit` at a time, results in input order. */
-async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }

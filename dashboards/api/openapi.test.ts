@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { LOCAL_REPORTS } from '../adapters/local-report-catalog';
+import { NAMED_QUERIES } from '../../queries/named-queries';
 import { createHandler, toApiRequest } from '../api.handler';
 
 const spec = readFileSync(
@@ -26,7 +26,7 @@ describe('OpenAPI document', () => {
     ]) {
       expect(spec).toContain(`\n  ${path}`);
     }
-    for (const r of LOCAL_REPORTS) expect(spec).toContain(`- ${r.name}\n`);
+    for (const r of NAMED_QUERIES.values()) expect(spec).toContain(`- ${r.name}\n`);
   });
 });
 

@@ -11,6 +11,12 @@ export const ReasonBodySchema = z.object({
     .string()
     .transform((s) => s.trim())
     .pipe(z.string().min(3, 'reason must say why (3 characters or more)').max(500, 'reason is over 500 characters')),
+  /** What the tenant may see (the Email API's refusal quotes it); `reason` stays internal. */
+  tenantReason: z
+    .string()
+    .transform((s) => s.trim())
+    .pipe(z.string().max(200, 'tenantReason is over 200 characters'))
+    .optional(),
 });
 
 const DAY_MS = 86_400_000;

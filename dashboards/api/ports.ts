@@ -48,53 +48,15 @@ export interface ReportEngine {
   run(name: string, params: ReportParams): Promise<ReportResult>;
 }
 
-export const TENANT_STATES = ['active', 'warning', 'paused', 'suspended'] as const;
-export type TenantState = (typeof TENANT_STATES)[number];
-
-/** The reputation decision behind a state: what was measured, against which thresholds. */
-export interface Evidence {
-  decidedAt: string;
-  window: { from: string; to: string };
-  counts: { sent: number; delivered: number; hardBounces: number; complaints: number };
-  rates: { bounce: number; complaint: number };
-  /** Wilson lower bounds of the rates (95 %). */
-  lowerBounds?: { bounce: number; complaint: number };
-  thresholds: { bounceWarning: number; bouncePause: number; complaintWarning: number; complaintPause: number };
-  topDomains?: { name: string; count: number }[];
-  topCampaigns?: { name: string; count: number }[];
-  topDiagnosticCodes?: { name: string; count: number }[];
-  summary?: string;
-}
-
-export interface TenantStatus {
-  tenantId: string;
-  state: TenantState;
-  /** When the state was entered (ISO). */
-  since: string | null;
-  /** The decision that led to the state, when there was one. */
-  evidence: Evidence | null;
-  /** SES's own status of the tenant (reputation entity), when known: HEALTHY, PROBATION, SHUTDOWN... */
-  awsVerdict: string | null;
-}
-
-export interface AuditEntry {
-  at: string;
-  tenantId: string;
-  action: 'pause' | 'resume' | 'warn' | 'auto-pause';
-  actor: string;
-  reason: string;
-  fromState: TenantState;
-  toState: TenantState;
-}
-
-/** Tenant state, evidence and audit: DynamoDB in production and with DynamoDB Local, memory in unit tests. */
-export interface TenantStore {
-  listStatuses(): Promise<TenantStatus[]>;
-  getStatus(tenantId: string): Promise<TenantStatus | null>;
-  listAudit(tenantId: string): Promise<AuditEntry[]>;
-  /** Pauses (or resumes) with an audit entry; throws ConflictError when the tenant is already in that state. */
-  setPaused(tenantId: string, paused: boolean, actor: string, reason: string, at: Date): Promise<TenantStatus>;
-}
+export type { Thresholds } from '../../tenants/policy';
+export {
+  type Evidence,
+  TENANT_STATES,
+  type TenantAuditEntry as AuditEntry,
+  type TenantStatus as TenantState,
+  type TenantView as TenantStatus,
+} from '../../tenants/status';
+export type { TenantService as TenantStore } from '../../tenants/tenant-service';
 
 /** A tenant's live volumes and rates: DynamoDB hourly rollups in AWS, the lake locally. */
 export interface TenantFigures {
@@ -112,12 +74,4 @@ export interface TenantFigures {
 
 export interface LiveFigures {
   figures(now: Date): Promise<TenantFigures[]>;
-}
-
-/** The reputation thresholds the UI draws (the policy's own, or DESIGN.md's defaults). */
-export interface Thresholds {
-  bounceWarning: number;
-  bouncePause: number;
-  complaintWarning: number;
-  complaintPause: number;
 }

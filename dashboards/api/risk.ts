@@ -1,12 +1,16 @@
+import { policyOf, STANDARD_POLICY, thresholdsOf } from '../../tenants/policy';
 import type { TenantFigures, TenantState, TenantStatus, Thresholds } from './ports';
 
-/** DESIGN.md's defaults: act before AWS (bounce 5 % review / 10 % pause; complaint 0.1 % / 0.5 %). */
-export const DEFAULT_THRESHOLDS: Thresholds = {
-  bounceWarning: 0.02,
-  bouncePause: 0.04,
-  complaintWarning: 0.0008,
-  complaintPause: 0.003,
-};
+/**
+ * The thresholds of the default policy (`standard`), from the policy module: what a tenant without a profile is
+ * held to. Each tenant is shown its own policy's (`thresholdsFor`).
+ */
+export const DEFAULT_THRESHOLDS: Thresholds = thresholdsOf(STANDARD_POLICY);
+
+/** The thresholds the engine applies to a tenant: its profile's policy, else `fallback`'s. */
+export function thresholdsFor(status: Pick<TenantStatus, 'policy'> | null | undefined, fallback?: string): Thresholds {
+  return thresholdsOf(policyOf(status?.policy, fallback));
+}
 
 const STATE_WEIGHT: Record<TenantState, number> = { suspended: 3, paused: 3, warning: 2, active: 1 };
 
@@ -16,6 +20,8 @@ export interface TenantOverview {
   since: string | null;
   awsVerdict: string | null;
   risk: number;
+  /** The thresholds of the tenant's own policy (the engine's). */
+  thresholds: Thresholds;
   sent24h: number;
   sent7d: number;
   bounceRate7d: number;
@@ -54,7 +60,11 @@ function dailyTrend(f: TenantFigures | undefined): TenantOverview['trend'] {
     }));
 }
 
-/** Joins states and figures into the compliance list, ranked by risk (highest first, then by name). */
+/**
+ * Joins states and figures into the compliance list, ranked by risk (highest first, then by name). Each tenant is
+ * measured against its own policy's thresholds; `thresholds` (the default policy's) applies to tenants without a
+ * recorded state.
+ */
 export function rankTenants(
   statuses: readonly TenantStatus[],
   figures: readonly TenantFigures[],
@@ -69,12 +79,14 @@ export function rankTenants(
     const s = statusById.get(id);
     const bounceRate7d = f?.bounceRate7d ?? 0;
     const complaintRate7d = f?.complaintRate7d ?? 0;
+    const own = s ? thresholdsFor(s, thresholds.policy) : thresholds;
     out.push({
       tenantId: id,
       state: s?.state ?? 'active',
       since: s?.since ?? null,
       awsVerdict: s?.awsVerdict ?? null,
-      risk: riskScore({ bounceRate7d, complaintRate7d }, thresholds),
+      risk: riskScore({ bounceRate7d, complaintRate7d }, own),
+      thresholds: own,
       sent24h: f?.sent24h ?? 0,
       sent7d: f?.sent7d ?? 0,
       bounceRate7d,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { MemoryTenantStore } from '../../tenants/tenant-service';
 import { createApiKeyAuthenticator, memoryApiKeyLookup } from '../adapters/api-key-authenticator';
 import { createCognitoAuthenticator } from '../adapters/cognito-authenticator';
-import { MemoryTenantStore } from '../adapters/memory-tenant-store';
 import { toCsv } from './csv';
 import type { LiveFigures, ReportEngine, ReportParams, TenantFigures, TenantStatus } from './ports';
 import { TokenBucketLimiter } from './rate-limit';
@@ -227,6 +227,27 @@ describe('pause and resume', () => {
     );
   });
 
+  it('keeps the officer note from the tenant: the client sees the reason meant for it, never the note', async () => {
+    const { call } = setup();
+    await call('/v1/tenants/acme/pause', 'key-compliance', {
+      method: 'POST',
+      body: { reason: 'internal: flagged by the abuse desk', tenantReason: 'bounce rate under review' },
+    });
+    const officer = body(await call('/v1/tenants/acme/audit', 'key-compliance')).audit[0];
+    expect(officer).toMatchObject({ note: 'internal: flagged by the abuse desk', reason: 'bounce rate under review' });
+    const res = await call('/v1/tenants/acme/audit', 'key-acme');
+    expect(res.status).toBe(200);
+    expect(res.body).not.toContain('abuse desk');
+    expect(body(res).audit[0].reason).toBe('bounce rate under review');
+  });
+
+  it('answers each tenant with its own policy thresholds and ranks by them', async () => {
+    const { call } = setup();
+    const list = body(await call('/v1/tenants', 'key-compliance'));
+    expect(list.thresholds).toMatchObject({ policy: 'standard', bouncePause: 0.05, complaintPause: 0.001 });
+    expect(list.tenants.find((t: { tenantId: string }) => t.tenantId === 'acme').thresholds.bouncePause).toBe(0.05);
+  });
+
   it('pauses, refuses a second pause with 409, resumes, and audits both with actor and reason', async () => {
     const { call } = setup();
     const paused = await call('/v1/tenants/acme/pause', 'key-compliance', {
@@ -244,7 +265,7 @@ describe('pause and resume', () => {
     });
     expect(body(resumed).state).toBe('active');
     const audit = body(await call('/v1/tenants/acme/audit', 'key-compliance')).audit;
-    expect(audit.map((a: { action: string; reason: string; actor: string }) => [a.action, a.reason, a.actor])).toEqual([
+    expect(audit.map((a: { action: string; note: string; actor: string }) => [a.action, a.note, a.actor])).toEqual([
       ['resume', 'list cleaned', 'k-comp'],
       ['pause', 'complaints from a purchased list', 'k-comp'],
     ]);

@@ -1,10 +1,13 @@
 import { describeError } from '../../lib/errors';
+import { type ApiRequest, type ApiResponse, answerLogged, decodePathSegment, json } from '../../lib/http/request';
+import { TransitionRefusedError } from '../../tenants/errors';
+import type { FiguresAtChange } from '../../tenants/lifecycle';
 import {
   BadRequestError,
+  ConflictError,
   ForbiddenError,
   NotFoundError,
   RateLimitedError,
-  statusOf,
   UnauthenticatedError,
 } from '../errors';
 import { toCsv } from './csv';
@@ -16,27 +19,14 @@ import type {
   ReportEngine,
   ReportResult,
   Role,
+  TenantFigures,
   TenantStore,
   Thresholds,
 } from './ports';
 import type { TokenBucketLimiter } from './rate-limit';
-import { rankTenants } from './risk';
+import { rankTenants, thresholdsFor } from './risk';
 
-/** A request as the router sees it, whatever carried it (node:http locally, API Gateway in AWS). */
-export interface ApiRequest {
-  method: string;
-  path: string;
-  query: Readonly<Record<string, string | string[]>>;
-  /** Lower-case header names. */
-  headers: Readonly<Record<string, string | undefined>>;
-  body: string | null;
-}
-
-export interface ApiResponse {
-  status: number;
-  headers: Record<string, string>;
-  body: string;
-}
+export type { ApiRequest, ApiResponse };
 
 /** One structured log line per request: ids and figures only, never keys, addresses or subjects. */
 export interface RequestLog {
@@ -62,25 +52,6 @@ export interface RouterDeps {
   log?: (entry: RequestLog) => void;
 }
 
-const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' };
-
-function json(status: number, value: unknown, extra: Record<string, string> = {}): ApiResponse {
-  return { status, headers: { ...JSON_HEADERS, ...extra }, body: JSON.stringify(value, jsonReplacer) };
-}
-
-function jsonReplacer(_key: string, value: unknown): unknown {
-  return typeof value === 'bigint' ? Number(value) : value;
-}
-
-function errorResponse(err: unknown): ApiResponse {
-  const status = statusOf(err);
-  // Unexpected errors are not described to the caller: their text may carry internals.
-  const message = status === 500 ? 'internal error' : describeError(err);
-  const extra: Record<string, string> =
-    err instanceof RateLimitedError ? { 'retry-after': String(err.retryAfterSeconds) } : {};
-  return json(status, { error: message }, extra);
-}
-
 function wantsCsv(req: ApiRequest, format: string): boolean {
   if (format === 'csv') return true;
   if (req.query.format === 'json') return false;
@@ -103,14 +74,23 @@ function parseTenantId(raw: string): string {
 }
 
 function decodeURIComponentSafe(s: string): string {
-  try {
-    return decodeURIComponent(s);
-  } catch {
-    throw new BadRequestError('the path is not valid percent-encoding');
-  }
+  return decodePathSegment(s, () => new BadRequestError('the path is not valid percent-encoding'));
 }
 
-function parseReasonBody(body: string | null): string {
+/** A tenant's 7-day figures as the manual pause's evidence records them. */
+function figuresAtChange(f: TenantFigures): FiguresAtChange {
+  return {
+    sent: f.sent7d,
+    delivered: f.delivered7d,
+    hardBounces: f.hardBounces7d,
+    complaints: f.complaints7d,
+    bounceRate: f.bounceRate7d,
+    complaintRate: f.complaintRate7d,
+  };
+}
+
+/** `{"reason": "<internal note>", "tenantReason": "<what the tenant may see>"}` (tenantReason optional). */
+function parseReasonBody(body: string | null): { reason: string; tenantReason?: string } {
   let value: unknown;
   try {
     value = JSON.parse(body ?? '');
@@ -122,7 +102,7 @@ function parseReasonBody(body: string | null): string {
     const issue = parsed.error.issues[0];
     throw new BadRequestError(issue?.path.length ? issue.message : 'the body must be {"reason": "..."}');
   }
-  return parsed.data.reason;
+  return parsed.data;
 }
 
 function csvFileName(name: string, tenant: string | null, from: number, to: number): string {
@@ -171,26 +151,36 @@ export function createRouter(deps: RouterDeps): (req: ApiRequest) => Promise<Api
           since: status?.since ?? null,
           awsVerdict: status?.awsVerdict ?? null,
           evidence: status?.evidence ?? null,
-          thresholds: deps.thresholds,
+          policy: status?.policy ?? deps.thresholds.policy,
+          thresholds: status ? thresholdsFor(status, deps.thresholds.policy) : deps.thresholds,
           figures: f,
         });
       }
       if (sub === 'audit' && method === 'GET') {
         log.route = '/v1/tenants/{id}/audit';
         checkTenantAccess(p, tenantId);
-        return json(200, { tenantId, audit: await deps.tenants.listAudit(tenantId) });
+        const audit = await deps.tenants.listAudit(tenantId);
+        // The officer's note is internal: a client sees the reason meant for it.
+        return json(200, { tenantId, audit: p.role === 'client' ? audit.map(({ note: _note, ...a }) => a) : audit });
       }
       if ((sub === 'pause' || sub === 'resume') && method === 'POST') {
         log.route = `/v1/tenants/{id}/${sub}`;
         requireRole(p, 'compliance');
-        const reason = parseReasonBody(req.body);
+        const body = parseReasonBody(req.body);
         // A tenant is known when the store has it or the lake has its mail (no decision recorded yet).
-        if (!(await deps.tenants.getStatus(tenantId))) {
-          const figures = await deps.live.figures(now());
-          if (!figures.some((f) => f.tenantId === tenantId)) throw new NotFoundError('no such tenant');
+        const [known, figures] = await Promise.all([deps.tenants.getStatus(tenantId), deps.live.figures(now())]);
+        const f = figures.find((x) => x.tenantId === tenantId);
+        if (!known && !f) throw new NotFoundError('no such tenant');
+        try {
+          const status = await deps.tenants.setPaused(tenantId, sub === 'pause', p.id, body.reason, now(), {
+            ...(body.tenantReason ? { reason: body.tenantReason } : {}),
+            figures: f ? figuresAtChange(f) : null,
+          });
+          return json(200, status);
+        } catch (err) {
+          if (err instanceof TransitionRefusedError) throw new ConflictError(describeError(err), { cause: err });
+          throw err;
         }
-        const status = await deps.tenants.setPaused(tenantId, sub === 'pause', p.id, reason, now());
-        return json(200, status);
       }
     }
 
@@ -255,12 +245,13 @@ export function createRouter(deps: RouterDeps): (req: ApiRequest) => Promise<Api
       role: null,
       tenant: null,
     };
-    let res: ApiResponse;
-    try {
-      if (req.path === '/v1/health') {
-        log.route = '/v1/health';
-        res = json(200, { ok: true });
-      } else {
+    return answerLogged(
+      log,
+      async () => {
+        if (req.path === '/v1/health') {
+          log.route = '/v1/health';
+          return json(200, { ok: true });
+        }
         const principal = await deps.auth.authenticate(req.headers);
         if (!principal) {
           throw new UnauthenticatedError(`missing or invalid credentials (${deps.credential ?? 'x-api-key'})`);
@@ -269,15 +260,9 @@ export function createRouter(deps: RouterDeps): (req: ApiRequest) => Promise<Api
         log.role = principal.role;
         const taken = deps.limiter.take(principal.id, now().getTime());
         if (!taken.ok) throw new RateLimitedError('too many requests for this key', taken.retryAfterSeconds);
-        res = await route(req, principal, log);
-      }
-    } catch (err) {
-      res = errorResponse(err);
-      // Logged once, here: the one-line cause (never shown to the caller for a 500).
-      log.error = describeError(err);
-    }
-    log.status = res.status;
-    deps.log?.(log);
-    return res;
+        return route(req, principal, log);
+      },
+      deps.log,
+    );
   };
 }

@@ -160,14 +160,14 @@ async function renderTenantList() {
       ),
       el('td', { class: 'num' }, fmtInt(x.sent24h)),
       el('td', { class: 'num' }, fmtInt(x.sent7d)),
-      rateCell(x.bounceRate7d, t.bounceWarning, t.bouncePause),
-      rateCell(x.complaintRate7d, t.complaintWarning, t.complaintPause),
+      rateCell(x.bounceRate7d, (x.thresholds ?? t).bounceWarning, (x.thresholds ?? t).bouncePause),
+      rateCell(x.complaintRate7d, (x.thresholds ?? t).complaintWarning, (x.thresholds ?? t).complaintPause),
       el(
         'td',
         {},
         sparkline(
           x.trend.map((d) => d.bounceRate),
-          { limit: t.bouncePause },
+          { limit: (x.thresholds ?? t).bouncePause },
         ),
       ),
       el('td', { class: 'text muted' }, x.summary ?? ''),
@@ -178,7 +178,7 @@ async function renderTenantList() {
     el(
       'p',
       { class: 'sub' },
-      `Paused and warned tenants first, then by how close the worse 7-day rate is to its pause threshold. Pause at bounce ${fmtPct(t.bouncePause)}, complaint ${fmtPct(t.complaintPause)}.`,
+      `Paused and warned tenants first, then by how close the worse 7-day rate is to its own policy's pause threshold (the rate's 95 % lower bound must reach it). Standard policy: pause at bounce ${fmtPct(t.bouncePause)}, complaint ${fmtPct(t.complaintPause)}; each row shows its tenant's own.`,
     ),
     el(
       'div',
@@ -212,14 +212,25 @@ async function renderTenantList() {
 function evidenceCard(ev) {
   if (!ev)
     return el('div', { class: 'card' }, el('h2', {}, 'Evidence'), el('p', { class: 'muted' }, 'No decision recorded.'));
+  return el(
+    'div',
+    { class: 'card', id: 'evidence' },
+    el('h2', {}, ev.kind === 'manual' ? 'Evidence of the manual pause' : 'Evidence of the decision'),
+    evidenceBody(ev),
+    ev.earlier
+      ? el('div', { id: 'evidence-earlier' }, el('h3', {}, 'Earlier decision'), evidenceBody(ev.earlier))
+      : null,
+  );
+}
+
+function evidenceBody(ev) {
   const tops = (title, list) =>
     list?.length
       ? [el('dt', {}, title), el('dd', {}, list.map((x) => `${x.name} (${fmtInt(x.count)})`).join(', '))]
       : [];
   return el(
     'div',
-    { class: 'card', id: 'evidence' },
-    el('h2', {}, 'Evidence of the decision'),
+    {},
     ev.summary ? el('p', {}, ev.summary) : null,
     el(
       'dl',
@@ -250,6 +261,8 @@ function evidenceCard(ev) {
 }
 
 function auditCard(entries) {
+  // Notes are internal: the API sends them to compliance users only.
+  const withNotes = entries.some((a) => a.note);
   return el(
     'div',
     { class: 'card' },
@@ -269,7 +282,8 @@ function auditCard(entries) {
               el('th', {}, 'Action'),
               el('th', {}, 'Change'),
               el('th', {}, 'By'),
-              el('th', {}, 'Reason'),
+              el('th', {}, 'Reason (tenant sees)'),
+              withNotes ? el('th', {}, 'Internal note') : null,
             ),
           ),
           el(
@@ -284,6 +298,7 @@ function auditCard(entries) {
                 el('td', {}, `${a.fromState} → ${a.toState}`),
                 el('td', { class: 'mono' }, a.actor),
                 el('td', { class: 'text' }, a.reason),
+                withNotes ? el('td', { class: 'text note' }, a.note ?? '') : null,
               ),
             ),
           ),
@@ -297,7 +312,13 @@ function actionCard(tenantId, state) {
   const reason = el('textarea', {
     id: 'reason',
     required: true,
-    placeholder: 'Reason (required, kept in the audit trail)',
+    placeholder: 'Internal note (required, kept in the audit trail, never shown to the tenant)',
+  });
+  const tenantReason = el('input', {
+    id: 'tenant-reason',
+    type: 'text',
+    maxlength: '200',
+    placeholder: 'Reason the tenant sees (optional; a neutral one otherwise)',
   });
   const button = el(
     'button',
@@ -320,7 +341,10 @@ function actionCard(tenantId, state) {
           await api(`/v1/tenants/${encodeURIComponent(tenantId)}/${paused ? 'resume' : 'pause'}`, {
             method: 'POST',
             headers: { 'content-type': 'application/json' },
-            body: JSON.stringify({ reason: reason.value.trim() }),
+            body: JSON.stringify({
+              reason: reason.value.trim(),
+              ...(tenantReason.value.trim() ? { tenantReason: tenantReason.value.trim() } : {}),
+            }),
           });
           await renderTenant(tenantId);
         } catch (err) {
@@ -331,6 +355,7 @@ function actionCard(tenantId, state) {
     },
     el('h2', {}, paused ? 'Resume this tenant' : 'Pause this tenant'),
     reason,
+    tenantReason,
     el('div', {}, button),
   );
 }
@@ -369,6 +394,11 @@ async function renderTenant(tenantId) {
       'p',
       { class: 'sub' },
       `State since ${fmtTime(t.since)} · AWS verdict: ${t.awsVerdict ?? 'not known'} · `,
+      el(
+        'span',
+        { id: 'tenant-policy' },
+        `Policy ${th.policy ?? t.policy ?? 'standard'}: pause at bounce ${fmtPct(th.bouncePause)}, complaint ${fmtPct(th.complaintPause)} (95 % lower bound) · `,
+      ),
       el('a', { href: `#/report/${enc}` }, 'Client report'),
     ),
     el(

@@ -8,11 +8,11 @@ import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { z } from 'zod';
 import { DynamoDbCounterStore } from '../../enrich/reputation/dynamodb-counter-store';
-import { DynamoDbTenantStatusStore } from '../../enrich/reputation/dynamodb-tenant-status-store';
 import { UsageError } from '../../lib/errors';
 import { keys } from '../../lib/table-design';
 import { createLocalClients } from '../../local/stack/clients';
 import { openLake } from '../../queries/duckdb-lake';
+import { DynamoDbTenantRepository } from '../../tenants/dynamodb-tenant-repository';
 import type {
   ConsumerPosition,
   DestinationExpectations,
@@ -92,7 +92,7 @@ export function counterActivitySource(
 
 /** A tenant paused or suspended is expected to send nothing. */
 export function statusQuietReason(doc: DynamoDBDocumentClient, table: string): QuietReason {
-  const status = new DynamoDbTenantStatusStore(doc, table);
+  const status = new DynamoDbTenantRepository(doc, table);
   return async (tenant) => {
     const s = await status.getState(tenant);
     if (s.status !== 'paused' && s.status !== 'suspended') return null;

@@ -1,5 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { sleep } from '../../lib/retry';
 import { keys } from '../../lib/table-design';
 import { ProducerError } from './errors';
 import { type DeliveryRecord, revisionOf } from './record';
@@ -37,7 +38,7 @@ export class DynamoDbRecordStateStore implements RecordStateStore {
         .map((k) => keys.deliveryRecord(k.messageId, k.recordId));
       for (let attempt = 0; pending && pending.length > 0; attempt++) {
         if (attempt > 8) throw new ProducerError('record state reads were left unprocessed too many times');
-        if (attempt > 0) await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
+        if (attempt > 0) await sleep(50 * 2 ** attempt);
         const got = await this.doc.send(
           new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } } }),
         );

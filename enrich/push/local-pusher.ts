@@ -7,6 +7,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { describeError } from '../../lib/errors';
+import { sleep } from '../../lib/retry';
 import { type PusherDeps, pushQueuedBatch } from './pusher';
 
 /**
@@ -203,7 +204,7 @@ export function startLocalPusher(opts: LocalPusherOptions): LocalPusher {
       } catch (err) {
         if (stopped) return;
         problem(`push: receive failed: ${describeError(err)}`);
-        await new Promise((r) => setTimeout(r, 500));
+        await sleep(500);
         continue;
       } finally {
         receiving--;
@@ -228,7 +229,7 @@ export function startLocalPusher(opts: LocalPusherOptions): LocalPusher {
         // milliseconds of CPU here, as much as a few hundred records).
         if (inFlight > 0 || held.length > 0 || toDelete.length > 0 || deletes.size > 0) {
           if (Date.now() > deadline) throw new Error(`push queue not drained in time (${inFlight} messages in flight)`);
-          await new Promise((r) => setTimeout(r, 20));
+          await sleep(20);
           continue;
         }
         const a = await opts.sqs.send(
@@ -243,7 +244,7 @@ export function startLocalPusher(opts: LocalPusherOptions): LocalPusher {
         if (Date.now() > deadline) {
           throw new Error(`push queue not drained in time (${visible} visible, ${hidden} in flight)`);
         }
-        await new Promise((r) => setTimeout(r, 50));
+        await sleep(50);
       }
     },
     async stop() {
@@ -256,7 +257,7 @@ export function startLocalPusher(opts: LocalPusherOptions): LocalPusher {
       await Promise.allSettled(loops);
       clearTimeout(giveUp);
       await release(held.splice(0));
-      while (inFlight > 0) await new Promise((r) => setTimeout(r, 20));
+      while (inFlight > 0) await sleep(20);
       flushDeletes();
       await Promise.allSettled([...deletes]);
     },

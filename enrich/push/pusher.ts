@@ -1,3 +1,4 @@
+import { backoffCeiling, sleep as defaultSleep } from '../../lib/retry';
 import { queuedBatches, type RecordBatch, splitBatch } from './batches';
 import type { BatchLimits, RetryPolicy } from './config';
 import { MalformedBatchError, PushRefusedError, PushRetryLaterError } from './errors';
@@ -63,8 +64,7 @@ const ISOLATE: ReadonlyMap<number, 'halves' | 'tenants'> = new Map([
  * and never less than the receiver's `Retry-After`.
  */
 export function backoffDelay(attempt: number, policy: RetryPolicy, random: () => number, retryAfterMs: number | null) {
-  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
-  const jittered = random() * ceiling;
+  const jittered = random() * backoffCeiling(attempt, policy);
   return retryAfterMs === null ? jittered : retryAfterMs + random() * policy.baseDelayMs;
 }
 
@@ -77,7 +77,7 @@ const describe = (a: ApiAnswer) =>
  * stored twice.
  */
 export async function deliverBatch(deps: PusherDeps, batch: RecordBatch, deadline: number): Promise<BatchOutcome> {
-  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const sleep = deps.sleep ?? defaultSleep;
   const random = deps.random ?? Math.random;
   const now = deps.now ?? Date.now;
   let last = 'not attempted';

@@ -8,6 +8,7 @@ import {
   SendMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
+import { sleep } from '../../lib/retry';
 import { encodeQueueBody, encodeQueuedBatch, type RecordBatch } from './batches';
 import { ProducerError } from './errors';
 import type { DeadLetterQueue, DeadLetterReason } from './pusher';
@@ -89,7 +90,7 @@ export async function sendBodies(sqs: SQSClient, queueUrl: string, bodies: reado
       throw new ProducerError(`${failed.length} record batches were refused by the queue`);
     }
     pending = failed;
-    if (pending.length > 0) await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
+    if (pending.length > 0) await sleep(100 * 2 ** attempt);
   }
 }
 

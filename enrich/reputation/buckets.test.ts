@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { NormalisedEvent } from '../../ingest/normalise';
 import { testBounce, testComplaint, testEvent, testMail } from '../../ingest/test-events';
 import { transformRecord } from '../../ingest/transform';
+import { STANDARD_POLICY, wilsonLowerBound } from '../../tenants/policy';
 import { aggregateHours, boundMap, evaluateHours, OTHER_KEY, windowHours } from './buckets';
-import { STANDARD_POLICY, wilsonLowerBound } from './policy';
 
 function rows(record: unknown): NormalisedEvent[] {
   const t = transformRecord(JSON.stringify(record));

@@ -1,6 +1,6 @@
 import type { NormalisedEvent } from '../../ingest/normalise';
+import type { ReputationPolicy } from '../../tenants/policy';
 import { decideReputation, type ReputationCounts, type ReputationDecision } from './engine';
-import type { ReputationPolicy } from './policy';
 
 /**
  * Hourly buckets: the unit both the live path (DynamoDB hour items) and the rebuild (SQL `date_trunc('hour')`) count

@@ -1,5 +1,5 @@
+import { POLICIES } from '../../tenants/policy';
 import { ReputationConfigError } from './errors';
-import { POLICIES } from './policy';
 
 /** Configuration of the reputation area, read once from the environment (names come from serverless.yml). */
 export interface ReputationConfig {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { STANDARD_POLICY, STRICT_POLICY, wilsonLowerBound } from '../../tenants/policy';
 import { decideReputation, decisionWindow } from './engine';
-import { STANDARD_POLICY, STRICT_POLICY, wilsonLowerBound } from './policy';
 
 const at = new Date('2026-06-08T12:00:00Z');
 const window = decisionWindow(at, STANDARD_POLICY);

@@ -1,4 +1,4 @@
-import { type ReputationPolicy, wilsonLowerBound } from './policy';
+import { type ReputationPolicy, wilsonLowerBound } from '../../tenants/policy';
 
 export type ReputationState = 'active' | 'warning' | 'paused';
 

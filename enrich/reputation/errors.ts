@@ -5,20 +5,8 @@ export class ReputationError extends SesflowError {
   override name = 'ReputationError';
 }
 
-/** A send was refused because the tenant is paused or suspended (the send gate's answer). */
-export class TenantPausedError extends ReputationError {
-  override name = 'TenantPausedError';
-  constructor(
-    readonly tenantId: string,
-    readonly status: string,
-    readonly reason: string | null,
-    readonly since: string | null = null,
-  ) {
-    super(
-      `tenant ${tenantId} is ${status}${since ? ` since ${since}` : ''}${reason ? `: ${reason}` : ''}; sending is refused until a resume`,
-    );
-  }
-}
+/** A send was refused because the tenant is paused or suspended (the send gate's answer: tenants/errors.ts). */
+export { TenantPausedError } from '../../tenants/errors';
 
 /** A resume without a reason, or of a tenant that is not paused. */
 export class ResumeRefusedError extends ReputationError {

@@ -99,7 +99,7 @@ describe('live path on DynamoDB Local and the SES simulator', () => {
 
     const audit = await h.status.listAudit('bad');
     expect(audit.map((a) => a.action)).toEqual(['auto-pause']);
-    expect(audit[0]!.evidence?.topDomains[0]).toEqual({ name: 'typo.test', count: 80 });
+    expect(audit[0]!.evidence?.topDomains?.[0]).toEqual({ name: 'typo.test', count: 80 });
     expect(h.alerts).toEqual(['sesflow paused tenant bad']);
     // Hard bounces are on the tenant's suppression list.
     const sup = await h.ses.send(
@@ -124,7 +124,7 @@ describe('live path on DynamoDB Local and the SES simulator', () => {
     );
     expect(entity.ReputationEntity?.CustomerManagedStatus?.Status).toBe('ENABLED');
     const audit2 = await h.status.listAudit('bad');
-    expect(audit2.map((a) => [a.action, a.actor, a.reason])).toContainEqual([
+    expect(audit2.map((a) => [a.action, a.actor, a.note])).toContainEqual([
       'resume',
       'officer@example.test',
       'list cleaned',
@@ -208,7 +208,7 @@ describe('live path on DynamoDB Local and the SES simulator', () => {
       const state = await h.status.getState(t);
       const hours = await h.counters.readHours(t, '2026-05-01T00', '2026-06-08T23');
       const { evaluateHours } = await import('./buckets');
-      const { STANDARD_POLICY } = await import('./policy');
+      const { STANDARD_POLICY } = await import('../../tenants/policy');
       const d = evaluateHours(hours, STANDARD_POLICY, NOW, state.armedSince);
       live.set(t, { state: d.state, counts: d.evidence.counts, reasons: d.reasons });
       expect(state.status === 'paused').toBe(d.state === 'paused');

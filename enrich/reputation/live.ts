@@ -1,9 +1,9 @@
 import type { NormalisedEvent } from '../../ingest/normalise';
 import { transformRecord } from '../../ingest/transform';
+import { policyOf } from '../../tenants/policy';
 import { pauseTenant, suppressRecipients } from './actuate';
 import { evaluateHours, windowHours } from './buckets';
 import type { ReputationDecision } from './engine';
-import { POLICIES, type ReputationPolicy, STANDARD_POLICY } from './policy';
 import type { Alerter, CounterStore, SequencedRows, SesTenantControl, TenantStatusStore } from './ports';
 
 /** One stream record as the live path needs it: its sequence number and raw SES event bytes. */
@@ -31,9 +31,6 @@ export interface BatchOutcome {
   decisions: Map<string, ReputationDecision>;
   paused: string[];
 }
-
-const policyOf = (name: string | null, fallback: string | undefined): ReputationPolicy =>
-  POLICIES.get(name ?? fallback ?? 'standard') ?? STANDARD_POLICY;
 
 /**
  * The live path over one shard's batch: transform each record (a record that cannot be transformed fails, with its

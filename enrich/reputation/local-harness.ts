@@ -8,8 +8,8 @@ import {
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { createTableInput, keys } from '../../lib/table-design';
 import { createLocalClients, startDynamoDbLocal, startSesSimulator } from '../../local/stack';
+import { DynamoDbTenantRepository } from '../../tenants/dynamodb-tenant-repository';
 import { DynamoDbCounterStore } from './dynamodb-counter-store';
-import { DynamoDbTenantStatusStore } from './dynamodb-tenant-status-store';
 import type { LiveDeps } from './live';
 import { LogAlerter } from './log-alerter';
 import { SesV2TenantControl } from './sesv2-tenant-control';
@@ -20,7 +20,7 @@ export interface ReputationHarness {
   ses: SESv2Client;
   alerts: string[];
   counters: DynamoDbCounterStore;
-  status: DynamoDbTenantStatusStore;
+  status: DynamoDbTenantRepository;
   /** Creates the SES tenant with its configuration set and the tenant profile (status active). */
   addTenant(tenantId: string): Promise<void>;
   stop(): Promise<void>;
@@ -35,7 +35,7 @@ export async function startReputationHarness(now: () => Date): Promise<Reputatio
   const doc = clients.documentClient!;
   const ses = clients.ses!;
   const counters = new DynamoDbCounterStore(doc, table);
-  const status = new DynamoDbTenantStatusStore(doc, table);
+  const status = new DynamoDbTenantRepository(doc, table);
   const alerts: string[] = [];
   const deps: LiveDeps = {
     counters,

@@ -2,8 +2,8 @@ import { join } from 'node:path';
 import { ensureTable } from '../../lib/table-design';
 import { startKinesisPoller } from '../../local/kinesis-poller';
 import { PIPELINE_EXTENSIONS, type PipelineService } from '../../local/pipeline/service';
+import { DynamoDbTenantRepository } from '../../tenants/dynamodb-tenant-repository';
 import { DynamoDbCounterStore } from './dynamodb-counter-store';
-import { DynamoDbTenantStatusStore } from './dynamodb-tenant-status-store';
 import { type LiveDeps, processStreamBatch } from './live';
 import { LogAlerter } from './log-alerter';
 import { SesV2TenantControl } from './sesv2-tenant-control';
@@ -30,7 +30,7 @@ export function reputationPipelineService(opts: ReputationServiceOptions = {}): 
       }
       const table = ctx.resources.table;
       await ensureTable(dynamodb, table);
-      const status = new DynamoDbTenantStatusStore(documentClient, table);
+      const status = new DynamoDbTenantRepository(documentClient, table);
       const deps: LiveDeps = {
         counters: new DynamoDbCounterStore(documentClient, table),
         status,

@@ -9,8 +9,8 @@ import type { LocalFirehose } from '../../local/firehose/server';
 import type { KinesisPoller } from '../../local/kinesis-poller';
 import { type RunningPipeline, startLocalPipeline } from '../../local/pipeline/local-pipeline';
 import type { SesSimulatorServer } from '../../local/ses-simulator/server';
+import type { DynamoDbTenantRepository } from '../../tenants/dynamodb-tenant-repository';
 import { assertTenantMaySend, resumeTenant } from './actuate';
-import type { DynamoDbTenantStatusStore } from './dynamodb-tenant-status-store';
 import { TenantPausedError } from './errors';
 import { reputationPipelineService } from './local-service';
 import { SesV2TenantControl } from './sesv2-tenant-control';
@@ -21,7 +21,7 @@ const dataDir = mkdtempSync(join(tmpdir(), 'sesflow-rep-pipeline-'));
 const rows = new MemoryRowSink();
 let pipeline: RunningPipeline;
 let poller: KinesisPoller;
-let status: DynamoDbTenantStatusStore;
+let status: DynamoDbTenantRepository;
 
 const send = (tenant: string) =>
   pipeline.ctx.clients.ses!.send(
@@ -49,7 +49,7 @@ beforeAll(async () => {
     extensions: [reputationPipelineService({ idleMs: 20 })],
   });
   poller = pipeline.ctx.shared.get('reputationPoller') as KinesisPoller;
-  status = pipeline.ctx.shared.get('tenantStatus') as DynamoDbTenantStatusStore;
+  status = pipeline.ctx.shared.get('tenantStatus') as DynamoDbTenantRepository;
   await poller.drain(60_000);
 }, 120_000);
 
@@ -91,7 +91,7 @@ describe('reputation in the local pipeline', () => {
     await expect(send('umbrella')).resolves.toHaveProperty('MessageId');
     const audit = await status.listAudit('umbrella');
     expect(audit.map((a) => a.action)).toEqual(['auto-pause', 'resume']);
-    expect(audit[1]).toMatchObject({ actor: 'officer@example.test', reason: 'list cleaned', toState: 'active' });
+    expect(audit[1]).toMatchObject({ actor: 'officer@example.test', note: 'list cleaned', toState: 'active' });
     const sim = pipeline.ctx.shared.get('sesSimulator') as SesSimulatorServer;
     expect(sim.simulator.stats.published).toBeGreaterThan(0);
   });

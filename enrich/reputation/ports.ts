@@ -1,6 +1,5 @@
 import type { NormalisedEvent } from '../../ingest/normalise';
 import type { HourCounts } from './buckets';
-import type { ReputationDecision, ReputationState } from './engine';
 
 /** One Kinesis record after the transform: its sequence number (the idempotency key) and its rows. */
 export interface SequencedRows {
@@ -25,49 +24,11 @@ export interface CounterStore {
   readHours(tenantId: string, fromHour: string, toHour: string): Promise<HourCounts[]>;
 }
 
-export type TenantStatus = ReputationState | 'suspended';
-
-/** What the live path and actuation need to know of a tenant. */
-export interface TenantReputationState {
-  tenantId: string;
-  status: TenantStatus;
-  statusSince: string | null;
-  statusReason: string | null;
-  /** Resume time (epoch ms): only later events count. */
-  armedSince: number | null;
-  /** Policy name from the tenant profile (`reputationPolicy`), else the default. */
-  policy: string | null;
-}
-
-export interface AuditRecord {
-  tenantId: string;
-  at: string;
-  /** Deterministic id: a retried actuation writes the same audit item once. */
-  id: string;
-  action: 'auto-pause' | 'resume' | 'warn';
-  actor: string;
-  reason: string;
-  fromState: TenantStatus;
-  toState: TenantStatus;
-  evidence?: ReputationDecision['evidence'];
-}
-
-/** Tenant status (profile: the send gate reads it), reputation state and evidence (dashboards read it), audit. */
-export interface TenantStatusStore {
-  getState(tenantId: string): Promise<TenantReputationState>;
-  /** Records an automatic decision (active / warning) unless the tenant is paused or suspended. */
-  recordDecision(tenantId: string, decision: ReputationDecision, at: Date): Promise<void>;
-  /**
-   * Sets status `paused` on the profile and the reputation item (with evidence) unless already paused or suspended.
-   * Returns the pause time in force (the new one, or the earlier one on a retry).
-   */
-  markPaused(tenantId: string, reason: string, decision: ReputationDecision, at: Date): Promise<{ since: string }>;
-  /** Sets status `active`, re-arms the window at `at`, and writes the audit item, in one transaction. */
-  markResumed(tenantId: string, audit: AuditRecord): Promise<void>;
-  /** Writes an audit item once (a repeat with the same id is a no-op). Returns whether it was new. */
-  putAudit(audit: AuditRecord): Promise<boolean>;
-  listAudit(tenantId: string): Promise<AuditRecord[]>;
-}
+export type { Alerter } from '../../tenants/lifecycle';
+/** Tenant status, reputation state, evidence and audit: the one tenant repository (tenants/ports.ts). */
+export type { TenantRepository as TenantStatusStore, TenantReputationState } from '../../tenants/ports';
+/** An audit entry (tenants/status.ts): `reason` the tenant may see, `note` internal. */
+export type { TenantAuditEntry as AuditRecord, TenantStatus } from '../../tenants/status';
 
 /** SES's side of a tenant: sending on/off, suppression, and SES's own verdict. */
 export interface SesTenantControl {
@@ -87,9 +48,4 @@ export interface SesVerdict {
   reputationImpact: string | null;
   accountEnforcementStatus: string | null;
   accountSendingEnabled: boolean | null;
-}
-
-/** Alerts a human: SNS in AWS, a log line locally. */
-export interface Alerter {
-  alert(subject: string, message: string): Promise<void>;
 }

@@ -1,4 +1,5 @@
 import type { LakeDb } from '../../queries/duckdb-lake';
+import { POLICIES, type ReputationPolicy, STANDARD_POLICY } from '../../tenants/policy';
 import {
   boundMap,
   DIAGNOSTIC_CODE_MAX,
@@ -9,7 +10,6 @@ import {
   windowHours,
 } from './buckets';
 import type { ReputationDecision } from './engine';
-import { POLICIES, type ReputationPolicy, STANDARD_POLICY } from './policy';
 
 export interface TenantReputation {
   tenant_id: string;

@@ -1,6 +1,6 @@
+import { policyOf } from '../../tenants/policy';
 import { evaluateHours, windowHours } from './buckets';
 import type { ReputationDecision } from './engine';
-import { POLICIES, STANDARD_POLICY } from './policy';
 import type { CounterStore, SesTenantControl, SesVerdict, TenantStatus, TenantStatusStore } from './ports';
 
 /** A tenant's reputation as the dashboards show it: sesflow's status and decision beside SES's own verdict. */
@@ -28,7 +28,7 @@ export async function readTenantReputation(
   defaultPolicy = 'standard',
 ): Promise<TenantReputationView> {
   const state = await ports.status.getState(tenantId);
-  const policy = POLICIES.get(state.policy ?? defaultPolicy) ?? STANDARD_POLICY;
+  const policy = policyOf(state.policy, defaultPolicy);
   const w = windowHours(at, policy, state.armedSince);
   const hours = await ports.counters.readHours(tenantId, w.fromHour, w.toHour);
   const decision = evaluateHours(hours, policy, at, state.armedSince);

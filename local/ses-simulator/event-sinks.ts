@@ -1,5 +1,6 @@
 import { type FirehoseClient, PutRecordBatchCommand } from '@aws-sdk/client-firehose';
 import { type KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
+import { sleep } from '../../lib/retry';
 import type { EventDestination } from './state';
 
 /** One SES event record on its way to a destination: the JSON line SES writes, and the tenant for partitioning. */
@@ -62,7 +63,7 @@ export class FirehoseEventSink implements EventSink {
       if (attempt >= this.maxAttempts) {
         throw new Error(`${pending.length} records still failed after ${attempt} PutRecordBatch attempts`);
       }
-      await new Promise((r) => setTimeout(r, 20 * 2 ** attempt));
+      await sleep(20 * 2 ** attempt);
     }
   }
 }
@@ -89,7 +90,7 @@ export class KinesisEventSink implements EventSink {
         pending = pending.filter((_, j) => out[j]?.ErrorCode);
         if (attempt >= 5)
           throw new Error(`${pending.length} records still failed after ${attempt} PutRecords attempts`);
-        await new Promise((r) => setTimeout(r, 20 * 2 ** attempt));
+        await sleep(20 * 2 ** attempt);
       }
     }
   }

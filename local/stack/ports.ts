@@ -1,4 +1,5 @@
 import { createServer, Socket } from 'node:net';
+import { sleep } from '../../lib/retry';
 import { StandInStartError } from '../errors';
 
 /** A port that was free a moment ago (for servers that cannot listen on port 0, like DynamoDB Local). */
@@ -41,7 +42,7 @@ export async function waitForPort(
         `${opts.what ?? 'server'} did not open ${host}:${port} within ${opts.timeoutMs ?? 30_000} ms`,
       );
     }
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
   }
 }
 

@@ -9,6 +9,7 @@ import {
   StopQueryExecutionCommand,
 } from '@aws-sdk/client-athena';
 import { SesflowError } from '../../lib/errors';
+import { sleep } from '../../lib/retry';
 
 /**
  * Runs one SQL statement on Athena (aws-facts §5.3): StartQueryExecution in a workgroup with result reuse and
@@ -153,7 +154,7 @@ export class AthenaRunner {
 
   constructor(private readonly opts: AthenaRunnerOptions) {
     this.client = opts.client;
-    this.sleep = opts.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.sleep = opts.sleep ?? sleep;
     this.now = opts.now ?? Date.now;
     const page = opts.pageSize ?? 1000;
     if (!Number.isInteger(page) || page < 1 || page > 1000) throw new Error('pageSize must be 1 to 1000 (Athena)');

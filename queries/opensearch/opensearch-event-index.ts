@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { NormalisedEvent } from '../../ingest/normalise';
 import { EVENT_TYPES, type EventType } from '../../ingest/ses-event-schema';
 import { describeError } from '../../lib/errors';
+import { sleep } from '../../lib/retry';
 import { OpenSearchInputError, OpenSearchRequestError, OpenSearchResponseError } from './errors';
 import { fromEventDocument, toEventDocument } from './event-document';
 import { DEFAULT_EVENTS_INDEX, eventsIndexTemplate } from './index-template';
@@ -148,7 +149,7 @@ export class OpenSearchEventIndex {
     this.maxDocs = opts.maxBulkDocuments ?? 1_000;
     this.maxBytes = opts.maxBulkBytes ?? 5 * 1024 * 1024;
     this.maxAttempts = Math.max(1, opts.maxAttempts ?? 3);
-    this.sleep = opts.sleep ?? ((attempt) => new Promise((r) => setTimeout(r, 200 * 2 ** (attempt - 1))));
+    this.sleep = opts.sleep ?? ((attempt) => sleep(200 * 2 ** (attempt - 1)));
     this.refresh = opts.refresh;
   }
 

@@ -7,6 +7,7 @@ import {
   QueryCommand,
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { sleep } from '../../lib/retry';
 import { keys } from '../../lib/table-design';
 import type { BulkEntryOutcome } from '../ports';
 import { ChunkConflictError } from './errors';
@@ -15,8 +16,6 @@ import type { ChunkState, ChunkUpdate, JobRecord, JobStore, MessageRecord, Messa
 /** BatchWriteItem takes at most 25 items; unprocessed ones are retried with a growing pause. */
 const BATCH_WRITE_MAX = 25;
 const BATCH_WRITE_ATTEMPTS = 8;
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Outcomes as stored: no undefined fields (DynamoDB refuses them), null for "not final yet". */
 function storedOutcome(o: BulkEntryOutcome | null): Record<string, unknown> | null {

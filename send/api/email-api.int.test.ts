@@ -4,13 +4,14 @@ import { join } from 'node:path';
 import { PutSuppressedDestinationCommand } from '@aws-sdk/client-sesv2';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoDbTenantStore } from '../../dashboards/adapters/dynamodb-tenant-store';
 import { SesV2TenantControl } from '../../enrich/reputation/sesv2-tenant-control';
 import { readLocalConfig } from '../../local/config';
 import { MemoryRowSink } from '../../local/firehose/row-sink';
 import type { LocalFirehose } from '../../local/firehose/server';
 import { type RunningPipeline, startLocalPipeline } from '../../local/pipeline/local-pipeline';
 import type { SesSimulatorServer } from '../../local/ses-simulator/server';
+import { MANUAL_PAUSE_REASON } from '../../tenants/lifecycle';
+import { DynamoDbTenantStore } from '../../tenants/tenant-service';
 import { emailApiPipelineService, type LocalEmailApi } from '../local-service';
 
 // The Email API and the bulk worker inside the local pipeline: DynamoDB Local (registry, message and job items, rate
@@ -194,9 +195,11 @@ describe('Email API over HTTP (sesflow start)', () => {
       body: { ...MESSAGE, from: 'news@mail.umbrella-example.com' },
     });
     expect(one.status).toBe(409);
+    // The officer's words are an internal note: the tenant sees the neutral reason, never the note.
     expect(one.json.error).toBe(
-      `tenant umbrella is paused since ${pausedAt.toISOString()}: complaints from a purchased list; sending is refused until a resume`,
+      `tenant umbrella is paused since ${pausedAt.toISOString()}: ${MANUAL_PAUSE_REASON}; sending is refused until a resume`,
     );
+    expect(one.json.error).not.toContain('purchased list');
     const batch = await call('POST', '/v1/batches', {
       key: keys.umbrella,
       body: {

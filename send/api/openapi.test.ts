@@ -3,8 +3,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { hashApiKey } from '../../dashboards/adapters/api-key-authenticator';
-import { createHandler } from '../../dashboards/api.handler';
+import { hashApiKey } from '../../lib/http/api-key';
+import { createHandler } from '../../lib/http/lambda';
 import { MemorySendStore } from './memory-send-store';
 import { createEmailApiRouter } from './router';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { hashApiKey } from '../../dashboards/adapters/api-key-authenticator';
 import { TenantPausedError } from '../../enrich/reputation/errors';
+import { hashApiKey } from '../../lib/http/api-key';
 import type { ApiKeyScope, BulkSend, Sender, SendMessage, SendOutcome } from '../ports';
 import { MemorySendStore } from './memory-send-store';
 import type { ChunkMessage, JobQueue } from './ports';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { hashApiKey } from '../../dashboards/adapters/api-key-authenticator';
-import type { ApiRequest, ApiResponse } from '../../dashboards/api/router';
 import { describeError } from '../../lib/errors';
+import { apiKeyHash } from '../../lib/http/api-key';
+import { type ApiRequest, type ApiResponse, answerLogged, decodePathSegment, json } from '../../lib/http/request';
 import type { ApiKeyScope, Sender, SendOutcome } from '../ports';
 import {
   BadRequestError,
@@ -11,7 +11,6 @@ import {
   NotFoundError,
   PayloadTooLargeError,
   SendRefusedError,
-  statusOf,
   ThrottledError,
   UnauthenticatedError,
   UnavailableError,
@@ -56,21 +55,6 @@ export interface EmailApiDeps {
 /** Failures listed by `GET /v1/batches/{id}`. */
 const MAX_LISTED_FAILURES = 100;
 
-const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' };
-
-function json(status: number, value: unknown, extra: Record<string, string> = {}): ApiResponse {
-  return { status, headers: { ...JSON_HEADERS, ...extra }, body: JSON.stringify(value) };
-}
-
-function errorResponse(err: unknown): ApiResponse {
-  const status = statusOf(err);
-  // Unexpected errors are not described to the caller: their text may carry internals.
-  const message = status === 500 ? 'internal error' : describeError(err);
-  const extra: Record<string, string> =
-    err instanceof ThrottledError ? { 'retry-after': String(err.retryAfterSeconds) } : {};
-  return json(status, { error: message }, extra);
-}
-
 /**
  * The sender's and SES's refusals, as the caller should see them. Matched by name: the gate's TenantPausedError,
  * and the SESv2 exceptions (client-sesv2 sets `name` to the exception's type).
@@ -105,12 +89,7 @@ function checkSize(body: string | null, max: number): void {
 }
 
 function pathId(raw: string, schema: typeof MessageIdSchema, what: string): string {
-  let id: string;
-  try {
-    id = decodeURIComponent(raw);
-  } catch {
-    throw new BadRequestError('the path is not valid percent-encoding');
-  }
+  const id = decodePathSegment(raw, () => new BadRequestError('the path is not valid percent-encoding'));
   if (!schema.safeParse(id).success) throw new BadRequestError(`${id.slice(0, 40)} is not a ${what}`);
   return id;
 }
@@ -260,22 +239,18 @@ export function createEmailApiRouter(deps: EmailApiDeps): (req: ApiRequest) => P
       keyId: null,
       tenant: null,
     };
-    let res: ApiResponse;
-    try {
-      const key = req.headers['x-api-key'];
-      if (!key) throw new UnauthenticatedError('an x-api-key header is required');
-      const scope = key.length <= 256 ? await deps.lookupKey(hashApiKey(key)) : null;
-      if (!scope) throw new UnauthenticatedError('the x-api-key is not valid');
-      log.keyId = scope.keyId;
-      log.tenant = scope.tenantId;
-      res = await route(req, scope, log);
-    } catch (err) {
-      res = errorResponse(err);
-      // Logged once, here: the one-line cause (never shown to the caller for a 500).
-      log.error = describeError(err);
-    }
-    log.status = res.status;
-    deps.log?.(log);
-    return res;
+    return answerLogged(
+      log,
+      async () => {
+        if (!req.headers['x-api-key']) throw new UnauthenticatedError('an x-api-key header is required');
+        const hash = apiKeyHash(req.headers);
+        const scope = hash ? await deps.lookupKey(hash) : null;
+        if (!scope) throw new UnauthenticatedError('the x-api-key is not valid');
+        log.keyId = scope.keyId;
+        log.tenant = scope.tenantId;
+        return route(req, scope, log);
+      },
+      deps.log,
+    );
   };
 }

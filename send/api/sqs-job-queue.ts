@@ -1,4 +1,5 @@
 import { SendMessageBatchCommand, type SendMessageBatchRequestEntry, type SQSClient } from '@aws-sdk/client-sqs';
+import { sleep } from '../../lib/retry';
 import { EnqueueError } from './errors';
 import type { ChunkMessage, JobQueue } from './ports';
 
@@ -8,8 +9,6 @@ const MAX_BATCH_BYTES = 1024 * 1024;
 const ATTEMPTS = 4;
 /** Batches sent at once for one job (a 10,000-destination job is 20 batches). */
 const CONCURRENCY = 4;
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Groups message bodies into SendMessageBatch calls by count and by total size. */
 export function packBatches(bodies: readonly string[]): string[][] {

@@ -48,3 +48,33 @@ export function wilsonLowerBound(successes: number, trials: number, z: number): 
   const margin = z * Math.sqrt((p * (1 - p)) / trials + z2 / (4 * trials * trials));
   return Math.max(0, (centre - margin) / (1 + z2 / trials));
 }
+
+/** The policy a tenant's profile names (`reputationPolicy`), else `fallback`, else `standard`. */
+export function policyOf(name: string | null | undefined, fallback?: string): ReputationPolicy {
+  return POLICIES.get(name ?? fallback ?? STANDARD_POLICY.name) ?? STANDARD_POLICY;
+}
+
+/**
+ * The four lines the dashboards draw for a policy: the warning rates, and the rates at which the policy pauses
+ * (the Wilson lower bound of the rate must reach them: a rate drawn above the pause line pauses once the volume
+ * makes the bound reach it too).
+ */
+export interface Thresholds {
+  /** The policy's name (`standard`, `strict`). */
+  policy: string;
+  bounceWarning: number;
+  bouncePause: number;
+  complaintWarning: number;
+  complaintPause: number;
+}
+
+/** The thresholds the engine applies under `policy`, as the dashboards show them. */
+export function thresholdsOf(policy: ReputationPolicy): Thresholds {
+  return {
+    policy: policy.name,
+    bounceWarning: policy.bounce.warningRate,
+    bouncePause: policy.bounce.pauseLowerBound,
+    complaintWarning: policy.complaint.warningRate,
+    complaintPause: policy.complaint.pauseLowerBound,
+  };
+}
