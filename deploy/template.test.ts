@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { LAKE_COLUMN_TYPES, LAKE_COLUMNS } from '../ingest/lake-schema';
 import { partitionOf } from '../ingest/transform';
 import { createTableInput } from '../lib/table-design';
-import { ATHENA_TABLES, ERROR_FOLDERS } from '../queries/athena/ddl';
+import { ATHENA_TABLES, FIREHOSE_ERROR_OUTPUT_TYPES } from '../queries/athena/ddl';
 import { DEFAULT_EVENTS_INDEX } from '../queries/opensearch/index-template';
 import { awsNames } from './doctor/targets';
 import { type PackagedStack, packageStack, REPO_ROOT } from './package-stack';
@@ -223,6 +223,16 @@ describe('serverless package --stage dev', () => {
     expect(entries.reduce((a, e) => a + e.size, 0)).toBeLessThan(250 * 1024 * 1024);
   });
 
+  it('sets no environment variable or permission the code does not use, and lets dev be removed', () => {
+    const unused = /^SESFLOW_(LAKE_TABLE|OPENSEARCH_)/;
+    for (const [id, fn] of resourcesOfType(stack.template, 'AWS::Lambda::Function')) {
+      const names = Object.keys((fn.Properties?.Environment as { Variables?: object })?.Variables ?? {});
+      expect([id, names.filter((n) => unused.test(n))]).toEqual([id, []]);
+    }
+    expect(JSON.stringify(props('ReportsApiRole'))).not.toContain('aoss:');
+    expect(props('Table').DeletionProtectionEnabled).toBe(false);
+  });
+
   it('gives every function a role of its own', () => {
     expect(resourcesOfType(stack.template, 'AWS::Lambda::Function').length).toBeGreaterThanOrEqual(3);
     expect(checkRolePerFunction(stack.template)).toEqual([]);
@@ -295,7 +305,8 @@ describe('serverless package --stage dev', () => {
     const raw = props('LakeEventsTable').TableInput;
     const errors = props('LakeErrorsTable').TableInput;
     expect([raw.Name, errors.Name]).toEqual([ATHENA_TABLES.raw, ATHENA_TABLES.errors]);
-    expect(errors.Parameters['projection.error_type.values']).toBe(ERROR_FOLDERS.join(','));
+    // In AWS only Firehose writes errors/ (the transform's failures arrive as processing-failed).
+    expect(errors.Parameters['projection.error_type.values']).toBe(FIREHOSE_ERROR_OUTPUT_TYPES.join(','));
     expect(errors.PartitionKeys.map((k: { Name: string }) => k.Name)).toEqual(['error_type', 'dt']);
     expect(props('GlueDatabase').DatabaseInput.Name).toBe(awsNames('dev').glueDatabase);
     expect(props('AthenaWorkGroup').Name).toBe(awsNames('dev').workgroup);
@@ -357,10 +368,19 @@ describe('serverless package --stage dev', () => {
     expect(vars.Collection).toBe(name);
     // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub variable, not a JS template
     expect(text).toContain('index/${Collection}/${Index}');
-    expect([referencedLogicalId(vars.FirehoseRole), referencedLogicalId(vars.ApiRole)]).toEqual([
+    expect([referencedLogicalId(vars.FirehoseRole), referencedLogicalId(vars.ReaderRole)]).toEqual([
       'SearchFirehoseRole',
-      'ReportsApiRole',
+      'SearchReaderRole',
     ]);
+    // A person can open OpenSearch Dashboards: the network policy opens the dashboards endpoint (IAM still decides),
+    // and the reader role (assumed with MFA) may use the collection's API and dashboards.
+    const network = JSON.parse(props('SearchNetworkPolicy').Policy as string) as {
+      Rules: { ResourceType: string }[];
+    }[];
+    expect(network[0]!.Rules.map((r) => r.ResourceType).sort()).toEqual(['collection', 'dashboard']);
+    const reader = JSON.stringify(props('SearchReaderRole'));
+    expect(reader).toContain('aoss:DashboardsAccessAll');
+    expect(reader).toContain('aws:MultiFactorAuthPresent');
     expect(res('SearchCollection').DependsOn).toContain('SearchEncryptionPolicy');
   });
 
@@ -462,5 +482,6 @@ describe('serverless package --stage prod', () => {
       expect([fn, shift(fn)]).toEqual([fn, expect.stringContaining('"ConfigName":"Canary10Percent10Minutes"')]);
     expect(shift('Pusher')).toContain('"ConfigName":"AllAtOnce"');
     expect(checkBlueGreen(template, 'live')).toEqual([]);
+    expect(template.Resources.Table?.Properties?.DeletionProtectionEnabled).toBe(true);
   }, 120_000);
 });
