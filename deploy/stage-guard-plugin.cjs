@@ -11,6 +11,11 @@
 //   GetAtt of the same resource already implies; they are dropped from the compiled template, which means the same.
 'use strict';
 
+const fs = require('node:fs');
+const path = require('node:path');
+
+const TEMPLATE_FILE = 'cloudformation-template-update-stack.json';
+
 /** The logical ids a value refers to with Ref or Fn::GetAtt (not pseudo parameters). */
 function referencedIds(value, out = new Set()) {
   if (Array.isArray(value)) {
@@ -105,10 +110,14 @@ class StageGuardPlugin {
     this.options = options || {};
     this.log = log || { warning: (m) => console.warn(m) };
     this.setAside = {};
-    const check = () => this.checkAlertTarget();
     this.hooks = {
-      'before:package:initialize': check,
-      'before:deploy:deploy': check,
+      'before:package:initialize': () => this.checkAlertTarget(),
+      // A deploy of a package built earlier (--package): the target is the one the package was built with. Checked
+      // first thing (the deploy hooks talk to AWS before anything else).
+      initialize: () => {
+        const [command] = this.serverless.processedInput?.commands ?? [];
+        if (command === 'deploy' && this.options.package) this.checkAlertTarget(this.packagedAlertTargets());
+      },
       'before:package:finalize': () => {
         const template = this.serverless.service.provider.compiledCloudFormationTemplate;
         dropImpliedDependsOn(template);
@@ -134,9 +143,20 @@ class StageGuardPlugin {
     };
   }
 
-  checkAlertTarget() {
+  /** The alert targets a package was built with: its template's parameter defaults. */
+  packagedAlertTargets() {
+    const file = path.resolve(this.serverless.serviceDir || '.', this.options.package, TEMPLATE_FILE);
+    const parameters = JSON.parse(fs.readFileSync(file, 'utf8')).Parameters || {};
+    return {
+      ...this.serverless.service.custom?.alerts,
+      email: parameters.AlertEmail?.Default || '',
+      webhook: parameters.AlertWebhookUrl?.Default || '',
+    };
+  }
+
+  checkAlertTarget(alerts = this.serverless.service.custom?.alerts) {
     const stage = this.options.stage || this.serverless.service.provider.stage;
-    const problem = alertTargetProblem(stage, this.serverless.service.custom?.alerts);
+    const problem = alertTargetProblem(stage, alerts);
     if (!problem) return;
     if (problem.fatal) throw new this.serverless.classes.Error(problem.line);
     this.log.warning(problem.line);

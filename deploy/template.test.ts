@@ -9,6 +9,7 @@ import { ATHENA_TABLES, FIREHOSE_ERROR_OUTPUT_TYPES } from '../queries/athena/dd
 import { DEFAULT_EVENTS_INDEX } from '../queries/opensearch/index-template';
 import { awsNames } from './doctor/targets';
 import { type PackagedStack, packageStack, REPO_ROOT } from './package-stack';
+import { runServerless } from './serverless-cli';
 import {
   type CfnResource,
   checkBlueGreen,
@@ -462,6 +463,18 @@ describe('serverless package --stage prod', () => {
     expect(err).toBeInstanceOf(Error);
     const lines = err!.message.split('\n').filter((l) => l.includes('alert target'));
     expect(lines).toEqual([
+      'stage prod needs an alert target for its alarm topic: pass --param="alertEmail=you@example.com" or --param="alertWebhook=https://..."',
+    ]);
+  }, 120_000);
+
+  it('refuses to deploy to prod a package built without an alert target (before any AWS call)', async () => {
+    // Credentials that AWS refuses: should the guard let it through, nothing could be deployed.
+    const noAws = { AWS_ACCESS_KEY_ID: 'AKIDNOTVALID', AWS_SECRET_ACCESS_KEY: 'not-valid', AWS_PROFILE: '' };
+    const err = (await runServerless(['deploy', '--stage', 'prod', '--package', stack.dir], 120_000, noAws).then(
+      () => null,
+      (e: unknown) => e,
+    )) as Error | null;
+    expect(err?.message.split('\n').filter((l) => l.includes('alert target'))).toEqual([
       'stage prod needs an alert target for its alarm topic: pass --param="alertEmail=you@example.com" or --param="alertWebhook=https://..."',
     ]);
   }, 120_000);
