@@ -6,14 +6,12 @@ import type { RunningStandIn } from '../local/stack/stand-in';
 import { judgeDeploy } from './deploy-judge';
 import { queueDepths } from './deploy-state';
 
-let fauxqs: RunningStandIn;
-let clients: LocalClients;
-let sqs: SQSClient;
+let fauxqs: RunningStandIn | undefined;
+let clients: LocalClients | undefined;
 
 beforeAll(async () => {
   fauxqs = await startFauxqsServer();
   clients = createLocalClients({ fauxqs: fauxqs.endpoint });
-  sqs = clients.sqs!;
 });
 
 afterAll(async () => {
@@ -23,6 +21,7 @@ afterAll(async () => {
 
 describe('dead-letter depths before and after a deploy (SQS on fauxqs)', () => {
   it('passes with an old message standing, fails when a message arrives after the baseline (in flight counts too)', async () => {
+    const sqs: SQSClient = clients!.sqs!;
     const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'sesflow-test-reporting-dlq' }));
     await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: 'old failure, waiting for a redrive' }));
     const baseline = {

@@ -11,6 +11,9 @@ export interface StoreCompactSummary extends CompactSummary {
   skipped: number;
 }
 
+/** The figures of each partition's compaction that add up to the run's. */
+const SUMMED = ['partitions', 'filesBefore', 'filesAfter', 'rowsBefore', 'rowsAfter', 'duplicatesDropped'] as const;
+
 /** The partitions of a store's lake (`events/dt=…/hour=…/`) with their Parquet keys. */
 export async function storePartitions(store: LakeStore, dt?: string): Promise<Map<string, string[]>> {
   const out = new Map<string, string[]>();
@@ -44,15 +47,7 @@ export async function compactStoreLake(
     onPartition?: (partition: string, summary: CompactSummary) => void;
   } = {},
 ): Promise<StoreCompactSummary> {
-  const total: StoreCompactSummary = {
-    partitions: 0,
-    filesBefore: 0,
-    filesAfter: 0,
-    rowsBefore: 0,
-    rowsAfter: 0,
-    duplicatesDropped: 0,
-    skipped: 0,
-  };
+  const total = Object.fromEntries([...SUMMED, 'skipped'].map((k) => [k, 0])) as unknown as StoreCompactSummary;
   const cutoff = options.closedBefore?.getTime();
   for (const [partition, files] of await storePartitions(store, options.dt)) {
     const end = partitionHourEnd(partition);
@@ -71,15 +66,7 @@ export async function compactStoreLake(
       // Written first, whole; then the copied keys, and only those, are deleted.
       for (const f of written) await store.put(`${partition}/${f}`, readFileSync(join(local, f)));
       if (written.length > 0) for (const f of files) await store.delete(`${partition}/${f}`);
-      for (const k of [
-        'partitions',
-        'filesBefore',
-        'filesAfter',
-        'rowsBefore',
-        'rowsAfter',
-        'duplicatesDropped',
-      ] as const)
-        total[k] += summary[k];
+      for (const k of SUMMED) total[k] += summary[k];
       options.onPartition?.(partition, summary);
     } finally {
       rmSync(scratch, { recursive: true, force: true });
