@@ -1,4 +1,4 @@
-// One ingest run in its own process (started with the V8 flags `sesflow ingest` uses, bin/node-flags.mjs), so its time
+// One ingest run in its own process (started with the V8 flags `sesflow ingest` uses, lib/node-flags.mjs), so its time
 // and peak memory are its own: prints {seconds, cpuSeconds, maxRssKb, summary}.
 import { createReadStream } from 'node:fs';
 import { createGunzip } from 'node:zlib';

@@ -8,7 +8,7 @@ import type { ReportParams } from '../dashboards/api/ports';
 import { startDashboardServer } from '../dashboards/server';
 import { LAKE_COLUMN_TYPES, LAKE_COLUMNS } from '../ingest/lake-schema';
 import { type LakeDb, openLake } from '../queries/duckdb-lake';
-import { ENGAGEMENT_FLAGS_SQL, metricCountsSql } from '../queries/metrics';
+import { ENGAGEMENT_COUNTS_SQL, ENGAGEMENT_FLAGS_SQL, metricCountsSql } from '../queries/metrics';
 import { NAMED_QUERIES } from '../queries/named-queries';
 import { type QueryRow, runNamedQuery } from '../queries/run-named-query';
 import type { Benchmark, BenchResult } from './index';
@@ -66,8 +66,7 @@ pairs AS (
   GROUP BY ${list}, message_id, recipient
 ),
 engagement AS (
-  SELECT ${list}, count(*) FILTER (WHERE o) AS unique_opens, count(*) FILTER (WHERE h) AS human_opens,
-    count(*) FILTER (WHERE m) AS machine_opens, count(*) FILTER (WHERE k) AS unique_clicks
+  SELECT ${list}, ${ENGAGEMENT_COUNTS_SQL}
   FROM pairs
   GROUP BY ${list}
 )

@@ -5,13 +5,13 @@ import { CreateStreamCommand, PutRecordsCommand } from '@aws-sdk/client-kinesis'
 import { assertTenantMaySend } from '../enrich/reputation/actuate';
 import { TenantPausedError } from '../enrich/reputation/errors';
 import { processStreamBatch, type StreamRecord } from '../enrich/reputation/live';
-import { startReputationHarness } from '../enrich/reputation/local-harness';
 import { rebuildReputation } from '../enrich/reputation/rebuild';
 import { tenantTraffic } from '../enrich/reputation/test-traffic';
 import type { NormalisedEvent } from '../ingest/normalise';
 import { encodeParquet } from '../ingest/parquet-writer';
 import { transformRecord } from '../ingest/transform';
 import { startKinesisPoller } from '../local/kinesis-poller';
+import { startReputationHarness } from '../local/services/reputation-harness';
 import { createLocalClients } from '../local/stack/clients';
 import { startKinesalite } from '../local/stack/kinesis-local';
 import { openLake } from '../queries/duckdb-lake';

@@ -8,6 +8,7 @@ import { LakeWriter } from '../ingest/lake-writer';
 import { sleep } from '../lib/retry';
 import { startLocalFirehose } from '../local/firehose/server';
 import { onboardDemoTenant } from '../local/pipeline/demo-tenants';
+import { startLocalEmailApi } from '../local/services/email-api';
 import { resolveSinks } from '../local/ses-simulator/event-sinks';
 import { startSesSimulator } from '../local/ses-simulator/server';
 import { createLocalClients, LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/stack/clients';
@@ -15,7 +16,6 @@ import { startDynamoDbLocal } from '../local/stack/dynamodb-local';
 import { startFauxqsServer } from '../local/stack/fauxqs';
 import { openLake } from '../queries/duckdb-lake';
 import type { JobRecord } from '../send/api/ports';
-import { startLocalEmailApi } from '../send/local-service';
 import { AccountSendRate, DynamoDbRateLimiter, type SendRateLimiter } from '../send/rate-limiter';
 import type { Benchmark, BenchResult } from './index';
 

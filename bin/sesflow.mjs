@@ -3,7 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { register } from 'tsx/esm/api';
-import { STREAMING_COMMANDS, STREAMING_NODE_FLAGS } from './node-flags.mjs';
+import { STREAMING_COMMANDS, STREAMING_NODE_FLAGS } from '../lib/node-flags.mjs';
 
 // Streaming commands run in a child with a capped heap (peak memory bounded whatever the input size).
 if (STREAMING_COMMANDS.has(process.argv[2] ?? '') && !process.env.SESFLOW_NODE_FLAGS_SET) {
@@ -20,12 +20,8 @@ if (STREAMING_COMMANDS.has(process.argv[2] ?? '') && !process.env.SESFLOW_NODE_F
 }
 
 // The AWS SDK announces that releases after January 2027 need Node 22; sesflow pins its SDK versions for Node 20.
-const emitWarning = process.emitWarning.bind(process);
-process.emitWarning = (warning, ...rest) => {
-  const text = typeof warning === 'string' ? warning : warning?.message;
-  if (typeof text === 'string' && text.includes('will require node >=22')) return;
-  emitWarning(warning, ...rest);
-};
+// The SDK's own switch turns the notice off (an operator who sets the variable keeps their choice).
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 register();
 const { main } = await import('../cli/main.ts');
 process.exitCode = await main(process.argv);

@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readLocalConfig } from '../local/config';
 import { type RunningPipeline, startLocalPipeline } from '../local/pipeline';
+import { dashboardPipelineService, type LocalKeys } from '../local/services/dashboard';
 import { DynamoDbTenantStore } from '../tenants/tenant-service';
 import { loadDashboardConfig } from './config';
-import { dashboardPipelineService, type LocalKeys } from './local-service';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'sesflow-dash-pipeline-'));
 const keysFile = join(dataDir, 'dashboard-keys.json');

@@ -46,3 +46,7 @@ export function metricCountsSql(separator = ',\n    '): string {
 /** Flags of a (message, recipient) pair: opened, opened by a person, by a machine, clicked (the unique counts). */
 export const ENGAGEMENT_FLAGS_SQL = `bool_or(event_type = 'open') AS o, bool_or(event_type = 'open' AND NOT machine_open) AS h,
     bool_or(event_type = 'open' AND machine_open) AS m, bool_or(event_type = 'click') AS k`;
+
+/** The unique counts from the pair flags (ENGAGEMENT_FLAGS_SQL), per group. */
+export const ENGAGEMENT_COUNTS_SQL = `count(*) FILTER (WHERE o) AS unique_opens, count(*) FILTER (WHERE h) AS human_opens,
+    count(*) FILTER (WHERE m) AS machine_opens, count(*) FILTER (WHERE k) AS unique_clicks`;

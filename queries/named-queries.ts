@@ -1,5 +1,6 @@
 import {
   COUNTED_COMPLAINT_OF_A_COMPLAINT,
+  ENGAGEMENT_COUNTS_SQL,
   ENGAGEMENT_FLAGS_SQL,
   METRIC_COUNT_NAMES,
   metricCountsSql,
@@ -194,8 +195,7 @@ pairs AS (
   GROUP BY ${list}, ${pair}
 ),
 engagement AS (
-  SELECT ${list}, count(*) FILTER (WHERE o) AS unique_opens, count(*) FILTER (WHERE h) AS human_opens,
-    count(*) FILTER (WHERE m) AS machine_opens, count(*) FILTER (WHERE k) AS unique_clicks
+  SELECT ${list}, ${ENGAGEMENT_COUNTS_SQL}
   FROM pairs
   GROUP BY ${list}
 )

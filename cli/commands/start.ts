@@ -1,15 +1,10 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { registerDashboardService } from '../../dashboards/local-service';
-import { registerPushService } from '../../enrich/push/local-service';
-import { registerReputationService } from '../../enrich/reputation/local-service';
 import { describeError, UsageError } from '../../lib/errors';
+import { areaServices } from '../../local/composition-root';
 import { readLocalConfig } from '../../local/config';
-import { PIPELINE_EXTENSIONS, type RunningPipeline, startLocalPipeline } from '../../local/pipeline';
-import type { TrafficDriverStats } from '../../local/pipeline/traffic-driver';
-import type { SesSimulatorServer } from '../../local/ses-simulator/server';
-import { registerEmailApiService } from '../../send/local-service';
+import { type RunningPipeline, startLocalPipeline } from '../../local/pipeline';
 
 const num = (flag: string) => z.coerce.number({ error: `${flag} must be a number` });
 
@@ -56,11 +51,6 @@ export function registerStart(program: Command): void {
       const o = parsed.data;
       const config = readLocalConfig(o.dataDir ? { ...process.env, SESFLOW_DATA_DIR: o.dataDir } : process.env);
       const out = (line: string) => process.stdout.write(`${line}\n`);
-      // Services of other areas join the pipeline here (they start after the history, before live traffic).
-      registerReputationService();
-      registerPushService();
-      registerDashboardService();
-      registerEmailApiService();
       const started = Date.now();
       out(`sesflow: starting the local pipeline in ${config.dataDir}${o.fresh ? ' (fresh)' : ''} ...`);
       // Signals are handled from the start: a Ctrl-C while services are starting stops them once they are up, so no
@@ -94,7 +84,8 @@ export function registerStart(program: Command): void {
           trafficRate: o.traffic ? o.rate : 0,
           lakeStore: o.lakeS3 ? 's3' : 'fs',
           compactEveryMs: o.compactEvery * 60_000,
-          extensions: PIPELINE_EXTENSIONS,
+          // The areas' services (local/composition-root.ts): after the history, before live traffic.
+          extensions: areaServices(),
           log: (line) => out(`  ${line}`),
         });
       } catch (err) {
@@ -114,8 +105,8 @@ export function registerStart(program: Command): void {
         });
       }
       out('\nsesflow: stopping ...');
-      const traffic = pipeline.ctx.shared.get('traffic') as { stats: TrafficDriverStats } | undefined;
-      const sim = pipeline.ctx.shared.get('sesSimulator') as SesSimulatorServer | undefined;
+      const traffic = pipeline.ctx.shared.traffic;
+      const sim = pipeline.ctx.shared.sesSimulator;
       await pipeline.stop();
       if (traffic) {
         const s = traffic.stats;

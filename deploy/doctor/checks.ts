@@ -13,20 +13,10 @@ import {
 } from '@aws-sdk/client-sesv2';
 import { GetQueueAttributesCommand, GetQueueUrlCommand, QueueDoesNotExist, type SQSClient } from '@aws-sdk/client-sqs';
 import { describeError } from '../../lib/errors';
+import { ALL_EVENT_TYPES } from '../../send/onboarding';
 
-/** Every event type SES publishes (aws-facts §1.1), as event destinations name them. */
-export const ALL_EVENT_TYPES = [
-  'SEND',
-  'REJECT',
-  'BOUNCE',
-  'COMPLAINT',
-  'DELIVERY',
-  'OPEN',
-  'CLICK',
-  'RENDERING_FAILURE',
-  'DELIVERY_DELAY',
-  'SUBSCRIPTION',
-] as const;
+/** Every event type SES publishes (aws-facts §1.1): onboarding's list (send/onboarding.ts). */
+export { ALL_EVENT_TYPES };
 
 export type Severity = 'ok' | 'info' | 'warning' | 'problem';
 export type CheckName = 'event destinations' | 'recent events' | 'dead letters' | 'consumer lag';

@@ -5,10 +5,9 @@ import { DeleteConfigurationSetEventDestinationCommand } from '@aws-sdk/client-s
 import { GetQueueUrlCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../../cli/main';
-import { reputationPipelineService } from '../../enrich/reputation/local-service';
 import { readLocalConfig } from '../../local/config';
-import type { KinesisPoller } from '../../local/kinesis-poller';
 import { type RunningPipeline, startLocalPipeline } from '../../local/pipeline';
+import { reputationPipelineService } from '../../local/services/reputation';
 import { type Finding, listTenantConfigurationSets } from './checks';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'sesflow-doctor-'));
@@ -42,7 +41,7 @@ beforeAll(async () => {
     extensions: [reputationPipelineService({ idleMs: 50 })],
   });
   // The reputation consumer has read everything the history put on the stream.
-  await (pipeline.ctx.shared.get('reputationPoller') as KinesisPoller).drain(60_000);
+  await pipeline.ctx.shared.reputationPoller!.drain(60_000);
 }, 180_000);
 
 afterAll(async () => {

@@ -4,11 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readLocalConfig } from '../../local/config';
 import { MemoryRowSink } from '../../local/firehose/row-sink';
-import type { KinesisPoller } from '../../local/kinesis-poller';
 import { type RunningPipeline, startLocalPipeline } from '../../local/pipeline/local-pipeline';
-import type { ReportingReceiver } from '../../local/reporting-receiver/server';
-import type { LocalPusher } from './local-pusher';
-import { LOCAL_REPORTING_KEY_FILE, pushPipelineService } from './local-service';
+import { LOCAL_REPORTING_KEY_FILE, pushPipelineService } from '../../local/services/push';
 import { buildRecords, toReportingRecord } from './record';
 
 // External Reporting inside the local pipeline: SES records from the Firehose's Kinesis fan-out, through the record
@@ -32,8 +29,8 @@ beforeAll(async () => {
     rowSink: () => rows,
     extensions: [pushPipelineService()],
   });
-  const producer = pipeline.ctx.shared.get('pushProducer') as KinesisPoller;
-  const pusher = pipeline.ctx.shared.get('pushPusher') as LocalPusher;
+  const producer = pipeline.ctx.shared.pushProducer!;
+  const pusher = pipeline.ctx.shared.pushPusher!;
   await producer.drain(90_000);
   await pusher.drain(90_000);
 }, 180_000);
@@ -47,7 +44,7 @@ afterAll(async () => {
 
 describe('External Reporting in the local pipeline', () => {
   it('every message and recipient of the history reaches the receiver as the record its events make', () => {
-    const receiver = pipeline.ctx.shared.get('reportingReceiver') as ReportingReceiver;
+    const receiver = pipeline.ctx.shared.reportingReceiver!;
     const expected = [...buildRecords(rows.rows).values()].map(toReportingRecord);
     expect(expected.length).toBeGreaterThan(500);
     const held = receiver.records();
@@ -57,7 +54,7 @@ describe('External Reporting in the local pipeline', () => {
   });
 
   it('publishes the receiver in endpoints.json and its key in the data directory, for `sesflow push`', async () => {
-    const receiver = pipeline.ctx.shared.get('reportingReceiver') as ReportingReceiver;
+    const receiver = pipeline.ctx.shared.reportingReceiver!;
     const endpoints = JSON.parse(readFileSync(join(dataDir, 'endpoints.json'), 'utf8')) as { reporting?: string };
     expect(endpoints.reporting).toBe(receiver.url);
     const key = readFileSync(join(dataDir, LOCAL_REPORTING_KEY_FILE), 'utf8').trim();

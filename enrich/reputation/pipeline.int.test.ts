@@ -5,14 +5,12 @@ import { SendEmailCommand, SendingPausedException } from '@aws-sdk/client-sesv2'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readLocalConfig } from '../../local/config';
 import { MemoryRowSink } from '../../local/firehose/row-sink';
-import type { LocalFirehose } from '../../local/firehose/server';
 import type { KinesisPoller } from '../../local/kinesis-poller';
 import { type RunningPipeline, startLocalPipeline } from '../../local/pipeline/local-pipeline';
-import type { SesSimulatorServer } from '../../local/ses-simulator/server';
+import { reputationPipelineService } from '../../local/services/reputation';
 import type { DynamoDbTenantRepository } from '../../tenants/dynamodb-tenant-repository';
 import { assertTenantMaySend, resumeTenant } from './actuate';
 import { TenantPausedError } from './errors';
-import { reputationPipelineService } from './local-service';
 import { SesV2TenantControl } from './sesv2-tenant-control';
 
 // The live path inside the local pipeline: SES records from the Firehose's Kinesis fan-out, through the local event
@@ -48,8 +46,8 @@ beforeAll(async () => {
     rowSink: () => rows,
     extensions: [reputationPipelineService({ idleMs: 20 })],
   });
-  poller = pipeline.ctx.shared.get('reputationPoller') as KinesisPoller;
-  status = pipeline.ctx.shared.get('tenantStatus') as DynamoDbTenantRepository;
+  poller = pipeline.ctx.shared.reputationPoller!;
+  status = pipeline.ctx.shared.tenantStatus!;
   await poller.drain(60_000);
 }, 120_000);
 
@@ -60,7 +58,7 @@ afterAll(async () => {
 
 describe('reputation in the local pipeline', () => {
   it('consumes every fanned-out SES record from the stream', () => {
-    const fh = pipeline.ctx.shared.get('firehose') as LocalFirehose;
+    const fh = pipeline.ctx.shared.firehose!;
     const fanned = [...fh.streams.values()].reduce((n, s) => n + s.stats.fannedOut, 0);
     expect(fanned).toBeGreaterThan(0);
     expect(poller.stats().reduce((n, s) => n + s.records, 0)).toBe(fanned);
@@ -92,7 +90,7 @@ describe('reputation in the local pipeline', () => {
     const audit = await status.listAudit('umbrella');
     expect(audit.map((a) => a.action)).toEqual(['auto-pause', 'resume']);
     expect(audit[1]).toMatchObject({ actor: 'officer@example.test', note: 'list cleaned', toState: 'active' });
-    const sim = pipeline.ctx.shared.get('sesSimulator') as SesSimulatorServer;
+    const sim = pipeline.ctx.shared.sesSimulator!;
     expect(sim.simulator.stats.published).toBeGreaterThan(0);
   });
 });

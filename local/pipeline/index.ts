@@ -6,5 +6,5 @@ export {
   type RunningPipeline,
   startLocalPipeline,
 } from './local-pipeline';
-export { PIPELINE_EXTENSIONS, type PipelineContext, type PipelineService } from './service';
+export type { PipelineContext, PipelineService, PipelineShared } from './service';
 export { startTrafficDriver, type TrafficDriverStats } from './traffic-driver';

@@ -10,8 +10,6 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readLocalConfig } from '../config';
 import { MemoryRowSink } from '../firehose/row-sink';
-import type { LocalFirehose } from '../firehose/server';
-import type { SesSimulatorServer } from '../ses-simulator/server';
 import { type RunningPipeline, startLocalPipeline } from './local-pipeline';
 import type { PipelineService } from './service';
 
@@ -91,9 +89,9 @@ describe('startLocalPipeline', () => {
         ],
       }),
     );
-    const sim = pipeline.ctx.shared.get('sesSimulator') as SesSimulatorServer;
+    const sim = pipeline.ctx.shared.sesSimulator!;
     await sim.simulator.flushEvents({ all: true });
-    await (pipeline.ctx.shared.get('firehose') as LocalFirehose).flush();
+    await pipeline.ctx.shared.firehose!.flush();
     const mine = rows.rows.filter((r) => r.message_id === res.MessageId);
     expect(mine.map((r) => r.event_type).sort()).toEqual(['delivery', 'send']);
     expect(mine.every((r) => r.tenant_id === 'globex' && r.campaign_id === 'probe')).toBe(true);

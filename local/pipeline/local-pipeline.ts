@@ -178,7 +178,7 @@ export function coreServices(opts: LocalPipelineOptions): { before: PipelineServ
         });
         ctx.endpoints.firehose = fh.endpoint;
         ctx.refreshClients();
-        ctx.shared.set('firehose', fh);
+        ctx.shared.firehose = fh;
         ctx.links.push({ label: `Firehose (local), stream ${res.eventsStream}`, url: fh.endpoint });
         ctx.links.push({
           label: 'Lake (Parquet, events/dt=…/hour=…)',
@@ -205,7 +205,7 @@ export function coreServices(opts: LocalPipelineOptions): { before: PipelineServ
         });
         ctx.endpoints.ses = sim.endpoint;
         ctx.refreshClients();
-        ctx.shared.set('sesSimulator', sim);
+        ctx.shared.sesSimulator = sim;
         ctx.links.push({ label: 'SES v2 (simulator)', url: sim.endpoint });
         return { stop: () => sim.close({ flush: true }) };
       },
@@ -223,7 +223,7 @@ export function coreServices(opts: LocalPipelineOptions): { before: PipelineServ
             region,
           });
         }
-        ctx.shared.set('planner', planner);
+        ctx.shared.planner = planner;
         const bad = tenantProfiles.filter((t) => t.sender).map((t) => t.name);
         ctx.log(
           `tenants: ${tenantProfiles.map((t) => t.name).join(', ')}${bad.length ? ` (bad sender: ${bad.join(', ')})` : ''}`,
@@ -238,7 +238,7 @@ export function coreServices(opts: LocalPipelineOptions): { before: PipelineServ
         const marker = join(cfg.dataDir, 'history-seeded');
         if (n <= 0 || existsSync(marker)) return undefined;
         ctx.log(`history: loading ${n.toLocaleString('en-US')} messages of the past 24 h through the Firehose ...`);
-        const fh = ctx.shared.get('firehose') as LocalFirehose;
+        const fh = ctx.shared.firehose!;
         const firehose = ctx.clients.firehose!;
         let batch: Uint8Array[] = [];
         let bytes = 0;
@@ -288,7 +288,7 @@ export function coreServices(opts: LocalPipelineOptions): { before: PipelineServ
         const everyMs = opts.compactEveryMs ?? 600_000;
         if (everyMs <= 0 || opts.lakeStore === 's3' || opts.rowSink) return undefined;
         const compactor = startLakeCompactor({ lakeDir: ctx.lakeDir, everyMs, settleMs: 3_600_000, log: ctx.log });
-        ctx.shared.set('compactor', compactor);
+        ctx.shared.compactor = compactor;
         return compactor;
       },
     },
@@ -299,11 +299,11 @@ export function coreServices(opts: LocalPipelineOptions): { before: PipelineServ
         if (rate <= 0) return undefined;
         const driver = startTrafficDriver({
           ses: ctx.clients.ses!,
-          planner: ctx.shared.get('planner') as MessagePlanner,
+          planner: ctx.shared.planner!,
           ratePerSecond: rate,
           onProblem: (line) => ctx.log(line),
         });
-        ctx.shared.set('traffic', driver);
+        ctx.shared.traffic = driver;
         ctx.log(`traffic: ${rate} messages/s through the SES simulator`);
         return driver;
       },
@@ -339,7 +339,7 @@ export async function startLocalPipeline(opts: LocalPipelineOptions): Promise<Ru
       retired.push(ctx.clients);
       ctx.clients = createLocalClients(ctx.endpoints);
     },
-    shared: new Map(),
+    shared: {},
     links: [],
     log,
   };

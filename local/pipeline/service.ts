@@ -1,5 +1,44 @@
+import type { LocalPusher } from '../../enrich/push/local-pusher';
+import type { DynamoDbTenantRepository } from '../../tenants/dynamodb-tenant-repository';
 import type { LocalConfig } from '../config';
+import type { LocalFirehose } from '../firehose/server';
+import type { KinesisPoller } from '../kinesis-poller';
+import type { ReportingReceiver } from '../reporting-receiver/server';
+import type { LocalEmailApi } from '../services/email-api';
+import type { SesSimulatorServer } from '../ses-simulator/server';
 import type { LocalClients, LocalEndpoints } from '../stack/clients';
+import type { MessagePlanner } from '../traffic-model';
+import type { LakeCompactor } from './lake-compactor';
+import type { TrafficDriver } from './traffic-driver';
+
+/**
+ * What the services hand to later ones and to callers (tests, `sesflow start`'s summary), typed: each is set by the
+ * service named beside it, once it has started.
+ */
+export interface PipelineShared {
+  /** firehose */
+  firehose?: LocalFirehose;
+  /** ses-simulator */
+  sesSimulator?: SesSimulatorServer;
+  /** demo-tenants: the demo tenants and their traffic model. */
+  planner?: MessagePlanner;
+  /** lake-compaction */
+  compactor?: LakeCompactor;
+  /** traffic */
+  traffic?: TrafficDriver;
+  /** reputation */
+  reputationPoller?: KinesisPoller;
+  /** reputation: the tenant repository it writes. */
+  tenantStatus?: DynamoDbTenantRepository;
+  /** push */
+  reportingReceiver?: ReportingReceiver;
+  /** push */
+  pushPusher?: LocalPusher;
+  /** push */
+  pushProducer?: KinesisPoller;
+  /** email-api */
+  emailApi?: LocalEmailApi;
+}
 
 /** What the services of a local pipeline share while it starts and runs. */
 export interface PipelineContext {
@@ -12,8 +51,8 @@ export interface PipelineContext {
   /** SDK clients for the endpoints so far; rebuilt by `refreshClients()` after a stand-in starts. */
   clients: LocalClients;
   refreshClients(): void;
-  /** Named objects services hand to later services (e.g. `sesSimulator`, `firehose`, `planner`). */
-  shared: Map<string, unknown>;
+  /** What services hand to later services, typed (PipelineShared). */
+  shared: PipelineShared;
   /** Lines printed in the start banner: `label → where`. */
   links: { label: string; url: string }[];
   log(line: string): void;
@@ -25,10 +64,3 @@ export interface PipelineService {
   /** Starts the service; returns how to stop it (nothing to stop: return undefined). */
   start(ctx: PipelineContext): Promise<{ stop(): Promise<void> } | undefined>;
 }
-
-/**
- * Services other areas add to `sesflow start` (the dashboard, the Email API, DynamoDB tables): push an entry here
- * from the area's own module, and import that module from cli/commands/start.ts. They start after the stand-ins,
- * the demo tenants and the history, and before live traffic.
- */
-export const PIPELINE_EXTENSIONS: PipelineService[] = [];

@@ -86,3 +86,6 @@ export function startTrafficDriver(opts: {
     },
   };
 }
+
+/** A running traffic driver: its figures and how to stop it. */
+export type TrafficDriver = ReturnType<typeof startTrafficDriver>;

@@ -15,7 +15,7 @@ export const RecordBatchBodySchema = z.strictObject({
  * a real calendar date, `T`, hours to milliseconds, `Z`), so the checker below cannot drift from it.
  */
 export const ISO_TIME: RegExp = (() => {
-  const def = (ReportingRecordSchema.shape.status_at as unknown as { _zod: { def: { pattern?: unknown } } })._zod.def;
+  const def = ReportingRecordSchema.shape.status_at.def as { pattern?: unknown };
   if (!(def.pattern instanceof RegExp)) throw new Error('the record schema has no ISO time pattern');
   return def.pattern;
 })();

@@ -7,7 +7,7 @@ import { gunzipSync } from 'node:zlib';
 import { z } from 'zod';
 import type { ReportingRecord } from '../../enrich/push/record';
 import { SeededRandom } from '../seeded-random';
-import { InflatedTooLarge, ReusedGunzip } from './inflate';
+import { gunzipLimited, InflatedTooLarge } from './inflate';
 import { checkRecordBatchBody, parseBody, RECORD_ID, refusalReason } from './record-check';
 import { scanRecordBatch } from './record-scan';
 import { ID_WORDS, idWordsOf, RecordTable } from './record-table';
@@ -256,7 +256,6 @@ export async function startReportingReceiver(opts: ReportingReceiverOptions): Pr
   const completed = new Map<string, { batch: HeldBatch; response: string }>();
   const keyCounts = new Map<string, number>();
   const inFlight = new Set<string>();
-  const inflater = new ReusedGunzip(maxBodyBytes);
   const stats: ReceiverStats = {
     requests: 0,
     acceptedBatches: 0,
@@ -328,14 +327,14 @@ export async function startReportingReceiver(opts: ReportingReceiverOptions): Pr
 
   /**
    * The body's JSON text: a gzip body inflated on the event loop (a batch takes well under a millisecond, less than
-   * a hop to the thread pool) into the inflater's reused buffer, so the text must be used before anything is awaited.
+   * a hop to the thread pool).
    * The limit applies to the compressed bytes and to the text alike. Throws {@link BodyError}: 413 over the limit
    * once inflated, 400 for a body that is not gzip.
    */
   const textOf = (body: SentBody): RequestBody => {
     if (!body.gzip) return { ...body, text: body.sent };
     try {
-      return { ...body, text: inflater.inflate(body.sent) };
+      return { ...body, text: gunzipLimited(body.sent, maxBodyBytes) };
     } catch (err) {
       if (err instanceof InflatedTooLarge)
         throw new BodyError(413, `body over ${maxBodyBytes} bytes once decompressed`);

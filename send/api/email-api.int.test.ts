@@ -7,12 +7,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SesV2TenantControl } from '../../enrich/reputation/sesv2-tenant-control';
 import { readLocalConfig } from '../../local/config';
 import { MemoryRowSink } from '../../local/firehose/row-sink';
-import type { LocalFirehose } from '../../local/firehose/server';
 import { type RunningPipeline, startLocalPipeline } from '../../local/pipeline/local-pipeline';
+import { emailApiPipelineService, type LocalEmailApi } from '../../local/services/email-api';
 import type { SesSimulatorServer } from '../../local/ses-simulator/server';
 import { MANUAL_PAUSE_REASON } from '../../tenants/lifecycle';
 import { DynamoDbTenantStore } from '../../tenants/tenant-service';
-import { emailApiPipelineService, type LocalEmailApi } from '../local-service';
 
 // The Email API and the bulk worker inside the local pipeline: DynamoDB Local (registry, message and job items, rate
 // limiter), fauxqs (job queue + DLQ), the SES simulator, and the local Firehose into an in-memory row sink.
@@ -37,7 +36,7 @@ async function call(method: string, path: string, opts: { key?: string | null; b
 
 async function flushEvents(): Promise<void> {
   await sim.simulator.flushEvents({ all: true });
-  await (pipeline.ctx.shared.get('firehose') as LocalFirehose).flush();
+  await pipeline.ctx.shared.firehose!.flush();
 }
 
 async function waitForJob(jobId: string, done: (j: Record<string, unknown>) => boolean, key = keys.acme) {
@@ -65,8 +64,8 @@ beforeAll(async () => {
     // A chunk with entries to retry comes back after 2 s (10 s in sesflow start).
     extensions: [emailApiPipelineService({ port: 0, visibilityTimeoutSeconds: 2 })],
   });
-  api = pipeline.ctx.shared.get('emailApi') as LocalEmailApi;
-  sim = pipeline.ctx.shared.get('sesSimulator') as SesSimulatorServer;
+  api = pipeline.ctx.shared.emailApi!;
+  sim = pipeline.ctx.shared.sesSimulator!;
   keys = JSON.parse(readFileSync(join(dataDir, 'email-api-keys.json'), 'utf8'));
   // On the account's suppression list before the first send (the sender reads the list once a minute).
   await pipeline.ctx.clients.ses!.send(

@@ -1,12 +1,12 @@
 import { join } from 'node:path';
+import { DynamoDbCounterStore } from '../../enrich/reputation/dynamodb-counter-store';
+import { type LiveDeps, processStreamBatch } from '../../enrich/reputation/live';
+import { LogAlerter } from '../../enrich/reputation/log-alerter';
+import { SesV2TenantControl } from '../../enrich/reputation/sesv2-tenant-control';
 import { ensureTable } from '../../lib/table-design';
-import { startKinesisPoller } from '../../local/kinesis-poller';
-import { PIPELINE_EXTENSIONS, type PipelineService } from '../../local/pipeline/service';
 import { DynamoDbTenantRepository } from '../../tenants/dynamodb-tenant-repository';
-import { DynamoDbCounterStore } from './dynamodb-counter-store';
-import { type LiveDeps, processStreamBatch } from './live';
-import { LogAlerter } from './log-alerter';
-import { SesV2TenantControl } from './sesv2-tenant-control';
+import { startKinesisPoller } from '../kinesis-poller';
+import type { PipelineService } from '../pipeline/service';
 
 export interface ReputationServiceOptions {
   /** Pause when a shard has nothing new (default 200 ms). */
@@ -50,15 +50,10 @@ export function reputationPipelineService(opts: ReputationServiceOptions = {}): 
         handler: (batch) => processStreamBatch(deps, batch),
         onProblem: (line) => ctx.log(line),
       });
-      ctx.shared.set('reputationPoller', poller);
-      ctx.shared.set('tenantStatus', status);
+      ctx.shared.reputationPoller = poller;
+      ctx.shared.tenantStatus = status;
       ctx.log(`reputation: consuming ${ctx.resources.reputationStream} (counters and status in table ${table})`);
       return poller;
     },
   };
-}
-
-/** Registers the reputation consumer with `sesflow start` (called by cli/commands/start.ts). */
-export function registerReputationService(): void {
-  if (!PIPELINE_EXTENSIONS.some((s) => s.name === 'reputation')) PIPELINE_EXTENSIONS.push(reputationPipelineService());
 }

@@ -6,13 +6,13 @@ import {
   type SESv2Client,
 } from '@aws-sdk/client-sesv2';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDbCounterStore } from '../../enrich/reputation/dynamodb-counter-store';
+import type { LiveDeps } from '../../enrich/reputation/live';
+import { LogAlerter } from '../../enrich/reputation/log-alerter';
+import { SesV2TenantControl } from '../../enrich/reputation/sesv2-tenant-control';
 import { createTableInput, keys } from '../../lib/table-design';
-import { createLocalClients, startDynamoDbLocal, startSesSimulator } from '../../local/stack';
 import { DynamoDbTenantRepository } from '../../tenants/dynamodb-tenant-repository';
-import { DynamoDbCounterStore } from './dynamodb-counter-store';
-import type { LiveDeps } from './live';
-import { LogAlerter } from './log-alerter';
-import { SesV2TenantControl } from './sesv2-tenant-control';
+import { createLocalClients, startDynamoDbLocal, startSesSimulator } from '../stack';
 
 /** The live path on the local stand-ins (DynamoDB Local, the SES simulator): for integration tests and the bench. */
 export interface ReputationHarness {

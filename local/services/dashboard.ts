@@ -2,16 +2,20 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { SesV2TenantControl } from '../enrich/reputation/sesv2-tenant-control';
-import { ensureTable } from '../lib/table-design';
-import { PIPELINE_EXTENSIONS, type PipelineService } from '../local/pipeline/service';
-import { preferredOrFreePort } from '../local/stack/ports';
-import { openLake } from '../queries/duckdb-lake';
-import { DynamoDbTenantStore, MemoryTenantStore } from '../tenants/tenant-service';
-import { type ApiKeyRecord, createApiKeyAuthenticator, hashApiKey } from './adapters/api-key-authenticator';
-import type { TenantStore } from './api/ports';
-import { type DashboardConfig, loadDashboardConfig } from './config';
-import { startDashboardServer } from './server';
+import {
+  type ApiKeyRecord,
+  createApiKeyAuthenticator,
+  hashApiKey,
+} from '../../dashboards/adapters/api-key-authenticator';
+import type { TenantStore } from '../../dashboards/api/ports';
+import { type DashboardConfig, loadDashboardConfig } from '../../dashboards/config';
+import { startDashboardServer } from '../../dashboards/server';
+import { SesV2TenantControl } from '../../enrich/reputation/sesv2-tenant-control';
+import { ensureTable } from '../../lib/table-design';
+import { openLake } from '../../queries/duckdb-lake';
+import { DynamoDbTenantStore, MemoryTenantStore } from '../../tenants/tenant-service';
+import type { PipelineService } from '../pipeline/service';
+import { preferredOrFreePort } from '../stack/ports';
 
 const LocalKeysSchema = z.object({
   compliance: z.string().min(20),
@@ -125,9 +129,4 @@ export function dashboardPipelineService(config: DashboardConfig = loadDashboard
       };
     },
   };
-}
-
-/** Registers the dashboard with `sesflow start` (imported for this side effect by cli/commands/start.ts). */
-export function registerDashboardService(): void {
-  if (!PIPELINE_EXTENSIONS.some((s) => s.name === 'dashboard')) PIPELINE_EXTENSIONS.push(dashboardPipelineService());
 }

@@ -2,17 +2,17 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GetQueueUrlCommand } from '@aws-sdk/client-sqs';
+import { readBatchLimits, readRetryPolicy } from '../../enrich/push/config';
+import { DynamoDbRecordStateStore } from '../../enrich/push/dynamodb-record-state-store';
+import { startLocalPusher } from '../../enrich/push/local-pusher';
+import { processProducerBatch } from '../../enrich/push/producer';
+import { createReportingApiClient } from '../../enrich/push/reporting-api-client';
+import { enqueueBatches, SqsDeadLetterQueue } from '../../enrich/push/sqs-record-queue';
 import { ensureTable } from '../../lib/table-design';
-import { startKinesisPoller } from '../../local/kinesis-poller';
-import { PIPELINE_EXTENSIONS, type PipelineService } from '../../local/pipeline/service';
-import { readReceiverConfig } from '../../local/reporting-receiver/config';
-import { startReportingReceiver } from '../../local/reporting-receiver/server';
-import { readBatchLimits, readRetryPolicy } from './config';
-import { DynamoDbRecordStateStore } from './dynamodb-record-state-store';
-import { startLocalPusher } from './local-pusher';
-import { processProducerBatch } from './producer';
-import { createReportingApiClient } from './reporting-api-client';
-import { enqueueBatches, SqsDeadLetterQueue } from './sqs-record-queue';
+import { startKinesisPoller } from '../kinesis-poller';
+import type { PipelineService } from '../pipeline/service';
+import { readReceiverConfig } from '../reporting-receiver/config';
+import { startReportingReceiver } from '../reporting-receiver/server';
 
 /** The local External Reporting key: `<dataDir>/reporting-api-key` (mode 0600), made once and kept. */
 export const LOCAL_REPORTING_KEY_FILE = 'reporting-api-key';
@@ -62,7 +62,7 @@ export function pushPipelineService(): PipelineService {
         return startReportingReceiver({ ...receiverOptions, port: 0 });
       });
       ctx.endpoints.reporting = receiver.url;
-      ctx.shared.set('reportingReceiver', receiver);
+      ctx.shared.reportingReceiver = receiver;
       const res = ctx.resources;
       const queueUrl = (await sqs.send(new GetQueueUrlCommand({ QueueName: res.reportingQueue }))).QueueUrl!;
       const dlqUrl = (await sqs.send(new GetQueueUrlCommand({ QueueName: res.reportingDlq }))).QueueUrl!;
@@ -105,8 +105,8 @@ export function pushPipelineService(): PipelineService {
           ),
         onProblem: (line) => ctx.log(line),
       });
-      ctx.shared.set('pushPusher', pusher);
-      ctx.shared.set('pushProducer', producer);
+      ctx.shared.pushPusher = pusher;
+      ctx.shared.pushProducer = producer;
       const faults = rc.faults.rate > 0 ? ` (fault mode: ${Math.round(rc.faults.rate * 100)} % failures)` : '';
       ctx.links.push({ label: 'External Reporting (local receiver)', url: receiver.url });
       ctx.log(`push: records of ${res.reputationStream} -> ${res.reportingQueue} -> ${receiver.url}${faults}`);
@@ -120,9 +120,4 @@ export function pushPipelineService(): PipelineService {
       };
     },
   };
-}
-
-/** Registers External Reporting with `sesflow start` (called by cli/commands/start.ts). */
-export function registerPushService(): void {
-  if (!PIPELINE_EXTENSIONS.some((s) => s.name === 'push')) PIPELINE_EXTENSIONS.push(pushPipelineService());
 }

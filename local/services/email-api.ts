@@ -10,19 +10,18 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
-import { describeError } from '../lib/errors';
-import { hashApiKey } from '../lib/http/api-key';
-import { ensureTable } from '../lib/table-design';
-import { PIPELINE_EXTENSIONS, type PipelineService } from '../local/pipeline/service';
-import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/stack/clients';
-import type { MessagePlanner } from '../local/traffic-model';
-import { composeSend, type SendComposition } from './api/compose';
-import { readEmailApiPort } from './api/config';
-import { createEmailApiRouter, type EmailApiLog } from './api/router';
-import { type RunningEmailApi, startEmailApiServer } from './api/server';
-import { type ChunkLog, createBulkWorkerHandler } from './bulk-worker';
-import { type BulkWorkerPoller, startBulkWorkerPoller } from './bulk-worker-poller';
-import type { SendRateLimiter } from './rate-limiter';
+import { describeError } from '../../lib/errors';
+import { hashApiKey } from '../../lib/http/api-key';
+import { ensureTable } from '../../lib/table-design';
+import { composeSend, type SendComposition } from '../../send/api/compose';
+import { readEmailApiPort } from '../../send/api/config';
+import { createEmailApiRouter, type EmailApiLog } from '../../send/api/router';
+import { type RunningEmailApi, startEmailApiServer } from '../../send/api/server';
+import { type ChunkLog, createBulkWorkerHandler } from '../../send/bulk-worker';
+import { type BulkWorkerPoller, startBulkWorkerPoller } from '../../send/bulk-worker-poller';
+import type { SendRateLimiter } from '../../send/rate-limiter';
+import type { PipelineService } from '../pipeline/service';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../stack/clients';
 
 export interface LocalEmailApiOptions {
   dynamodb: DynamoDBClient;
@@ -206,7 +205,7 @@ export function emailApiPipelineService(
         onProblem: (line) => ctx.log(line),
       });
       try {
-        const planner = ctx.shared.get('planner') as MessagePlanner | undefined;
+        const planner = ctx.shared.planner;
         const profiles = planner?.profiles ?? [];
         for (const p of profiles) {
           await api.send.registry.registerTenant(
@@ -227,7 +226,7 @@ export function emailApiPipelineService(
           profiles.map((p) => p.tenant.name),
         );
         const first = profiles[0];
-        ctx.shared.set('emailApi', api);
+        ctx.shared.emailApi = api;
         ctx.links.push({ label: 'Email API (x-api-key; keys in email-api-keys.json)', url: api.url });
         if (first) {
           ctx.links.push({
@@ -243,9 +242,4 @@ export function emailApiPipelineService(
       return api;
     },
   };
-}
-
-/** Registers the Email API with `sesflow start` (imported for this side effect by cli/commands/start.ts). */
-export function registerEmailApiService(): void {
-  if (!PIPELINE_EXTENSIONS.some((s) => s.name === 'email-api')) PIPELINE_EXTENSIONS.push(emailApiPipelineService());
 }

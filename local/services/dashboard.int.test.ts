@@ -2,12 +2,12 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readLocalConfig } from '../local/config';
-import type { PipelineContext } from '../local/pipeline/service';
-import type { LocalClients } from '../local/stack/clients';
-import { loadDashboardConfig } from './config';
-import { dashboardPipelineService, type LocalKeys } from './local-service';
-import { buildTestLake } from './test-lake';
+import { loadDashboardConfig } from '../../dashboards/config';
+import { buildTestLake } from '../../dashboards/test-lake';
+import { readLocalConfig } from '../config';
+import type { PipelineContext } from '../pipeline/service';
+import type { LocalClients } from '../stack/clients';
+import { dashboardPipelineService, type LocalKeys } from './dashboard';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'sesflow-dash-service-'));
 const lakeDir = join(dataDir, 'lake');
@@ -21,7 +21,7 @@ function context(): PipelineContext {
     endpoints: {},
     clients: {} as LocalClients,
     refreshClients() {},
-    shared: new Map(),
+    shared: {},
     links,
     log() {},
   };
