@@ -21,7 +21,8 @@ const ENV: NodeJS.ProcessEnv = {
   SESFLOW_TABLE: 'sesflow-test',
   SESFLOW_AUTH_MODE: 'cognito',
   SESFLOW_REPORT_ENGINE: 'athena',
-  COGNITO_USER_POOL_ID: POOL,
+  SESFLOW_JWT_ISSUER: `https://cognito-idp.${REGION}.amazonaws.com/${POOL}`,
+  SESFLOW_JWKS_URL: `https://cognito-idp.${REGION}.amazonaws.com/${POOL}/.well-known/jwks.json`,
   COGNITO_CLIENT_ID: CLIENT_ID,
   SESFLOW_ATHENA_WORKGROUP: 'sesflow-test',
   SESFLOW_GLUE_DATABASE: 'sesflow_test',
@@ -250,12 +251,12 @@ describe('Reports API Lambda handler (fake AWS clients, real aws-jwt-verify)', (
     const { handler } = setUp(env);
     const token = idToken({ sub: 'officer-1', 'cognito:groups': ['compliance'] });
     expect((await handler(event('GET', '/v1/me', { token }))).statusCode).toBe(200);
-    delete env.COGNITO_USER_POOL_ID;
+    delete env.SESFLOW_JWT_ISSUER;
     expect((await handler(event('GET', '/v1/me', { token }))).statusCode).toBe(200);
   });
 
   it('a configuration error answers 500 with one line naming the variable, on every request, and is logged', async () => {
-    const { COGNITO_USER_POOL_ID: _, ...env } = ENV;
+    const { SESFLOW_JWT_ISSUER: _, ...env } = ENV;
     const { handler, logged, ddb } = setUp(env);
     for (const path of ['/v1/tenants', '/v1/health']) {
       const res = await handler(event('GET', path));
@@ -264,7 +265,7 @@ describe('Reports API Lambda handler (fake AWS clients, real aws-jwt-verify)', (
       expect(res.body).not.toMatch(/at .*\.ts/);
       expect(json(res.body)).toEqual({
         error:
-          'the Reports API is not configured: COGNITO_USER_POOL_ID is not set (needed when SESFLOW_AUTH_MODE=cognito)',
+          'the Reports API is not configured: SESFLOW_JWT_ISSUER is not set (needed when SESFLOW_AUTH_MODE=cognito)',
       });
     }
     expect(logged.filter((l) => l.level === 'error')).toHaveLength(2);

@@ -3,7 +3,6 @@ import { AthenaClient } from '@aws-sdk/client-athena';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { CognitoJwtVerifier } from 'aws-jwt-verify';
 import type { Jwks } from 'aws-jwt-verify/jwk';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { DynamoDbCounterStore } from '../enrich/reputation/dynamodb-counter-store';
@@ -13,7 +12,7 @@ import { createHandler, toApiRequest, toResult } from '../lib/http/lambda';
 import { AthenaRunner } from '../queries/athena/runner';
 import { DynamoDbTenantStore } from '../tenants/tenant-service';
 import { type AthenaReportFailure, createAthenaReportEngine } from './adapters/athena-report-engine';
-import { createCognitoAuthenticator, type JwtClaims, type JwtVerifier } from './adapters/cognito-authenticator';
+import { createCognitoAuthenticator, createIdTokenVerifier, type JwtVerifier } from './adapters/cognito-authenticator';
 import { DynamoDbLiveFigures } from './adapters/dynamodb-live-figures';
 import { TokenBucketLimiter } from './api/rate-limit';
 import { DEFAULT_THRESHOLDS } from './api/risk';
@@ -80,8 +79,6 @@ export function buildReportsRouter(
   });
   return createRouter({
     auth: createCognitoAuthenticator(deps.verifier ?? cognitoVerifier(config, deps.jwks), {
-      userPoolId: config.cognito.userPoolId,
-      clientId: config.cognito.clientId,
       groupClaim: config.cognito.groupClaim,
       tenantClaim: config.cognito.tenantClaim,
     }),
@@ -101,13 +98,8 @@ export function buildReportsRouter(
 
 /** aws-jwt-verify for the pool's ID tokens of the app client: signature (JWKS), expiry, issuer, audience. */
 function cognitoVerifier(config: ReportsLambdaConfig, jwks: Jwks | undefined): JwtVerifier {
-  const verifier = CognitoJwtVerifier.create({
-    userPoolId: config.cognito.userPoolId,
-    tokenUse: 'id',
-    clientId: config.cognito.clientId,
-  });
-  if (jwks) verifier.cacheJwks(jwks);
-  return { verify: async (token) => (await verifier.verify(token)) as unknown as JwtClaims };
+  const { issuer, jwksUri, clientId } = config.cognito;
+  return createIdTokenVerifier({ issuer, jwksUri, audience: clientId }, jwks);
 }
 
 const CONFIG_ERROR_HEADERS = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' };

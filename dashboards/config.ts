@@ -8,8 +8,13 @@ export interface DashboardConfig {
   lakeDir: string;
   /** Token bucket per credential: capacity (burst) and refill per second. */
   rateLimit: { capacity: number; refillPerSecond: number };
-  /** `api-key` locally; `cognito` behind API Gateway. */
-  auth: { mode: 'api-key' } | { mode: 'cognito'; userPoolId: string; clientId: string; groupClaim: string };
+  /**
+   * `api-key` locally; `cognito` behind API Gateway (and under `sesflow start --sso`): ID tokens verified against
+   * the issuer's JWKS only (`SESFLOW_JWT_ISSUER`, `SESFLOW_JWKS_URL`), issued to `COGNITO_CLIENT_ID`.
+   */
+  auth:
+    | { mode: 'api-key' }
+    | { mode: 'cognito'; issuer: string; jwksUri: string; clientId: string; groupClaim: string; tenantClaim: string };
   /** The single DynamoDB table (lib/table-design.ts) holding tenant state and audit. */
   tableName: string;
   /** Where reports run: DuckDB over the lake locally, Athena in AWS. */
@@ -52,9 +57,11 @@ export function loadDashboardConfig(env: NodeJS.ProcessEnv = process.env): Dashb
         ? { mode }
         : {
             mode,
-            userPoolId: requiredVar(env, 'COGNITO_USER_POOL_ID'),
+            issuer: requiredVar(env, 'SESFLOW_JWT_ISSUER'),
+            jwksUri: env.SESFLOW_JWKS_URL || `${requiredVar(env, 'SESFLOW_JWT_ISSUER')}/.well-known/jwks.json`,
             clientId: requiredVar(env, 'COGNITO_CLIENT_ID'),
-            groupClaim: env.COGNITO_GROUP_CLAIM ?? 'cognito:groups',
+            groupClaim: env.COGNITO_GROUP_CLAIM || 'cognito:groups',
+            tenantClaim: env.COGNITO_TENANT_CLAIM || 'custom:tenant',
           },
     tableName: env.SESFLOW_TABLE || 'sesflow',
     reportEngine: engine,

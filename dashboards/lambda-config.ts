@@ -8,7 +8,7 @@ import { DashboardError } from './errors';
 export interface ReportsLambdaConfig {
   /** The single DynamoDB table: tenant state, audit, and the reputation path's hourly counters. */
   tableName: string;
-  cognito: { userPoolId: string; clientId: string; groupClaim: string; tenantClaim: string };
+  cognito: { issuer: string; jwksUri: string; clientId: string; groupClaim: string; tenantClaim: string };
   athena: {
     workGroup: string;
     database: string;
@@ -48,10 +48,11 @@ export function loadReportsLambdaConfig(env: NodeJS.ProcessEnv = process.env): R
   return {
     tableName: required(env, 'SESFLOW_TABLE'),
     cognito: {
-      userPoolId: base.auth.userPoolId,
+      issuer: base.auth.issuer,
+      jwksUri: base.auth.jwksUri,
       clientId: base.auth.clientId,
       groupClaim: base.auth.groupClaim,
-      tenantClaim: env.COGNITO_TENANT_CLAIM || 'custom:tenant',
+      tenantClaim: base.auth.tenantClaim,
     },
     athena: {
       workGroup: required(env, 'SESFLOW_ATHENA_WORKGROUP'),

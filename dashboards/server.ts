@@ -25,17 +25,30 @@ const STATIC_FILES: Record<string, { file: string; type: string }> = {
   '/index.html': { file: 'index.html', type: 'text/html; charset=utf-8' },
   '/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
   '/charts.js': { file: 'charts.js', type: 'text/javascript; charset=utf-8' },
+  '/session.js': { file: 'session.js', type: 'text/javascript; charset=utf-8' },
   '/style.css': { file: 'style.css', type: 'text/css; charset=utf-8' },
 };
 
-/** No inline script, no framing, no sniffing: mail text reaching the page can never run. */
-const SECURITY_HEADERS = {
-  'content-security-policy':
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
-  'x-content-type-options': 'nosniff',
-  'referrer-policy': 'no-referrer',
-  'x-frame-options': 'DENY',
-};
+/**
+ * No inline script, no framing, no sniffing: mail text reaching the page can never run. The same headers come from
+ * the CloudFront response-headers policy in AWS (serverless.yml); `connect-src` adds the sign-in provider, whose
+ * token endpoint the page calls.
+ */
+export function securityHeaders(signInOrigin: string | null = null): Record<string, string> {
+  const connect = signInOrigin ? `'self' ${signInOrigin}` : "'self'";
+  return {
+    'content-security-policy': `default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src ${connect}; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
+    'x-frame-options': 'DENY',
+  };
+}
+
+/**
+ * The web app's config document (`/config.json`): which sign-in the page uses. `api-key` locally; `cognito` in AWS
+ * and under `sesflow start --sso` (the managed login's base URL and the app client id).
+ */
+export type WebConfig = { mode: 'api-key' } | { mode: 'cognito'; domain: string; clientId: string; scope?: string };
 
 export interface DashboardServerOptions {
   /** 0 = a free port. */
@@ -47,6 +60,10 @@ export interface DashboardServerOptions {
   /** Local API keys (plain key -> record); hashed at start. Ignored when `auth` is given. */
   apiKeys?: Readonly<Record<string, ApiKeyRecord>>;
   auth?: Authenticator;
+  /** What the 401 asks for (default `x-api-key`). */
+  credential?: string;
+  /** The config document the page reads (default `{ "mode": "api-key" }`). */
+  webConfig?: WebConfig;
   /** Tenant state and audit (default: in memory, empty). */
   tenants?: TenantStore;
   reports?: ReportEngine;
@@ -80,6 +97,7 @@ export async function startDashboardServer(opts: DashboardServerOptions): Promis
     opts.live ?? createDuckDbLiveFigures(lake!, serial, { cache: cache ?? undefined, cacheMs: opts.liveCacheMs });
   const rate = opts.rateLimit ?? { capacity: 60, refillPerSecond: 10 };
   const tenants = opts.tenants ?? new MemoryTenantStore();
+  const webConfig: WebConfig = opts.webConfig ?? { mode: 'api-key' };
   const handle = createRouter({
     auth: opts.auth ?? createApiKeyAuthenticator(memoryApiKeyLookup(opts.apiKeys ?? {})),
     reports,
@@ -87,6 +105,7 @@ export async function startDashboardServer(opts: DashboardServerOptions): Promis
     tenants,
     limiter: new TokenBucketLimiter(rate.capacity, rate.refillPerSecond),
     thresholds: opts.thresholds ?? DEFAULT_THRESHOLDS,
+    ...(opts.credential ? { credential: opts.credential } : {}),
     log: opts.log,
   });
 
@@ -97,6 +116,13 @@ export async function startDashboardServer(opts: DashboardServerOptions): Promis
   });
   const serve = async (req: ApiRequest): Promise<HttpAnswer> => {
     if (req.path.startsWith('/v1/')) return handle(req);
+    if (req.path === '/config.json' && (req.method === 'GET' || req.method === 'HEAD')) {
+      return {
+        status: 200,
+        headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
+        body: JSON.stringify(webConfig),
+      };
+    }
     if (req.path === '/favicon.ico') return { status: 204, headers: {}, body: '' };
     const file = STATIC_FILES[req.path];
     if (!file || (req.method !== 'GET' && req.method !== 'HEAD')) return text(404, 'not found');
@@ -108,7 +134,7 @@ export async function startDashboardServer(opts: DashboardServerOptions): Promis
     port: opts.port,
     host: opts.host,
     maxBodyBytes: MAX_BODY_BYTES,
-    headers: SECURITY_HEADERS,
+    headers: securityHeaders(webConfig.mode === 'cognito' ? new URL(webConfig.domain).origin : null),
   });
   return {
     url: server.url,

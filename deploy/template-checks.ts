@@ -25,6 +25,7 @@ export interface PolicyStatement {
   NotAction?: string | string[];
   Resource?: unknown;
   Principal?: unknown;
+  Condition?: unknown;
 }
 
 /** Actions that have no resource-level permissions, so IAM accepts them only with `Resource: "*"`. */

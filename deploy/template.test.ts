@@ -26,6 +26,7 @@ import {
   referencedLogicalId,
   resourcesOfType,
 } from './template-checks';
+import { describeWebHosting } from './web-hosting-checks';
 import { zipEntries } from './zip-entries';
 
 /**
@@ -252,7 +253,8 @@ describe('serverless package --stage dev', () => {
   });
 
   it('encrypts every bucket and blocks public access, in both templates', () => {
-    expect(checkBuckets(stack.template)).toEqual([]);
+    // The UI bucket holds the app's own files, no data: SSE-S3, so CloudFront's origin access control needs no key grant.
+    expect(checkBuckets(stack.template, ['ServerlessDeploymentBucket', 'WebBucket'])).toEqual([]);
     expect(checkBuckets(stack.createTemplate)).toEqual([]);
     for (const id of ['LakeBucket', 'SearchBackupBucket', 'AthenaResultsBucket']) {
       expect(props(id).LifecycleConfiguration?.Rules?.length, `${id} lifecycle rules`).toBeGreaterThan(0);
@@ -451,6 +453,9 @@ describe('serverless package --stage dev', () => {
     );
   });
 });
+
+// The dashboards' web hosting and sign-in (CloudFront, Cognito managed login, SAML): deploy/web-hosting-checks.ts.
+describeWebHosting(() => stack);
 
 // In this file, after the dev package: two serverless runs at once in one repository share serverless-esbuild's
 // work folder and break each other.

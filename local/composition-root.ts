@@ -1,3 +1,4 @@
+import { loadDashboardConfig } from '../dashboards/config';
 import type { PipelineService } from './pipeline/service';
 import { dashboardPipelineService } from './services/dashboard';
 import { emailApiPipelineService } from './services/email-api';
@@ -19,6 +20,12 @@ import { reputationPipelineService } from './services/reputation';
  *
  * The areas never import local/: their local services live here, under local/services/.
  */
-export function areaServices(): PipelineService[] {
-  return [reputationPipelineService(), pushPipelineService(), dashboardPipelineService(), emailApiPipelineService()];
+export function areaServices(opts: { sso?: boolean } = {}): PipelineService[] {
+  return [
+    reputationPipelineService(),
+    pushPipelineService(),
+    // --sso: the dashboard signs in through the local OpenID Connect provider (local/oidc-provider) instead of keys.
+    dashboardPipelineService(loadDashboardConfig(), { sso: opts.sso }),
+    emailApiPipelineService(),
+  ];
 }

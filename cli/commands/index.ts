@@ -9,6 +9,7 @@ import { registerReputation } from './reputation';
 import { registerSimulate } from './simulate';
 import { registerStart } from './start';
 import { registerTenants } from './tenants';
+import { registerUsers } from './users';
 
 /** A CLI command registers itself on the program. One file per command, listed here. */
 export type RegisterCommand = (program: Command) => void;
@@ -24,4 +25,5 @@ export const COMMANDS: RegisterCommand[] = [
   registerSimulate,
   registerStart,
   registerTenants,
+  registerUsers,
 ];

@@ -22,6 +22,7 @@ const StartOptionsSchema = z.object({
   lakeS3: z.boolean(),
   runFor: num('--run-for').positive('--run-for must be above 0').optional(),
   compactEvery: num('--compact-every').min(0, '--compact-every must be 0 or more'),
+  sso: z.boolean(),
 });
 
 export function registerStart(program: Command): void {
@@ -41,6 +42,11 @@ export function registerStart(program: Command): void {
     .option('--lake-s3', 'write the lake to the S3 bucket on fauxqs (in memory) instead of --lake', false)
     .option('--run-for <seconds>', 'stop by itself after this long (scripted checks)')
     .option('--compact-every <minutes>', 'compact the closed hours of the lake this often (0: never)', '10')
+    .option(
+      '--sso',
+      'dashboard sign-in through a local OpenID Connect provider (demo users) instead of API keys',
+      false,
+    )
     .addHelpText(
       'after',
       '\nPorts (override with SESFLOW_PORT_DYNAMODB, _FAUXQS, _KINESIS, _SES, _FIREHOSE): 8000, 4566, 4568, 4579, 4573;\na busy port falls back to a free one. Endpoints are written to <data-dir>/endpoints.json.',
@@ -85,7 +91,7 @@ export function registerStart(program: Command): void {
           lakeStore: o.lakeS3 ? 's3' : 'fs',
           compactEveryMs: o.compactEvery * 60_000,
           // The areas' services (local/composition-root.ts): after the history, before live traffic.
-          extensions: areaServices(),
+          extensions: areaServices({ sso: o.sso }),
           log: (line) => out(`  ${line}`),
         });
       } catch (err) {

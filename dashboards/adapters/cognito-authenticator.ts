@@ -1,5 +1,8 @@
-import { CognitoJwtVerifier } from 'aws-jwt-verify';
+import { JwtVerifier as AwsJwtVerifier } from 'aws-jwt-verify';
+import { type Jwks, SimpleJwksCache } from 'aws-jwt-verify/jwk';
+import { jwksFetcher } from '../../lib/jwks-fetcher';
 import { type Authenticator, type Principal, ROLES, type Role } from '../api/ports';
+import { ForbiddenError } from '../errors';
 
 /** The claims the dashboards read from a verified Cognito token. */
 export type JwtClaims = Record<string, unknown>;
@@ -9,18 +12,43 @@ export interface JwtVerifier {
   verify(token: string): Promise<JwtClaims>;
 }
 
+/**
+ * Where ID tokens come from: a Cognito user pool in AWS (`https://cognito-idp.<region>.amazonaws.com/<pool id>` and
+ * its `/.well-known/jwks.json`), the local OpenID Connect provider under `sesflow start --sso`. Nothing else is
+ * Cognito-specific, so one verifier serves both.
+ */
+export interface IdTokenVerifierOptions {
+  issuer: string;
+  jwksUri: string;
+  /** The app client id the tokens must be issued to (`aud`). */
+  audience: string;
+}
+
 export interface CognitoAuthOptions {
-  userPoolId: string;
-  clientId: string;
   /** The claim holding the groups (default `cognito:groups`): one of compliance, client, service. */
   groupClaim?: string;
   /** The claim holding a client's tenant (default `custom:tenant`). */
   tenantClaim?: string;
 }
 
-/** aws-jwt-verify's verifier for a user pool's ID tokens (JWKS fetched and cached by the library). */
-export function createCognitoVerifier(opts: CognitoAuthOptions): JwtVerifier {
-  const verifier = CognitoJwtVerifier.create({ userPoolId: opts.userPoolId, tokenUse: 'id', clientId: opts.clientId });
+/**
+ * aws-jwt-verify's verifier for ID tokens from `issuer`: RS256 signature against the issuer's JWKS (fetched once
+ * and cached by the library), expiry, issuer, audience, and `token_use: 'id'` as Cognito marks its ID tokens.
+ * `jwks` preloads the cache (tests).
+ */
+export function createIdTokenVerifier(opts: IdTokenVerifierOptions, jwks?: Jwks): JwtVerifier {
+  const verifier = AwsJwtVerifier.create(
+    {
+      issuer: opts.issuer,
+      jwksUri: opts.jwksUri,
+      audience: opts.audience,
+      customJwtCheck: ({ payload }) => {
+        if (payload.token_use !== 'id') throw new Error('not an ID token');
+      },
+    },
+    { jwksCache: new SimpleJwksCache({ fetcher: jwksFetcher() }) },
+  );
+  if (jwks) verifier.cacheJwks(jwks);
   return { verify: async (token) => (await verifier.verify(token)) as unknown as JwtClaims };
 }
 
@@ -33,9 +61,11 @@ export function roleFromGroups(groups: unknown): Role | null {
 
 /**
  * AWS authentication: `Authorization: Bearer <Cognito ID token>`, verified; the role comes from the group claim
- * and a client's tenant from the tenant claim. A token that does not verify is a 401, never an error page.
+ * and a client's tenant from the tenant claim (both set by an administrator only: the app client cannot write
+ * them). A token that does not verify is a 401 (null). A verified token with no role, or a client token with no
+ * tenant, is a 403: the person is known but has not been given access.
  */
-export function createCognitoAuthenticator(verifier: JwtVerifier, opts: CognitoAuthOptions): Authenticator {
+export function createCognitoAuthenticator(verifier: JwtVerifier, opts: CognitoAuthOptions = {}): Authenticator {
   const groupClaim = opts.groupClaim ?? 'cognito:groups';
   const tenantClaim = opts.tenantClaim ?? 'custom:tenant';
   return {
@@ -48,11 +78,14 @@ export function createCognitoAuthenticator(verifier: JwtVerifier, opts: CognitoA
       } catch {
         return null;
       }
-      const role = roleFromGroups(claims[groupClaim]);
       const sub = claims.sub;
-      if (!role || !ROLES.includes(role) || typeof sub !== 'string') return null;
+      if (typeof sub !== 'string' || sub === '') return null;
+      const role = roleFromGroups(claims[groupClaim]);
+      if (!role || !ROLES.includes(role)) throw new ForbiddenError('this user has no role: ask an administrator');
       const tenant = claims[tenantClaim];
-      if (role === 'client' && (typeof tenant !== 'string' || tenant === '')) return null;
+      if (role === 'client' && (typeof tenant !== 'string' || tenant === '')) {
+        throw new ForbiddenError('this user has no tenant: ask an administrator');
+      }
       return { id: `user:${sub}`, role, tenantId: role === 'client' ? (tenant as string) : null };
     },
   };

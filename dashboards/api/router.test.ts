@@ -331,10 +331,11 @@ describe('Cognito authenticator', () => {
       if (token === 'good.compliance.jwt') return { sub: 'u1', 'cognito:groups': ['compliance'] };
       if (token === 'good.client.jwt') return { sub: 'u2', 'cognito:groups': ['client'], 'custom:tenant': 'acme' };
       if (token === 'good.orphan.jwt') return { sub: 'u3', 'cognito:groups': ['client'] };
+      if (token === 'good.nobody.jwt') return { sub: 'u4', 'custom:tenant': 'acme' };
       throw new Error('Invalid signature');
     },
   };
-  const auth = createCognitoAuthenticator(verifier, { userPoolId: 'us-east-1_x', clientId: 'c' });
+  const auth = createCognitoAuthenticator(verifier);
 
   it('takes the role from the group claim and a client tenant from its claim', async () => {
     expect(await auth.authenticate({ authorization: 'Bearer good.compliance.jwt' })).toEqual({
@@ -345,10 +346,18 @@ describe('Cognito authenticator', () => {
     expect(await auth.authenticate({ authorization: 'Bearer good.client.jwt' })).toMatchObject({ tenantId: 'acme' });
   });
 
-  it('refuses a token that does not verify, a client without a tenant, and a missing header', async () => {
+  it('refuses a token that does not verify and a missing header (401: null)', async () => {
     expect(await auth.authenticate({ authorization: 'Bearer forged.token.jwt' })).toBeNull();
-    expect(await auth.authenticate({ authorization: 'Bearer good.orphan.jwt' })).toBeNull();
     expect(await auth.authenticate({})).toBeNull();
+  });
+
+  it('forbids a verified token with no role, and a client token with no tenant (403)', async () => {
+    await expect(auth.authenticate({ authorization: 'Bearer good.orphan.jwt' })).rejects.toThrow(
+      expect.objectContaining({ status: 403, message: 'this user has no tenant: ask an administrator' }),
+    );
+    await expect(auth.authenticate({ authorization: 'Bearer good.nobody.jwt' })).rejects.toThrow(
+      expect.objectContaining({ status: 403, message: 'this user has no role: ask an administrator' }),
+    );
   });
 });
 

@@ -3,8 +3,9 @@
 // agents) is attacker-controlled.
 
 import { rateChart, sparkline } from './charts.js';
+import { createSession } from './session.js';
 
-const KEY_STORAGE = 'sesflow.apiKey';
+const session = await createSession();
 const app = document.getElementById('app');
 const who = document.getElementById('who');
 let me = null;
@@ -57,12 +58,13 @@ class ApiError extends Error {
   }
 }
 
-async function api(path, options = {}) {
-  const key = sessionStorage.getItem(KEY_STORAGE) ?? '';
+async function api(path, options = {}, retried = false) {
   const res = await fetch(path, {
     ...options,
-    headers: { 'x-api-key': key, accept: 'application/json', ...(options.headers ?? {}) },
+    headers: { ...(await session.headers()), accept: 'application/json', ...(options.headers ?? {}) },
   });
+  // An ID token that lapsed between the check and the request: refreshed once, then the request again.
+  if (res.status === 401 && !retried && (await session.refresh())) return api(path, options, true);
   if (!res.ok) {
     let message = `request failed (${res.status})`;
     try {
@@ -71,7 +73,7 @@ async function api(path, options = {}) {
       // the body was not JSON: keep the status line
     }
     if (res.status === 401) {
-      sessionStorage.removeItem(KEY_STORAGE);
+      session.clear();
       me = null;
     }
     throw new ApiError(res.status, message);
@@ -97,6 +99,25 @@ async function downloadCsv(report, params) {
 
 function renderLogin(message) {
   who.replaceChildren();
+  if (session.mode === 'cognito') {
+    const button = el(
+      'button',
+      { class: 'primary', type: 'button', id: 'sign-in', onclick: () => session.signIn() },
+      'Sign in',
+    );
+    mount(
+      el(
+        'div',
+        { class: 'card login' },
+        el('h1', {}, 'Sign in'),
+        el('p', { class: 'sub' }, 'Sign in with your organisation account.'),
+        message ? el('p', { class: 'error', role: 'alert' }, message) : null,
+        button,
+      ),
+    );
+    button.focus();
+    return;
+  }
   const input = el('input', { type: 'password', id: 'api-key', autocomplete: 'off', placeholder: 'API key' });
   const form = el(
     'form',
@@ -104,7 +125,7 @@ function renderLogin(message) {
       class: 'card login',
       onsubmit: (e) => {
         e.preventDefault();
-        sessionStorage.setItem(KEY_STORAGE, input.value.trim());
+        session.useKey(input.value.trim());
         route();
       },
     },
@@ -123,11 +144,11 @@ function renderWho() {
     'button',
     {
       type: 'button',
+      id: 'sign-out',
       onclick: () => {
-        sessionStorage.removeItem(KEY_STORAGE);
         me = null;
-        location.hash = '#/';
-        route();
+        // Cognito: the browser leaves for the provider's sign-out and comes back to the sign-in page.
+        if (!session.signOut()) route();
       },
     },
     'Sign out',
@@ -603,9 +624,13 @@ async function renderReport(tenantId, from, to) {
 
 // ---------------------------------------------------------------------------------------------- routing
 
+/** Set while a finished sign-in's message (an error coming back from the provider) waits to be shown. */
+let startMessage = await session.start();
+
 async function route() {
-  if (!sessionStorage.getItem(KEY_STORAGE)) {
-    renderLogin();
+  if (!session.signedIn()) {
+    renderLogin(startMessage);
+    startMessage = null;
     return;
   }
   try {
@@ -619,8 +644,9 @@ async function route() {
     else if (parts[0] === 'report' && parts[1]) await renderReport(parts[1], parts[2], parts[3]);
     else await renderTenantList();
   } catch (err) {
-    if (err instanceof ApiError && err.status === 401) renderLogin(err.message);
-    else showError(err.message);
+    if (err instanceof ApiError && err.status === 401) {
+      renderLogin(session.mode === 'cognito' ? 'Your session has expired. Sign in again.' : err.message);
+    } else showError(err.message);
   }
 }
 

@@ -215,6 +215,7 @@ export function awsNames(stage: string) {
       `sesflow-${stage}-push-producer`,
       `sesflow-${stage}-pusher`,
       `sesflow-${stage}-compact-lake`,
+      `sesflow-${stage}-pre-token`,
     ],
   };
 }

@@ -7,13 +7,15 @@ import {
   createApiKeyAuthenticator,
   hashApiKey,
 } from '../../dashboards/adapters/api-key-authenticator';
+import { createCognitoAuthenticator, createIdTokenVerifier } from '../../dashboards/adapters/cognito-authenticator';
 import type { TenantStore } from '../../dashboards/api/ports';
 import { type DashboardConfig, loadDashboardConfig } from '../../dashboards/config';
-import { startDashboardServer } from '../../dashboards/server';
+import { type DashboardServerOptions, startDashboardServer } from '../../dashboards/server';
 import { SesV2TenantControl } from '../../enrich/reputation/sesv2-tenant-control';
 import { ensureTable } from '../../lib/table-design';
 import { openLake } from '../../queries/duckdb-lake';
 import { DynamoDbTenantStore, MemoryTenantStore } from '../../tenants/tenant-service';
+import type { OidcUser, RunningOidcProvider } from '../oidc-provider';
 import type { PipelineService } from '../pipeline/service';
 import { preferredOrFreePort } from '../stack/ports';
 
@@ -60,6 +62,47 @@ export function keyRecords(keys: LocalKeys): Record<string, ApiKeyRecord> {
   return out;
 }
 
+const SsoUsersSchema = z.object({
+  compliance: z.object({ username: z.string(), password: z.string().min(12) }),
+  client: z.object({ username: z.string(), password: z.string().min(12), tenant: z.string() }),
+});
+export type SsoDemoUsers = z.infer<typeof SsoUsersSchema>;
+
+/** The app client id of the dashboard on the local provider (as the Cognito app client in AWS). */
+export const LOCAL_SSO_CLIENT_ID = 'sesflow-dashboard';
+
+/**
+ * The demo sign-ins of `sesflow start --sso` (`<dataDir>/sso-users.json`, mode 0600): a compliance officer and a
+ * client user of `tenant`, created once and kept across restarts.
+ */
+export function ensureSsoUsers(file: string, tenant: string): SsoDemoUsers {
+  if (existsSync(file)) {
+    const parsed = SsoUsersSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
+    if (parsed.success) return parsed.data;
+  }
+  const users: SsoDemoUsers = {
+    compliance: { username: 'compliance@demo.test', password: newKey('Pw1') },
+    client: { username: `${tenant}@demo.test`, password: newKey('Pw1'), tenant },
+  };
+  writeFileSync(file, `${JSON.stringify(users, null, 2)}\n`, { mode: 0o600 });
+  return users;
+}
+
+/** The provider's users for the demo sign-ins: groups and tenant as an administrator would set them in Cognito. */
+export function ssoProviderUsers(users: SsoDemoUsers): OidcUser[] {
+  return [
+    { ...users.compliance, sub: 'demo-compliance', email: users.compliance.username, groups: ['compliance'] },
+    {
+      username: users.client.username,
+      password: users.client.password,
+      sub: 'demo-client',
+      email: users.client.username,
+      groups: ['client'],
+      tenant: users.client.tenant,
+    },
+  ];
+}
+
 async function lakeTenants(lakeDir: string): Promise<string[]> {
   const lake = await openLake(lakeDir);
   try {
@@ -75,7 +118,10 @@ async function lakeTenants(lakeDir: string): Promise<string[]> {
  * reading the pipeline's lake with DuckDB and tenant state from the shared DynamoDB table (DynamoDB Local), or from
  * memory when no DynamoDB endpoint was started. Local keys are written to `<dataDir>/dashboard-keys.json`.
  */
-export function dashboardPipelineService(config: DashboardConfig = loadDashboardConfig()): PipelineService {
+export function dashboardPipelineService(
+  config: DashboardConfig = loadDashboardConfig(),
+  opts: { sso?: boolean } = {},
+): PipelineService {
   return {
     name: 'dashboard',
     async start(ctx) {
@@ -95,15 +141,17 @@ export function dashboardPipelineService(config: DashboardConfig = loadDashboard
         const records = keyRecords(ensureLocalKeys(keysFile, known));
         byHash = new Map(Object.entries(records).map(([key, rec]) => [hashApiKey(key), rec]));
       };
-      issueKeys([...(await lakeTenants(ctx.lakeDir)), ...(await tenants.listStatuses()).map((s) => s.tenantId)]);
+      const known = [...(await lakeTenants(ctx.lakeDir)), ...(await tenants.listStatuses()).map((s) => s.tenantId)];
+      issueKeys(known);
       // A busy port (another program on 8080) falls back to a free one, as the stand-ins' ports do.
       const port = await preferredOrFreePort(config.port);
       if (port !== config.port) ctx.log(`dashboard: port ${config.port} is busy, using ${port}`);
+      const sso = opts.sso ? await startLocalSso(ctx.dataDir, port, [...known].sort()[0] ?? 'acme') : null;
       const server = await startDashboardServer({
         port,
         host: '127.0.0.1',
         lakeDir: ctx.lakeDir,
-        auth: createApiKeyAuthenticator(async (hash) => byHash.get(hash) ?? null),
+        ...(sso?.server ?? { auth: createApiKeyAuthenticator(async (hash) => byHash.get(hash) ?? null) }),
         tenants,
         rateLimit: config.rateLimit,
         // Failures only, as one structured line (ids, route and status; never keys, addresses or subjects).
@@ -119,14 +167,57 @@ export function dashboardPipelineService(config: DashboardConfig = loadDashboard
           .catch(() => undefined);
       }, KEY_REFRESH_MS);
       timer.unref();
-      ctx.links.push({ label: 'Dashboard (keys in dashboard-keys.json)', url: server.url });
-      ctx.log(`dashboard: ${server.url} (API keys in ${keysFile})`);
+      if (sso) {
+        ctx.links.push({ label: 'Dashboard (single sign-on)', url: server.url });
+        ctx.links.push({ label: 'Sign-in provider (OpenID Connect)', url: sso.provider.url });
+        const { compliance, client } = sso.users;
+        ctx.links.push({ label: 'Compliance sign-in', url: `${compliance.username} / ${compliance.password}` });
+        ctx.links.push({ label: `Client sign-in (${client.tenant})`, url: `${client.username} / ${client.password}` });
+        ctx.log(`dashboard: ${server.url} (single sign-on through ${sso.provider.url}; demo users in sso-users.json)`);
+      } else {
+        ctx.links.push({ label: 'Dashboard (keys in dashboard-keys.json)', url: server.url });
+        ctx.log(`dashboard: ${server.url} (API keys in ${keysFile})`);
+      }
       return {
         stop: async () => {
           clearInterval(timer);
           await server.close();
+          await sso?.provider.close();
         },
       };
+    },
+  };
+}
+
+/**
+ * `sesflow start --sso`: the local OpenID Connect provider with the demo users, and the dashboard's options for it
+ * (the same authenticator as in AWS, configured with the provider's issuer and JWKS URL only).
+ */
+async function startLocalSso(
+  dataDir: string,
+  port: number,
+  tenant: string,
+): Promise<{ provider: RunningOidcProvider; users: SsoDemoUsers; server: Partial<DashboardServerOptions> }> {
+  const users = ensureSsoUsers(join(dataDir, 'sso-users.json'), tenant);
+  const origins = [`http://127.0.0.1:${port}/`, `http://localhost:${port}/`];
+  // Loaded only for --sso: oidc-provider warns on Node 20 when it is imported, and every CLI command imports this.
+  const { startOidcProvider } = await import('../oidc-provider');
+  const provider = await startOidcProvider({
+    users: ssoProviderUsers(users),
+    webClients: [{ clientId: LOCAL_SSO_CLIENT_ID, redirectUris: origins }],
+  });
+  const verifier = createIdTokenVerifier({
+    issuer: provider.issuer,
+    jwksUri: provider.jwksUri,
+    audience: LOCAL_SSO_CLIENT_ID,
+  });
+  return {
+    provider,
+    users,
+    server: {
+      auth: createCognitoAuthenticator(verifier),
+      credential: 'Authorization: Bearer <ID token>',
+      webConfig: { mode: 'cognito', domain: provider.url, clientId: LOCAL_SSO_CLIENT_ID },
     },
   };
 }
