@@ -7,6 +7,7 @@ import type { Jwks } from 'aws-jwt-verify/jwk';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { DynamoDbCounterStore } from '../enrich/reputation/dynamodb-counter-store';
 import { SesV2TenantControl } from '../enrich/reputation/sesv2-tenant-control';
+import { DynamoDbReadinessStore } from '../enrich/sender-auth/dynamodb-readiness-store';
 import { describeError } from '../lib/errors';
 import { createHandler, toApiRequest, toResult } from '../lib/http/lambda';
 import { AthenaRunner } from '../queries/athena/runner';
@@ -85,6 +86,7 @@ export function buildReportsRouter(
     reports,
     tenants,
     live,
+    readiness: new DynamoDbReadinessStore(doc, config.tableName),
     limiter: new TokenBucketLimiter(config.rateLimit.capacity, config.rateLimit.refillPerSecond),
     thresholds: DEFAULT_THRESHOLDS,
     credential: 'Authorization: Bearer <Cognito ID token>',

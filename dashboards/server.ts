@@ -11,7 +11,7 @@ import { DuckDbLakeCache } from './adapters/duckdb-lake-cache';
 import { createDuckDbLiveFigures } from './adapters/duckdb-live-figures';
 import { createDuckDbReportEngine } from './adapters/duckdb-report-engine';
 import { createSerialQueue } from './adapters/serial-lake';
-import type { Authenticator, LiveFigures, ReportEngine, TenantStore, Thresholds } from './api/ports';
+import type { Authenticator, LiveFigures, ReadinessReader, ReportEngine, TenantStore, Thresholds } from './api/ports';
 import { TokenBucketLimiter } from './api/rate-limit';
 import { DEFAULT_THRESHOLDS } from './api/risk';
 import { createRouter, type RequestLog } from './api/router';
@@ -66,6 +66,8 @@ export interface DashboardServerOptions {
   webConfig?: WebConfig;
   /** Tenant state and audit (default: in memory, empty). */
   tenants?: TenantStore;
+  /** Sender readiness of each tenant (default: none shown). */
+  readiness?: ReadinessReader;
   reports?: ReportEngine;
   live?: LiveFigures;
   thresholds?: Thresholds;
@@ -103,6 +105,7 @@ export async function startDashboardServer(opts: DashboardServerOptions): Promis
     reports,
     live,
     tenants,
+    readiness: opts.readiness,
     limiter: new TokenBucketLimiter(rate.capacity, rate.refillPerSecond),
     thresholds: opts.thresholds ?? DEFAULT_THRESHOLDS,
     ...(opts.credential ? { credential: opts.credential } : {}),

@@ -29,7 +29,12 @@ export interface PolicyStatement {
 }
 
 /** Actions that have no resource-level permissions, so IAM accepts them only with `Resource: "*"`. */
-export const RESOURCE_STAR_ALLOWED = new Set(['ses:GetAccount', 'ses:PutSuppressedDestination']);
+export const RESOURCE_STAR_ALLOWED = new Set([
+  'ses:GetAccount',
+  'ses:PutSuppressedDestination',
+  // Like Put: a suppression-list call that names no resource (the tenant is a parameter).
+  'ses:GetSuppressedDestination',
+]);
 
 const asArray = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 

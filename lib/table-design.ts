@@ -23,6 +23,7 @@ import {
  * | bulk job (Email API batch) and its counters | JOB#<jobId> | JOB | JOBS#<tenant> / <iso time> |
  * | bulk job chunk: per-entry outcomes | JOB#<jobId> | CHUNK#<nnnnn> | |
  * | send rate limiter window | RATE#<scope> | <window second> | |
+ * | sender readiness (domain checks) | TENANT#<id> | SENDER_AUTH | SENDER_AUTH / <id> |
  */
 export const keys = {
   tenantProfile: (tenantId: string) => ({ pk: `TENANT#${tenantId}`, sk: 'PROFILE' }),
@@ -42,6 +43,7 @@ export const keys = {
   jobChunk: (jobId: string, chunk: number) => ({ pk: `JOB#${jobId}`, sk: `CHUNK#${String(chunk).padStart(5, '0')}` }),
   jobChunkPrefix: (jobId: string) => ({ pk: `JOB#${jobId}`, skPrefix: 'CHUNK#' }),
   rateWindow: (scope: string, second: number) => ({ pk: `RATE#${scope}`, sk: String(second) }),
+  senderAuth: (tenantId: string) => ({ pk: `TENANT#${tenantId}`, sk: 'SENDER_AUTH' }),
 } as const;
 
 export const GSI1 = 'gsi1';

@@ -4,6 +4,7 @@ import { dashboardPipelineService } from './services/dashboard';
 import { emailApiPipelineService } from './services/email-api';
 import { pushPipelineService } from './services/push';
 import { reputationPipelineService } from './services/reputation';
+import { senderAuthPipelineService } from './services/sender-auth';
 
 /**
  * The composition root of `sesflow start`: the one place that wires the areas' services onto the local pipeline.
@@ -17,6 +18,7 @@ import { reputationPipelineService } from './services/reputation';
  * | push (enrich/push) | DynamoDB Local, kinesalite, fauxqs | `reportingReceiver`, `pushPusher`, `pushProducer` |
  * | dashboard (dashboards/) | the lake; DynamoDB Local and the SES simulator when started | |
  * | email-api (send/) | DynamoDB Local, fauxqs, SES simulator, `planner` | `emailApi` |
+ * | sender-auth (enrich/sender-auth) | DynamoDB Local, SES simulator, `endpoints.dns`, `emailApi` | `senderAuth` |
  *
  * The areas never import local/: their local services live here, under local/services/.
  */
@@ -27,5 +29,6 @@ export function areaServices(opts: { sso?: boolean } = {}): PipelineService[] {
     // --sso: the dashboard signs in through the local OpenID Connect provider (local/oidc-provider) instead of keys.
     dashboardPipelineService(loadDashboardConfig(), { sso: opts.sso }),
     emailApiPipelineService(),
+    senderAuthPipelineService(),
   ];
 }

@@ -22,7 +22,7 @@ export interface LocalConfig {
     table: string;
   };
   /** Preferred ports; a busy one falls back to a free port. */
-  ports: { dynamodb: number; fauxqs: number; kinesis: number; ses: number; firehose: number };
+  ports: { dynamodb: number; fauxqs: number; kinesis: number; ses: number; firehose: number; dns: number };
 }
 
 function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -51,6 +51,8 @@ export function readLocalConfig(env: NodeJS.ProcessEnv = process.env): LocalConf
       kinesis: port(env, 'SESFLOW_PORT_KINESIS', 4568),
       ses: port(env, 'SESFLOW_PORT_SES', 4579),
       firehose: port(env, 'SESFLOW_PORT_FIREHOSE', 4573),
+      // UDP; 0: a free port (the sender-auth checks are told where it is).
+      dns: port(env, 'SESFLOW_PORT_DNS', 0),
     },
   };
 }

@@ -20,6 +20,13 @@ export const COUNTED_COMPLAINT_OF_A_COMPLAINT = `complaint_subtype IS NULL AND c
 /** A row that counts toward the complaint rate. */
 export const COUNTED_COMPLAINT = `event_type = 'complaint' AND ${COUNTED_COMPLAINT_OF_A_COMPLAINT}`;
 
+/**
+ * A row that records an unsubscribe: a Subscription event whose new preferences unsubscribe from everything. SES
+ * publishes one when a recipient uses its List-Unsubscribe; sesflow's one-click endpoint publishes the same shape.
+ * The transform keeps the preferences in `detail` as JSON with `unsubscribeAll` first.
+ */
+export const UNSUBSCRIBE = `event_type = 'subscription' AND detail LIKE '%"newTopicPreferences":{"unsubscribeAll":true%'`;
+
 /** The additive figures of the metric reports, in their output order: name and the rows each counts. */
 export const METRIC_COUNTS: readonly (readonly [string, string])[] = [
   ['sent', "event_type = 'send'"],

@@ -5,6 +5,7 @@ import {
   METRIC_COUNT_NAMES,
   metricCountsSql,
   SUPPRESSED_BOUNCE_SUBTYPES,
+  UNSUBSCRIBE,
 } from './metrics';
 import { compileNamed, type Dialect } from './sql/placeholders';
 
@@ -445,6 +446,30 @@ AND message_id = :message_id
 ORDER BY event_time, event_type, recipient NULLS FIRST, event_id`,
 });
 
+const unsubscribes = defineNamedQuery({
+  name: 'unsubscribes',
+  description: 'unsubscribes (one-click and SES List-Unsubscribe Subscription events) by day, tenant and campaign',
+  params: [
+    ...SCOPE_PARAMS,
+    { name: 'campaign', type: 'string', description: 'only this campaign id (the `campaign` tag)' },
+  ],
+  columns: [
+    { name: 'day', type: 'string', description: 'day of the unsubscribe, YYYY-MM-DD (UTC)' },
+    TENANT_COLUMN,
+    { name: 'campaign_id', type: 'string', description: 'campaign of the mail unsubscribed from (null: none)' },
+    { name: 'unsubscribes', type: 'integer', description: 'unsubscribe events' },
+    { name: 'recipients', type: 'integer', description: 'distinct recipients who unsubscribed' },
+  ],
+  text: (d) => `SELECT CAST(CAST(event_time AS DATE) AS VARCHAR) AS day, tenant_id, campaign_id,
+  count(*) AS unsubscribes, count(DISTINCT recipient) AS recipients
+FROM events
+WHERE ${scopeWhere(d)}
+AND ${UNSUBSCRIBE}
+AND (:campaign IS NULL OR campaign_id = :campaign)
+GROUP BY CAST(event_time AS DATE), tenant_id, campaign_id
+ORDER BY day, tenant_id, campaign_id NULLS LAST`,
+});
+
 /** Every named query, by name. Other areas add theirs here. */
 export const NAMED_QUERIES: ReadonlyMap<string, NamedQuery> = new Map(
   [
@@ -456,5 +481,6 @@ export const NAMED_QUERIES: ReadonlyMap<string, NamedQuery> = new Map(
     complaintBreakdown,
     bouncedRecipients,
     messageTimeline,
+    unsubscribes,
   ].map((q) => [q.name, q]),
 );

@@ -12,6 +12,7 @@ export const EDGE_TENANT = 'edge-co';
 /** The message that carries most edge cases (several recipients, a bounce, complaints). */
 export const EDGE_MESSAGE_ID = '010001a0edge0001-00000000-0000-0000-0000-000000000001-000000';
 const EDGE_PLAIN_ID = '010001a0edge0002-00000000-0000-0000-0000-000000000002-000000';
+const EDGE_UNSUBSCRIBED_ID = '010001a0edge0003-00000000-0000-0000-0000-000000000003-000000';
 
 function edgeMail(messageId: string, destination: string[], tags: Record<string, string[]>, at: string) {
   return testMail({
@@ -31,6 +32,26 @@ export function edgeRecords(): Record<string, unknown>[] {
   const to = ['ann@gmail.com', 'bob@hotmail.co.uk', 'cat@yahoo.fr', 'dan@me.com', 'eve@example.org'];
   const mail = edgeMail(EDGE_MESSAGE_ID, to, { campaign: ['edge-launch'] }, '2026-05-02T09:00:00.000Z');
   const plain = edgeMail(EDGE_PLAIN_ID, ['fay@outlook.de'], {}, '2026-05-03T23:30:00.000Z');
+  const unsubscribed = edgeMail(
+    EDGE_UNSUBSCRIBED_ID,
+    ['gus@gmail.com'],
+    { campaign: ['edge-launch'] },
+    '2026-05-02T12:30:00.000Z',
+  );
+  // What SES publishes when a recipient uses List-Unsubscribe (aws-facts §1.3): an unsubscribe, and an opt-in that is not one.
+  const subscription = (unsubscribeAll: boolean, at: string) =>
+    testEvent(
+      'Subscription',
+      'subscription',
+      {
+        contactList: 'edge-news',
+        timestamp: at,
+        source: 'UnsubscribeHeader',
+        newTopicPreferences: { unsubscribeAll, topicSubscriptionStatus: [] },
+        oldTopicPreferences: { unsubscribeAll: !unsubscribeAll, topicSubscriptionStatus: [] },
+      },
+      unsubscribed,
+    );
   const bounce = (type: string, subtype: string, email: string, status: string | undefined, at: string) =>
     testEvent(
       'Bounce',
@@ -77,6 +98,8 @@ export function edgeRecords(): Record<string, unknown>[] {
     complaint('eve@example.org', {}, '2026-05-02T11:00:03.000Z'),
     // Several recipients: opens carry no recipient (DESIGN.md), so they count once per message.
     testEvent('Open', 'open', { ipAddress: '198.51.100.7', timestamp: '2026-05-02T12:00:00.000Z' }, mail),
+    subscription(true, '2026-05-02T13:00:00.000Z'),
+    subscription(false, '2026-05-02T14:00:00.000Z'),
     testEvent('Send', 'send', {}, plain),
     testEvent(
       'Delivery',
@@ -96,6 +119,23 @@ export function edgeRecords(): Record<string, unknown>[] {
       plain,
     ),
   ];
+}
+
+/** SES records through the real transform, grouped by their lake partition (`dt=…/hour=…`). */
+export function rowsByPartition(records: readonly unknown[]): Map<string, NormalisedEvent[]> {
+  const byPartition = new Map<string, NormalisedEvent[]>();
+  for (const record of records) {
+    const out = transformRecord(`${JSON.stringify(record)}\n`);
+    if (!out.ok) throw new Error(`the transform refused a test record: ${out.reason}`);
+    for (const r of out.rows) {
+      const { dt, hour } = partitionOf(r.event_time);
+      const key = `dt=${dt}/hour=${hour}`;
+      const list = byPartition.get(key) ?? [];
+      list.push(r);
+      byPartition.set(key, list);
+    }
+  }
+  return byPartition;
 }
 
 export interface QueryTestLake {
@@ -124,20 +164,9 @@ export function buildQueryTestLake(
     }),
     ...edgeRecords(),
   ];
-  const byPartition = new Map<string, NormalisedEvent[]>();
+  const byPartition = rowsByPartition(records);
   const unique = new Map<string, NormalisedEvent>();
-  for (const record of records) {
-    const out = transformRecord(`${JSON.stringify(record)}\n`);
-    if (!out.ok) throw new Error(`the transform refused a test record: ${out.reason}`);
-    for (const r of out.rows) {
-      const { dt, hour } = partitionOf(r.event_time);
-      const key = `dt=${dt}/hour=${hour}`;
-      const list = byPartition.get(key) ?? [];
-      list.push(r);
-      byPartition.set(key, list);
-      if (!unique.has(r.event_id)) unique.set(r.event_id, r);
-    }
-  }
+  for (const list of byPartition.values()) for (const r of list) if (!unique.has(r.event_id)) unique.set(r.event_id, r);
   let duplicates = 0;
   for (const [key, list] of byPartition) {
     const p = join(dir, 'events', key);

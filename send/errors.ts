@@ -41,3 +41,18 @@ export class OnboardingError extends SendError {
 export class RegistryError extends SendError {
   override name = 'RegistryError';
 }
+
+/** An unsubscribe token that is not one of ours (altered, cut short, signed with another secret). */
+export class InvalidUnsubscribeTokenError extends SendError {
+  override name = 'InvalidUnsubscribeTokenError';
+}
+
+/** An unsubscribe token past its expiry. */
+export class ExpiredUnsubscribeTokenError extends SendError {
+  override name = 'ExpiredUnsubscribeTokenError';
+}
+
+/** The unsubscribe endpoint's settings are missing: names the variable. */
+export class UnsubscribeConfigError extends SendError {
+  override name = 'UnsubscribeConfigError';
+}

@@ -6,6 +6,7 @@ import type { BulkEntryOutcome, BulkSend, Sender, SendMessage, SendOutcome, Tena
 import { type SendRateLimiter, sleep } from './rate-limiter';
 import { backoffDelay, DEFAULT_RETRY, isRetryableSesError, isThrottlingError, type RetryPolicy } from './retry';
 import type { SuppressionList } from './suppression-list';
+import { isMarketing, listUnsubscribeHeaders, type UnsubscribeLinkConfig } from './unsubscribe-token';
 
 /** SES: at most 50 recipients per message, and 50 entries per SendBulkEmail call (aws-facts §2.1). */
 export const MAX_RECIPIENTS = 50;
@@ -55,6 +56,9 @@ export interface SesSenderDeps {
   retry?: RetryPolicy;
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
+  /** One-click unsubscribe links for marketing mail (none: marketing mail goes without them). */
+  unsubscribe?: UnsubscribeLinkConfig | null;
+  now?: () => number;
 }
 
 /** A name for an error in an entry outcome: the SES exception's name (never its text: it may carry addresses). */
@@ -97,6 +101,15 @@ export class SesSender implements Sender {
     return profile;
   }
 
+  /** List-Unsubscribe and List-Unsubscribe-Post for one recipient (RFC 8058). */
+  private unsubscribeHeaders(tenantId: string, recipient: string, campaign: string | undefined) {
+    return listUnsubscribeHeaders(
+      this.deps.unsubscribe!,
+      { tenantId, recipient, campaign: campaign ?? null },
+      (this.deps.now ?? Date.now)(),
+    );
+  }
+
   private backoff(retry: number): Promise<void> {
     return this.sleep(backoffDelay(retry, this.retry, this.random));
   }
@@ -114,6 +127,12 @@ export class SesSender implements Sender {
     if (all.length === 0) throw new InvalidMessageError('a message needs at least one recipient');
     if (all.length > MAX_RECIPIENTS) {
       throw new InvalidMessageError(`a message has at most ${MAX_RECIPIENTS} recipients (SES), not ${all.length}`);
+    }
+    const marketing = isMarketing(message.messageKind) && !!this.deps.unsubscribe;
+    if (marketing && all.length > 1) {
+      throw new InvalidMessageError(
+        'a marketing message goes to one recipient, since its unsubscribe link names them: send one message each, or a batch',
+      );
     }
     const profile = await this.profileMaySend(message.tenantId);
     assertFromDomain(profile, message.from);
@@ -140,6 +159,7 @@ export class SesSender implements Sender {
             ...(message.html !== undefined ? { Html: { Data: message.html, Charset: 'UTF-8' } } : {}),
             ...(message.text !== undefined ? { Text: { Data: message.text, Charset: 'UTF-8' } } : {}),
           },
+          ...(marketing ? { Headers: this.unsubscribeHeaders(message.tenantId, all[0]!, message.campaign) } : {}),
         },
       },
       EmailTags: tags,
@@ -205,10 +225,13 @@ export class SesSender implements Sender {
     tags: { Name: string; Value: string }[],
     indices: readonly number[],
   ): SendBulkEmailCommand {
+    const marketing = isMarketing(job.messageKind) && !!this.deps.unsubscribe;
     const entries: BulkEmailEntry[] = indices.map((i) => {
       const d = job.destinations[i]!;
       return {
         Destination: { ToAddresses: [d.to] },
+        // Each entry's own link: SES puts replacement headers on that entry's message only.
+        ...(marketing ? { ReplacementHeaders: this.unsubscribeHeaders(job.tenantId, d.to, job.campaign) } : {}),
         ReplacementEmailContent: {
           ReplacementTemplate: { ReplacementTemplateData: JSON.stringify(d.replacements ?? {}) },
         },

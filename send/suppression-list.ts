@@ -1,4 +1,10 @@
-import { paginateListSuppressedDestinations, type SESv2Client } from '@aws-sdk/client-sesv2';
+import {
+  GetSuppressedDestinationCommand,
+  NotFoundException,
+  PutSuppressedDestinationCommand,
+  paginateListSuppressedDestinations,
+  type SESv2Client,
+} from '@aws-sdk/client-sesv2';
 
 /** Which recipients must not be sent to. */
 export interface SuppressionList {
@@ -68,6 +74,32 @@ export class SesSuppressionList implements SuppressionList {
       else this.lists.delete(key);
     });
     return addresses;
+  }
+
+  /** When the address was put on the tenant's list (GetSuppressedDestination: one call); null when it is not on it. */
+  async listedAt(tenantName: string, address: string): Promise<Date | null> {
+    try {
+      const out = await this.ses.send(
+        new GetSuppressedDestinationCommand({ EmailAddress: address, TenantName: tenantName }),
+      );
+      return out.SuppressedDestination?.LastUpdateTime ?? new Date();
+    } catch (err) {
+      if (err instanceof NotFoundException || (err as Error).name === 'NotFoundException') return null;
+      throw err;
+    }
+  }
+
+  /**
+   * Puts the address on the tenant's list (PutSuppressedDestination is an upsert: doing it twice is harmless) and into
+   * the listing kept here, so this process skips it from the next send on, not from the next refresh. SES knows two
+   * reasons only; an unsubscribe is the recipient saying no, which is COMPLAINT.
+   */
+  async suppress(tenantName: string, address: string): Promise<void> {
+    await this.ses.send(
+      new PutSuppressedDestinationCommand({ EmailAddress: address, Reason: 'COMPLAINT', TenantName: tenantName }),
+    );
+    const entry = this.lists.get(tenantName);
+    if (entry) (await entry.addresses.catch(() => new Set<string>())).add(address.toLowerCase());
   }
 
   async suppressed(tenantName: string, addresses: readonly string[]): Promise<Set<string>> {

@@ -7,6 +7,7 @@ import { GetTenantCommand } from '@aws-sdk/client-sesv2';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { hashApiKey } from '../../dashboards/adapters/api-key-authenticator';
 import { createTableInput } from '../../lib/table-design';
+import { type LocalDnsServer, startDnsServer } from '../../local/dns-server/server';
 import { type SesSimulatorServer, startSesSimulator } from '../../local/ses-simulator';
 import { createLocalClients, type LocalClients } from '../../local/stack/clients';
 import { startDynamoDbLocal } from '../../local/stack/dynamodb-local';
@@ -18,12 +19,20 @@ const hasJava = !spawnSync('java', ['-version'], { stdio: 'ignore' }).error;
 const TABLE = 'sesflow-cli-tenants';
 let ddb: RunningStandIn;
 let sim: SesSimulatorServer;
+let dns: LocalDnsServer;
 let clients: LocalClients;
 let dataDir: string;
 
 beforeAll(async () => {
   if (!hasJava) return;
-  [ddb, sim] = await Promise.all([startDynamoDbLocal(), startSesSimulator({ port: 0 })]);
+  [ddb, sim, dns] = await Promise.all([
+    startDynamoDbLocal(),
+    startSesSimulator({ port: 0, identityStatus: (d) => (d === 'pending.example' ? { dkim: 'PENDING' } : undefined) }),
+    // The checks' DNS: a zone with the DMARC record of one test domain only.
+    startDnsServer({
+      records: [{ name: '_dmarc.ready.example', type: 'TXT', value: 'v=DMARC1; p=none; rua=mailto:d@ready.example' }],
+    }),
+  ]);
   clients = createLocalClients({ dynamodb: ddb.endpoint, ses: sim.endpoint });
   await clients.dynamodb!.send(new CreateTableCommand(createTableInput(TABLE)));
   // What `sesflow start` leaves for the other commands.
@@ -33,6 +42,8 @@ beforeAll(async () => {
     JSON.stringify({
       dynamodb: ddb.endpoint,
       ses: sim.endpoint,
+      dns: dns.address,
+      unsubscribe: 'http://127.0.0.1:8081/v1/unsubscribe',
       resources: { table: TABLE, eventsStream: 'sesflow-events' },
     }),
   );
@@ -41,6 +52,7 @@ beforeAll(async () => {
 afterAll(async () => {
   clients?.destroy();
   await sim?.close();
+  await dns?.close();
   await ddb?.stop();
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
@@ -134,9 +146,37 @@ describe.skipIf(!hasJava)('sesflow tenants against the local stack', () => {
     expect(audit.out).toMatch(/suspend\s+sesflow tenants suspend\s+active\s+suspended\s+unpaid invoices/);
     expect((await registry.listAudit('suspco')).map((a) => [a.action, a.fromState, a.toState])).toEqual([
       ['onboard', 'active', 'active'],
+      // Onboarding checks the domains at once (no SES identity here: blocked), and audits that first result.
+      ['sender-auth', 'active', 'active'],
       ['suspend', 'active', 'suspended'],
       ['unsuspend', 'suspended', 'active'],
     ]);
+  });
+
+  it('checks the sending domains at onboarding and on demand (tenants check, table and json)', async () => {
+    const { CreateEmailIdentityCommand } = await import('@aws-sdk/client-sesv2');
+    for (const d of ['ready.example', 'pending.example']) {
+      await clients.ses!.send(new CreateEmailIdentityCommand({ EmailIdentity: d }));
+    }
+    const created = await tenants('create', 'checked', '--domain', 'ready.example,pending.example');
+    expect(created.out).toContain('sender readiness: at risk');
+    expect(created.out).toContain('pending.example: no DMARC record at _dmarc.pending.example');
+    const table = await tenants('check', 'checked');
+    expect(table.code).toBe(0);
+    expect(table.out).toMatch(/^tenant checked: at risk \(AWS: HEALTHY\)\n/);
+    expect(table.out).toMatch(/pending\.example\s+dkim\s+risk\s+DKIM is pending in SES/);
+    expect(table.out).toMatch(/ready\.example\s+dmarc\s+pass/);
+    const json = JSON.parse((await tenants('check', 'checked', '--format', 'json')).out) as {
+      verdict: string;
+      domains: { domain: string; verdict: string }[];
+    };
+    expect(json.domains.map((d) => [d.domain, d.verdict])).toEqual([
+      ['pending.example', 'at risk'],
+      ['ready.example', 'at risk'],
+    ]);
+    const unknown = await tenants('check', 'ghost');
+    expect(unknown.code).not.toBe(0);
+    expect(unknown.err.trim()).toMatch(/tenant ghost is not registered$/);
   });
 
   it('says clearly what is wrong, in one line, with a non-zero exit', async () => {

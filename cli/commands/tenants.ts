@@ -6,7 +6,9 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { SesV2TenantControl } from '../../enrich/reputation/sesv2-tenant-control';
-import { UsageError } from '../../lib/errors';
+import { checkTenant } from '../../enrich/sender-auth/check-tenant';
+import { composeSenderAuth } from '../../enrich/sender-auth/compose';
+import { describeError, SesflowError, UsageError } from '../../lib/errors';
 import { type Row, toTable } from '../../lib/tabular';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/stack/clients';
 import { onboardTenant } from '../../send/onboarding';
@@ -17,6 +19,8 @@ import { POLICIES } from '../../tenants/policy';
 const EndpointsFileSchema = z.looseObject({
   dynamodb: z.string().optional(),
   ses: z.string().optional(),
+  dns: z.string().optional(),
+  unsubscribe: z.string().optional(),
   resources: z.looseObject({ table: z.string().optional(), eventsStream: z.string().optional() }).optional(),
 });
 
@@ -25,6 +29,7 @@ interface TenantsOptions {
   sesEndpoint?: string;
   table?: string;
   dataDir?: string;
+  dnsServer?: string;
   format: string;
 }
 
@@ -35,6 +40,10 @@ interface Target {
   table: string;
   eventsStream: string;
   source: string;
+  /** DNS servers for the sender-auth checks (the local stack's DNS server; empty: the system's). */
+  dnsServers: string[];
+  /** Whether the Email API adds one-click unsubscribe links there. */
+  oneClickUnsubscribe: boolean;
 }
 
 function readEndpointsFile(dataDir: string): z.infer<typeof EndpointsFileSchema> | null {
@@ -79,6 +88,12 @@ function resolveTarget(opts: TenantsOptions, needSes: boolean): Target {
     table: opts.table ?? process.env.SESFLOW_TABLE ?? file?.resources?.table ?? 'sesflow',
     eventsStream: process.env.SESFLOW_EVENTS_STREAM ?? file?.resources?.eventsStream ?? 'sesflow-events',
     source: opts.endpoint ? '--endpoint' : dynamodb === 'aws' ? 'AWS' : join(dataDir, 'endpoints.json'),
+    dnsServers: opts.dnsServer
+      ? [opts.dnsServer]
+      : file?.dns
+        ? [file.dns]
+        : (process.env.SESFLOW_DNS_SERVERS ?? '').split(',').filter(Boolean),
+    oneClickUnsubscribe: !!(process.env.SESFLOW_UNSUBSCRIBE_URL || file?.unsubscribe),
   };
 }
 
@@ -86,7 +101,7 @@ function resolveTarget(opts: TenantsOptions, needSes: boolean): Target {
 async function withClients<T>(
   target: Target,
   needSes: boolean,
-  run: (c: { registry: TenantRegistry; ses: SESv2Client | null }) => Promise<T>,
+  run: (c: { registry: TenantRegistry; ses: SESv2Client | null; doc: DynamoDBDocumentClient }) => Promise<T>,
 ): Promise<T> {
   const local = (endpoint: string | undefined) =>
     endpoint ? { endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS } : {};
@@ -94,7 +109,7 @@ async function withClients<T>(
   const doc = DynamoDBDocumentClient.from(ddb, { marshallOptions: { removeUndefinedValues: true } });
   const ses = needSes ? new SESv2Client({ ...local(target.ses), maxAttempts: 2 }) : null;
   try {
-    return await run({ registry: new TenantRegistry(doc, target.table), ses });
+    return await run({ registry: new TenantRegistry(doc, target.table), ses, doc });
   } catch (err) {
     throw explain(err, target);
   } finally {
@@ -116,6 +131,18 @@ function explain(err: unknown, target: Target): unknown {
     return new UsageError(`table ${target.table} does not exist at ${target.dynamodb ?? 'AWS'}`, { cause: err });
   }
   return err;
+}
+
+/** The sender-auth checks wired to the target's table, SES and DNS. */
+async function senderAuthDeps(target: Target, doc: DynamoDBDocumentClient, ses: SESv2Client) {
+  return composeSenderAuth({
+    doc,
+    ses,
+    tableName: target.table,
+    region: String(await ses.config.region()),
+    dnsServers: target.dnsServers,
+    oneClickUnsubscribe: target.oneClickUnsubscribe,
+  });
 }
 
 function print(format: string, value: unknown, rows: Row[]): void {
@@ -201,7 +228,7 @@ export function registerTenants(program: Command): void {
           throw new UsageError(`unknown policy ${o.policy} (known: ${[...POLICIES.keys()].join(', ')})`);
         }
         const target = resolveTarget(opts, true);
-        await withClients(target, true, async ({ registry, ses }) => {
+        await withClients(target, true, async ({ registry, ses, doc }) => {
           const out = await onboardTenant(
             { ses: ses!, registry },
             {
@@ -216,6 +243,10 @@ export function registerTenants(program: Command): void {
               actor: 'sesflow tenants create',
             },
           );
+          // Onboarding checks the new tenant's domains at once: a missing DMARC record shows before the first send.
+          const readiness = await checkTenant(await senderAuthDeps(target, doc, ses!), tenantId, {
+            actor: 'sesflow tenants create',
+          }).catch((err: unknown) => ({ verdict: 'not checked', reasons: [describeError(err)] }));
           const c = out.created;
           const news = [
             c.sesTenant && 'SES tenant',
@@ -225,11 +256,14 @@ export function registerTenants(program: Command): void {
             c.profile && 'profile',
           ].filter(Boolean);
           if (opts.format === 'json') {
-            print('json', out, []);
+            print('json', { ...out, readiness }, []);
             return;
           }
           process.stdout.write(
             `tenant ${tenantId}: ${news.length ? `created ${news.join(', ')}` : 'already onboarded, nothing changed'}\n`,
+          );
+          process.stdout.write(
+            `sender readiness: ${readiness.verdict}${readiness.reasons.map((r) => `\n  ${r}`).join('')}\n`,
           );
           print('table', out, [
             {
@@ -267,6 +301,54 @@ export function registerTenants(program: Command): void {
         });
       });
   }
+
+  tenants
+    .command('check <tenant>')
+    .description(
+      "check the tenant's sending domains now (SES identity, DKIM, SPF / MAIL FROM, DMARC, alignment): ready, at risk or blocked, with what to fix; stored and audited",
+    )
+    .option(
+      '--dns-server <host:port>',
+      "DNS server to ask (default: the local stack's, else SESFLOW_DNS_SERVERS or the system's)",
+    )
+    .option('--format <format>', 'table or json')
+    .action(async (tenantId: string, o: { dnsServer?: string }, cmd: Command) => {
+      const opts = { ...common(cmd), dnsServer: o.dnsServer };
+      if (o.dnsServer && !/^[0-9a-f.:[\]]+$/i.test(o.dnsServer)) {
+        throw new UsageError(`--dns-server must be an IP address[:port]: ${o.dnsServer.slice(0, 60)}`);
+      }
+      const target = resolveTarget(opts, true);
+      await withClients(target, true, async ({ ses, doc }) => {
+        const deps = await senderAuthDeps(target, doc, ses!);
+        let r: Awaited<ReturnType<typeof checkTenant>>;
+        try {
+          r = await checkTenant(deps, tenantId, { actor: 'sesflow tenants check' });
+        } catch (err) {
+          if (err instanceof SesflowError) throw new UsageError(describeError(err), { cause: err });
+          throw err;
+        }
+        if (opts.format === 'json') {
+          print('json', r, []);
+          return;
+        }
+        process.stdout.write(`tenant ${tenantId}: ${r.verdict}${r.awsVerdict ? ` (AWS: ${r.awsVerdict})` : ''}\n`);
+        const tenantReasons = r.reasons.filter((x) => !r.domains.some((d) => x.startsWith(`${d.domain}: `)));
+        for (const reason of tenantReasons) process.stdout.write(`  ${reason}\n`);
+        print(
+          'table',
+          r,
+          r.domains.flatMap((d) =>
+            d.checks.map((c) => ({
+              domain: d.domain,
+              check: c.id,
+              outcome: c.outcome,
+              detail: c.detail,
+              fix: c.fix ?? null,
+            })),
+          ),
+        );
+      });
+    });
 
   tenants
     .command('audit <tenant>')

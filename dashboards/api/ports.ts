@@ -75,3 +75,29 @@ export interface TenantFigures {
 export interface LiveFigures {
   figures(now: Date): Promise<TenantFigures[]>;
 }
+
+/**
+ * A tenant's sender readiness (enrich/sender-auth's stored check): verdict, reasons, each domain's checks with what
+ * to fix, the complaint rate against Gmail's line, and SES's own verdict when the check read it.
+ */
+export interface SenderReadiness {
+  tenantId: string;
+  verdict: 'ready' | 'at risk' | 'blocked';
+  reasons: string[];
+  checkedAt: string;
+  awsVerdict: string | null;
+  complaintRate: number | null;
+  gmailSpamRateLimit: number;
+  domains: {
+    domain: string;
+    verdict: string;
+    reasons: string[];
+    checks: { id: string; outcome: string; detail: string; fix?: string }[];
+  }[];
+}
+
+/** Where the dashboards read sender readiness (the DynamoDB readiness store of enrich/sender-auth fits). */
+export interface ReadinessReader {
+  get(tenantId: string): Promise<SenderReadiness | null>;
+  list(): Promise<SenderReadiness[]>;
+}

@@ -16,9 +16,11 @@ import type {
   Authenticator,
   LiveFigures,
   Principal,
+  ReadinessReader,
   ReportEngine,
   ReportResult,
   Role,
+  SenderReadiness,
   TenantFigures,
   TenantStore,
   Thresholds,
@@ -46,6 +48,8 @@ export interface RouterDeps {
   live: LiveFigures;
   limiter: TokenBucketLimiter;
   thresholds: Thresholds;
+  /** Sender readiness (domain checks); absent: the views show none. */
+  readiness?: ReadinessReader;
   /** The credential a 401 asks for (default `x-api-key`, the local server's). */
   credential?: string;
   now?: () => Date;
@@ -105,6 +109,15 @@ function parseReasonBody(body: string | null): { reason: string; tenantReason?: 
   return parsed.data;
 }
 
+/** A list row with its readiness verdict and reasons, and SES's verdict from the check when the store has none. */
+function withReadiness<T extends { awsVerdict: string | null }>(row: T, r: SenderReadiness | undefined) {
+  return {
+    ...row,
+    awsVerdict: row.awsVerdict ?? r?.awsVerdict ?? null,
+    readiness: r ? { verdict: r.verdict, reasons: r.reasons, checkedAt: r.checkedAt } : null,
+  };
+}
+
 function csvFileName(name: string, tenant: string | null, from: number, to: number): string {
   const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
   return `${[name, tenant ?? 'all-tenants', day(from), day(to)].join('_')}.csv`;
@@ -130,8 +143,13 @@ export function createRouter(deps: RouterDeps): (req: ApiRequest) => Promise<Api
 
     if (resource === 'tenants' && !id && method === 'GET') {
       log.route = '/v1/tenants';
-      const [statuses, figures] = await Promise.all([deps.tenants.listStatuses(), deps.live.figures(now())]);
-      let ranked = rankTenants(statuses, figures, deps.thresholds);
+      const [statuses, figures, readiness] = await Promise.all([
+        deps.tenants.listStatuses(),
+        deps.live.figures(now()),
+        deps.readiness?.list() ?? [],
+      ]);
+      const ready = new Map(readiness.map((r) => [r.tenantId, r]));
+      let ranked = rankTenants(statuses, figures, deps.thresholds).map((t) => withReadiness(t, ready.get(t.tenantId)));
       if (p.role === 'client') ranked = ranked.filter((t) => t.tenantId === p.tenantId);
       return json(200, { thresholds: deps.thresholds, tenants: ranked });
     }
@@ -142,14 +160,19 @@ export function createRouter(deps: RouterDeps): (req: ApiRequest) => Promise<Api
       if (!sub && method === 'GET') {
         log.route = '/v1/tenants/{id}';
         checkTenantAccess(p, tenantId);
-        const [status, figures] = await Promise.all([deps.tenants.getStatus(tenantId), deps.live.figures(now())]);
+        const [status, figures, readiness] = await Promise.all([
+          deps.tenants.getStatus(tenantId),
+          deps.live.figures(now()),
+          deps.readiness?.get(tenantId) ?? null,
+        ]);
         const f = figures.find((x) => x.tenantId === tenantId) ?? null;
-        if (!status && !f) throw new NotFoundError('no such tenant');
+        if (!status && !f && !readiness) throw new NotFoundError('no such tenant');
         return json(200, {
           tenantId,
           state: status?.state ?? 'active',
           since: status?.since ?? null,
-          awsVerdict: status?.awsVerdict ?? null,
+          awsVerdict: status?.awsVerdict ?? readiness?.awsVerdict ?? null,
+          readiness,
           evidence: status?.evidence ?? null,
           policy: status?.policy ?? deps.thresholds.policy,
           thresholds: status ? thresholdsFor(status, deps.thresholds.policy) : deps.thresholds,

@@ -32,6 +32,93 @@ const fmtInt = (n) => (n === null || n === undefined ? '–' : Number(n).toLocal
 const fmtPct = (r) => (r === null || r === undefined || Number.isNaN(r) ? '–' : `${(Number(r) * 100).toFixed(2)} %`);
 const fmtTime = (iso) => (iso ? `${String(iso).replace('T', ' ').slice(0, 19)} UTC` : '–');
 const badge = (state) => el('span', { class: `badge badge-${state}`, 'data-state': state }, state);
+const readinessBadge = (verdict) =>
+  el('span', { class: `badge badge-${verdict.replace(/ /g, '-')}`, 'data-readiness': verdict }, verdict);
+
+/** The readiness cell of the tenant list: the verdict, and its first reason (all of them on hover). */
+function readinessCell(r) {
+  if (!r) return el('td', {}, el('span', { class: 'muted' }, 'not checked'));
+  const [first, ...more] = r.reasons;
+  return el(
+    'td',
+    { class: 'readiness', title: r.reasons.join('\n') },
+    readinessBadge(r.verdict),
+    first
+      ? el('div', { class: 'readiness-reasons muted' }, `${first}${more.length ? ` (+${more.length} more)` : ''}`)
+      : null,
+  );
+}
+
+const CHECK_COLUMNS = ['Check', 'Result', 'Found', 'What to fix'];
+
+/**
+ * Sender readiness: the verdict and every reason, the complaint rate against Gmail's 0.3 % beside the policy's own
+ * thresholds, and each domain's checks with what to fix. `client`: the tenant's own view, worded for them.
+ */
+function readinessCard(r, th, complaintRate7d, client = false) {
+  if (!r) {
+    return el(
+      'div',
+      { class: 'card', id: 'readiness' },
+      el('h2', {}, 'Sender readiness'),
+      el('p', { class: 'muted' }, 'Not checked yet.'),
+    );
+  }
+  const outcome = (o) => el('span', { class: `badge outcome-${o}` }, o);
+  return el(
+    'div',
+    { class: 'card', id: 'readiness' },
+    el('h2', {}, client ? 'Your sending domains' : 'Sender readiness (Gmail and Yahoo bulk-sender rules)'),
+    el('p', {}, readinessBadge(r.verdict), ` checked ${fmtTime(r.checkedAt)}`),
+    r.reasons.length
+      ? el(
+          'ul',
+          { class: 'reasons' },
+          r.reasons.map((x) => el('li', {}, x)),
+        )
+      : null,
+    el(
+      'p',
+      { class: 'sub', id: 'complaint-vs-gmail' },
+      `Complaint rate 7 d ${fmtPct(complaintRate7d ?? r.complaintRate)} · Gmail's limit ${fmtPct(r.gmailSpamRateLimit)}`,
+      th ? ` · our warning ${fmtPct(th.complaintWarning)}, pause ${fmtPct(th.complaintPause)}` : '',
+    ),
+    r.domains.map((d) =>
+      el(
+        'div',
+        { class: 'domain-checks', 'data-domain': d.domain },
+        el('h3', {}, d.domain, ' ', readinessBadge(d.verdict)),
+        el(
+          'table',
+          {},
+          el(
+            'thead',
+            {},
+            el(
+              'tr',
+              {},
+              CHECK_COLUMNS.map((h) => el('th', {}, h)),
+            ),
+          ),
+          el(
+            'tbody',
+            {},
+            d.checks.map((c) =>
+              el(
+                'tr',
+                {},
+                el('td', {}, c.id),
+                el('td', {}, outcome(c.outcome)),
+                el('td', { class: 'text' }, c.detail),
+                el('td', { class: 'text' }, c.outcome === 'pass' ? '' : (c.fix ?? '')),
+              ),
+            ),
+          ),
+        ),
+      ),
+    ),
+  );
+}
 
 function rateCell(rate, warning, pause) {
   const cls = rate >= pause ? 'num over-pause' : rate >= warning ? 'num over-warning' : 'num';
@@ -192,6 +279,7 @@ async function renderTenantList() {
         ),
       ),
       el('td', { class: 'text muted' }, x.summary ?? ''),
+      readinessCell(x.readiness),
     ),
   );
   mount(
@@ -222,6 +310,7 @@ async function renderTenantList() {
             el('th', { class: 'num' }, 'Complaint 7 d'),
             el('th', {}, 'Bounce trend'),
             el('th', {}, 'Decision'),
+            el('th', {}, 'Sender readiness'),
           ),
         ),
         el('tbody', {}, rows),
@@ -436,6 +525,7 @@ async function renderTenant(tenantId) {
       chart('Hard bounce rate, hourly', 'bounceRate', th.bounceWarning, th.bouncePause),
       chart('Complaint rate, hourly', 'complaintRate', th.complaintWarning, th.complaintPause),
     ),
+    readinessCard(t.readiness, th, f?.complaintRate7d),
     actionCard(tenantId, t.state),
     evidenceCard(t.evidence),
     auditCard(audit.audit),
@@ -502,6 +592,15 @@ const TABLES = {
       ['bounce_subtype', 'Subtype', 'key'],
       ['reason', 'Reason', 'text'],
       ['campaign_id', 'Campaign', 'key'],
+    ],
+  },
+  unsubscribes: {
+    title: 'Unsubscribes',
+    cols: [
+      ['day', 'Day', 'key'],
+      ['campaign_id', 'Campaign', 'key'],
+      ['unsubscribes', 'Unsubscribes', 'num'],
+      ['recipients', 'Recipients', 'num'],
     ],
   },
 };
@@ -576,6 +675,9 @@ async function renderReport(tenantId, from, to) {
   const [summary, ...tables] = await Promise.all(
     ['tenant-summary', ...Object.keys(TABLES)].map((name) => getJson(`/v1/reports/${name}?${params}`)),
   );
+  // The tenant's own domain checks, with what to fix (a client sees only its own tenant).
+  const own =
+    me.role === 'client' ? await getJson(`/v1/tenants/${encodeURIComponent(tenantId)}`).catch(() => null) : null;
   const s = summary.rows[0] ?? {};
   // The registry's tenant-summary may not carry the rates and machine opens: derived from its counts then.
   const ratio = (a, b) => (b ? a / b : null);
@@ -618,6 +720,7 @@ async function renderReport(tenantId, from, to) {
       kpi('Bounce rate', fmtPct(s.bounce_rate)),
       kpi('Complaint rate', fmtPct(s.complaint_rate)),
     ),
+    own ? readinessCard(own.readiness, null, own.figures?.complaintRate7d, true) : null,
     Object.keys(TABLES).map((name, i) => reportTable(name, tables[i], params)),
   );
 }

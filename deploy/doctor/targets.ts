@@ -216,6 +216,8 @@ export function awsNames(stage: string) {
       `sesflow-${stage}-pusher`,
       `sesflow-${stage}-compact-lake`,
       `sesflow-${stage}-pre-token`,
+      `sesflow-${stage}-sender-auth`,
+      `sesflow-${stage}-unsubscribe`,
     ],
   };
 }

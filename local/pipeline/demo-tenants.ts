@@ -1,4 +1,9 @@
-import type { SESv2Client } from '@aws-sdk/client-sesv2';
+import {
+  AlreadyExistsException,
+  CreateEmailIdentityCommand,
+  PutEmailIdentityMailFromAttributesCommand,
+  type SESv2Client,
+} from '@aws-sdk/client-sesv2';
 import { setUpSesTenant } from '../../send/onboarding';
 
 /** Every event type SES publishes (aws-facts §1.1), as event destinations name them. */
@@ -19,4 +24,23 @@ export async function onboardDemoTenant(
     deliveryStream: t.deliveryStreamArn,
     firehoseRoleArn: `arn:aws:iam::${t.accountId}:role/sesflow-ses-firehose`,
   });
+}
+
+/**
+ * Creates a demo tenant's domain identity in SES with its custom MAIL FROM domain, idempotently (what a tenant does
+ * in the SES console before onboarding).
+ */
+export async function setUpDemoIdentity(ses: SESv2Client, domain: string, mailFromDomain: string): Promise<void> {
+  try {
+    await ses.send(new CreateEmailIdentityCommand({ EmailIdentity: domain }));
+  } catch (err) {
+    if (!(err instanceof AlreadyExistsException)) throw err;
+  }
+  await ses.send(
+    new PutEmailIdentityMailFromAttributesCommand({
+      EmailIdentity: domain,
+      MailFromDomain: mailFromDomain,
+      BehaviorOnMxFailure: 'USE_DEFAULT_VALUE',
+    }),
+  );
 }

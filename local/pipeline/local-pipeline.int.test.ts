@@ -53,6 +53,7 @@ describe('startLocalPipeline', () => {
       'firehose',
       'ses-simulator',
       'demo-tenants',
+      'dns-server',
       'history',
       'probe-extension',
       'lake-compaction',
@@ -61,6 +62,8 @@ describe('startLocalPipeline', () => {
     expect(extensionStarted[0]).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     const endpoints = JSON.parse(readFileSync(join(dataDir, 'endpoints.json'), 'utf8'));
     expect(endpoints.ses).toBe(pipeline.ctx.endpoints.ses);
+    // The demo tenants' DNS server, for the sender-auth checks (`sesflow tenants check` reads it here).
+    expect(endpoints.dns).toMatch(/^127\.0\.0\.1:\d+$/);
     expect(existsSync(join(dataDir, 'history-seeded'))).toBe(true);
   });
 

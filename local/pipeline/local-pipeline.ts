@@ -9,6 +9,8 @@ import type { LakeStore } from '../../ingest/lake-store';
 import { LakeWriter } from '../../ingest/lake-writer';
 import { S3LakeStore } from '../../ingest/s3-lake-store';
 import type { LocalConfig } from '../config';
+import { type DemoSenderAuth, demoSenderAuth } from '../dns-server/demo-zone';
+import { demoIdentityStatus, dnsServerService } from '../dns-server/service';
 import type { RowSink } from '../firehose/row-sink';
 import { type LocalFirehose, startLocalFirehose } from '../firehose/server';
 import { KinesisEventSink, resolveSinks } from '../ses-simulator/event-sinks';
@@ -27,7 +29,7 @@ import {
   SeededRandom,
   type TenantProfile,
 } from '../traffic-model';
-import { onboardDemoTenant } from './demo-tenants';
+import { onboardDemoTenant, setUpDemoIdentity } from './demo-tenants';
 import { startLakeCompactor } from './lake-compactor';
 import type { PipelineContext, PipelineService } from './service';
 import { startTrafficDriver } from './traffic-driver';
@@ -101,6 +103,8 @@ export function coreServices(opts: LocalPipelineOptions): { before: PipelineServ
     typeof opts.tenants === 'number' || opts.tenants === undefined
       ? defaultTenants(opts.tenants ?? 5)
       : [...opts.tenants];
+  // Sender authentication of the demo tenants (DNS records, SES identity statuses), once their domains are known.
+  let senderAuth: DemoSenderAuth[] = [];
   const persistDir = (name: string) => (opts.inMemory ? undefined : join(cfg.dataDir, name));
 
   const before: PipelineService[] = [
@@ -201,6 +205,7 @@ export function coreServices(opts: LocalPipelineOptions): { before: PipelineServ
           maxSendRate: opts.maxSendRate ?? 50,
           sinks: resolveSinks({ firehose: ctx.clients.firehose }),
           senderBehaviour: ({ tenantName, tags }) => behaviour.get(tenantName ?? tags.tenant ?? ''),
+          identityStatus: (domain) => demoIdentityStatus(senderAuth)(domain),
           onPublishError: (n, reason) => ctx.log(`ses-simulator: ${n} event records not published: ${reason}`),
         });
         ctx.endpoints.ses = sim.endpoint;
@@ -214,6 +219,8 @@ export function coreServices(opts: LocalPipelineOptions): { before: PipelineServ
       name: 'demo-tenants',
       async start(ctx) {
         const planner = new MessagePlanner(tenantProfiles, model, new SeededRandom(seed + 1));
+        senderAuth = demoSenderAuth(planner.profiles.map((p) => ({ name: p.tenant.name, fromDomain: p.fromDomain })));
+        for (const s of senderAuth) await setUpDemoIdentity(ctx.clients.ses!, s.domain, s.mailFromDomain);
         for (const p of planner.profiles) {
           await onboardDemoTenant(ctx.clients.ses!, {
             tenant: p.tenant.name,
@@ -231,6 +238,7 @@ export function coreServices(opts: LocalPipelineOptions): { before: PipelineServ
         return undefined;
       },
     },
+    dnsServerService({ setups: () => senderAuth, region, port: cfg.ports.dns }),
     {
       name: 'history',
       async start(ctx) {

@@ -1,10 +1,12 @@
 import type { LocalPusher } from '../../enrich/push/local-pusher';
 import type { DynamoDbTenantRepository } from '../../tenants/dynamodb-tenant-repository';
 import type { LocalConfig } from '../config';
+import type { LocalDnsServer } from '../dns-server/server';
 import type { LocalFirehose } from '../firehose/server';
 import type { KinesisPoller } from '../kinesis-poller';
 import type { ReportingReceiver } from '../reporting-receiver/server';
 import type { LocalEmailApi } from '../services/email-api';
+import type { LocalSenderAuth } from '../services/sender-auth';
 import type { SesSimulatorServer } from '../ses-simulator/server';
 import type { LocalClients, LocalEndpoints } from '../stack/clients';
 import type { MessagePlanner } from '../traffic-model';
@@ -38,6 +40,10 @@ export interface PipelineShared {
   pushProducer?: KinesisPoller;
   /** email-api */
   emailApi?: LocalEmailApi;
+  /** dns-server: the demo tenants' public DNS. */
+  dnsServer?: LocalDnsServer;
+  /** sender-auth */
+  senderAuth?: LocalSenderAuth;
 }
 
 /** What the services of a local pipeline share while it starts and runs. */

@@ -8,10 +8,11 @@ import {
   hashApiKey,
 } from '../../dashboards/adapters/api-key-authenticator';
 import { createCognitoAuthenticator, createIdTokenVerifier } from '../../dashboards/adapters/cognito-authenticator';
-import type { TenantStore } from '../../dashboards/api/ports';
+import type { ReadinessReader, TenantStore } from '../../dashboards/api/ports';
 import { type DashboardConfig, loadDashboardConfig } from '../../dashboards/config';
 import { type DashboardServerOptions, startDashboardServer } from '../../dashboards/server';
 import { SesV2TenantControl } from '../../enrich/reputation/sesv2-tenant-control';
+import { DynamoDbReadinessStore } from '../../enrich/sender-auth/dynamodb-readiness-store';
 import { ensureTable } from '../../lib/table-design';
 import { openLake } from '../../queries/duckdb-lake';
 import { DynamoDbTenantStore, MemoryTenantStore } from '../../tenants/tenant-service';
@@ -126,12 +127,14 @@ export function dashboardPipelineService(
     name: 'dashboard',
     async start(ctx) {
       let tenants: TenantStore = new MemoryTenantStore();
+      let readiness: ReadinessReader | undefined;
       const { dynamodb, documentClient } = ctx.clients;
       if (dynamodb && documentClient) {
         await ensureTable(dynamodb, config.tableName);
         // With the SES simulator running, a pause also switches the SES tenant's sending off (as in AWS).
         const ses = ctx.clients.ses ? new SesV2TenantControl(ctx.clients.ses) : null;
         tenants = new DynamoDbTenantStore(documentClient, config.tableName, ses);
+        readiness = new DynamoDbReadinessStore(documentClient, config.tableName);
       }
       mkdirSync(ctx.dataDir, { recursive: true });
       const keysFile = join(ctx.dataDir, 'dashboard-keys.json');
@@ -153,6 +156,7 @@ export function dashboardPipelineService(
         lakeDir: ctx.lakeDir,
         ...(sso?.server ?? { auth: createApiKeyAuthenticator(async (hash) => byHash.get(hash) ?? null) }),
         tenants,
+        readiness,
         rateLimit: config.rateLimit,
         // Failures only, as one structured line (ids, route and status; never keys, addresses or subjects).
         log: (entry) => {

@@ -1,6 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { FirehoseClient } from '@aws-sdk/client-firehose';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import {
   CreateQueueCommand,
@@ -14,9 +16,10 @@ import { describeError } from '../../lib/errors';
 import { hashApiKey } from '../../lib/http/api-key';
 import { ensureTable } from '../../lib/table-design';
 import { composeSend, type SendComposition } from '../../send/api/compose';
-import { readEmailApiPort } from '../../send/api/config';
+import { readEmailApiPort, type UnsubscribeConfig } from '../../send/api/config';
 import { createEmailApiRouter, type EmailApiLog } from '../../send/api/router';
 import { type RunningEmailApi, startEmailApiServer } from '../../send/api/server';
+import { createUnsubscribeRouter, UNSUBSCRIBE_PATH } from '../../send/api/unsubscribe-router';
 import { type ChunkLog, createBulkWorkerHandler } from '../../send/bulk-worker';
 import { type BulkWorkerPoller, startBulkWorkerPoller } from '../../send/bulk-worker-poller';
 import type { SendRateLimiter } from '../../send/rate-limiter';
@@ -45,10 +48,17 @@ export interface LocalEmailApiOptions {
   apiLog?: (entry: EmailApiLog) => void;
   workerLog?: (entry: ChunkLog) => void;
   onProblem?: (line: string) => void;
+  /** The unsubscribe token key (default: a random one for this run); null: no one-click unsubscribe. */
+  unsubscribeSecret?: string | null;
+  /** Where unsubscribes are recorded for the reports: the local Firehose and the events stream. */
+  firehose?: FirehoseClient;
+  eventsStream?: string;
 }
 
 export interface LocalEmailApi {
   url: string;
+  /** The one-click unsubscribe endpoint the links point to (null: not configured). */
+  unsubscribeUrl: string | null;
   queueUrl: string;
   dlqUrl: string;
   send: SendComposition;
@@ -95,6 +105,11 @@ export async function startLocalEmailApi(o: LocalEmailApiOptions): Promise<Local
   const ses =
     o.ses ??
     new SESv2Client({ endpoint: o.sesEndpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, maxAttempts: 1 });
+  const secret = o.unsubscribeSecret === undefined ? randomBytes(32).toString('base64url') : o.unsubscribeSecret;
+  // The URL is known once the server listens: the sender reads it at send time.
+  const unsubscribe: UnsubscribeConfig | null = secret
+    ? { url: 'http://127.0.0.1/', secret, mailto: null, ttlDays: 60, eventsStream: o.eventsStream ?? null }
+    : null;
   const send = composeSend({
     doc: o.doc,
     sqs: o.sqs,
@@ -105,8 +120,13 @@ export async function startLocalEmailApi(o: LocalEmailApiOptions): Promise<Local
     limiter: o.limiter,
     apiLog: o.apiLog,
     workerLog: o.workerLog,
+    unsubscribe,
+    firehose: o.firehose,
   });
-  const handle = createEmailApiRouter(send.api);
+  const emailApi = createEmailApiRouter(send.api);
+  const oneClick = send.unsubscribe ? createUnsubscribeRouter({ unsubscribe: send.unsubscribe }) : null;
+  // One server for both, as API Gateway routes them to their functions in AWS.
+  const handle: typeof emailApi = (req) => (oneClick && req.path === UNSUBSCRIBE_PATH ? oneClick(req) : emailApi(req));
   let server: RunningEmailApi;
   try {
     server = await startEmailApiServer({ handle, port: o.port });
@@ -114,6 +134,7 @@ export async function startLocalEmailApi(o: LocalEmailApiOptions): Promise<Local
     if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
     server = await startEmailApiServer({ handle, port: 0 });
   }
+  if (unsubscribe) unsubscribe.url = `${server.url}${UNSUBSCRIBE_PATH}`;
   const poller = startBulkWorkerPoller({
     sqs: o.sqs,
     queueUrl: q.queueUrl,
@@ -129,6 +150,7 @@ export async function startLocalEmailApi(o: LocalEmailApiOptions): Promise<Local
   let stopped = false;
   return {
     url: server.url,
+    unsubscribeUrl: unsubscribe?.url ?? null,
     queueUrl: q.queueUrl,
     dlqUrl: q.dlqUrl,
     send,
@@ -141,6 +163,19 @@ export async function startLocalEmailApi(o: LocalEmailApiOptions): Promise<Local
       if (!o.ses) ses.destroy();
     },
   };
+}
+
+/** The local unsubscribe token key, kept in `<dataDir>/unsubscribe-secret` (0600) so links survive restarts. */
+function demoUnsubscribeSecret(dataDir: string): string {
+  const file = join(dataDir, 'unsubscribe-secret');
+  if (existsSync(file)) {
+    const kept = readFileSync(file, 'utf8').trim();
+    if (kept.length >= 32) return kept;
+  }
+  mkdirSync(dataDir, { recursive: true });
+  const secret = randomBytes(32).toString('base64url');
+  writeFileSync(file, `${secret}\n`, { mode: 0o600 });
+  return secret;
 }
 
 const DemoKeysSchema = z.record(z.string(), z.string().min(20));
@@ -198,6 +233,9 @@ export function emailApiPipelineService(
         visibilityTimeoutSeconds: opts.visibilityTimeoutSeconds,
         workerConcurrency: opts.workerConcurrency,
         limiter: opts.limiter,
+        unsubscribeSecret: demoUnsubscribeSecret(ctx.dataDir),
+        firehose: ctx.clients.firehose,
+        eventsStream: ctx.resources.eventsStream,
         // Failures only, as one structured line (ids, route and status; never keys, addresses or subjects).
         apiLog: (e) => {
           if (e.status >= 500) ctx.log(JSON.stringify({ level: 'error', msg: 'email api request failed', ...e }));
@@ -234,6 +272,7 @@ export function emailApiPipelineService(
             url: keys[first.tenant.name] ?? '',
           });
         }
+        if (api.unsubscribeUrl) ctx.endpoints.unsubscribe = api.unsubscribeUrl;
         ctx.log(`email-api: ${api.url}, bulk jobs on ${ctx.resources.sendQueue} (keys in ${keysFile})`);
       } catch (err) {
         await api.stop();

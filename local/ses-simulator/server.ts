@@ -21,6 +21,12 @@ import { loadPendingEvents, loadState, savePendingEvents, saveState } from './st
  */
 
 const TagSchema = z.object({ Name: z.string(), Value: z.string() });
+/** SESv2 MessageHeader: a name is printable ASCII without a colon, at most 126 characters; a value at most 995. */
+const HeaderSchema = z.object({
+  Name: z.string().regex(/^[\x21-\x39\x3b-\x7e]{1,126}$/, 'a header name is 1-126 printable characters, no colon'),
+  Value: z.string().max(995),
+});
+const HeadersSchema = z.array(HeaderSchema).optional();
 const DestinationSchema = z
   .object({
     ToAddresses: z.array(z.string()).optional(),
@@ -31,13 +37,16 @@ const DestinationSchema = z
 const TemplateSchema = z.looseObject({
   TemplateName: z.string().optional(),
   TemplateContent: z.looseObject({ Subject: z.string().optional() }).optional(),
+  Headers: HeadersSchema,
 });
 
 const SendEmailSchema = z.looseObject({
   FromEmailAddress: z.string().optional(),
   Destination: DestinationSchema,
   Content: z.looseObject({
-    Simple: z.looseObject({ Subject: z.looseObject({ Data: z.string() }).optional() }).optional(),
+    Simple: z
+      .looseObject({ Subject: z.looseObject({ Data: z.string() }).optional(), Headers: HeadersSchema })
+      .optional(),
     Raw: z.looseObject({ Data: z.string() }).optional(),
     Template: TemplateSchema.optional(),
   }),
@@ -50,7 +59,11 @@ const SendBulkEmailSchema = z.looseObject({
   FromEmailAddress: z.string().optional(),
   DefaultContent: z.looseObject({ Template: TemplateSchema.optional() }),
   BulkEmailEntries: z.array(
-    z.looseObject({ Destination: DestinationSchema, ReplacementTags: z.array(TagSchema).optional() }),
+    z.looseObject({
+      Destination: DestinationSchema,
+      ReplacementTags: z.array(TagSchema).optional(),
+      ReplacementHeaders: HeadersSchema,
+    }),
   ),
   DefaultEmailTags: z.array(TagSchema).optional(),
   ConfigurationSetName: z.string().optional(),
@@ -94,6 +107,11 @@ const TenantSuppressionSchema = z.object({
   SuppressionScope: z.string().optional(),
 });
 const PolicySchema = z.object({ ReputationEntityPolicy: z.string() });
+const CreateIdentitySchema = z.looseObject({ EmailIdentity: z.string().min(1) });
+const MailFromSchema = z.object({
+  MailFromDomain: z.string().optional(),
+  BehaviorOnMxFailure: z.enum(['USE_DEFAULT_VALUE', 'REJECT_MESSAGE']).optional(),
+});
 const PutSuppressedSchema = z.object({
   EmailAddress: z.string().min(1),
   Reason: z.enum(['BOUNCE', 'COMPLAINT']),
@@ -162,7 +180,28 @@ function rawHeaders(base64: string): { from?: string; to: string[]; subject: str
 const ROUTES: [string, RegExp, Handler][] = [
   // Not an SES API: the simulator's own counters, for health checks and the start banner.
   ['GET', /^\/_sesflow\/stats$/, (sim) => ({ ...sim.stats, pendingEvents: sim.pendingEvents })],
+  // Not an SES API: the messages accepted lately with the headers they carry (tests, and a look at what went out).
+  [
+    'GET',
+    /^\/_sesflow\/messages$/,
+    (sim) => ({ Messages: sim.acceptedMessages().map((m) => ({ ...m, sentAt: new Date(m.sentAt).toISOString() })) }),
+  ],
   ['GET', /^\/v2\/email\/account$/, (sim) => sim.getAccount()],
+  [
+    'POST',
+    /^\/v2\/email\/identities$/,
+    (sim, c) => sim.identities.create(parse(CreateIdentitySchema, c.body).EmailIdentity),
+  ],
+  ['GET', /^\/v2\/email\/identities\/([^/]+)$/, (sim, c) => sim.identities.view(c.params[0]!)],
+  [
+    'PUT',
+    /^\/v2\/email\/identities\/([^/]+)\/mail-from$/,
+    (sim, c) => {
+      const b = parse(MailFromSchema, c.body);
+      sim.identities.putMailFrom(c.params[0]!, b.MailFromDomain, b.BehaviorOnMxFailure);
+      return {};
+    },
+  ],
   [
     'PUT',
     /^\/v2\/email\/account\/sending$/,
@@ -204,6 +243,7 @@ const ROUTES: [string, RegExp, Handler][] = [
         sourceIp: c.sourceIp,
         callerIdentity: c.callerIdentity,
         containsVirus,
+        headers: b.Content.Simple?.Headers ?? b.Content.Template?.Headers ?? [],
       };
       return { MessageId: sim.sendEmail(msg) };
     },
@@ -220,7 +260,12 @@ const ROUTES: [string, RegExp, Handler][] = [
         const tags = new Map<string, MessageTag>();
         for (const t of b.DefaultEmailTags ?? []) tags.set(t.Name, t);
         for (const t of e.ReplacementTags ?? []) tags.set(t.Name, t);
+        // A replacement header replaces the default header of the same name (case-insensitive, as in mail).
+        const headers = new Map<string, { Name: string; Value: string }>();
+        for (const h of [...(template?.Headers ?? []), ...(e.ReplacementHeaders ?? [])])
+          headers.set(h.Name.toLowerCase(), h);
         return {
+          headers: [...headers.values()],
           from: b.FromEmailAddress!,
           ...recipients(e.Destination),
           subject,

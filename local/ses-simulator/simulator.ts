@@ -15,6 +15,7 @@ import {
 } from '../traffic-model';
 import { SesApiError } from './errors';
 import type { EventSink, EventSinkResolver, PublishedRecord } from './event-sinks';
+import { EmailIdentities, type IdentityStatus } from './identities';
 import {
   type ConfigurationSetState,
   type EventDestination,
@@ -47,6 +48,10 @@ export interface SesSimulatorOptions {
     tenantName?: string;
     tags: Readonly<Record<string, string>>;
   }) => SenderBehaviour | undefined;
+  /** How SES sees each domain identity's DNS set-up (DKIM, MAIL FROM); default: everything verified. */
+  identityStatus?: (domain: string) => IdentityStatus | undefined;
+  /** How many accepted messages are kept for inspection (`acceptedMessages()`); default 1000. */
+  keepMessages?: number;
   /** Initial state (e.g. loaded from disk). */
   state?: SimulatorState;
   /** Called after every change of state (the server saves it). */
@@ -96,6 +101,20 @@ export interface OutgoingMessage {
   callerIdentity: string;
   /** The raw message carries a virus (the EICAR test string): SES rejects it after accepting it. */
   containsVirus?: boolean;
+  /** Headers the request added (SendEmail `Content.Simple.Headers`, SendBulkEmail's default and replacement ones). */
+  headers?: readonly { Name: string; Value: string }[];
+}
+
+/** An accepted message as the simulator keeps it for inspection: what SES would have put on the wire. */
+export interface AcceptedMessage {
+  messageId: string;
+  sentAt: number;
+  from: string;
+  to: readonly string[];
+  subject: string;
+  tags: readonly MessageTag[];
+  headers: readonly { Name: string; Value: string }[];
+  tenantName?: string;
 }
 
 /** What a send touches at request level (SendBulkEmail checks these once for every entry). */
@@ -162,6 +181,9 @@ export class SesSimulator {
   private readonly buffers = new Map<EventSink, PublishedRecord[]>();
   private flushTimer: NodeJS.Timeout | null = null;
   private closed = false;
+  private readonly accepted: AcceptedMessage[] = [];
+  /** The account's email identities (domains). */
+  readonly identities: EmailIdentities;
   /** Counts for tests and the start banner. */
   readonly stats = { accepted: 0, published: 0, publishFailed: 0 };
 
@@ -177,6 +199,18 @@ export class SesSimulator {
     this.now = opts.now ?? Date.now;
     this.tokens = this.maxSendRate;
     this.tokensAt = this.now();
+    this.identities = new EmailIdentities(
+      this.state,
+      this.accountId,
+      (domain) => opts.identityStatus?.(domain),
+      this.now,
+      () => this.changed(),
+    );
+  }
+
+  /** The most recent accepted messages, newest last (the sender's headers included). */
+  acceptedMessages(): readonly AcceptedMessage[] {
+    return this.accepted;
   }
 
   private changed(): void {
@@ -662,6 +696,17 @@ export class SesSimulator {
       emailTags: tags,
     });
     this.stats.accepted++;
+    this.accepted.push({
+      messageId,
+      sentAt,
+      from: msg.from,
+      to: all,
+      subject: msg.subject,
+      tags: msg.tags,
+      headers: msg.headers ?? [],
+      tenantName: msg.tenantName,
+    });
+    if (this.accepted.length > (this.opts.keepMessages ?? 1000)) this.accepted.shift();
     const destinations = (ctx.configurationSet?.eventDestinations ?? [])
       .map((d) => d.destination)
       .filter((d) => d.Enabled !== false);

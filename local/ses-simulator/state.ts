@@ -52,6 +52,16 @@ const SuppressionSchema = z.object({
 });
 export type SuppressionEntry = z.infer<typeof SuppressionSchema>;
 
+const IdentitySchema = z.object({
+  name: z.string(),
+  createdAt: z.number(),
+  dkimSigningEnabled: z.boolean(),
+  dkimTokens: z.array(z.string()),
+  mailFromDomain: z.string().nullable(),
+  behaviorOnMxFailure: z.string(),
+});
+export type IdentityState = z.infer<typeof IdentitySchema>;
+
 export const SimulatorStateSchema = z.object({
   version: z.literal(1),
   accountSendingEnabled: z.boolean(),
@@ -64,6 +74,8 @@ export const SimulatorStateSchema = z.object({
   reputationPolicy: z.record(z.string(), z.string()),
   /** Suppression lists: key `account` or `tenant:<name>`, then address (case-sensitive, as SES stores them). */
   suppression: z.record(z.string(), z.record(z.string(), SuppressionSchema)),
+  /** Email identities (domains) by name; absent in state files saved before identities existed. */
+  identities: z.record(z.string(), IdentitySchema).default({}),
 });
 export type SimulatorState = z.infer<typeof SimulatorStateSchema>;
 
@@ -77,6 +89,7 @@ export function emptyState(): SimulatorState {
     customerStatus: {},
     reputationPolicy: {},
     suppression: {},
+    identities: {},
   };
 }
 

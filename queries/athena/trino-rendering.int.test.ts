@@ -67,6 +67,7 @@ const EXTRA: Record<string, Record<string, string>[]> = {
   'domain-deliverability': [{ provider: 'Yahoo' }, { provider: 'other' }],
   'bounce-breakdown': [{ top: '1' }],
   'bounced-recipients': [{ event_type: 'bounce' }],
+  unsubscribes: [{ campaign: 'edge-launch' }],
 };
 
 describe("the Athena view and every named query's Trino rendering give the local results", () => {

@@ -3,7 +3,7 @@ import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { type ComposeOptions, composeSend, type SendComposition } from './compose';
-import { readEmailApiConfig } from './config';
+import { readEmailApiConfig, readUnsubscribeConfig } from './config';
 
 /**
  * The send area over the real AWS clients, configured from the environment (serverless.yml): what the Email API
@@ -19,6 +19,8 @@ export function composeSendForLambda(logs: Pick<ComposeOptions, 'apiLog' | 'work
     tableName: config.tableName,
     sendQueueUrl: config.sendQueueUrl,
     rateScope: `ses-${process.env.AWS_REGION ?? 'local'}`,
+    // One-click unsubscribe links on marketing mail (SESFLOW_UNSUBSCRIBE_URL and _SECRET).
+    unsubscribe: readUnsubscribeConfig(),
     ...logs,
   });
 }

@@ -1,12 +1,16 @@
+import type { FirehoseClient } from '@aws-sdk/client-firehose';
 import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { BulkWorkerDeps, ChunkLog } from '../bulk-worker';
+import { FirehoseUnsubscribeEvents } from '../firehose-unsubscribe-events';
 import type { Sender } from '../ports';
 import { AccountSendRate, DynamoDbRateLimiter, type SendRateLimiter } from '../rate-limiter';
 import { TenantRegistry } from '../registry';
 import { SesSender } from '../sender';
 import { SesSuppressionList } from '../suppression-list';
+import { type UnsubscribeOutcome, unsubscribe } from '../unsubscribe';
+import type { UnsubscribeConfig } from './config';
 import { DynamoDbSendStore } from './dynamodb-send-store';
 import type { EmailApiDeps, EmailApiLog } from './router';
 import { SqsJobQueue } from './sqs-job-queue';
@@ -18,6 +22,8 @@ export interface SendComposition {
   limiter: SendRateLimiter;
   api: EmailApiDeps;
   worker: BulkWorkerDeps;
+  /** The one-click unsubscribe use case (null when unsubscribe is not configured). */
+  unsubscribe: ((token: string) => Promise<UnsubscribeOutcome>) | null;
 }
 
 export interface ComposeOptions {
@@ -33,6 +39,10 @@ export interface ComposeOptions {
   limiter?: SendRateLimiter;
   apiLog?: (entry: EmailApiLog) => void;
   workerLog?: (entry: ChunkLog) => void;
+  /** One-click unsubscribe links on marketing mail, and the endpoint's settings. */
+  unsubscribe?: UnsubscribeConfig | null;
+  /** Where unsubscribes are recorded (the events stream named in `unsubscribe.eventsStream`). */
+  firehose?: FirehoseClient;
 }
 
 /**
@@ -52,7 +62,10 @@ export function composeSend(o: ComposeOptions): SendComposition {
       scope: o.rateScope ?? 'account',
       rate: () => accountRate.get(),
     });
-  const sender = new SesSender({ ses: o.ses, tenants: registry, limiter, suppression: new SesSuppressionList(o.ses) });
+  const suppression = new SesSuppressionList(o.ses);
+  const sender = new SesSender({ ses: o.ses, tenants: registry, limiter, suppression, unsubscribe: o.unsubscribe });
+  const u = o.unsubscribe;
+  const events = u?.eventsStream && o.firehose ? new FirehoseUnsubscribeEvents(o.firehose, u.eventsStream) : null;
   return {
     registry,
     sender,
@@ -67,5 +80,6 @@ export function composeSend(o: ComposeOptions): SendComposition {
       log: o.apiLog,
     },
     worker: { sender, jobs: store, messages: store, log: o.workerLog },
+    unsubscribe: u ? (token) => unsubscribe({ secret: u.secret, tenants: registry, suppression, events }, token) : null,
   };
 }

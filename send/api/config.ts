@@ -34,3 +34,44 @@ export function readEmailApiPort(env: NodeJS.ProcessEnv = process.env): number {
     throw new EmailApiConfigError('SESFLOW_PORT_EMAIL_API must be a port number (0-65535)');
   return n;
 }
+
+/** One-click unsubscribe settings (none when `SESFLOW_UNSUBSCRIBE_URL` is not set: marketing mail goes without). */
+export interface UnsubscribeConfig {
+  /** `SESFLOW_UNSUBSCRIBE_URL`: the public HTTPS URL of `POST /v1/unsubscribe` (plain http only for localhost). */
+  url: string;
+  /** `SESFLOW_UNSUBSCRIBE_SECRET`: the token key (at least 32 characters; from Secrets Manager in AWS). */
+  secret: string;
+  /** `SESFLOW_UNSUBSCRIBE_MAILTO`: an address for `mailto:` unsubscribes too (optional). */
+  mailto: string | null;
+  /** `SESFLOW_UNSUBSCRIBE_TTL_DAYS`: how long a link holds (default 60 days). */
+  ttlDays: number;
+  /** `SESFLOW_EVENTS_STREAM`: the lake's Firehose stream, where unsubscribes are recorded for the reports. */
+  eventsStream: string | null;
+}
+
+/** Reads the unsubscribe settings; null without a URL. A bad value names its variable. */
+export function readUnsubscribeConfig(env: NodeJS.ProcessEnv = process.env): UnsubscribeConfig | null {
+  const raw = env.SESFLOW_UNSUBSCRIBE_URL;
+  if (!raw) return null;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new EmailApiConfigError('SESFLOW_UNSUBSCRIBE_URL is not a URL');
+  }
+  const local = url.hostname === 'localhost' || url.hostname === '127.0.0.1';
+  if (url.protocol !== 'https:' && !(local && url.protocol === 'http:')) {
+    throw new EmailApiConfigError('SESFLOW_UNSUBSCRIBE_URL must be https (RFC 8058)');
+  }
+  const secret = required(env, 'SESFLOW_UNSUBSCRIBE_SECRET');
+  if (secret.length < 32) throw new EmailApiConfigError('SESFLOW_UNSUBSCRIBE_SECRET must be at least 32 characters');
+  const mailto = env.SESFLOW_UNSUBSCRIBE_MAILTO || null;
+  if (mailto && !/^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$/.test(mailto)) {
+    throw new EmailApiConfigError('SESFLOW_UNSUBSCRIBE_MAILTO must be an email address');
+  }
+  const ttlDays = Number(env.SESFLOW_UNSUBSCRIBE_TTL_DAYS || 60);
+  if (!Number.isFinite(ttlDays) || ttlDays <= 0 || ttlDays > 3650) {
+    throw new EmailApiConfigError('SESFLOW_UNSUBSCRIBE_TTL_DAYS must be a number of days above 0');
+  }
+  return { url: url.toString(), secret, mailto, ttlDays, eventsStream: env.SESFLOW_EVENTS_STREAM || null };
+}
