@@ -11,6 +11,7 @@ import { openLake } from '../queries/duckdb-lake';
 import { runNamedQuery } from '../queries/run-named-query';
 import type { Benchmark } from './index';
 import { ensureSesRecords } from './postgres-data';
+import { ensureShuffledRecords } from './shuffled-records';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -46,12 +47,47 @@ async function multiplyLake(lake: string, target: string, copies: number): Promi
   return Number(n);
 }
 
+interface IngestRun {
+  seconds: number;
+  cpuSeconds: number;
+  maxRssKb: number;
+  summary: { records: number; rows: number; failed: number; duplicates: number };
+}
+
+/** `sesflow ingest`'s code in a child pinned to one core, with the heap cap `sesflow ingest` uses. */
+function ingestChild(input: string, lake: string): IngestRun {
+  const child = join(here, 'ingest-child.ts');
+  return pinned([
+    process.execPath,
+    ...STREAMING_NODE_FLAGS,
+    '--import',
+    'tsx',
+    child,
+    input,
+    lake,
+  ]) as unknown as IngestRun;
+}
+
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+
+/** Event files of a lake and their rows: count, median and smallest. */
+async function fileStats(lake: string): Promise<{ files: number; median: number; min: number }> {
+  const db = await DuckDBInstance.create(':memory:', { threads: '1' });
+  const c = await db.connect();
+  const [files, median, min] = (
+    await c.runAndReadAll(
+      `SELECT count(*), median(n), min(n) FROM (SELECT count(*) n FROM read_parquet('${join(lake, 'events', '**', '*.parquet')}', filename = true) GROUP BY filename)`,
+    )
+  ).getRows()[0]!;
+  c.closeSync();
+  db.closeSync();
+  return { files: Number(files), median: Number(median), min: Number(min) };
+}
 
 export const ingestBenchmark: Benchmark = {
   name: 'ingest',
   description:
-    'NDJSON.gz -> Parquet lake on one core vs read+gunzip+JSON.parse only; peak RSS; tenant-summary over 10 M',
+    'NDJSON.gz -> Parquet lake on one core vs read+gunzip+JSON.parse only, in time and in random order (files, rows per file); peak RSS; tenant-summary over 10 M',
   async run({ quick, log }) {
     const records = quick ? 100_000 : 1_000_000;
     const summaryRows = quick ? 1_000_000 : 10_000_000;
@@ -67,37 +103,21 @@ export const ingestBenchmark: Benchmark = {
         cpuSeconds: number;
       };
       const lake = join(work, 'lake');
-      const ingest = pinned([
-        process.execPath,
-        ...STREAMING_NODE_FLAGS,
-        '--import',
-        'tsx',
-        join(here, 'ingest-child.ts'),
-        input,
-        lake,
-      ]) as {
-        seconds: number;
-        cpuSeconds: number;
-        maxRssKb: number;
-        summary: { records: number; rows: number; failed: number };
-      };
+      const ingest = ingestChild(input, lake);
+      // The same records in random time order (a backfill of an exported bucket), into a lake of their own.
+      const shuffledInput = await ensureShuffledRecords(input);
+      const parseShuffled = pinned([process.execPath, join(here, 'parse-only.mjs'), shuffledInput]) as typeof parse;
+      const randomLake = join(work, 'random-lake');
+      const random = ingestChild(shuffledInput, randomLake);
       const loadAfter = loadavg()[0]!;
       const parseRate = parse.records / parse.seconds;
       const ingestRate = ingest.summary.records / ingest.seconds;
+      const timeFiles = await fileStats(lake);
+      const randomFiles = await fileStats(randomLake);
+      const timeRatio = ingestRate / parseRate;
+      const randomRatio = random.summary.records / random.seconds / (parseShuffled.records / parseShuffled.seconds);
       // The same input again: a re-run writes nothing and must stay within the same memory.
-      const rerun = pinned([
-        process.execPath,
-        ...STREAMING_NODE_FLAGS,
-        '--import',
-        'tsx',
-        join(here, 'ingest-child.ts'),
-        input,
-        lake,
-      ]) as {
-        seconds: number;
-        maxRssKb: number;
-        summary: { rows: number; duplicates: number };
-      };
+      const rerun = ingestChild(input, lake);
       const big = join(work, 'big');
       const copies = Math.ceil(summaryRows / ingest.summary.rows);
       log(
@@ -133,6 +153,8 @@ export const ingestBenchmark: Benchmark = {
           `parse-only baseline:   ${fmt(parseRate)} records/s (${parse.seconds.toFixed(1)} s)`,
           `ratio ingest/parse:    ${((ingestRate / parseRate) * 100).toFixed(0)} %   (target >= 40 %)`,
           `CPU seconds:           ingest ${ingest.cpuSeconds.toFixed(1)} s, parse-only ${parse.cpuSeconds.toFixed(1)} s: ratio ${((parse.cpuSeconds / ingest.cpuSeconds) * 100).toFixed(0)} % (1-min load average ${loadBefore.toFixed(1)} before, ${loadAfter.toFixed(1)} after)`,
+          `files, time order:     ${fmt(timeFiles.files)} files, median ${fmt(timeFiles.median)} rows, smallest ${fmt(timeFiles.min)}`,
+          `random time order:     ${fmt(randomFiles.files)} files, median ${fmt(randomFiles.median)} rows, smallest ${fmt(randomFiles.min)}; ${fmt(random.summary.records / random.seconds)} records/s, ${(randomRatio * 100).toFixed(0)} % of parse-only (time order ${(timeRatio * 100).toFixed(0)} %; random/time ${((randomRatio / timeRatio) * 100).toFixed(0)} %, target >= 90 %); CPU ${random.cpuSeconds.toFixed(1)} s vs ${ingest.cpuSeconds.toFixed(1)} s; peak RSS ${fmt(random.maxRssKb / 1024)} MB (target < 300 MB)`,
           `peak RSS ingest:       ${fmt(ingest.maxRssKb / 1024)} MB first run, ${fmt(rerun.maxRssKb / 1024)} MB re-run (target < 300 MB); re-run wrote ${rerun.summary.rows} rows, skipped ${fmt(rerun.summary.duplicates)} duplicates`,
           `tenant-summary:        median ${median.toFixed(0)} ms over ${fmt(bigRows)} events, compacted lake (${tenants} tenants; open + query, 5 runs, min ${compacted.min.toFixed(0)} ms, max ${compacted.max.toFixed(0)} ms; compaction took ${compactS.toFixed(1)} s)`,
           `                       median ${raw.median.toFixed(0)} ms on the same lake before compaction (every id checked for duplicates; min ${raw.min.toFixed(0)} ms, max ${raw.max.toFixed(0)} ms)`,
@@ -142,6 +164,13 @@ export const ingestBenchmark: Benchmark = {
           parseRate,
           ratio: ingestRate / parseRate,
           cpuRatio: parse.cpuSeconds / ingest.cpuSeconds,
+          timeOrderFiles: timeFiles.files,
+          timeOrderMedianRowsPerFile: timeFiles.median,
+          randomOrderFiles: randomFiles.files,
+          randomOrderMedianRowsPerFile: randomFiles.median,
+          randomOrderRatio: randomRatio,
+          randomOrderCpuSeconds: random.cpuSeconds,
+          randomOrderPeakRssMb: random.maxRssKb / 1024,
           loadBefore,
           loadAfter,
           peakRssMb: ingest.maxRssKb / 1024,

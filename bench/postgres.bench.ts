@@ -8,7 +8,7 @@ import type { ReportParams } from '../dashboards/api/ports';
 import { startDashboardServer } from '../dashboards/server';
 import { LAKE_COLUMN_TYPES, LAKE_COLUMNS } from '../ingest/lake-schema';
 import { type LakeDb, openLake } from '../queries/duckdb-lake';
-import { ENGAGEMENT_COUNTS_SQL, ENGAGEMENT_FLAGS_SQL, metricCountsSql } from '../queries/metrics';
+import { metricCtes } from '../queries/metrics';
 import { NAMED_QUERIES } from '../queries/named-queries';
 import { type QueryRow, runNamedQuery } from '../queries/run-named-query';
 import type { Benchmark, BenchResult } from './index';
@@ -53,23 +53,7 @@ function pgMetricsSql(keys: { name: string; row: string; out?: string }[], order
   FROM events
   WHERE ${PG_SCOPE}
 ),
-counts AS (
-  SELECT ${list},
-    ${metricCountsSql()}
-  FROM scoped
-  GROUP BY ${list}
-),
-pairs AS (
-  SELECT ${list}, ${ENGAGEMENT_FLAGS_SQL}
-  FROM scoped
-  WHERE event_type IN ('open', 'click')
-  GROUP BY ${list}, message_id, recipient
-),
-engagement AS (
-  SELECT ${list}, ${ENGAGEMENT_COUNTS_SQL}
-  FROM pairs
-  GROUP BY ${list}
-)
+${metricCtes(list, 'message_id, recipient')}
 SELECT ${keys.map((k) => `${k.out ?? `c.${k.name}`} AS ${k.name}`).join(', ')}, c.sent, c.delivered, c.hard_bounces, c.soft_bounces, c.complaints,
   c.opens, coalesce(e.unique_opens, 0) AS unique_opens, coalesce(e.human_opens, 0) AS human_opens,
   coalesce(e.machine_opens, 0) AS machine_opens, c.clicks, coalesce(e.unique_clicks, 0) AS unique_clicks,

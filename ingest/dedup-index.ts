@@ -9,8 +9,8 @@ import { EventIdSet } from './id-set';
  * partition, loaded lazily from that partition's Parquet files the first time a row of it is seen.
  *
  * Memory is bounded: past `maxIds`, the least recently used partitions are dropped and reloaded from disk when needed
- * again. The caller must have flushed its writer before an eviction (see `needsEviction`), so that every dropped id is
- * on disk to be reloaded.
+ * again. A partition whose rows are still buffered by the writer must not be dropped (`evict`'s `keep`), so that every
+ * dropped id is on disk to be reloaded.
  */
 export class LakeDedupIndex {
   private readonly sets = new Map<string, EventIdSet>();
@@ -19,6 +19,9 @@ export class LakeDedupIndex {
   private lastPrefix: string | undefined;
   private lastSet: EventIdSet | undefined;
   private db: { instance: DuckDBInstance; connection: DuckDBConnection } | undefined;
+  /** When each partition was last looked up (a count of lookups): recency for eviction. */
+  private readonly used = new Map<string, number>();
+  private tick = 0;
   /** Partitions loaded from disk (for the summary and tests). */
   loads = 0;
 
@@ -32,9 +35,7 @@ export class LakeDedupIndex {
     if (prefix === this.lastPrefix) return this.lastSet;
     const set = this.sets.get(prefix);
     if (set) {
-      // Refresh recency: Map iteration order is insertion order, the oldest first.
-      this.sets.delete(prefix);
-      this.sets.set(prefix, set);
+      this.used.set(prefix, ++this.tick);
       this.lastPrefix = prefix;
       this.lastSet = set;
     }
@@ -56,6 +57,7 @@ export class LakeDedupIndex {
       this.loads++;
     }
     this.sets.set(prefix, set);
+    this.used.set(prefix, ++this.tick);
     this.total += set.size;
     return set;
   }
@@ -70,14 +72,38 @@ export class LakeDedupIndex {
     return this.total > this.maxIds && this.sets.size > 1;
   }
 
-  /** Drops least recently used partitions until under budget (the newest always stays). */
-  evict(): void {
-    for (const [prefix, set] of this.sets) {
+  /**
+   * Drops least recently used partitions until under budget (the newest always stays). `keep` names partitions that
+   * must stay (their rows are still buffered, not yet on disk to be reloaded).
+   */
+  evict(keep: (prefix: string) => boolean = () => false): void {
+    for (const prefix of this.byRecency()) {
       if (this.total <= this.maxIds * 0.75 || this.sets.size <= 1) break;
+      if (keep(prefix)) continue;
+      this.total -= this.sets.get(prefix)!.size;
       this.sets.delete(prefix);
-      this.total -= set.size;
+      this.used.delete(prefix);
       if (prefix === this.lastPrefix) this.lastPrefix = this.lastSet = undefined;
     }
+  }
+
+  /** The partitions `evict()` would drop, least recently used first (the newest always stays). */
+  evictionOrder(): string[] {
+    const out: string[] = [];
+    let total = this.total;
+    let size = this.sets.size;
+    for (const prefix of this.byRecency()) {
+      if (total <= this.maxIds * 0.75 || size <= 1) break;
+      out.push(prefix);
+      total -= this.sets.get(prefix)!.size;
+      size--;
+    }
+    return out;
+  }
+
+  /** Partitions held, least recently used first. */
+  private byRecency(): string[] {
+    return [...this.used].sort((a, b) => a[1] - b[1]).map(([prefix]) => prefix);
   }
 
   private async connection(): Promise<DuckDBConnection> {

@@ -1,10 +1,13 @@
 import { isUtf8 } from 'node:buffer';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { LakeDedupIndex } from './dedup-index';
 import { FsLakeStore } from './fs-lake-store';
 import { CHECKED_WRITERS } from './lake-schema';
 import { LakeWriter, partitionPrefix } from './lake-writer';
 import type { NormalisedEvent, NormaliseOptions } from './normalise';
+import { FsSpillFile } from './spill-file';
 import {
   MAX_RECORD_BYTES,
   makeErrorRecord,
@@ -29,15 +32,46 @@ export interface IngestOptions {
   normalise?: NormaliseOptions;
   /** File-name prefix of the lake objects written. */
   stream?: string;
-  /** Rows buffered before a flush (default 20,000: about 10 MB of column buffers, one Parquet file per partition per flush). */
+  /**
+   * Rows buffered in memory across partitions (default 30,000: about 20 MB of column buffers). Past it, the partitions
+   * buffered longest are encoded as row groups into a spill file beside the lake (`<lake>/.spill-<uuid>`, removed at
+   * the end), and each partition is written once, as one file, at the end or when it holds `maxFileRows`
+   * (ingest/lake-writer.ts): whatever the order of the input, a partition gets one file per ingest.
+   */
   maxRows?: number;
-  /** Event ids held in memory for deduplication before partitions are evicted (default 1,000,000: about 40 MB). */
+  /** Rows of one partition that make it a file at once (default 100,000: about 50 MB to assemble). */
+  maxFileRows?: number;
+  /**
+   * A partition is written this long after its first buffered row (default 15 minutes, Firehose's longest buffering),
+   * so rows of a never-ending input (`sesflow ingest -` fed by a pipe) reach the lake.
+   */
+  maxAgeMs?: number;
+  /**
+   * Event ids held in memory for deduplication before partitions are evicted (default 2,000,000: about 40 MB a
+   * million). Ids of a partition whose rows are buffered or spilled stay: input in random time order keeps every
+   * partition it spans in hand, so past this budget such partitions are written early and their ids reloaded.
+   */
   maxIds?: number;
   /** Called now and then with the input bytes consumed so far (as counted by the caller) and the records read. */
   onProgress?: (records: number) => void;
 }
 
 const NEWLINE = 0x0a;
+
+/** Rows buffered in memory before the oldest partitions are spilled (see `IngestOptions.maxRows`). */
+export const DEFAULT_MAX_ROWS = 30_000;
+/** Rows of a partition that make it a file at once (see `IngestOptions.maxFileRows`). */
+export const DEFAULT_MAX_FILE_ROWS = 100_000;
+
+/** Spill files a crashed ingest left (an hour untouched: a running ingest writes to its own all the time). */
+function removeStaleSpills(lakeDir: string): void {
+  if (!existsSync(lakeDir)) return;
+  for (const name of readdirSync(lakeDir)) {
+    if (!name.startsWith('.spill-')) continue;
+    const path = join(lakeDir, name);
+    if (Date.now() - statSync(path).mtimeMs > 3_600_000) rmSync(path, { force: true });
+  }
+}
 
 function isBlank(buf: Buffer, start: number, end: number): boolean {
   for (let i = start; i < end; i++) {
@@ -57,13 +91,23 @@ export async function ingestNdjson(
   options: IngestOptions,
 ): Promise<IngestSummary> {
   const summary: IngestSummary = { records: 0, ok: 0, failed: 0, rows: 0, duplicates: 0 };
+  removeStaleSpills(options.lakeDir);
+  let timedFailure: unknown;
+  const spill = new FsSpillFile(options.lakeDir);
   const writer = new LakeWriter({
     store: new FsLakeStore(options.lakeDir, { sync: true }),
     reuseFileBuffers: true,
     stream: options.stream ?? CHECKED_WRITERS.ingest,
-    maxRows: options.maxRows ?? 20_000,
+    maxRows: options.maxRows ?? DEFAULT_MAX_ROWS,
+    maxPartitionRows: options.maxFileRows ?? DEFAULT_MAX_FILE_ROWS,
+    maxAgeMs: options.maxAgeMs ?? 15 * 60_000,
+    // A timed write that failed keeps its rows; the ingest stops at its next record with the reason.
+    onFlushError: (err) => {
+      timedFailure ??= err;
+    },
+    spill,
   });
-  const index = new LakeDedupIndex(options.lakeDir, options.maxIds ?? 1_000_000);
+  const index = new LakeDedupIndex(options.lakeDir, options.maxIds ?? 2_000_000);
   const normalise = options.normalise ?? {};
   let lineNo = 0;
   const fresh: NormalisedEvent[] = [];
@@ -71,6 +115,7 @@ export async function ingestNdjson(
   // The hot path is synchronous: a record costs a promise only when its partition's ids must be loaded from disk
   // or the writer must flush (returned, and awaited by the reader loop).
   const accept = (rows: readonly NormalisedEvent[]): Promise<void> | undefined => {
+    if (timedFailure !== undefined) throw timedFailure;
     fresh.length = 0;
     for (const row of rows) {
       const ids = index.peek(partitionPrefix(row.event_time))!;
@@ -89,8 +134,14 @@ export async function ingestNdjson(
     return undefined;
   };
   const flushAndEvict = async () => {
-    await writer.flush();
-    if (index.needsEviction) index.evict();
+    if (writer.needsFlush) await writer.flushDue();
+    if (!index.needsEviction) return;
+    index.evict((prefix) => writer.holds(prefix));
+    // The partitions left to drop hold buffered rows: write those (the least recently used), then their ids can go.
+    if (index.needsEviction) {
+      await writer.flushPartitions(index.evictionOrder());
+      index.evict();
+    }
   };
   const loadThenAccept = async (rows: readonly NormalisedEvent[]) => {
     for (const row of rows) await index.load(partitionPrefix(row.event_time));
@@ -141,7 +192,9 @@ export async function ingestNdjson(
     if (carry) await handle(carry, 0, carry.length, false);
     await writer.close();
   } finally {
+    writer.stopTimer();
     index.close();
+    spill.close();
   }
   options.onProgress?.(summary.records);
   return summary;

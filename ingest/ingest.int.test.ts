@@ -264,6 +264,33 @@ describe('exact counts whatever the delivery', () => {
     expect(await tenantSummary(join(dir, 'messy-lake'))).toEqual(await tenantSummary(join(dir, 'base-lake')));
   });
 
+  it('random time order through a small buffer: one file per partition, every row once, no spill file left', async () => {
+    const dir = tempDir();
+    const shuffledLines = [...lines];
+    let seed = 7;
+    for (let i = shuffledLines.length - 1; i > 0; i--) {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      const j = Math.floor((seed / 2 ** 31) * (i + 1));
+      [shuffledLines[i], shuffledLines[j]] = [shuffledLines[j]!, shuffledLines[i]!];
+    }
+    const lake = join(dir, 'lake');
+    const s = await ingestNdjson(Readable.from([Buffer.from(`${shuffledLines.join('\n')}\n`)]), {
+      lakeDir: lake,
+      sourceName: 'in',
+      maxRows: 100,
+    });
+    const partitions = listPartitions(lake);
+    expect(partitions.length).toBeGreaterThan(10);
+    const files = partitions.flatMap((p) => readdirSync(p).filter((f) => f.endsWith('.parquet')));
+    // The buffer holds a few rows per partition at a time; the writer before wrote a file per partition per 100 rows.
+    expect(files.length).toBeLessThanOrEqual(partitions.length + 2);
+    expect(await rawRowCount(lake)).toBe(s.rows);
+    expect(readdirSync(lake).filter((f) => f.startsWith('.spill-'))).toEqual([]);
+    const timeOrder = join(dir, 'time-order');
+    await ingestNdjson(Readable.from([Buffer.from(text)]), { lakeDir: timeOrder, sourceName: 'in' });
+    expect(await tenantSummary(lake)).toEqual(await tenantSummary(timeOrder));
+  });
+
   it('a crash mid-ingest, then a re-run, loses nothing and counts nothing twice', async () => {
     const dir = tempDir();
     const clean = join(dir, 'clean');
@@ -284,6 +311,31 @@ describe('exact counts whatever the delivery', () => {
     expect(rerun.rows + written).toBe(cleanSummary.rows);
     expect(await rawRowCount(crashed)).toBe(cleanSummary.rows);
     expect(await tenantSummary(crashed)).toEqual(await tenantSummary(clean));
+  });
+
+  it('rows of an input that has not ended reach the lake once maxAgeMs old (a pipe that pauses)', async () => {
+    const lake = join(tempDir(), 'lake');
+    const cut = text.indexOf('\n', Math.floor(text.length / 2)) + 1;
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    async function* paused() {
+      yield Buffer.from(text.slice(0, cut));
+      await gate;
+      yield Buffer.from(text.slice(cut));
+    }
+    const run = ingestNdjson(paused(), { lakeDir: lake, sourceName: 'in', maxAgeMs: 100 });
+    const parquetFiles = () =>
+      listPartitions(lake).flatMap((p) => readdirSync(p).filter((f) => f.endsWith('.parquet'))).length;
+    const deadline = Date.now() + 5000;
+    while (parquetFiles() === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const writtenWhilePaused = await rawRowCount(lake);
+    release();
+    const summary = await run;
+    expect(writtenWhilePaused).toBeGreaterThan(0);
+    expect(writtenWhilePaused).toBeLessThan(summary.rows);
+    expect(await rawRowCount(lake)).toBe(summary.rows);
   });
 
   it('bounded memory: with a tiny id budget partitions are evicted and reloaded, and counts stay exact', async () => {

@@ -138,6 +138,8 @@ interface Column {
   /** Definition level of each row: 1 when it has a value. */
   readonly def: Uint8Array;
   add(value: unknown): void;
+  /** Empties the column, keeping its buffers for the next rows. */
+  reset(): void;
 }
 
 /**
@@ -212,6 +214,18 @@ class StringColumn implements Column {
   get entries(): number {
     return this.index?.size ?? 0;
   }
+
+  reset(): void {
+    this.rows = this.nulls = this.count = 0;
+    if (this.plain) {
+      this.plain.release();
+      this.plain = undefined;
+      this.dict = new Bytes();
+      this.dictOffsets = new Int32Array(16);
+      this.keys = new Int32Array(64);
+    } else this.dict.len = 0;
+    this.index = new Map<string, number>();
+  }
 }
 
 /** Distinct values a dictionary may reach before a column whose values are mostly distinct goes PLAIN. */
@@ -223,6 +237,9 @@ class PlainStringColumn implements Column {
   nulls = 0;
   def = new Uint8Array(64);
   readonly values = new Bytes(1024);
+  reset(): void {
+    this.rows = this.nulls = this.values.len = 0;
+  }
   add(value: unknown): void {
     const r = this.rows++;
     if (r >= this.def.length) this.def = grow(this.def, r + 1);
@@ -245,6 +262,11 @@ class Int64Column implements Column {
   count = 0;
   min = Number.POSITIVE_INFINITY;
   max = Number.NEGATIVE_INFINITY;
+  reset(): void {
+    this.rows = this.nulls = this.count = 0;
+    this.min = Number.POSITIVE_INFINITY;
+    this.max = Number.NEGATIVE_INFINITY;
+  }
   add(value: unknown): void {
     const r = this.rows++;
     if (r >= this.def.length) this.def = grow(this.def, r + 1);
@@ -270,6 +292,10 @@ class BoolColumn implements Column {
   count = 0;
   seenTrue = false;
   seenFalse = false;
+  reset(): void {
+    this.rows = this.nulls = this.count = 0;
+    this.seenTrue = this.seenFalse = false;
+  }
   add(value: unknown): void {
     const r = this.rows++;
     if (r >= this.def.length) this.def = grow(this.def, r + 1);
@@ -335,6 +361,12 @@ export class ColumnBatch {
 
   addAll(rows: readonly NormalisedEvent[]): void {
     for (let i = 0; i < rows.length; i++) this.add(rows[i]!);
+  }
+
+  /** Empties the batch once encoded, keeping its buffers (for the next rows of the same partition). */
+  reset(): void {
+    for (const col of this.columns) col.reset();
+    this.rows = 0;
   }
 
   /** Hands the column buffers back for the next batches, once encoded; the batch must not be used afterwards. */
@@ -682,17 +714,105 @@ export function encodeBatchesPooled(batches: readonly ColumnBatch[]): { data: Bu
   return { data: out.view(), release: () => out.release() };
 }
 
+/** A row group's place in its file and the metadata of its column chunks (offsets relative to the file's start). */
+interface GroupMeta {
+  rows: number;
+  start: number;
+  size: number;
+  chunks: ChunkMeta[];
+}
+
+/**
+ * A row group encoded on its own (offsets relative to its first byte), to be kept aside (spilled to disk) and written
+ * later as part of a file by `encodeWithRowGroups`.
+ */
+export interface EncodedRowGroup {
+  readonly rows: number;
+  readonly bytes: number;
+  /** The chunk metadata, offsets relative to the group's first byte. */
+  readonly meta: unknown;
+}
+
+/** Encodes a batch as one row group; `write` gets its bytes (valid only during the call: copy or write them out). */
+export function encodeRowGroup(batch: ColumnBatch, write: (bytes: Buffer) => void): EncodedRowGroup {
+  const out = new Bytes(estimateBytes(batch));
+  const group = writeGroup(batch, out);
+  write(out.view());
+  out.release();
+  // The statistics in one allocation of their own: many small Buffers would each pin a slab of Node's pool for as long
+  // as the group is kept.
+  let n = 0;
+  for (const c of group.chunks) n += (c.min?.length ?? 0) + (c.max?.length ?? 0);
+  const stats = new Uint8Array(n);
+  let at = 0;
+  const keep = (b: Uint8Array | undefined): Uint8Array | undefined => {
+    if (!b) return undefined;
+    stats.set(b, at);
+    at += b.length;
+    return stats.subarray(at - b.length, at);
+  };
+  for (const c of group.chunks) {
+    c.min = keep(c.min);
+    c.max = keep(c.max);
+  }
+  return { rows: group.rows, bytes: group.size, meta: group };
+}
+
+/**
+ * One Parquet file made of row groups encoded earlier (`encodeRowGroup`; `read` puts each one's bytes `into` the file)
+ * followed by the given batches: the file's bytes, in a pooled buffer `release()` hands back.
+ */
+export function encodeWithRowGroups(
+  groups: readonly EncodedRowGroup[],
+  read: (group: EncodedRowGroup, index: number, into: Buffer) => void,
+  batches: readonly ColumnBatch[],
+): { data: Buffer; release: () => void } {
+  const size = groups.reduce((n, g) => n + g.bytes, 0) + batches.reduce((n, b) => n + estimateBytes(b), 4096);
+  const out = new Bytes(0);
+  out.buf = takeBuffer(pow2(size));
+  out.bytes(MAGIC);
+  const metas: GroupMeta[] = [];
+  groups.forEach((g, i) => {
+    const base = out.len;
+    out.reserve(g.bytes);
+    read(g, i, out.buf.subarray(base, base + g.bytes));
+    out.len += g.bytes;
+    const m = g.meta as GroupMeta;
+    metas.push({
+      rows: m.rows,
+      start: base,
+      size: m.size,
+      chunks: m.chunks.map((c) => ({
+        ...c,
+        dataPageOffset: c.dataPageOffset + base,
+        ...(c.dictionaryPageOffset === undefined ? {} : { dictionaryPageOffset: c.dictionaryPageOffset + base }),
+      })),
+    });
+  });
+  finishFile(batches, out, metas);
+  return { data: out.view(), release: () => out.release() };
+}
+
+function writeGroup(batch: ColumnBatch, out: Bytes): GroupMeta {
+  const start = out.len;
+  const chunks: ChunkMeta[] = [];
+  for (let c = 0; c < LAKE_COLUMNS.length; c++) chunks.push(writeChunk(LAKE_COLUMNS[c]!, batch.columns[c]!, out));
+  return { rows: batch.rows, start, size: out.len - start, chunks };
+}
+
 function encodeInto(batches: readonly ColumnBatch[], buffer: Buffer): Bytes {
   const out = new Bytes(0);
   out.buf = buffer;
   out.bytes(MAGIC);
-  const groups: { rows: number; start: number; size: number; chunks: ChunkMeta[] }[] = [];
+  finishFile(batches, out, []);
+  return out;
+}
+
+/** Writes the batches as row groups after `groups` (already in `out`), then the footer. */
+function finishFile(batches: readonly ColumnBatch[], out: Bytes, groups: GroupMeta[]): void {
   for (const batch of batches) {
     if (batch.rows === 0) continue;
-    const start = out.len;
-    const chunks: ChunkMeta[] = [];
-    for (let c = 0; c < LAKE_COLUMNS.length; c++) chunks.push(writeChunk(LAKE_COLUMNS[c]!, batch.columns[c]!, out));
-    groups.push({ rows: batch.rows, start, size: out.len - start, chunks });
+    groups.push(writeGroup(batch, out));
   }
   const rows = groups.reduce((n, g) => n + g.rows, 0);
   const footer = Thrift.encode((t) => {
@@ -732,5 +852,4 @@ function encodeInto(batches: readonly ColumnBatch[], buffer: Buffer): Bytes {
   out.bytes(footer);
   out.u32(footer.length);
   out.bytes(MAGIC);
-  return out;
 }

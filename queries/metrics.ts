@@ -57,3 +57,28 @@ export const ENGAGEMENT_FLAGS_SQL = `bool_or(event_type = 'open') AS o, bool_or(
 /** The unique counts from the pair flags (ENGAGEMENT_FLAGS_SQL), per group. */
 export const ENGAGEMENT_COUNTS_SQL = `count(*) FILTER (WHERE o) AS unique_opens, count(*) FILTER (WHERE h) AS human_opens,
     count(*) FILTER (WHERE m) AS machine_opens, count(*) FILTER (WHERE k) AS unique_clicks`;
+
+/**
+ * The `counts`, `pairs` and `engagement` CTEs of the metric reports over a `scoped` CTE: additive counts per group,
+ * then distinct (message, recipient) pairs first and pairs per group (the two-stage distinct count every engine
+ * runs). `list` is the group's columns, `pair` the pair's key, `extraCounts` more `agg AS name` items for `counts`.
+ */
+export function metricCtes(list: string, pair: string, extraCounts = ''): string {
+  return `counts AS (
+  SELECT ${list},
+    ${metricCountsSql()}${extraCounts}
+  FROM scoped
+  GROUP BY ${list}
+),
+pairs AS (
+  SELECT ${list}, ${ENGAGEMENT_FLAGS_SQL}
+  FROM scoped
+  WHERE event_type IN ('open', 'click')
+  GROUP BY ${list}, ${pair}
+),
+engagement AS (
+  SELECT ${list}, ${ENGAGEMENT_COUNTS_SQL}
+  FROM pairs
+  GROUP BY ${list}
+)`;
+}

@@ -1,9 +1,7 @@
 import {
   COUNTED_COMPLAINT_OF_A_COMPLAINT,
-  ENGAGEMENT_COUNTS_SQL,
-  ENGAGEMENT_FLAGS_SQL,
   METRIC_COUNT_NAMES,
-  metricCountsSql,
+  metricCtes,
   SUPPRESSED_BOUNCE_SUBTYPES,
   UNSUBSCRIBE,
 } from './metrics';
@@ -110,9 +108,6 @@ export const PROVIDER_CASE = `CASE
     WHEN recipient_domain IN ('icloud.com', 'me.com', 'mac.com') THEN 'Apple iCloud'
     ELSE 'other' END`;
 
-/** The metric counts (queries/metrics.ts: one definition for every engine). */
-const COUNTS = metricCountsSql();
-
 const COUNT_NAMES = METRIC_COUNT_NAMES;
 
 /** The figures every metrics report gives, after its key columns. */
@@ -183,23 +178,7 @@ function metricsText(
   FROM events
   WHERE ${scopeWhere(d)}${opts.where ? `\n  AND ${opts.where}` : ''}
 ),
-counts AS (
-  SELECT ${list},
-    ${COUNTS}${extra.map((x) => `,\n    ${x.agg} AS ${x.name}`).join('')}
-  FROM scoped
-  GROUP BY ${list}
-),
-pairs AS (
-  SELECT ${list}, ${ENGAGEMENT_FLAGS_SQL}
-  FROM scoped
-  WHERE event_type IN ('open', 'click')
-  GROUP BY ${list}, ${pair}
-),
-engagement AS (
-  SELECT ${list}, ${ENGAGEMENT_COUNTS_SQL}
-  FROM pairs
-  GROUP BY ${list}
-)
+${metricCtes(list, pair, extra.map((x) => `,\n    ${x.agg} AS ${x.name}`).join(''))}
 SELECT ${out.join(', ')},${extra.map((x) => ` c.${x.name},`).join('')}
   ${COUNT_NAMES.slice(0, 6)
     .map((n) => `c.${n}`)

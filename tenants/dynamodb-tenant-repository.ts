@@ -313,8 +313,10 @@ export class DynamoDbTenantRepository implements TenantRepository {
             this.reputationUpdate(c.tenantId, {
               to: c.to,
               at: c.at,
+              // The reputation item may lag the profile (a suspension recorded before this module wrote both): it
+              // must only not be in the other held state.
               condition: held
-                ? 'attribute_not_exists(#s) OR #s = :from'
+                ? 'attribute_not_exists(#s) OR #s = :from OR NOT #s IN (:p, :u)'
                 : 'attribute_not_exists(#s) OR NOT #s IN (:p, :u)',
               from: c.from,
               ...(c.evidence ? { evidence: c.evidence } : {}),

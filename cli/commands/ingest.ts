@@ -103,6 +103,8 @@ export function registerIngest(program: Command): void {
       `
 Every record lands somewhere: rows under <lake>/events/dt=YYYY-MM-DD/hour=HH/ (by event time), failures under
 <lake>/errors/<reason>/dt=YYYY-MM-DD/ with their reason. Ingesting the same records again writes nothing twice.
+Each hour gets one file per run whatever the order of the input: past 30,000 rows in memory, rows are kept in a spill
+file <lake>/.spill-<id> (removed at the end) until their hour is written.
 The exit code is non-zero only when the command could not run (missing file, unwritable lake).
 
 Example:

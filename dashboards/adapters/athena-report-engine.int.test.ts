@@ -3,8 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AthenaRunner } from '../../queries/athena/runner';
 import { type LakeDb, openLake } from '../../queries/duckdb-lake';
 import { type ColumnType, NAMED_QUERIES } from '../../queries/named-queries';
+import { buildQueryTestLake, type QueryTestLake } from '../../queries/test-lake';
 import type { ReportParams, ReportResult } from '../api/ports';
-import { buildTestLake, type TestLake } from '../test-lake';
 import { createAthenaReportEngine } from './athena-report-engine';
 import { createDuckDbReportEngine } from './duckdb-report-engine';
 import { athenaExecution, athenaRow, fakeAthenaClient } from './fake-aws.test-support';
@@ -19,11 +19,13 @@ import { createSerialQueue } from './serial-lake';
 const FROM = Date.parse('2026-05-01T00:00:00Z');
 const TO = Date.parse('2026-05-03T00:00:00Z');
 
-let lake: TestLake;
+let lake: QueryTestLake;
 let db: LakeDb;
 
 beforeAll(async () => {
-  lake = buildTestLake({ messages: 1500, start: new Date(FROM), spanHours: 40 });
+  // The queries' test lake: generated traffic from FROM on, plus the edge records every report has rows for
+  // (an SES unsubscribe among them).
+  lake = buildQueryTestLake({ messages: 1500, spanHours: 40 });
   db = await openLake(lake.dir);
 });
 

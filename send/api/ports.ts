@@ -1,4 +1,4 @@
-import type { ApiKeyScope, BulkDestination, BulkEntryOutcome, MessageStatus } from '../ports';
+import type { ApiKeyScope, BulkEntryOutcome, BulkSend, MessageStatus } from '../ports';
 
 /**
  * The Email API's and the bulk worker's ports. Adapters: DynamoDB (the single table, lib/table-design.ts) and SQS
@@ -80,17 +80,9 @@ export interface JobStore {
 }
 
 /** One SQS message of a bulk job: the content and up to 50 destinations. */
-export interface ChunkMessage {
+export interface ChunkMessage extends BulkSend {
   jobId: string;
   chunk: number;
-  tenantId: string;
-  from: string;
-  subject: string;
-  html?: string;
-  text?: string;
-  campaign?: string;
-  messageKind?: string;
-  destinations: BulkDestination[];
 }
 
 export interface JobQueue {
