@@ -17,13 +17,16 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   send: ['lib', 'tenants'],
   // The Reports API reads enrich/'s hourly counters (live figures) and switches SES sending as the reputation path does.
   dashboards: ['lib', 'tenants', 'ingest', 'queries', 'enrich'],
-  local: ['lib', 'tenants', 'ingest', 'queries', 'enrich', 'send', 'dashboards'],
+  // Erasure rewrites the lake with its code, finds files through queries/ (DuckDB view, Athena runner, OpenSearch
+  // client) and asks enrich/'s External Reporting client to delete the records it keys by enrich/'s record ids.
+  privacy: ['lib', 'ingest', 'queries', 'enrich'],
+  local: ['lib', 'tenants', 'ingest', 'queries', 'enrich', 'send', 'dashboards', 'privacy'],
   deploy: ['lib', 'tenants', 'ingest', 'queries', 'enrich', 'send', 'dashboards', 'local'],
   bench: ['lib', 'tenants', 'ingest', 'queries', 'enrich', 'send', 'dashboards', 'local'],
-  cli: ['lib', 'tenants', 'ingest', 'queries', 'enrich', 'send', 'dashboards', 'local', 'deploy', 'bench'],
+  cli: ['lib', 'tenants', 'ingest', 'queries', 'enrich', 'send', 'dashboards', 'privacy', 'local', 'deploy', 'bench'],
   bin: ['cli', 'lib'],
 };
-const DOMAIN = ['ingest', 'send', 'enrich', 'queries', 'dashboards', 'tenants', 'lib'];
+const DOMAIN = ['ingest', 'send', 'enrich', 'queries', 'dashboards', 'privacy', 'tenants', 'lib'];
 const ROOT = dirname(fileURLToPath(import.meta.url));
 
 const isTestCode = (file: string) =>

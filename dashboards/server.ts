@@ -11,7 +11,15 @@ import { DuckDbLakeCache } from './adapters/duckdb-lake-cache';
 import { createDuckDbLiveFigures } from './adapters/duckdb-live-figures';
 import { createDuckDbReportEngine } from './adapters/duckdb-report-engine';
 import { createSerialQueue } from './adapters/serial-lake';
-import type { Authenticator, LiveFigures, ReadinessReader, ReportEngine, TenantStore, Thresholds } from './api/ports';
+import type {
+  Authenticator,
+  LiveFigures,
+  ReadinessReader,
+  RecipientEraser,
+  ReportEngine,
+  TenantStore,
+  Thresholds,
+} from './api/ports';
 import { TokenBucketLimiter } from './api/rate-limit';
 import { DEFAULT_THRESHOLDS } from './api/risk';
 import { createRouter, type RequestLog } from './api/router';
@@ -74,6 +82,8 @@ export interface DashboardServerOptions {
   rateLimit?: { capacity: number; refillPerSecond: number };
   /** How long the tenant list's figures are reused (default 2 s; 0 = computed on every request). */
   liveCacheMs?: number;
+  /** Erasure of a recipient (`POST /v1/erasures`, compliance only); absent: not offered. */
+  erasure?: RecipientEraser;
   log?: (entry: RequestLog) => void;
 }
 
@@ -108,6 +118,7 @@ export async function startDashboardServer(opts: DashboardServerOptions): Promis
     readiness: opts.readiness,
     limiter: new TokenBucketLimiter(rate.capacity, rate.refillPerSecond),
     thresholds: opts.thresholds ?? DEFAULT_THRESHOLDS,
+    erasure: opts.erasure,
     ...(opts.credential ? { credential: opts.credential } : {}),
     log: opts.log,
   });

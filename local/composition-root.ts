@@ -2,6 +2,7 @@ import { loadDashboardConfig } from '../dashboards/config';
 import type { PipelineService } from './pipeline/service';
 import { dashboardPipelineService } from './services/dashboard';
 import { emailApiPipelineService } from './services/email-api';
+import { erasurePipelineService } from './services/erasure';
 import { pushPipelineService } from './services/push';
 import { reputationPipelineService } from './services/reputation';
 import { senderAuthPipelineService } from './services/sender-auth';
@@ -16,7 +17,8 @@ import { senderAuthPipelineService } from './services/sender-auth';
  * |---|---|---|
  * | reputation (enrich/reputation) | DynamoDB Local, kinesalite, SES simulator | `reputationPoller`, `tenantStatus` |
  * | push (enrich/push) | DynamoDB Local, kinesalite, fauxqs | `reportingReceiver`, `pushPusher`, `pushProducer` |
- * | dashboard (dashboards/) | the lake; DynamoDB Local and the SES simulator when started | |
+ * | erasure (privacy/) | the lake, DynamoDB Local, `reportingReceiver`, SES simulator | `recipientEraser` |
+ * | dashboard (dashboards/) | the lake; DynamoDB Local and the SES simulator when started; `recipientEraser` | |
  * | email-api (send/) | DynamoDB Local, fauxqs, SES simulator, `planner` | `emailApi` |
  * | sender-auth (enrich/sender-auth) | DynamoDB Local, SES simulator, `endpoints.dns`, `emailApi` | `senderAuth` |
  *
@@ -26,6 +28,7 @@ export function areaServices(opts: { sso?: boolean } = {}): PipelineService[] {
   return [
     reputationPipelineService(),
     pushPipelineService(),
+    erasurePipelineService(),
     // --sso: the dashboard signs in through the local OpenID Connect provider (local/oidc-provider) instead of keys.
     dashboardPipelineService(loadDashboardConfig(), { sso: opts.sso }),
     emailApiPipelineService(),

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { registerBench } from './bench';
 import { registerCompact } from './compact';
 import { registerDoctor } from './doctor';
+import { registerForget } from './forget';
 import { registerIngest } from './ingest';
 import { registerPush } from './push';
 import { registerQuery } from './query';
@@ -18,6 +19,7 @@ export const COMMANDS: RegisterCommand[] = [
   registerBench,
   registerCompact,
   registerDoctor,
+  registerForget,
   registerIngest,
   registerPush,
   registerQuery,

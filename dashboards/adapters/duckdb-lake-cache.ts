@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { PAIR_KEY_COLUMN, PAIR_KEY_SQL } from '../../ingest/compact-layout';
@@ -16,6 +16,11 @@ export const CACHE_TABLE = 'events';
 
 const DAY_MS = 86_400_000;
 const sqlString = (s: string) => `'${s.replaceAll("'", "''")}'`;
+
+/** A file's modification time in ms (-1: gone). */
+function mtimeOf(file: string): number {
+  return statSync(file, { throwIfNoEntry: false })?.mtimeMs ?? -1;
+}
 
 /** Every Parquet file under `dir` (none when it does not exist), listed without blocking the event loop. */
 async function listParquet(dir: string): Promise<string[]> {
@@ -153,8 +158,8 @@ LIMIT $limit`;
 /**
  * Keeps the lake's deduplicated rows in a DuckDB table and loads only the Parquet files that appeared since the
  * last look (at most once per `minIntervalMs`). Reading hundreds of small hourly files and deduplicating them on
- * every request costs about a second; the table answers in milliseconds. A file that disappears (compaction)
- * triggers a full reload. Exactness is kept: a new row whose event_id is already loaded is skipped. Each load is
+ * every request costs about a second; the table answers in milliseconds. A file that disappears (compaction) or is
+ * rewritten in place (an erasure: privacy/) triggers a full reload. Exactness is kept: a new row whose event_id is already loaded is skipped. Each load is
  * sorted by tenant and time, so DuckDB's zone maps let a one-tenant report skip the other tenants' row groups.
  *
  * Beside the rows, kept up to date with them (the days a load touches are computed again), per tenant and day:
@@ -165,7 +170,8 @@ LIMIT $limit`;
  * its whole days: ~25 days of 50 tenants in milliseconds instead of aggregating millions of rows per request.
  */
 export class DuckDbLakeCache {
-  private readonly loaded = new Set<string>();
+  /** Loaded files and their modification time when loaded (a file rewritten in place, an erasure, is loaded again). */
+  private readonly loaded = new Map<string, number>();
   private lastCheck = 0;
   private ready = false;
   /** A background listing under way, and the files the last one found (not loaded yet). */
@@ -221,7 +227,7 @@ export class DuckDbLakeCache {
   private async load(files: readonly string[]): Promise<void> {
     const conn = this.lake.connection;
     const present = new Set(files);
-    const vanished = [...this.loaded].some((f) => !present.has(f));
+    const vanished = [...this.loaded].some(([f, mtime]) => !present.has(f) || mtimeOf(f) !== mtime);
     if (!this.ready || vanished) {
       if (!this.ready) {
         const views = await conn.runAndReadAll(
@@ -271,7 +277,7 @@ export class DuckDbLakeCache {
        }
        ORDER BY tenant_id, event_time`,
     );
-    for (const f of fresh) this.loaded.add(f);
+    for (const f of fresh) this.loaded.set(f, mtimeOf(f));
     await this.updateAggregates(before);
   }
 

@@ -101,3 +101,20 @@ export interface ReadinessReader {
   get(tenantId: string): Promise<SenderReadiness | null>;
   list(): Promise<SenderReadiness[]>;
 }
+
+/** An erasure request as the compliance dashboard sends it (the privacy area validates it again). */
+export interface ErasureInput {
+  address: string;
+  tenant?: string;
+  reason: string;
+  requestedBy: string;
+  dryRun: boolean;
+}
+
+/**
+ * Forgets a recipient in every store (privacy/: `sesflow forget`). Answers the erasure report (no address in it), or
+ * the one-line reason a request was refused.
+ */
+export interface RecipientEraser {
+  forget(input: ErasureInput): Promise<{ ok: true; report: unknown } | { ok: false; error: string }>;
+}

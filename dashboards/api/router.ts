@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { describeError } from '../../lib/errors';
 import { type ApiRequest, type ApiResponse, answerLogged, decodePathSegment, json } from '../../lib/http/request';
 import { TransitionRefusedError } from '../../tenants/errors';
@@ -17,6 +18,7 @@ import type {
   LiveFigures,
   Principal,
   ReadinessReader,
+  RecipientEraser,
   ReportEngine,
   ReportResult,
   Role,
@@ -48,6 +50,8 @@ export interface RouterDeps {
   live: LiveFigures;
   limiter: TokenBucketLimiter;
   thresholds: Thresholds;
+  /** Erasure of a recipient (compliance only); absent: `POST /v1/erasures` is not offered here (404). */
+  erasure?: RecipientEraser;
   /** Sender readiness (domain checks); absent: the views show none. */
   readiness?: ReadinessReader;
   /** The credential a 401 asks for (default `x-api-key`, the local server's). */
@@ -93,21 +97,41 @@ function figuresAtChange(f: TenantFigures): FiguresAtChange {
   };
 }
 
-/** `{"reason": "<internal note>", "tenantReason": "<what the tenant may see>"}` (tenantReason optional). */
-function parseReasonBody(body: string | null): { reason: string; tenantReason?: string } {
+/**
+ * A JSON body checked against `schema`: one line on failure, the first problem's message (which names its field) or
+ * the shape the body must have (`shape`).
+ */
+function parseJsonBody<T>(body: string | null, schema: z.ZodType<T>, shape: string): T {
   let value: unknown;
   try {
     value = JSON.parse(body ?? '');
   } catch {
-    throw new BadRequestError('the body must be JSON: {"reason": "..."}');
+    throw new BadRequestError(`the body must be JSON: ${shape}`);
   }
-  const parsed = ReasonBodySchema.safeParse(value);
+  const parsed = schema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new BadRequestError(issue?.path.length ? issue.message : 'the body must be {"reason": "..."}');
+    throw new BadRequestError(issue?.path.length ? issue.message : `the body must be ${shape}`);
   }
   return parsed.data;
 }
+
+/** `{"reason": "<internal note>", "tenantReason": "<what the tenant may see>"}` (tenantReason optional). */
+function parseReasonBody(body: string | null): { reason: string; tenantReason?: string } {
+  return parseJsonBody(body, ReasonBodySchema, '{"reason": "..."}');
+}
+
+/** `{"address", "reason", "tenant"?, "dryRun"?}`: the address is checked as an address by the privacy area. */
+const ErasureBodySchema = z.strictObject({
+  address: z.string({ error: 'address is required' }).min(3, 'address is too short').max(254, 'address is too long'),
+  reason: z
+    .string({ error: 'a reason is required' })
+    .trim()
+    .min(3, 'a reason is required (3 characters or more)')
+    .max(500, 'the reason is too long (500 characters at most)'),
+  tenant: TenantIdSchema.optional(),
+  dryRun: z.boolean({ error: 'dryRun must be true or false' }).optional(),
+});
 
 /** A list row with its readiness verdict and reasons, and SES's verdict from the check when the store has none. */
 function withReadiness<T extends { awsVerdict: string | null }>(row: T, r: SenderReadiness | undefined) {
@@ -205,6 +229,16 @@ export function createRouter(deps: RouterDeps): (req: ApiRequest) => Promise<Api
           throw err;
         }
       }
+    }
+
+    if (resource === 'erasures' && !id && method === 'POST' && deps.erasure) {
+      log.route = '/v1/erasures';
+      requireRole(p, 'compliance');
+      const body = parseJsonBody(req.body, ErasureBodySchema, '{"address": "...", "reason": "..."}');
+      log.tenant = body.tenant ?? null;
+      const done = await deps.erasure.forget({ ...body, requestedBy: p.id, dryRun: body.dryRun ?? false });
+      if (!done.ok) throw new BadRequestError(done.error);
+      return json(200, done.report);
     }
 
     if (resource === 'reports' && !id && method === 'GET') {

@@ -405,7 +405,8 @@ function auditCard(entries) {
                 {},
                 el('td', {}, fmtTime(a.at)),
                 el('td', {}, a.action),
-                el('td', {}, `${a.fromState} → ${a.toState}`),
+                // Entries that move no state (an erasure, a readiness change) show no arrow.
+                el('td', {}, a.fromState || a.toState ? `${a.fromState ?? '–'} → ${a.toState ?? '–'}` : '–'),
                 el('td', { class: 'mono' }, a.actor),
                 el('td', { class: 'text' }, a.reason),
                 withNotes ? el('td', { class: 'text note' }, a.note ?? '') : null,
@@ -470,6 +471,95 @@ function actionCard(tenantId, state) {
   );
 }
 
+/** One store's line of an erasure report. */
+const storeRow = (s) =>
+  el(
+    'tr',
+    {},
+    [s.store, s.found, s.changed, s.skipped ? `${s.action} (${s.skipped})` : s.action].map((v, i) =>
+      el('td', { class: i === 0 || i === 3 ? 'text' : 'num' }, i === 1 || i === 2 ? fmtInt(v) : v),
+    ),
+  );
+
+/** Compliance only: forget one recipient of this tenant everywhere (sesflow forget), with a required reason. */
+function erasureCard(tenantId) {
+  if (me.role !== 'compliance') return null;
+  const address = el('input', {
+    id: 'erase-address',
+    type: 'email',
+    required: true,
+    placeholder: 'recipient@example.org',
+  });
+  const reason = el('textarea', {
+    id: 'erase-reason',
+    required: true,
+    placeholder: 'Reason (required: the request, its reference)',
+  });
+  const dryRun = el('input', { id: 'erase-dry-run', type: 'checkbox', checked: true });
+  const button = el('button', { type: 'submit', id: 'erase-action', class: 'danger' }, 'Erase recipient');
+  const result = el('div', { id: 'erase-report' });
+  return el(
+    'form',
+    {
+      class: 'card',
+      id: 'erase-form',
+      onsubmit: async (e) => {
+        e.preventDefault();
+        if (reason.value.trim().length < 3) {
+          showError('Give a reason (3 characters or more).');
+          return;
+        }
+        button.disabled = true;
+        try {
+          const res = await api('/v1/erasures', {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({
+              address: address.value.trim(),
+              reason: reason.value.trim(),
+              tenant: tenantId,
+              dryRun: dryRun.checked,
+            }),
+          });
+          const report = await res.json();
+          result.replaceChildren(
+            el(
+              'p',
+              {},
+              report.dryRun ? 'Dry run: nothing changed.' : report.complete ? 'Erased.' : 'Not complete: run it again.',
+              ` Audit ${report.id}.`,
+            ),
+            el(
+              'table',
+              {},
+              el(
+                'thead',
+                {},
+                el(
+                  'tr',
+                  {},
+                  ['Store', 'Found', 'Changed', 'Action'].map((h) => el('th', {}, h)),
+                ),
+              ),
+              el('tbody', {}, report.stores.map(storeRow)),
+            ),
+          );
+        } catch (err) {
+          showError(err.message);
+        } finally {
+          button.disabled = false;
+        }
+      },
+    },
+    el('h2', {}, 'Erase a recipient (erasure request)'),
+    address,
+    reason,
+    el('label', {}, dryRun, ' Dry run: only list what would change'),
+    el('div', {}, button),
+    result,
+  );
+}
+
 async function renderTenant(tenantId) {
   const enc = encodeURIComponent(tenantId);
   const [t, audit] = await Promise.all([getJson(`/v1/tenants/${enc}`), getJson(`/v1/tenants/${enc}/audit`)]);
@@ -527,6 +617,7 @@ async function renderTenant(tenantId) {
     ),
     readinessCard(t.readiness, th, f?.complaintRate7d),
     actionCard(tenantId, t.state),
+    erasureCard(tenantId),
     evidenceCard(t.evidence),
     auditCard(audit.audit),
   );

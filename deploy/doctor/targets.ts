@@ -218,6 +218,7 @@ export function awsNames(stage: string) {
       `sesflow-${stage}-pre-token`,
       `sesflow-${stage}-sender-auth`,
       `sesflow-${stage}-unsubscribe`,
+      `sesflow-${stage}-erase-recipient`,
     ],
   };
 }

@@ -133,3 +133,66 @@ export function createReportingApiClient(opts: { baseUrl: string; apiKey: string
     },
   };
 }
+
+/** The path of the External Reporting API that deletes records (docs/reporting-api.openapi.yaml). */
+export const ERASURE_NOTICES_PATH = '/v1/erasure-notices';
+
+/** Record ids per deletion request (the contract's limit). */
+export const MAX_ERASURE_IDS = 500;
+
+/** What External Reporting answered to deletion requests: records deleted now, and ids it did not hold. */
+export interface ErasureNoticeAnswer {
+  erased: number;
+  notHeld: number;
+}
+
+/**
+ * Asks External Reporting to delete records (`POST <base>/v1/erasure-notices`, by record id: the notice names no
+ * address), in requests of at most 500 ids. Deleting is idempotent, so a failed request is simply sent again (up to
+ * `attempts` times, for no answer, 429 and 5xx); any other answer throws with its one-line error.
+ */
+export async function postErasureNotices(
+  opts: { baseUrl: string; apiKey: string; timeoutMs?: number; attempts?: number },
+  recordIds: readonly string[],
+): Promise<ErasureNoticeAnswer> {
+  const url = `${opts.baseUrl.replace(/\/$/, '')}${ERASURE_NOTICES_PATH}`;
+  const total: ErasureNoticeAnswer = { erased: 0, notHeld: 0 };
+  for (let i = 0; i < recordIds.length; i += MAX_ERASURE_IDS) {
+    const body = JSON.stringify({ record_ids: recordIds.slice(i, i + MAX_ERASURE_IDS) });
+    for (let attempt = 1; ; attempt++) {
+      let status = 0;
+      let text = '';
+      try {
+        const res = await fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-api-key': opts.apiKey },
+          body,
+          signal: AbortSignal.timeout(opts.timeoutMs ?? 30_000),
+        });
+        status = res.status;
+        text = await res.text();
+      } catch (err) {
+        text = `no answer: ${err instanceof Error ? err.message : String(err)}`;
+      }
+      if (status === 200) {
+        const answer = JSON.parse(text) as { erased?: unknown; not_held?: unknown };
+        total.erased += Number(answer.erased ?? 0);
+        total.notHeld += Number(answer.not_held ?? 0);
+        break;
+      }
+      const retryable = status === 0 || status === 429 || status >= 500;
+      if (!retryable || attempt >= (opts.attempts ?? 4)) {
+        let reason = text.split('\n')[0]!.slice(0, 200);
+        try {
+          const e = JSON.parse(text) as { error?: unknown };
+          if (typeof e.error === 'string') reason = e.error;
+        } catch {
+          // not JSON: the first line as it is
+        }
+        throw new Error(`External Reporting refused the deletion request (${status || 'no answer'}): ${reason}`);
+      }
+      await new Promise((r) => setTimeout(r, 250 * 2 ** attempt));
+    }
+  }
+  return total;
+}

@@ -1,3 +1,4 @@
+import type { RecipientEraser } from '../../dashboards/api/ports';
 import type { LocalPusher } from '../../enrich/push/local-pusher';
 import type { DynamoDbTenantRepository } from '../../tenants/dynamodb-tenant-repository';
 import type { LocalConfig } from '../config';
@@ -40,6 +41,8 @@ export interface PipelineShared {
   pushProducer?: KinesisPoller;
   /** email-api */
   emailApi?: LocalEmailApi;
+  /** erasure: forgets a recipient in every store of the stack (the dashboard's `POST /v1/erasures`). */
+  recipientEraser?: RecipientEraser;
   /** dns-server: the demo tenants' public DNS. */
   dnsServer?: LocalDnsServer;
   /** sender-auth */

@@ -1,5 +1,5 @@
-import { timingSafeEqual } from 'node:crypto';
-import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { createWriteStream, mkdirSync, readFileSync, renameSync, type WriteStream, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
@@ -14,6 +14,23 @@ import { ID_WORDS, idWordsOf, RecordTable } from './record-table';
 
 /** The contract's path (docs/reporting-api.openapi.yaml). */
 export const RECORDS_PATH = '/v1/delivery-records';
+/** The contract's path of deletion requests (docs/reporting-api.openapi.yaml). */
+export const ERASURE_NOTICES_PATH = '/v1/erasure-notices';
+
+/** A deletion request: the records to delete, by id (never an address). */
+const ErasureNoticeSchema = z.object({
+  record_ids: z.array(z.string().regex(RECORD_ID, 'not a record id')).min(1).max(500),
+});
+
+/** The record id of an NDJSON line of the receiver (empty when the line is not one). */
+function recordIdOfLine(line: string): string {
+  try {
+    const v = JSON.parse(line) as { record?: { record_id?: unknown } };
+    return typeof v.record?.record_id === 'string' ? v.record.record_id : '';
+  } catch {
+    return '';
+  }
+}
 /** At most this many records per request (the pusher's default batch). */
 export const MAX_RECORDS_PER_REQUEST = 500;
 /** At most this many body bytes per request: 1 MiB (the pusher's default batch stays under 1,000,000 bytes). */
@@ -61,9 +78,12 @@ export interface ReportingReceiverOptions {
  * parsing it, and keeping the inflated text would be ten times the fresh memory (page faults) per batch.
  */
 class HeldBatch {
+  /** The SHA-256 of the text as it came, once records were erased from the batch (the bytes no longer are it). */
+  private original: Buffer | null = null;
+
   constructor(
-    private readonly sent: Buffer,
-    private readonly gzip: boolean,
+    private sent: Buffer,
+    private gzip: boolean,
   ) {}
 
   /** The JSON text of the batch. */
@@ -73,8 +93,25 @@ class HeldBatch {
 
   /** Whether another request's body (as sent, and as text) is this batch. */
   sameAs(body: RequestBody): boolean {
+    if (this.original) return createHash('sha256').update(body.text).digest().equals(this.original);
     if (body.gzip === this.gzip && body.sent.equals(this.sent)) return true;
     return body.text.equals(this.bytes);
+  }
+
+  /**
+   * Replaces the erased records of the batch by `{record_id, erased: true}` (positions kept, so the record table's
+   * indexes still hold); a retry of the batch as it came is still recognised (by its digest). True if any was.
+   */
+  redact(erased: ReadonlySet<string>): boolean {
+    const text = this.bytes;
+    const body = parseBody(text) as { records: ReportingRecord[] };
+    if (!body.records.some((r) => erased.has(r.record_id))) return false;
+    this.original ??= createHash('sha256').update(text).digest();
+    const records = body.records.map((r) => (erased.has(r.record_id) ? { record_id: r.record_id, erased: true } : r));
+    this.sent = Buffer.from(JSON.stringify({ ...body, records }));
+    this.gzip = false;
+    if (lastRead?.batch === this) lastRead = null;
+    return true;
   }
 }
 
@@ -129,14 +166,20 @@ class HeldRecords implements ReadonlyMap<string, StoredRecord> {
   constructor(
     private readonly table: RecordTable,
     private readonly batches: readonly HeldBatch[],
+    /** Held ids whose records were erased (an erasure notice): not shown until the record is sent again. */
+    private readonly erased: ReadonlySet<string>,
   ) {}
 
   get size(): number {
-    return this.table.size;
+    return this.table.size - this.erased.size;
+  }
+
+  private shown(r: number): boolean {
+    return this.erased.size === 0 || !this.erased.has(this.table.idOf(r));
   }
 
   private numberOf(id: string): number {
-    if (typeof id !== 'string' || !RECORD_ID.test(id)) return -1;
+    if (typeof id !== 'string' || !RECORD_ID.test(id) || this.erased.has(id)) return -1;
     idWordsOf(id, this.scratch, 0);
     return this.table.find(this.scratch, 0);
   }
@@ -156,15 +199,15 @@ class HeldRecords implements ReadonlyMap<string, StoredRecord> {
   }
 
   *entries(): MapIterator<[string, StoredRecord]> {
-    for (let r = 0; r < this.table.size; r++) yield [this.table.idOf(r), this.entry(r)];
+    for (let r = 0; r < this.table.size; r++) if (this.shown(r)) yield [this.table.idOf(r), this.entry(r)];
   }
 
   *keys(): MapIterator<string> {
-    for (let r = 0; r < this.table.size; r++) yield this.table.idOf(r);
+    for (let r = 0; r < this.table.size; r++) if (this.shown(r)) yield this.table.idOf(r);
   }
 
   *values(): MapIterator<StoredRecord> {
-    for (let r = 0; r < this.table.size; r++) yield this.entry(r);
+    for (let r = 0; r < this.table.size; r++) if (this.shown(r)) yield this.entry(r);
   }
 
   [Symbol.iterator](): MapIterator<[string, StoredRecord]> {
@@ -251,7 +294,9 @@ export async function startReportingReceiver(opts: ReportingReceiverOptions): Pr
   const table = new RecordTable();
   /** Accepted batches, by the batch number the record table keeps. */
   const batches: HeldBatch[] = [];
-  const records = new HeldRecords(table, batches);
+  /** Held record ids erased by a notice (until sent again). */
+  const erased = new Set<string>();
+  const records = new HeldRecords(table, batches, erased);
   /** Idempotency key -> the body that was accepted (the batch its records are held in), and the response it got. */
   const completed = new Map<string, { batch: HeldBatch; response: string }>();
   const keyCounts = new Map<string, number>();
@@ -273,6 +318,77 @@ export async function startReportingReceiver(opts: ReportingReceiverOptions): Pr
     mkdirSync(dirname(opts.ndjsonFile), { recursive: true });
     file = createWriteStream(opts.ndjsonFile, { flags: 'a' });
   }
+  /** Lines accepted while the NDJSON file is being rewritten (an erasure notice), appended once it is. */
+  let heldLines: string[] | null = null;
+  const appendLines = (lines: string) => {
+    if (heldLines) heldLines.push(lines);
+    else file?.write(lines);
+  };
+
+  /**
+   * Takes the records out of the NDJSON file (every copy of every revision): the file is closed, written again
+   * without them under a temporary name and renamed into place; lines accepted meanwhile are appended after.
+   */
+  const eraseFromFile = async (ids: ReadonlySet<string>) => {
+    if (!file || !opts.ndjsonFile) return;
+    const path = opts.ndjsonFile;
+    heldLines = [];
+    const open = file;
+    await new Promise<void>((resolve) => open.end(() => resolve()));
+    try {
+      const kept = readFileSync(path, 'utf8')
+        .split('\n')
+        .filter((line) => line !== '' && !ids.has(recordIdOfLine(line)));
+      const tmp = `${path}.tmp-${process.pid}`;
+      writeFileSync(tmp, kept.map((l) => `${l}\n`).join(''));
+      renameSync(tmp, path);
+    } finally {
+      file = createWriteStream(path, { flags: 'a' });
+      const pending = heldLines;
+      heldLines = null;
+      for (const lines of pending) file.write(lines);
+    }
+  };
+
+  /**
+   * `POST /v1/erasure-notices`: the records named are deleted (docs/reporting-api.openapi.yaml). They are no longer
+   * shown, every accepted batch that carried any revision of them is rewritten without them, and so is the NDJSON
+   * file. Idempotent: a record not held (or erased already) is counted as `not_held`.
+   */
+  const handleErasure = async (req: IncomingMessage, res: ServerResponse) => {
+    const apiKey = req.headers['x-api-key'];
+    if (typeof apiKey !== 'string' || !keyMatches(apiKey, keys)) {
+      stats.unauthorized++;
+      req.resume();
+      return fail(res, 401, 'missing or invalid x-api-key');
+    }
+    let notice: { record_ids: string[] };
+    try {
+      const body = textOf(await readBody(req));
+      const parsed = ErasureNoticeSchema.safeParse(parseBody(body.text));
+      if (!parsed.success)
+        return fail(
+          res,
+          400,
+          `${parsed.error.issues[0]!.path.join('.') || 'body'}: ${parsed.error.issues[0]!.message}`,
+        );
+      notice = parsed.data;
+    } catch (err) {
+      if (err instanceof BodyError) return fail(res, err.status, err.message);
+      return fail(res, 400, 'body is not JSON');
+    }
+    const requested = new Set(notice.record_ids);
+    const newly = new Set<string>();
+    const scratch = new Uint32Array(ID_WORDS);
+    for (const id of requested) {
+      idWordsOf(id, scratch, 0);
+      if (table.find(scratch, 0) >= 0 && !erased.has(id)) newly.add(id);
+    }
+    for (const id of newly) erased.add(id);
+    if (newly.size > 0) for (const b of batches) b.redact(newly);
+    await eraseFromFile(requested);
+    return send(res, 200, { erased: newly.size, not_held: requested.size - newly.size });
+  };
 
   const send = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
     const text = JSON.stringify(body);
@@ -357,6 +473,15 @@ export async function startReportingReceiver(opts: ReportingReceiverOptions): Pr
     for (let i = 0; i < batch.count; i++) {
       const revision = revisions[i]!;
       let r = table.find(idWords, i * ID_WORDS);
+      // A record sent again after its erasure is new data: held as sent, whatever revision it had before.
+      if (r >= 0 && erased.size > 0 && erased.delete(table.idOf(r))) {
+        table.batch[r] = b;
+        table.index[r] = i;
+        table.revision[r] = revision;
+        table.deliveries[r] = 1;
+        table.stale[r] = 0;
+        continue;
+      }
       if (r < 0) {
         r = table.add(idWords, i * ID_WORDS);
         table.batch[r] = b;
@@ -383,7 +508,7 @@ export async function startReportingReceiver(opts: ReportingReceiverOptions): Pr
       let lines = '';
       for (const r of parsed)
         lines += `${JSON.stringify({ received_at: receivedAt, idempotency_key: key, record: r })}\n`;
-      if (lines) file.write(lines);
+      if (lines) appendLines(lines);
     }
     return stale;
   };
@@ -540,6 +665,10 @@ export async function startReportingReceiver(opts: ReportingReceiverOptions): Pr
     const path = (req.url ?? '/').split('?')[0]!;
     const run = async () => {
       if (path === '/v1/health' && req.method === 'GET') return send(res, 200, { ok: true });
+      if (path === ERASURE_NOTICES_PATH) {
+        if (req.method !== 'POST') return fail(res, 405, 'use POST', { allow: 'POST' });
+        return handleErasure(req, res);
+      }
       if (path === RECORDS_PATH) {
         if (req.method !== 'POST') return fail(res, 405, 'use POST', { allow: 'POST' });
         return handlePost(req, res);

@@ -8,7 +8,7 @@ import {
   hashApiKey,
 } from '../../dashboards/adapters/api-key-authenticator';
 import { createCognitoAuthenticator, createIdTokenVerifier } from '../../dashboards/adapters/cognito-authenticator';
-import type { ReadinessReader, TenantStore } from '../../dashboards/api/ports';
+import type { ReadinessReader, RecipientEraser, TenantStore } from '../../dashboards/api/ports';
 import { type DashboardConfig, loadDashboardConfig } from '../../dashboards/config';
 import { type DashboardServerOptions, startDashboardServer } from '../../dashboards/server';
 import { SesV2TenantControl } from '../../enrich/reputation/sesv2-tenant-control';
@@ -158,6 +158,13 @@ export function dashboardPipelineService(
         tenants,
         readiness,
         rateLimit: config.rateLimit,
+        // The pipeline's erasure service (local/services/erasure.ts), looked up when a request comes.
+        erasure: {
+          forget: async (input) => {
+            const eraser: RecipientEraser | undefined = ctx.shared.recipientEraser;
+            return eraser ? eraser.forget(input) : { ok: false, error: 'erasure is not running in this stack' };
+          },
+        },
         // Failures only, as one structured line (ids, route and status; never keys, addresses or subjects).
         log: (entry) => {
           if (entry.status >= 500)

@@ -1,0 +1,131 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLocalErasure } from '../local/privacy/local-erasure';
+import { parseErasureRequest } from '../privacy/request';
+import { type LakeDb, openLake } from '../queries/duckdb-lake';
+import { MemoryTenantStore } from '../tenants/tenant-service';
+import { type RunningDashboardServer, startDashboardServer } from './server';
+import { buildTestLake, type TestLake } from './test-lake';
+
+const CHROMIUM = '/usr/bin/chromium';
+const hasChromium = existsSync(CHROMIUM);
+const KEYS = {
+  'e2e-officer-key': { keyId: 'k-officer', role: 'compliance', tenantId: null },
+  'e2e-acme-key': { keyId: 'k-acme', role: 'client', tenantId: 'acme' },
+} as const;
+
+let lake: TestLake;
+let dataDir: string;
+let userDataDir: string;
+let server: RunningDashboardServer;
+let context: BrowserContext;
+let address: string;
+
+const holding = async (): Promise<number> => {
+  const db: LakeDb = await openLake(lake.dir);
+  try {
+    const rows = await db.query<{ n: bigint }>('SELECT count(*) AS n FROM events WHERE lower(recipient) = lower(?)', [
+      address,
+    ]);
+    return Number(rows[0]!.n);
+  } finally {
+    db.close();
+  }
+};
+
+async function signIn(page: Page, key: string): Promise<void> {
+  await page.goto(server.url);
+  await page.fill('#api-key', key);
+  await page.click('button[type=submit]');
+  await page.waitForSelector('#who-role');
+}
+
+beforeAll(async () => {
+  if (!hasChromium) return;
+  lake = buildTestLake({ messages: 300, start: new Date(Date.now() - 30 * 3_600_000) });
+  dataDir = mkdtempSync(join(tmpdir(), 'sesflow-e2e-erase-'));
+  const db = await openLake(lake.dir);
+  address = (
+    await db.query<{ r: string }>(
+      "SELECT recipient AS r FROM events WHERE tenant_id = 'acme' AND recipient IS NOT NULL GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1",
+    )
+  )[0]!.r;
+  db.close();
+  // The lake's erasure (no DynamoDB, receiver or SES here: those stores are reported as skipped).
+  const erasure = createLocalErasure({ dataDir, lakeDir: lake.dir, endpoints: {}, table: 'none' });
+  server = await startDashboardServer({
+    port: 0,
+    lakeDir: lake.dir,
+    apiKeys: KEYS,
+    tenants: new MemoryTenantStore([]),
+    erasure: {
+      forget: async (input) => ({ ok: true, report: await erasure.forget(parseErasureRequest(input), input.dryRun) }),
+    },
+  });
+  userDataDir = mkdtempSync(join(tmpdir(), 'sesflow-e2e-chromium-'));
+  context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-quic'],
+  });
+});
+
+afterAll(async () => {
+  await context?.close();
+  await server?.close();
+  for (const d of [lake?.dir, dataDir, userDataDir]) if (d) rmSync(d, { recursive: true, force: true });
+});
+
+describe.skipIf(!hasChromium)(
+  'erasing a recipient from the dashboard in Chromium (skipped: no /usr/bin/chromium)',
+  () => {
+    it('a client key gets no erasure card, and the API refuses it (403)', async () => {
+      const page = await context.newPage();
+      await signIn(page, 'e2e-acme-key');
+      await page.goto(`${server.url}/#/tenants/acme`);
+      await page.waitForSelector('h1');
+      expect(await page.locator('#erase-form').count()).toBe(0);
+      const status = await page.evaluate(async (addr) => {
+        const res = await fetch('/v1/erasures', {
+          method: 'POST',
+          headers: { 'x-api-key': 'e2e-acme-key', 'content-type': 'application/json' },
+          body: JSON.stringify({ address: addr, reason: 'mine' }),
+        });
+        return res.status;
+      }, address);
+      expect(status).toBe(403);
+      await page.close();
+    });
+
+    it('the officer runs a dry run (nothing changes), then erases: the report lists each store', async () => {
+      const page = await context.newPage();
+      await signIn(page, 'e2e-officer-key');
+      await page.goto(`${server.url}/#/tenants/acme`);
+      await page.waitForSelector('#erase-form');
+      const before = await holding();
+      expect(before).toBeGreaterThan(0);
+      await page.fill('#erase-address', address);
+      // No reason: the form is not sent (a required field), nothing happens.
+      await page.click('#erase-action');
+      await page.waitForTimeout(300);
+      expect(await page.textContent('#erase-report')).toBe('');
+      await page.fill('#erase-reason', 'DSR-4711 (test)');
+      await page.click('#erase-action');
+      await page.waitForSelector('#erase-report p');
+      expect(await page.textContent('#erase-report p')).toContain('Dry run: nothing changed.');
+      expect(await holding()).toBe(before);
+      await page.uncheck('#erase-dry-run');
+      await page.click('#erase-action');
+      await page.locator('#erase-report p', { hasText: 'Erased.' }).waitFor();
+      const rows = await page.locator('#erase-report tbody tr').allTextContents();
+      expect(rows).toHaveLength(6);
+      expect(rows[0]).toMatch(/^External Reporting .*no External Reporting endpoint/);
+      expect(rows[5]).toMatch(/^lake events \(Parquet\)[1-9]\d*[1-9]\d*rewrote/);
+      expect(await holding()).toBe(0);
+      expect(await page.content()).not.toContain(address);
+      await page.close();
+    });
+  },
+);

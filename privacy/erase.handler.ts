@@ -1,0 +1,93 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { AthenaClient } from '@aws-sdk/client-athena';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SESv2Client } from '@aws-sdk/client-sesv2';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { describeError } from '../lib/errors';
+import { AthenaRunner } from '../queries/athena/runner';
+import { createOpenSearchClient } from '../queries/opensearch/client';
+import { AthenaLakeFileFinder } from './athena-lake-file-finder';
+import { readEraseFunctionConfig } from './config';
+import { DynamoDbEraser } from './dynamodb-eraser';
+import { DynamoDbErasureAudit } from './dynamodb-erasure-audit';
+import { forgetRecipient } from './erase';
+import { ErasureRequestError } from './errors';
+import { LakeErrorsEraser } from './lake-errors-eraser';
+import { LakeEventsEraser } from './lake-events-eraser';
+import { OpenSearchEraser, rawRecordErasureQuery } from './opensearch-eraser';
+import type { ErasureReport } from './ports';
+import { ReportingEraser } from './reporting-eraser';
+import { parseErasureRequest } from './request';
+import { SesV2SuppressionLookup } from './sesv2-suppression-lookup';
+import { SuppressionNote } from './suppression-note';
+import { VersionedS3LakeStore } from './versioned-s3-lake-store';
+
+const config = readEraseFunctionConfig();
+const logger = new Logger({ serviceName: 'sesflow-erase' });
+const doc = DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } });
+const lake = new VersionedS3LakeStore(new S3Client({}), config.lakeBucket);
+const search = config.openSearch ? createOpenSearchClient({ node: config.openSearch.url }) : null;
+const athena = new AthenaRunner({
+  client: new AthenaClient({}),
+  workGroup: config.athena.workGroup,
+  database: config.athena.database,
+  // The query reads two columns of every file; erasure requests are rare.
+  timeoutMs: 600_000,
+  resultReuseMinutes: 0,
+});
+
+/**
+ * The erasure function (invoked by an operator or the compliance API, never by an event source): forgets one
+ * recipient in every store of the stage with the lake code the local stack runs (privacy/), the affected lake files
+ * found through Athena's `"$path"`, and returns the erasure report. Input `{address, reason, requestedBy, tenant?,
+ * dryRun?}`; a bad one is answered `{error}` in one line. Only ids and counts are logged, never the address.
+ */
+export const handler = async (event: unknown): Promise<ErasureReport | { error: string }> => {
+  const input = (event ?? {}) as Record<string, unknown>;
+  let request: ReturnType<typeof parseErasureRequest>;
+  try {
+    request = parseErasureRequest(input);
+  } catch (err) {
+    if (err instanceof ErasureRequestError) return { error: err.message };
+    throw err;
+  }
+  try {
+    const report = await forgetRecipient(request, {
+      key: config.erasureKey,
+      dryRun: input.dryRun === true,
+      targets: [
+        new ReportingEraser(config.reporting),
+        new OpenSearchEraser(search, config.openSearch ? `${config.openSearch.index}*` : undefined),
+        ...(search && config.openSearch?.rawIndex
+          ? [
+              new OpenSearchEraser(
+                search,
+                `${config.openSearch.rawIndex}*`,
+                'OpenSearch (raw SES records)',
+                rawRecordErasureQuery,
+              ),
+            ]
+          : []),
+        new DynamoDbEraser(doc, config.table),
+        new SuppressionNote(new SesV2SuppressionLookup(new SESv2Client({}))),
+        new LakeErrorsEraser(lake),
+        new LakeEventsEraser(
+          lake,
+          new AthenaLakeFileFinder(athena, config.athena.lakeTable, `s3://${config.lakeBucket}/`),
+        ),
+      ],
+      audit: new DynamoDbErasureAudit(doc, config.table),
+    });
+    logger.info('erasure done', {
+      erasureId: report.id,
+      dryRun: report.dryRun,
+      complete: report.complete,
+      stores: report.stores.map((s) => ({ store: s.store, found: s.found, changed: s.changed })),
+    });
+    return report;
+  } catch (err) {
+    logger.error('erasure failed', { error: describeError(err) });
+    throw err;
+  }
+};
