@@ -9,5 +9,7 @@ export default defineConfig({
     pool: 'forks',
     fileParallelism: true,
     maxWorkers: 2,
+    // The contract test: every HTTP exchange of a test file checked against docs/*.openapi.yaml.
+    setupFiles: ['lib/openapi-contract.setup.ts'],
   },
 });

@@ -1,8 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { FailedAuthLimit } from '../lib/http/auth-gate';
 import { type HttpAnswer, startHttpServer } from '../lib/http/node-server';
 import type { ApiRequest } from '../lib/http/request';
+import { TokenBucketLimiter } from '../lib/http/token-bucket';
 import { openLake } from '../queries/duckdb-lake';
 import { NAMED_QUERIES } from '../queries/named-queries';
 import { MemoryTenantStore } from '../tenants/tenant-service';
@@ -20,7 +22,6 @@ import type {
   TenantStore,
   Thresholds,
 } from './api/ports';
-import { TokenBucketLimiter } from './api/rate-limit';
 import { DEFAULT_THRESHOLDS } from './api/risk';
 import { createRouter, type RequestLog } from './api/router';
 
@@ -85,6 +86,8 @@ export interface DashboardServerOptions {
   /** Erasure of a recipient (`POST /v1/erasures`, compliance only); absent: not offered. */
   erasure?: RecipientEraser;
   log?: (entry: RequestLog) => void;
+  /** Failed authentications allowed per client address (default 20, then one per 5 s); null: none. */
+  failedAuth?: FailedAuthLimit | null;
 }
 
 export interface RunningDashboardServer {
@@ -121,6 +124,7 @@ export async function startDashboardServer(opts: DashboardServerOptions): Promis
     erasure: opts.erasure,
     ...(opts.credential ? { credential: opts.credential } : {}),
     log: opts.log,
+    ...(opts.failedAuth !== undefined ? { failedAuth: opts.failedAuth } : {}),
   });
 
   const text = (status: number, body: string): HttpAnswer => ({
@@ -145,9 +149,11 @@ export async function startDashboardServer(opts: DashboardServerOptions): Promis
   };
   const server = await startHttpServer({
     handle: serve,
+    precheck: handle.precheck,
     port: opts.port,
     host: opts.host,
     maxBodyBytes: MAX_BODY_BYTES,
+    document: 'reports-api.openapi.yaml',
     headers: securityHeaders(webConfig.mode === 'cognito' ? new URL(webConfig.domain).origin : null),
   });
   return {

@@ -77,4 +77,9 @@ export interface MessageStatus {
 export interface Sender {
   send(message: SendMessage): Promise<SendOutcome>;
   sendBulk(job: BulkSend): Promise<BulkEntryOutcome[]>;
+  /**
+   * The checks a send makes before SES (the tenant is known and may send now, the from domain is the tenant's),
+   * without sending: a batch is refused at submission, as one message is, rather than failing entry by entry.
+   */
+  assertMaySend?(tenantId: string, from: string): Promise<void>;
 }

@@ -178,6 +178,51 @@ export class TenantRegistry {
     }
   }
 
+  /**
+   * What the tenant's Email API calls must carry beside the x-api-key: access tokens of these OAuth clients, TLS
+   * client certificates of these subjects (CN). Empty lists turn the requirement off. Audited.
+   */
+  async setAuthentication(
+    tenantId: string,
+    auth: { oauthClientIds: readonly string[]; mtlsSubjects: readonly string[] },
+    opts: { actor?: string } = {},
+  ): Promise<TenantProfile> {
+    const current = await this.requireTenant(tenantId);
+    const clean = (list: readonly string[], what: string) => {
+      const out = [...new Set(list.map((x) => x.trim()).filter((x) => x !== ''))].sort();
+      for (const x of out) {
+        if (x.length > 256 || !/^[\x20-\x7e]+$/.test(x))
+          throw new InvalidTenantError(`${what} "${x.slice(0, 40)}" is not valid`);
+      }
+      return out;
+    };
+    const oauthClientIds = clean(auth.oauthClientIds, 'OAuth client id');
+    const mtlsSubjects = clean(auth.mtlsSubjects, 'certificate subject');
+    const audit = this.auditItem({
+      tenantId,
+      action: 'set-authentication',
+      actor: opts.actor ?? 'sesflow',
+      reason: `oauth ${oauthClientIds.length ? 'required' : 'off'}, mutual TLS ${mtlsSubjects.length ? 'required' : 'off'}`,
+      status: current.status,
+    });
+    await this.doc.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Update: {
+              TableName: this.tableName,
+              Key: keys.tenantProfile(tenantId),
+              UpdateExpression: 'SET oauthClientIds = :o, mtlsSubjects = :m',
+              ExpressionAttributeValues: { ':o': oauthClientIds, ':m': mtlsSubjects },
+            },
+          },
+          { Put: { TableName: this.tableName, Item: audit } },
+        ],
+      }),
+    );
+    return { ...current, oauthClientIds, mtlsSubjects };
+  }
+
   private async requireTenant(tenantId: string): Promise<TenantProfile> {
     const t = await this.getTenant(tenantId);
     if (!t?.configurationSet) throw new UnknownTenantError(tenantId);

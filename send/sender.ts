@@ -1,5 +1,7 @@
+import { domainToASCII } from 'node:url';
 import { type BulkEmailEntry, type SESv2Client, SendBulkEmailCommand, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import { assertProfileMaySend } from '../tenants/lifecycle';
+import { fromAddressOf } from './address';
 import { InvalidMessageError, UnknownTenantError } from './errors';
 import { buildEmailTags } from './message-tags';
 import type { BulkEntryOutcome, BulkSend, Sender, SendMessage, SendOutcome, TenantProfile } from './ports';
@@ -20,18 +22,23 @@ const RETRY_LATER = new Set(['ACCOUNT_DAILY_QUOTA_EXCEEDED', 'FAILED']);
 /** The send gate over a profile (tenants/lifecycle.ts): a paused or suspended tenant is refused, with the reason it may see. */
 export { assertProfileMaySend };
 
-/** The address of `Name <address>` or of a bare address. */
+/**
+ * The address of a From header (`Name <address>` or a bare address), read by the same RFC 5322 parser that validates
+ * it (send/address.ts): a header with two `<…>` parts is not one mailbox and has no address.
+ */
 export function addressOf(from: string): string {
-  return (/<([^>]+)>/.exec(from)?.[1] ?? from).trim();
+  return fromAddressOf(from)?.address ?? '';
 }
 
 /** The from address must be in one of the tenant's sending domains (or a subdomain of one). */
 export function assertFromDomain(profile: TenantProfile, from: string): void {
-  const address = addressOf(from);
-  const at = address.lastIndexOf('@');
-  const domain = at > 0 ? address.slice(at + 1).toLowerCase() : '';
-  if (!domain) throw new InvalidMessageError(`from address "${address.slice(0, 80)}" has no domain`);
-  const ok = profile.sendingDomains.some((d) => domain === d || domain.endsWith(`.${d}`));
+  const parsed = fromAddressOf(from);
+  if (!parsed) throw new InvalidMessageError('the from header is not one valid mailbox');
+  const domain = parsed.domain;
+  const ok = profile.sendingDomains.some((d) => {
+    const sending = domainToASCII(d) || d.toLowerCase();
+    return domain === sending || domain.endsWith(`.${sending}`);
+  });
   if (!ok) {
     throw new InvalidMessageError(
       `from domain ${domain} is not a sending domain of tenant ${profile.tenantId} (${profile.sendingDomains.join(', ') || 'none'})`,
@@ -99,6 +106,11 @@ export class SesSender implements Sender {
     if (!profile?.configurationSet || !profile.sesTenantName) throw new UnknownTenantError(tenantId);
     assertProfileMaySend(profile);
     return profile;
+  }
+
+  /** The checks a send makes before SES, without sending: the tenant may send now, from this domain. */
+  async assertMaySend(tenantId: string, from: string): Promise<void> {
+    assertFromDomain(await this.profileMaySend(tenantId), from);
   }
 
   /** List-Unsubscribe and List-Unsubscribe-Post for one recipient (RFC 8058). */

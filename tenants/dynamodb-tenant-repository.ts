@@ -37,6 +37,8 @@ function profileOf(item: Record<string, unknown>): TenantProfile {
     sesTenantName: str(item.sesTenantName) ?? '',
     sendingDomains: Array.isArray(item.sendingDomains) ? item.sendingDomains.map(String) : [],
     createdAt: str(item.createdAt) ?? '',
+    oauthClientIds: Array.isArray(item.oauthClientIds) ? item.oauthClientIds.map(String) : [],
+    mtlsSubjects: Array.isArray(item.mtlsSubjects) ? item.mtlsSubjects.map(String) : [],
   };
 }
 

@@ -13,6 +13,13 @@ export interface TenantProfile {
   sesTenantName: string;
   sendingDomains: string[];
   createdAt: string;
+  /**
+   * OAuth 2.0 client ids whose access tokens this tenant's Email API calls must carry (beside the x-api-key); empty
+   * or absent: OAuth is not required.
+   */
+  oauthClientIds?: string[];
+  /** TLS client certificate subjects (CN) allowed for this tenant; empty or absent: mutual TLS is not required. */
+  mtlsSubjects?: string[];
 }
 
 /** What registering a profile writes (validated by the caller: send/registry.ts). */

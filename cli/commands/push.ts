@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { type BackfillSummary, CheckpointFile, runBackfill } from '../../enrich/push/backfill';
 import { readBatchLimits, readRetryPolicy } from '../../enrich/push/config';
+import { DeadLetterFile, type RefusedByTenant, redriveDeadLetterFile } from '../../enrich/push/dead-letter-file';
 import { settleBatch } from '../../enrich/push/pusher';
 import { createReportingApiClient } from '../../enrich/push/reporting-api-client';
 import { redriveDeadLetters, SqsDeadLetterQueue } from '../../enrich/push/sqs-record-queue';
@@ -32,6 +33,7 @@ const PushOptionsSchema = z.object({
   lake: z.string(),
   dataDir: z.string().optional(),
   checkpoint: z.string().optional(),
+  deadLetterFile: z.string().optional(),
   restart: z.boolean(),
   concurrency: z.coerce
     .number({ error: '--concurrency must be a number' })
@@ -117,7 +119,42 @@ async function resolveTarget(dataDir: string): Promise<PushTarget> {
 
 const n = (x: number) => x.toLocaleString('en-US');
 
-function formatBackfill(s: BackfillSummary, dryRun: boolean, deadLettered: number): string {
+/** `--redrive` without a DLQ: the dead-letter file's batches sent again to External Reporting. */
+async function redriveFile(
+  target: PushTarget,
+  file: DeadLetterFile,
+  dryRun: boolean,
+  format: 'text' | 'json',
+  out: (text: string) => void,
+): Promise<void> {
+  const limits = readBatchLimits();
+  const retry = readRetryPolicy();
+  const api = dryRun ? null : createReportingApiClient({ baseUrl: target.reportingUrl, apiKey: target.apiKey });
+  try {
+    const r = await redriveDeadLetterFile(
+      file,
+      limits,
+      (batch, again) => {
+        const deadline = Date.now() + retry.maxAttempts * (retry.timeoutMs + retry.maxDelayMs);
+        return settleBatch({ api: api!, deadLetters: again, limits, retry, maxReceiveCount: 1 }, batch, deadline);
+      },
+      { dryRun },
+    );
+    if (format === 'json') out(JSON.stringify({ ...r, dryRun, deadLetterFile: file.path }));
+    else if (dryRun) out(`would send ${n(r.replayed)} dead-lettered batches of ${file.path} again`);
+    else out(`sent ${n(r.replayed)} dead-lettered batches again: ${n(r.delivered)} records delivered`);
+    if (!dryRun && r.remaining > 0) {
+      throw new UsageError(refusedSummary(r.refused, file.path, 'refused again'));
+    }
+  } finally {
+    api?.close();
+  }
+}
+
+/** The backfill ran to its end, but records were refused: the command still fails, naming them. */
+class RefusedRecordsError extends Error {}
+
+function formatBackfill(s: BackfillSummary, dryRun: boolean, deadLettered: number, toFile = false): string {
   if (s.alreadyComplete) {
     return `already complete: ${n(s.total)} records were pushed by an earlier run (--restart pushes them again)`;
   }
@@ -129,9 +166,26 @@ function formatBackfill(s: BackfillSummary, dryRun: boolean, deadLettered: numbe
     .sort((a, b) => b[1] - a[1])
     .map(([k, v]) => `${k} ${n(v)}`);
   if (statuses.length) lines.push(`by status: ${statuses.join(', ')}`);
-  if (deadLettered)
-    lines.push(`${n(deadLettered)} refused batches are in the DLQ with their reason (sesflow push --redrive)`);
+  if (deadLettered) {
+    const where = toFile ? 'the dead-letter file' : 'the DLQ';
+    lines.push(`${n(deadLettered)} refused batches are in ${where} with their reason (sesflow push --redrive)`);
+  }
   return lines.join('\n');
+}
+
+/** `globex 1,234 (HTTP 422: ...), umbrella 12 (...)`: the refused tenants, most records first. */
+function refusedLine(refused: RefusedByTenant): string {
+  return Object.entries(refused)
+    .sort((a, b) => b[1].records - a[1].records || a[0].localeCompare(b[0]))
+    .map(([tenant, r]) => `${tenant} ${n(r.records)} (${r.reasons[0] ?? 'refused'})`)
+    .join(', ');
+}
+
+/** The records kept in the dead-letter file, as one line for the error that ends the command. */
+function refusedSummary(refused: RefusedByTenant, file: string, what: string): string {
+  const records = Object.values(refused).reduce((sum, r) => sum + r.records, 0);
+  const tenants = Object.keys(refused).length;
+  return `${n(records)} records of ${tenants} tenant${tenants === 1 ? '' : 's'} ${what}: ${refusedLine(refused)}; kept in ${file} (sesflow push --redrive sends them again)`;
 }
 
 export function registerPush(program: Command): void {
@@ -146,6 +200,10 @@ export function registerPush(program: Command): void {
     .option('--lake <dir>', 'lake directory', DEFAULT_LAKE)
     .option('--data-dir <dir>', 'the local pipeline of `sesflow start` (default ./.sesflow, or SESFLOW_DATA_DIR)')
     .option('--checkpoint <file>', 'resumable checkpoint (default <data-dir>/push-backfill-checkpoint.json)')
+    .option(
+      '--dead-letter-file <file>',
+      'refused records when there is no DLQ (default <data-dir>/push-dead-letters.ndjson)',
+    )
     .option('--restart', 'ignore the checkpoint and start the window over', false)
     .option('--concurrency <n>', 'batches in flight', '4')
     .option('--format <format>', 'summary format: text or json', 'text')
@@ -156,7 +214,10 @@ export function registerPush(program: Command): void {
 A backfill rebuilds one record per message and recipient from every event of the messages sent in [--from, --to)
 and posts them in batches (SESFLOW_PUSH_BATCH_RECORDS, default 500; SESFLOW_PUSH_BATCH_BYTES, default 1 MB), each
 with its Idempotency-Key, retrying with backoff. A stopped run resumes from its checkpoint: run the same command
-again. Batches the receiver refuses go to the DLQ with the reason; --redrive sends them again.
+again. Batches the receiver refuses are split to isolate the refused records (by tenant, then in halves); those go
+to the DLQ with the reason, or, without a DLQ (SESFLOW_REPORTING_URL only), to a local dead-letter file; every other
+record is pushed, and the command exits 1 naming the refused tenants. --redrive sends them again (the DLQ back to the
+records queue, or the file's batches straight to External Reporting).
 
 Target: SESFLOW_REPORTING_URL + SESFLOW_REPORTING_API_KEY (+ SESFLOW_PUSH_QUEUE_URL, SESFLOW_PUSH_DLQ_URL), or else
 the local pipeline that \`sesflow start\` runs.
@@ -172,12 +233,14 @@ Examples:
       const o = parsed.data;
       const dataDir = resolve(o.dataDir ?? process.env.SESFLOW_DATA_DIR ?? '.sesflow');
       const out = (text: string) => process.stdout.write(`${text}\n`);
+      const deadLetterPath = resolve(o.deadLetterFile ?? join(dataDir, 'push-dead-letters.ndjson'));
       if (o.redrive) {
         if (o.from || o.to || o.tenant) throw new UsageError('--redrive takes no --from, --to or --tenant');
         const target = await resolveTarget(dataDir);
         try {
           if (!target.sqs || !target.queueUrl || !target.dlqUrl) {
-            throw new UsageError('--redrive needs SESFLOW_PUSH_QUEUE_URL and SESFLOW_PUSH_DLQ_URL');
+            await redriveFile(target, new DeadLetterFile(deadLetterPath), o.dryRun, o.format, out);
+            return;
           }
           const r = await redriveDeadLetters(target.sqs, {
             dlqUrl: target.dlqUrl,
@@ -207,7 +270,10 @@ Examples:
       const retry = readRetryPolicy();
       const target = o.dryRun ? null : await resolveTarget(dataDir);
       const api = target ? createReportingApiClient({ baseUrl: target.reportingUrl, apiKey: target.apiKey }) : null;
-      const deadLetters = target?.sqs && target.dlqUrl ? new SqsDeadLetterQueue(target.sqs, target.dlqUrl) : null;
+      // Without a DLQ, refused records are kept in the local dead-letter file, so a refused tenant blocks nothing.
+      const deadLetterFile = target && !(target.sqs && target.dlqUrl) ? new DeadLetterFile(deadLetterPath) : null;
+      const deadLetters =
+        target?.sqs && target.dlqUrl ? new SqsDeadLetterQueue(target.sqs, target.dlqUrl) : deadLetterFile;
       const lake = await openLake(o.lake);
       const showBar = o.progress && process.stderr.isTTY === true;
       const started = Date.now();
@@ -241,12 +307,26 @@ Examples:
           window,
         );
         if (showBar && summary.records > 0) process.stderr.write('\n');
+        const refused = deadLetterFile?.refused ?? {};
         if (o.format === 'json') {
-          out(JSON.stringify({ ...summary, dryRun: o.dryRun, deadLettered, target: target?.source ?? null }));
+          out(
+            JSON.stringify({
+              ...summary,
+              dryRun: o.dryRun,
+              deadLettered,
+              refused,
+              ...(deadLetterFile ? { deadLetterFile: deadLetterFile.path } : {}),
+              target: target?.source ?? null,
+            }),
+          );
         } else {
-          out(formatBackfill(summary, o.dryRun, deadLettered));
+          out(formatBackfill(summary, o.dryRun, deadLettered, deadLetterFile !== null));
+        }
+        if (Object.keys(refused).length > 0) {
+          throw new RefusedRecordsError(refusedSummary(refused, deadLetterFile!.path, 'refused by External Reporting'));
         }
       } catch (err) {
+        if (err instanceof RefusedRecordsError) throw new UsageError(err.message);
         if (showBar) process.stderr.write('\n');
         throw new UsageError(
           `backfill stopped: ${(err as Error).message.split('\n')[0]}; run the same command again to resume`,

@@ -125,6 +125,22 @@ describe.skipIf(!hasJava)('sesflow tenants against the local stack', () => {
     expect(await registry.lookupKey(hashApiKey(key))).toBeNull();
   });
 
+  it('sets what the Email API requires of a tenant beside its key (OAuth clients, TLS subjects), audited', async () => {
+    const on = await tenants('auth', 'acme', '--oauth-client', 'acme-app', '--mtls-subject', 'acme-client');
+    expect(on.err).toBe('');
+    expect(on.out).toBe('tenant acme: x-api-key required; OAuth clients: acme-app; mutual TLS subjects: acme-client\n');
+    const registry = new TenantRegistry(clients.documentClient!, TABLE);
+    expect(await registry.getTenant('acme')).toMatchObject({
+      oauthClientIds: ['acme-app'],
+      mtlsSubjects: ['acme-client'],
+    });
+    const off = await tenants('auth', 'acme');
+    expect(off.out).toBe(
+      'tenant acme: x-api-key required; OAuth clients: not required; mutual TLS subjects: not required\n',
+    );
+    expect((await registry.listAudit('acme')).filter((a) => a.action === 'set-authentication')).toHaveLength(2);
+  });
+
   it('suspends a tenant by hand (gate and SES both closed), and lifts it', async () => {
     await tenants('create', 'suspco', '--domain', 'suspco.example');
     const s = await tenants('suspend', 'suspco', '--reason', 'unpaid invoices');

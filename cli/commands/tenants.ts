@@ -302,6 +302,29 @@ export function registerTenants(program: Command): void {
       });
   }
 
+  const many = (v: string, prev: string[] = []) => [...prev, v];
+  tenants
+    .command('auth <tenant>')
+    .description(
+      "what the tenant's Email API calls must carry beside the x-api-key: OAuth access tokens of these clients, TLS client certificates of these subjects (audited; none: off)",
+    )
+    .option('--oauth-client <id>', 'an OAuth 2.0 client id whose tokens the tenant uses (repeatable)', many)
+    .option('--mtls-subject <cn>', "a TLS client certificate's subject CN (repeatable)", many)
+    .action(async (tenantId: string, o: { oauthClient?: string[]; mtlsSubject?: string[] }, cmd: Command) => {
+      const opts = common(cmd);
+      await withClients(resolveTarget(opts, false), false, async ({ registry }) => {
+        const out = await registry.setAuthentication(
+          tenantId,
+          { oauthClientIds: o.oauthClient ?? [], mtlsSubjects: o.mtlsSubject ?? [] },
+          { actor: 'sesflow tenants auth' },
+        );
+        const list = (xs: string[] | undefined) => (xs?.length ? xs.join(', ') : 'not required');
+        process.stdout.write(
+          `tenant ${tenantId}: x-api-key required; OAuth clients: ${list(out.oauthClientIds)}; mutual TLS subjects: ${list(out.mtlsSubjects)}\n`,
+        );
+      });
+    });
+
   tenants
     .command('check <tenant>')
     .description(

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { TokenBucketLimiter } from '../../lib/http/token-bucket';
 import { AthenaRunner } from '../../queries/athena/runner';
 import { NAMED_QUERIES } from '../../queries/named-queries';
 import { MemoryTenantStore } from '../../tenants/tenant-service';
 import type { Authenticator, Principal } from '../api/ports';
-import { TokenBucketLimiter } from '../api/rate-limit';
 import { DEFAULT_THRESHOLDS } from '../api/risk';
 import { createRouter } from '../api/router';
 import { BadRequestError } from '../errors';

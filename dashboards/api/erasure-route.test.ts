@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { TokenBucketLimiter } from '../../lib/http/token-bucket';
 import { MemoryTenantStore } from '../../tenants/tenant-service';
 import { createApiKeyAuthenticator, memoryApiKeyLookup } from '../adapters/api-key-authenticator';
 import type { ErasureInput, RecipientEraser, ReportEngine } from './ports';
-import { TokenBucketLimiter } from './rate-limit';
 import { DEFAULT_THRESHOLDS } from './risk';
 import { createRouter } from './router';
 

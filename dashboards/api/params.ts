@@ -36,15 +36,31 @@ export interface ReportQuery {
   format: 'json' | 'csv';
 }
 
-/** `YYYY-MM-DD` (midnight UTC) or a full ISO time with `Z` or an offset; anything else is a 400. */
+const TIME = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,3})?)?(Z|[+-](\d{2}):(\d{2})))?$/;
+
+/** Whether the fields name a real calendar day and time: `2026-02-30` and `24:00` are refused, not rolled over. */
+function realDateTime(m: RegExpExecArray): boolean {
+  const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  if (month < 1 || month > 12 || day < 1) return false;
+  if (day > new Date(Date.UTC(year, month, 0)).getUTCDate()) return false;
+  if (m[4] === undefined) return true;
+  if (Number(m[4]) > 23 || Number(m[5]) > 59 || Number(m[6] ?? 0) > 59) return false;
+  return m[8] === undefined || (Number(m[8]) <= 23 && Number(m[9]) <= 59);
+}
+
+/**
+ * `YYYY-MM-DD` (midnight UTC) or a full ISO time with `Z` or an offset; anything else, and a day or time that does
+ * not exist (`2026-02-30`, `T25:00Z`), is a 400.
+ */
 export function parseTime(name: string, raw: string): number {
-  const m = /^\d{4}-\d{2}-\d{2}$/.test(raw)
-    ? Date.parse(`${raw}T00:00:00Z`)
-    : /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/.test(raw)
-      ? Date.parse(raw)
-      : Number.NaN;
-  if (!Number.isFinite(m)) throw new BadRequestError(`${name} must be a date (YYYY-MM-DD) or an ISO time`);
-  return m;
+  const m = TIME.exec(raw);
+  const ms = m && realDateTime(m) ? Date.parse(m[4] === undefined ? `${raw}T00:00:00Z` : raw) : Number.NaN;
+  if (!Number.isFinite(ms)) {
+    throw new BadRequestError(
+      m ? `${name} is not a real date or time: ${raw}` : `${name} must be a date (YYYY-MM-DD) or an ISO time`,
+    );
+  }
+  return ms;
 }
 
 function single(query: Readonly<Record<string, string | string[]>>, key: string): string | undefined {

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { TokenBucketLimiter } from '../../lib/http/token-bucket';
 import { MemoryTenantStore } from '../../tenants/tenant-service';
 import { createApiKeyAuthenticator, memoryApiKeyLookup } from '../adapters/api-key-authenticator';
 import { createCognitoAuthenticator } from '../adapters/cognito-authenticator';
 import { toCsv } from './csv';
 import type { LiveFigures, ReportEngine, ReportParams, TenantFigures, TenantStatus } from './ports';
-import { TokenBucketLimiter } from './rate-limit';
 import { DEFAULT_THRESHOLDS, rankTenants } from './risk';
 import { type ApiRequest, createRouter, type RequestLog } from './router';
 

@@ -1,16 +1,18 @@
 import { z } from 'zod';
 import { describeError } from '../../lib/errors';
-import { type ApiRequest, type ApiResponse, answerLogged, decodePathSegment, json } from '../../lib/http/request';
+import { AuthGate, type FailedAuthLimit } from '../../lib/http/auth-gate';
+import {
+  type ApiHandler,
+  type ApiRequest,
+  type ApiResponse,
+  answerLogged,
+  decodePathSegment,
+  json,
+} from '../../lib/http/request';
+import type { TokenBucketLimiter } from '../../lib/http/token-bucket';
 import { TransitionRefusedError } from '../../tenants/errors';
 import type { FiguresAtChange } from '../../tenants/lifecycle';
-import {
-  BadRequestError,
-  ConflictError,
-  ForbiddenError,
-  NotFoundError,
-  RateLimitedError,
-  UnauthenticatedError,
-} from '../errors';
+import { BadRequestError, ConflictError, ForbiddenError, NotFoundError, RateLimitedError } from '../errors';
 import { toCsv } from './csv';
 import { parseReportQuery, ReasonBodySchema, ReportNameSchema, TenantIdSchema } from './params';
 import type {
@@ -27,7 +29,6 @@ import type {
   TenantStore,
   Thresholds,
 } from './ports';
-import type { TokenBucketLimiter } from './rate-limit';
 import { rankTenants, thresholdsFor } from './risk';
 
 export type { ApiRequest, ApiResponse };
@@ -58,7 +59,12 @@ export interface RouterDeps {
   credential?: string;
   now?: () => Date;
   log?: (entry: RequestLog) => void;
+  /** Failed authentications allowed per client address (default 20, then one per 5 s); null: none. */
+  failedAuth?: FailedAuthLimit | null;
 }
+
+/** The Reports API router, and its check of a request's credentials before the body is read (node:http). */
+export type ReportsApiHandler = ApiHandler & { precheck(req: ApiRequest): Promise<ApiResponse | null> };
 
 function wantsCsv(req: ApiRequest, format: string): boolean {
   if (format === 'csv') return true;
@@ -151,14 +157,15 @@ function csvFileName(name: string, tenant: string | null, from: number, to: numb
  * The Reports API as a pure function of a request: authenticate, rate-limit per credential, route, validate, scope
  * to the caller's tenant, answer JSON or CSV. Every error is a status and a one-line `{"error": ...}`.
  */
-export function createRouter(deps: RouterDeps): (req: ApiRequest) => Promise<ApiResponse> {
+export function createRouter(deps: RouterDeps): ReportsApiHandler {
   const now = deps.now ?? (() => new Date());
 
   async function route(req: ApiRequest, p: Principal, log: RequestLog): Promise<ApiResponse> {
     const parts = req.path.split('/').filter((s) => s !== '');
     if (parts[0] !== 'v1') throw new NotFoundError('no such route');
     const [, resource, id, sub, extra] = parts;
-    const method = req.method.toUpperCase();
+    // HEAD is GET without a body (node:http leaves the body out; API Gateway is given none).
+    const method = req.method.toUpperCase() === 'HEAD' ? 'GET' : req.method.toUpperCase();
 
     if (resource === 'me' && !id && method === 'GET') {
       log.route = '/v1/me';
@@ -293,7 +300,15 @@ export function createRouter(deps: RouterDeps): (req: ApiRequest) => Promise<Api
     throw new NotFoundError('no such route');
   }
 
-  return async (req) => {
+  const gate = new AuthGate<Principal>({
+    authenticate: (req) => deps.auth.authenticate(req.headers),
+    unauthenticated: `missing or invalid credentials (${deps.credential ?? 'x-api-key'})`,
+    failedAuth: deps.failedAuth,
+    now: () => now().getTime(),
+  });
+  const isPublic = (req: ApiRequest) => req.path === '/v1/health';
+
+  async function handle(req: ApiRequest): Promise<ApiResponse> {
     const log: RequestLog = {
       route: 'unmatched',
       method: req.method,
@@ -309,17 +324,21 @@ export function createRouter(deps: RouterDeps): (req: ApiRequest) => Promise<Api
           log.route = '/v1/health';
           return json(200, { ok: true });
         }
-        const principal = await deps.auth.authenticate(req.headers);
-        if (!principal) {
-          throw new UnauthenticatedError(`missing or invalid credentials (${deps.credential ?? 'x-api-key'})`);
-        }
+        const principal = await gate.principal(req);
         log.principal = principal.id;
         log.role = principal.role;
         const taken = deps.limiter.take(principal.id, now().getTime());
         if (!taken.ok) throw new RateLimitedError('too many requests for this key', taken.retryAfterSeconds);
-        return route(req, principal, log);
+        const res = await route(req, principal, log);
+        return req.method.toUpperCase() === 'HEAD' ? { ...res, body: '' } : res;
       },
       deps.log,
     );
-  };
+  }
+
+  return Object.assign(handle, {
+    // Refused unread: a request whose credentials do not hold is answered (and logged) without its body.
+    precheck: async (req: ApiRequest) =>
+      isPublic(req) || !req.path.startsWith('/v1/') || (await gate.admits(req)) ? null : handle(req),
+  });
 }

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -188,10 +188,72 @@ describe('backfill from the lake', () => {
       '--restart',
       '--checkpoint',
       ckpt,
+      '--dead-letter-file',
+      join(dir, 'wrong-key-dead-letters.ndjson'),
     );
     expect(refused.code).toBe(1);
+    // A refusal of every record (a wrong key) stops the run: nothing is kept aside in the dead-letter file.
     expect(refused.stderr).toMatch(
       /^sesflow: backfill stopped: External Reporting refused a batch of \d+ records: HTTP 401: invalid x-api-key; run the same command again to resume\n$/,
     );
+    expect(existsSync(join(dir, 'wrong-key-dead-letters.ndjson'))).toBe(false);
+  });
+
+  it('a refused tenant without a DLQ: every other record is pushed, the refused ones kept in a file for --redrive', async () => {
+    // External Reporting that answers 422 to globex's records, reached by SESFLOW_REPORTING_URL only (no queues).
+    const platform = await startReportingReceiver({ apiKeys: [KEY], rejectTenants: ['globex'] });
+    try {
+      vi.stubEnv('SESFLOW_REPORTING_URL', platform.url);
+      vi.stubEnv('SESFLOW_REPORTING_API_KEY', KEY);
+      vi.stubEnv('SESFLOW_PUSH_QUEUE_URL', '');
+      vi.stubEnv('SESFLOW_PUSH_DLQ_URL', '');
+      vi.stubEnv('SESFLOW_PUSH_BATCH_RECORDS', '50');
+      const ckpt = join(dir, 'refused-ckpt.json');
+      const deadLetters = join(dir, 'refused-dead-letters.ndjson');
+      const args = ['push', '--lake', lakeDir, '--from', DAY1, '--to', DAY2, '--checkpoint', ckpt];
+      const run = await cli(...args, '--dead-letter-file', deadLetters);
+      expect(run.code).toBe(1);
+      expect(run.stdout).toMatch(/^pushed 600 records in \d+ batches\n/);
+      expect(run.stderr).toBe(
+        `sesflow: 300 records of 1 tenant refused by External Reporting: globex 300 (HTTP 422: records[0]: tenant globex is not enabled for External Reporting); kept in ${deadLetters} (sesflow push --redrive sends them again)\n`,
+      );
+      // Every acme record arrived, no globex one; the file holds the globex ones with their reason.
+      const acme = expectedRecords((e) => sentOnDay1(e) && e.tenant_id === 'acme');
+      expect(acme).toHaveLength(300);
+      for (const r of acme) expect(platform.records().get(r.record_id)?.record).toEqual(r);
+      expect(platform.records().size).toBe(300);
+      const lines = readFileSync(deadLetters, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
+      expect(lines.reduce((sum, l) => sum + l.records, 0)).toBe(300);
+      expect(new Set(lines.flatMap((l) => l.tenants))).toEqual(new Set(['globex']));
+      expect(lines.every((l) => l.status === 422)).toBe(true);
+      expect(statSync(deadLetters).mode & 0o777).toBe(0o600);
+
+      // The next run is not refused at the same place: the window is settled.
+      const again = await cli(...args, '--dead-letter-file', deadLetters);
+      expect(again.code).toBe(0);
+      expect(again.stdout).toMatch(/^already complete: 600 records/);
+
+      // Still refused: the redrive keeps them and fails, naming them again.
+      const still = await cli('push', '--redrive', '--dead-letter-file', deadLetters);
+      expect(still.code).toBe(1);
+      expect(still.stderr).toMatch(/^sesflow: 300 records of 1 tenant refused again: globex 300 \(HTTP 422/);
+
+      // Once the platform takes globex, the redrive delivers them and empties the file.
+      platform.setRejectTenants([]);
+      const dry = await cli('push', '--redrive', '--dry-run', '--dead-letter-file', deadLetters);
+      expect(dry.stdout).toMatch(/^would send \d+ dead-lettered batches/);
+      const redrive = await cli('push', '--redrive', '--dead-letter-file', deadLetters);
+      expect(redrive.stderr).toBe('');
+      expect(redrive.code).toBe(0);
+      expect(redrive.stdout).toMatch(/^sent \d+ dead-lettered batches again: 300 records delivered\n$/);
+      for (const r of expectedRecords(sentOnDay1)) expect(platform.records().get(r.record_id)?.record).toEqual(r);
+      expect(platform.records().size).toBe(600);
+      expect(existsSync(deadLetters)).toBe(false);
+    } finally {
+      await platform.close();
+    }
   });
 });

@@ -13,11 +13,15 @@ export interface DeadLetterReason {
   idempotencyKey: string | null;
   records: number;
   failedAt: string;
+  /** Tenants of the batch's records (for the summary of a backfill). */
+  tenants?: string[];
 }
 
 /** The dead-letter queue as the pusher uses it. */
 export interface DeadLetterQueue {
   send(body: string, why: DeadLetterReason): Promise<void>;
+  /** Whether it keeps a refusal of this status (default: every one); when not, the batch's settling throws. */
+  accepts?(status: number): boolean;
 }
 
 export type LogFn = (level: 'info' | 'warn' | 'error', message: string, keys: Record<string, unknown>) => void;
@@ -250,16 +254,22 @@ export async function settleBatch(
   if (out.unfinished.length > 0) {
     throw new PushRetryLaterError(`a batch could not be delivered: ${out.unfinished[0]!.reason}`);
   }
+  // Nothing is dead-lettered unless every refused part can be: a refusal kept nowhere stops the caller.
+  const kept = deps.deadLetters;
+  const unkept = out.refused.find((r) => !kept || kept.accepts?.(r.status) === false);
+  if (unkept || !kept) {
+    const r = unkept ?? out.refused[0];
+    if (r) throw new PushRefusedError(`External Reporting refused a batch of ${r.batch.size} records: ${r.reason}`);
+    return { delivered: out.delivered, deadLettered: 0 };
+  }
   for (const r of out.refused) {
-    if (!deps.deadLetters) {
-      throw new PushRefusedError(`External Reporting refused a batch of ${r.batch.size} records: ${r.reason}`);
-    }
-    await deps.deadLetters.send(r.batch.body, {
+    await kept.send(r.batch.body, {
       status: r.status,
       reason: r.reason,
       idempotencyKey: r.batch.idempotencyKey,
       records: r.batch.size,
       failedAt: new Date((deps.now ?? Date.now)()).toISOString(),
+      tenants: r.batch.tenants,
     });
   }
   return { delivered: out.delivered, deadLettered: out.refused.length };

@@ -24,6 +24,9 @@ export interface ReportingApi {
   close(): void;
 }
 
+/** How the pusher names itself to the platform (and how the contract test knows its requests). */
+export const PUSHER_USER_AGENT = 'sesflow-pusher/1';
+
 /**
  * `Retry-After` in milliseconds: delay-seconds or an HTTP date (RFC 9110 §10.2.3); null when absent or unreadable.
  */
@@ -112,6 +115,7 @@ export function createReportingApiClient(opts: { baseUrl: string; apiKey: string
               ...(typeof body === 'string' ? {} : { 'content-encoding': 'gzip' }),
               'x-api-key': opts.apiKey,
               'idempotency-key': idempotencyKey,
+              'user-agent': PUSHER_USER_AGENT,
             },
           },
           (res) => {

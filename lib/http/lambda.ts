@@ -15,7 +15,18 @@ export function toApiRequest(event: APIGatewayProxyEventV2): ApiRequest {
       ? Buffer.from(event.body, 'base64').toString('utf8')
       : event.body
     : null;
-  return { method: event.requestContext.http.method, path: event.rawPath, query, headers, body };
+  // With mutual TLS on the custom domain, API Gateway has checked the client certificate against the truststore.
+  const cert = (event.requestContext as { authentication?: { clientCert?: { subjectDN?: string } } }).authentication
+    ?.clientCert?.subjectDN;
+  return {
+    method: event.requestContext.http.method,
+    path: event.rawPath,
+    query,
+    headers,
+    body,
+    clientIp: event.requestContext.http.sourceIp,
+    ...(cert ? { clientCertSubject: cert } : {}),
+  };
 }
 
 /** The router's answer as the Lambda's result. */

@@ -1,5 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { formatBytes } from './errors';
 import { type ApiRequest, json } from './request';
 
@@ -20,7 +22,22 @@ export interface HttpServerOptions {
   maxBodyBytes: number;
   /** Headers on every answer (security headers); the route's own win. */
   headers?: Record<string, string>;
+  /**
+   * Runs on the request before its body is read (the body is then null): an answer refuses the request unread (a
+   * missing or wrong key), null reads the body and hands the same request to `handle`.
+   */
+  precheck?: (req: ApiRequest) => Promise<HttpAnswer | null>;
+  /**
+   * Serve HTTPS instead of HTTP (PEM texts). With `ca`, clients may present a certificate: one that chains to `ca`
+   * gives the request its `clientCertSubject`; one that does not, or none, leaves it unset (the router decides).
+   */
+  tls?: { key: string; cert: string; ca?: string };
+  /** The file name of the API's OpenAPI document under docs/ (the contract test checks the server's answers by it). */
+  document?: string;
 }
+
+/** The property of a node:http server that names its OpenAPI document (read by the contract test). */
+export const OPENAPI_DOCUMENT = Symbol.for('sesflow.openapi-document');
 
 export interface RunningHttpServer {
   url: string;
@@ -52,6 +69,9 @@ function readBody(req: IncomingMessage, limit: number): Promise<string | null> {
 
 /** A node:http request as the router's request (repeated query parameters become a list). */
 export function fromIncoming(req: IncomingMessage, url: URL, body: string | null): ApiRequest {
+  const socket = req.socket as Partial<TLSSocket>;
+  const peer = socket.authorized ? socket.getPeerCertificate?.() : undefined;
+  const subject = peer?.subject ? subjectDn(peer.subject as unknown as Record<string, string | string[]>) : '';
   const query: Record<string, string | string[]> = {};
   for (const [k, v] of url.searchParams) {
     const prev = query[k];
@@ -59,7 +79,38 @@ export function fromIncoming(req: IncomingMessage, url: URL, body: string | null
   }
   const headers: Record<string, string | undefined> = {};
   for (const [k, v] of Object.entries(req.headers)) headers[k] = Array.isArray(v) ? v.join(', ') : v;
-  return { method: req.method ?? 'GET', path: url.pathname, query, headers, body };
+  return {
+    method: req.method ?? 'GET',
+    path: url.pathname,
+    query,
+    headers,
+    body,
+    ...(req.socket.remoteAddress ? { clientIp: req.socket.remoteAddress } : {}),
+    ...(subject ? { clientCertSubject: subject } : {}),
+  };
+}
+
+/**
+ * The request target as a URL, or null when it is not a path. Resolved against a fixed origin as a string, so that a
+ * target such as `//host/x` stays a path (`new URL('//host/x', base)` would read it as another host, or throw).
+ */
+export function requestUrl(target: string | undefined): URL | null {
+  const path = target ?? '/';
+  if (!path.startsWith('/')) return null;
+  try {
+    return new URL(`http://localhost${path}`);
+  } catch {
+    return null;
+  }
+}
+
+/** A certificate subject as an RFC 4514-style DN, most specific first (`CN=acme,O=Acme`), as API Gateway gives it. */
+function subjectDn(subject: Record<string, string | string[]>): string {
+  const parts: string[] = [];
+  for (const [k, v] of Object.entries(subject)) {
+    for (const value of Array.isArray(v) ? v : [v]) parts.push(`${k}=${value.replace(/([,+"\\<>;=])/g, '\\$1')}`);
+  }
+  return parts.reverse().join(',');
 }
 
 /**
@@ -73,13 +124,25 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
     res.writeHead(out.status, { ...common, ...out.headers });
     res.end(out.body);
   };
-  const server = createServer(async (req, res) => {
+  const listener = async (req: IncomingMessage, res: ServerResponse) => {
     try {
-      const url = new URL(req.url ?? '/', 'http://localhost');
-      let body: string | null = null;
+      const url = requestUrl(req.url);
+      if (!url) {
+        req.resume();
+        send(res, json(400, { error: 'the request target is not a valid path' }));
+        return;
+      }
+      const request = fromIncoming(req, url, null);
+      const refused = opts.precheck ? await opts.precheck(request) : null;
+      if (refused) {
+        // Refused before the body is read: what the caller still sends is drained, so the answer reaches it.
+        req.resume();
+        send(res, refused);
+        return;
+      }
       if (req.method === 'POST' || req.method === 'PUT') {
         try {
-          body = await readBody(req, opts.maxBodyBytes);
+          request.body = await readBody(req, opts.maxBodyBytes);
         } catch (err) {
           send(
             res,
@@ -90,12 +153,23 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
           return;
         }
       }
-      send(res, await opts.handle(fromIncoming(req, url, body)));
+      send(res, await opts.handle(request));
     } catch {
       if (!res.headersSent) send(res, json(500, { error: 'internal error' }));
       else res.end();
     }
-  });
+  };
+  const server = opts.tls
+    ? createTlsServer(
+        {
+          key: opts.tls.key,
+          cert: opts.tls.cert,
+          ...(opts.tls.ca ? { ca: opts.tls.ca, requestCert: true, rejectUnauthorized: false } : {}),
+        },
+        listener,
+      )
+    : createServer(listener);
+  if (opts.document) Object.defineProperty(server, OPENAPI_DOCUMENT, { value: opts.document });
   const host = opts.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -103,7 +177,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
   });
   const port = (server.address() as AddressInfo).port;
   return {
-    url: `http://${host}:${port}`,
+    url: `${opts.tls ? 'https' : 'http'}://${host}:${port}`,
     port,
     async close() {
       server.closeAllConnections();

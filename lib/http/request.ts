@@ -9,6 +9,13 @@ export interface ApiRequest {
   /** Lower-case header names. */
   headers: Readonly<Record<string, string | undefined>>;
   body: string | null;
+  /** The caller's address (the socket's peer locally, API Gateway's `sourceIp` in AWS): failed-key throttling. */
+  clientIp?: string;
+  /**
+   * The subject DN of the TLS client certificate the connection was authenticated with (mutual TLS: the local TLS
+   * server once the certificate chains to its CA, API Gateway's custom domain in AWS); absent without one.
+   */
+  clientCertSubject?: string;
 }
 
 /** A router's answer. */

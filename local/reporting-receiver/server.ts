@@ -683,6 +683,8 @@ export async function startReportingReceiver(opts: ReportingReceiverOptions): Pr
       if (!res.headersSent && !res.destroyed) fail(res, 500, 'internal error');
       else res.destroy();
     });
+    // The contract test checks the receiver's answers against the External Reporting document.
+    Object.defineProperty(server, Symbol.for('sesflow.openapi-document'), { value: 'reporting-api.openapi.yaml' });
   });
   server.keepAliveTimeout = 10_000;
   await new Promise<void>((resolve, reject) => {

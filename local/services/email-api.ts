@@ -15,8 +15,10 @@ import { z } from 'zod';
 import { describeError } from '../../lib/errors';
 import { hashApiKey } from '../../lib/http/api-key';
 import { ensureTable } from '../../lib/table-design';
+import type { AccessTokenVerifier } from '../../send/api/caller-auth';
 import { composeSend, type SendComposition } from '../../send/api/compose';
-import { readEmailApiPort, type UnsubscribeConfig } from '../../send/api/config';
+import { readEmailApiPort, readEmailApiTls, type UnsubscribeConfig } from '../../send/api/config';
+import { createAccessTokenVerifier, readOAuthIssuerConfig } from '../../send/api/oauth';
 import { createEmailApiRouter, type EmailApiLog } from '../../send/api/router';
 import { type RunningEmailApi, startEmailApiServer } from '../../send/api/server';
 import { createUnsubscribeRouter, UNSUBSCRIBE_PATH } from '../../send/api/unsubscribe-router';
@@ -33,6 +35,10 @@ export interface LocalEmailApiOptions {
   /** The SES simulator's endpoint (a client with `maxAttempts: 1` is made for the sender). */
   sesEndpoint: string;
   tableName: string;
+  /** HTTPS with client certificates checked against `ca` (mutual TLS for tenants that require it). */
+  tls?: { key: string; cert: string; ca?: string };
+  /** Checks OAuth access tokens (a local OpenID Connect provider's JWKS). */
+  verifyAccessToken?: AccessTokenVerifier;
   queueName: string;
   /** Preferred port (busy: a free one); 0 = a free port. */
   port: number;
@@ -120,19 +126,25 @@ export async function startLocalEmailApi(o: LocalEmailApiOptions): Promise<Local
     limiter: o.limiter,
     apiLog: o.apiLog,
     workerLog: o.workerLog,
+    ...(o.verifyAccessToken ? { verifyAccessToken: o.verifyAccessToken } : {}),
     unsubscribe,
     firehose: o.firehose,
   });
   const emailApi = createEmailApiRouter(send.api);
   const oneClick = send.unsubscribe ? createUnsubscribeRouter({ unsubscribe: send.unsubscribe }) : null;
   // One server for both, as API Gateway routes them to their functions in AWS.
-  const handle: typeof emailApi = (req) => (oneClick && req.path === UNSUBSCRIBE_PATH ? oneClick(req) : emailApi(req));
+  const isUnsubscribe = (req: { path: string }) => oneClick !== null && req.path === UNSUBSCRIBE_PATH;
+  const handle: typeof emailApi = Object.assign(
+    (req: Parameters<typeof emailApi>[0]) => (isUnsubscribe(req) ? oneClick!(req) : emailApi(req)),
+    // The one-click endpoint takes no key: only the Email API's requests are checked before their body is read.
+    { precheck: async (req: Parameters<typeof emailApi>[0]) => (isUnsubscribe(req) ? null : emailApi.precheck(req)) },
+  );
   let server: RunningEmailApi;
   try {
-    server = await startEmailApiServer({ handle, port: o.port });
+    server = await startEmailApiServer({ handle, port: o.port, ...(o.tls ? { tls: o.tls } : {}) });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
-    server = await startEmailApiServer({ handle, port: 0 });
+    server = await startEmailApiServer({ handle, port: 0, ...(o.tls ? { tls: o.tls } : {}) });
   }
   if (unsubscribe) unsubscribe.url = `${server.url}${UNSUBSCRIBE_PATH}`;
   const poller = startBulkWorkerPoller({
@@ -211,7 +223,12 @@ async function ensureDemoKeys(
  * `SESFLOW_PORT_EMAIL_API` (8081), and the worker polling the queue.
  */
 export function emailApiPipelineService(
-  opts: Partial<Pick<LocalEmailApiOptions, 'port' | 'visibilityTimeoutSeconds' | 'workerConcurrency' | 'limiter'>> = {},
+  opts: Partial<
+    Pick<
+      LocalEmailApiOptions,
+      'port' | 'visibilityTimeoutSeconds' | 'workerConcurrency' | 'limiter' | 'tls' | 'verifyAccessToken'
+    >
+  > = {},
 ): PipelineService {
   return {
     name: 'email-api',
@@ -222,6 +239,10 @@ export function emailApiPipelineService(
         ctx.log('email-api: not started (needs DynamoDB Local, fauxqs and the SES simulator)');
         return undefined;
       }
+      // Mutual TLS and OAuth for the tenants that require them: from the options, else the environment.
+      const tls = opts.tls ?? readEmailApiTls();
+      const oauth = readOAuthIssuerConfig();
+      const verifyAccessToken = opts.verifyAccessToken ?? (oauth ? createAccessTokenVerifier(oauth) : undefined);
       const api = await startLocalEmailApi({
         dynamodb,
         doc: documentClient,
@@ -233,6 +254,8 @@ export function emailApiPipelineService(
         visibilityTimeoutSeconds: opts.visibilityTimeoutSeconds,
         workerConcurrency: opts.workerConcurrency,
         limiter: opts.limiter,
+        ...(tls ? { tls } : {}),
+        ...(verifyAccessToken ? { verifyAccessToken } : {}),
         unsubscribeSecret: demoUnsubscribeSecret(ctx.dataDir),
         firehose: ctx.clients.firehose,
         eventsStream: ctx.resources.eventsStream,
@@ -258,18 +281,19 @@ export function emailApiPipelineService(
         }
         mkdirSync(ctx.dataDir, { recursive: true });
         const keysFile = join(ctx.dataDir, 'email-api-keys.json');
-        const keys = await ensureDemoKeys(
+        await ensureDemoKeys(
           api.send,
           keysFile,
           profiles.map((p) => p.tenant.name),
         );
         const first = profiles[0];
         ctx.shared.emailApi = api;
-        ctx.links.push({ label: 'Email API (x-api-key; keys in email-api-keys.json)', url: api.url });
+        // Where the keys are, never a key: the banner and the log reach terminals, CI logs and screenshots.
+        ctx.links.push({ label: 'Email API (x-api-key)', url: api.url });
         if (first) {
           ctx.links.push({
-            label: `Email API demo key (${first.tenant.name}, from *@${first.fromDomain})`,
-            url: keys[first.tenant.name] ?? '',
+            label: `Email API keys (one per tenant, e.g. ${first.tenant.name} from *@${first.fromDomain})`,
+            url: keysFile,
           });
         }
         if (api.unsubscribeUrl) ctx.endpoints.unsubscribe = api.unsubscribeUrl;

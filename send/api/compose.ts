@@ -10,6 +10,7 @@ import { TenantRegistry } from '../registry';
 import { SesSender } from '../sender';
 import { SesSuppressionList } from '../suppression-list';
 import { type UnsubscribeOutcome, unsubscribe } from '../unsubscribe';
+import type { AccessTokenVerifier } from './caller-auth';
 import type { UnsubscribeConfig } from './config';
 import { DynamoDbSendStore } from './dynamodb-send-store';
 import type { EmailApiDeps, EmailApiLog } from './router';
@@ -39,6 +40,8 @@ export interface ComposeOptions {
   limiter?: SendRateLimiter;
   apiLog?: (entry: EmailApiLog) => void;
   workerLog?: (entry: ChunkLog) => void;
+  /** Checks the OAuth access tokens of tenants that require them (none: such a tenant is refused). */
+  verifyAccessToken?: AccessTokenVerifier;
   /** One-click unsubscribe links on marketing mail, and the endpoint's settings. */
   unsubscribe?: UnsubscribeConfig | null;
   /** Where unsubscribes are recorded (the events stream named in `unsubscribe.eventsStream`). */
@@ -78,6 +81,8 @@ export function composeSend(o: ComposeOptions): SendComposition {
       jobs: store,
       queue: new SqsJobQueue(o.sqs, o.sendQueueUrl),
       log: o.apiLog,
+      tenantAuth: (tenantId) => registry.getTenant(tenantId),
+      ...(o.verifyAccessToken ? { verifyAccessToken: o.verifyAccessToken } : {}),
     },
     worker: { sender, jobs: store, messages: store, log: o.workerLog },
     unsubscribe: u ? (token) => unsubscribe({ secret: u.secret, tenants: registry, suppression, events }, token) : null,

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { SesflowError } from '../../lib/errors';
 
 /** The Email API's and the bulk worker's settings, read from the environment once (STYLE.md §8). */
@@ -33,6 +34,34 @@ export function readEmailApiPort(env: NodeJS.ProcessEnv = process.env): number {
   if (!Number.isInteger(n) || n < 0 || n > 65535)
     throw new EmailApiConfigError('SESFLOW_PORT_EMAIL_API must be a port number (0-65535)');
   return n;
+}
+
+/**
+ * TLS for the local Email API server: `SESFLOW_EMAIL_API_TLS_CERT` and `SESFLOW_EMAIL_API_TLS_KEY` (PEM files) serve
+ * HTTPS; `SESFLOW_EMAIL_API_TLS_CA` adds client certificates checked against that CA (mutual TLS, for tenants that
+ * require it, as the custom domain's truststore does in AWS). Undefined when no certificate is set.
+ */
+export function readEmailApiTls(
+  env: NodeJS.ProcessEnv = process.env,
+): { key: string; cert: string; ca?: string } | undefined {
+  const certFile = env.SESFLOW_EMAIL_API_TLS_CERT;
+  const keyFile = env.SESFLOW_EMAIL_API_TLS_KEY;
+  if (!certFile && !keyFile) return undefined;
+  if (!certFile || !keyFile)
+    throw new EmailApiConfigError('SESFLOW_EMAIL_API_TLS_CERT and SESFLOW_EMAIL_API_TLS_KEY go together');
+  const read = (name: string, file: string) => {
+    try {
+      return readFileSync(file, 'utf8');
+    } catch {
+      throw new EmailApiConfigError(`${name}: cannot read ${file}`);
+    }
+  };
+  const caFile = env.SESFLOW_EMAIL_API_TLS_CA;
+  return {
+    cert: read('SESFLOW_EMAIL_API_TLS_CERT', certFile),
+    key: read('SESFLOW_EMAIL_API_TLS_KEY', keyFile),
+    ...(caFile ? { ca: read('SESFLOW_EMAIL_API_TLS_CA', caFile) } : {}),
+  };
 }
 
 /** One-click unsubscribe settings (none when `SESFLOW_UNSUBSCRIBE_URL` is not set: marketing mail goes without). */

@@ -21,6 +21,7 @@ let pipeline: RunningPipeline;
 let api: LocalEmailApi;
 let sim: SesSimulatorServer;
 let keys: Record<string, string>;
+const logLines: string[] = [];
 
 async function call(method: string, path: string, opts: { key?: string | null; body?: unknown } = {}) {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
@@ -61,6 +62,7 @@ beforeAll(async () => {
     timeFactor: 0.00001,
     maxSendRate: 200,
     rowSink: () => rows,
+    log: (line) => logLines.push(line),
     // A chunk with entries to retry comes back after 2 s (10 s in sesflow start).
     extensions: [emailApiPipelineService({ port: 0, visibilityTimeoutSeconds: 2 })],
   });
@@ -93,6 +95,13 @@ describe('Email API over HTTP (sesflow start)', () => {
     const scan = JSON.stringify(await api.send.registry.listKeys('acme'));
     expect(scan).toContain('key_');
     expect(scan).not.toContain(keys.acme);
+  });
+
+  it('row 12: no key in the banner links or the log, which name the key file instead', () => {
+    const printed = [...pipeline.ctx.links.flatMap((l) => [l.label, l.url]), ...logLines].join('\n');
+    expect(Object.keys(keys).length).toBeGreaterThan(0);
+    for (const key of Object.values(keys)) expect(printed).not.toContain(key);
+    expect(pipeline.ctx.links.map((l) => l.url)).toContain(join(dataDir, 'email-api-keys.json'));
   });
 
   it("sends one message as the key's tenant, and its Send event reaches the lake rows with tenant and campaign", async () => {
@@ -179,7 +188,7 @@ describe('Email API over HTTP (sesflow start)', () => {
     expect((await call('GET', `/v1/batches/${jobId}`, { key: keys.globex })).status).toBe(403);
   });
 
-  it('refuses a paused tenant: 409 for one message, failed entries (not retried) for a bulk job, nothing sent', async () => {
+  it('refuses a paused tenant: 409 with why and since when, for one message and for a batch at submission, nothing sent', async () => {
     const doc = pipeline.ctx.clients.documentClient!;
     const tenants = new DynamoDbTenantStore(
       doc,
@@ -208,9 +217,8 @@ describe('Email API over HTTP (sesflow start)', () => {
         destinations: [{ to: 'a@example.org' }, { to: 'b@example.org' }],
       },
     });
-    const done = await waitForJob(String(batch.json.jobId), (j) => j.status === 'completed', keys.umbrella);
-    expect(done).toMatchObject({ sent: 0, failed: 2 });
-    expect((done.failures as { error: string }[])[0]?.error).toMatch(/tenant umbrella is paused since/);
+    expect(batch.status).toBe(409);
+    expect(batch.json).toEqual({ error: one.json.error });
     expect(sim.simulator.stats.accepted).toBe(accepted);
   });
 

@@ -1,8 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { describeError } from '../../lib/errors';
-import { apiKeyHash } from '../../lib/http/api-key';
-import { type ApiRequest, type ApiResponse, answerLogged, decodePathSegment, json } from '../../lib/http/request';
+import { AuthGate, type FailedAuthLimit } from '../../lib/http/auth-gate';
+import {
+  type ApiHandler,
+  type ApiRequest,
+  type ApiResponse,
+  answerLogged,
+  decodePathSegment,
+  json,
+} from '../../lib/http/request';
 import type { ApiKeyScope, Sender, SendOutcome } from '../ports';
+import { authenticateCaller, type CallerAuthDeps } from './caller-auth';
 import {
   BadRequestError,
   ForbiddenError,
@@ -12,7 +20,6 @@ import {
   PayloadTooLargeError,
   SendRefusedError,
   ThrottledError,
-  UnauthenticatedError,
   UnavailableError,
 } from './errors';
 import { jobView, splitIntoChunks } from './jobs';
@@ -41,7 +48,7 @@ export interface EmailApiLog {
   error?: string;
 }
 
-export interface EmailApiDeps {
+export interface EmailApiDeps extends CallerAuthDeps {
   lookupKey: ApiKeyLookup;
   sender: Sender;
   messages: MessageStore;
@@ -50,7 +57,12 @@ export interface EmailApiDeps {
   now?: () => Date;
   newJobId?: () => string;
   log?: (entry: EmailApiLog) => void;
+  /** Failed authentications allowed per client address (default 20, then one per 5 s); null: none. */
+  failedAuth?: FailedAuthLimit | null;
 }
+
+/** The Email API router, and its check of a request's credentials before the body is read (node:http). */
+export type EmailApiHandler = ApiHandler & { precheck(req: ApiRequest): Promise<ApiResponse | null> };
 
 /** Failures listed by `GET /v1/batches/{id}`. */
 const MAX_LISTED_FAILURES = 100;
@@ -119,8 +131,14 @@ function messageView(m: MessageRecord) {
  * (401), scoped to one tenant (403 for another tenant's message or batch), bodies validated with zod (400 with a
  * one-line reason), 413 over the size limit. Every error is a status and a one-line `{"error": ...}`.
  */
-export function createEmailApiRouter(deps: EmailApiDeps): (req: ApiRequest) => Promise<ApiResponse> {
+export function createEmailApiRouter(deps: EmailApiDeps): EmailApiHandler {
   const now = deps.now ?? (() => new Date());
+  const gate = new AuthGate<ApiKeyScope>({
+    authenticate: (req) => authenticateCaller(deps, req),
+    unauthenticated: 'the x-api-key is not valid',
+    failedAuth: deps.failedAuth,
+    now: () => now().getTime(),
+  });
   const newJobId = deps.newJobId ?? (() => `job-${randomUUID()}`);
 
   async function sendOne(req: ApiRequest, scope: ApiKeyScope, log: EmailApiLog): Promise<ApiResponse> {
@@ -158,6 +176,11 @@ export function createEmailApiRouter(deps: EmailApiDeps): (req: ApiRequest) => P
   async function createBatch(req: ApiRequest, scope: ApiKeyScope, log: EmailApiLog): Promise<ApiResponse> {
     checkSize(req.body, MAX_BATCH_BODY_BYTES);
     const body = parseBody(BatchBodySchema, req.body);
+    try {
+      await deps.sender.assertMaySend?.(scope.tenantId, body.from);
+    } catch (err) {
+      throw translateSendError(err);
+    }
     const jobId = newJobId();
     log.jobId = jobId;
     const chunks = splitIntoChunks(jobId, scope.tenantId, body);
@@ -194,7 +217,8 @@ export function createEmailApiRouter(deps: EmailApiDeps): (req: ApiRequest) => P
 
   async function route(req: ApiRequest, scope: ApiKeyScope, log: EmailApiLog): Promise<ApiResponse> {
     const parts = req.path.split('/').filter((s) => s !== '');
-    const method = req.method.toUpperCase();
+    // HEAD is GET without a body (node:http leaves the body out; API Gateway is given none).
+    const method = req.method.toUpperCase() === 'HEAD' ? 'GET' : req.method.toUpperCase();
     if (parts[0] !== 'v1' || parts.length > 3) throw new NotFoundError('no such route');
     const [, resource, id] = parts;
 
@@ -231,7 +255,7 @@ export function createEmailApiRouter(deps: EmailApiDeps): (req: ApiRequest) => P
     throw new NotFoundError('no such route');
   }
 
-  return async function handle(req: ApiRequest): Promise<ApiResponse> {
+  async function handle(req: ApiRequest): Promise<ApiResponse> {
     const log: EmailApiLog = {
       route: req.path.slice(0, 80),
       method: req.method,
@@ -242,15 +266,18 @@ export function createEmailApiRouter(deps: EmailApiDeps): (req: ApiRequest) => P
     return answerLogged(
       log,
       async () => {
-        if (!req.headers['x-api-key']) throw new UnauthenticatedError('an x-api-key header is required');
-        const hash = apiKeyHash(req.headers);
-        const scope = hash ? await deps.lookupKey(hash) : null;
-        if (!scope) throw new UnauthenticatedError('the x-api-key is not valid');
+        const scope = await gate.principal(req);
         log.keyId = scope.keyId;
         log.tenant = scope.tenantId;
-        return route(req, scope, log);
+        const res = await route(req, scope, log);
+        return req.method.toUpperCase() === 'HEAD' ? { ...res, body: '' } : res;
       },
       deps.log,
     );
-  };
+  }
+
+  return Object.assign(handle, {
+    // Refused unread: a request whose credentials do not hold is answered (and logged) without its body.
+    precheck: async (req: ApiRequest) => ((await gate.admits(req)) ? null : handle(req)),
+  });
 }

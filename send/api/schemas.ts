@@ -1,4 +1,5 @@
 import { type ZodError, z } from 'zod';
+import { checkAddress, checkMailbox, headerValueProblem, templateNames } from '../address';
 import { BadRequestError } from './errors';
 
 /** SES accepts at most 50 recipients (To + Cc + Bcc) per message. */
@@ -15,31 +16,40 @@ export const MAX_CONTENT_BYTES = 512 * 1024;
 /** One destination's replacement data, as JSON. */
 export const MAX_REPLACEMENTS_BYTES = 4 * 1024;
 
-/** Same rule as SES's: something@domain.tld, no spaces or angle brackets, at most 320 characters. */
-const ADDRESS = /^[^\s@<>,;"]+@[^\s@<>,;"]+\.[^\s@<>,;"]+$/;
 /** SES EmailTag values: ASCII letters, digits, `_` and `-`, 1 to 256 characters (aws-facts §1.2). */
 const TAG_VALUE = /^[A-Za-z0-9_-]{1,256}$/;
 
-export const AddressSchema = z
-  .string({ error: 'must be an email address' })
-  .max(320, 'is over 320 characters')
-  .regex(ADDRESS, 'is not an email address');
+/** One address as SES takes it (send/address.ts), its domain given in Punycode. */
+export const AddressSchema = z.string({ error: 'must be an email address' }).transform((s, ctx) => {
+  const r = checkAddress(s);
+  if (r.ok) return r.address;
+  ctx.addIssue({ code: 'custom', message: r.reason });
+  return z.NEVER;
+});
 
-/** `sender@example.com` or `Display Name <sender@example.com>`. */
-export const FromSchema = z
-  .string({ error: 'must be an email address' })
-  .max(640, 'is over 640 characters')
-  .refine((s) => ADDRESS.test(/<([^<>]+)>\s*$/.exec(s)?.[1] ?? s), 'is not an email address');
+/** `sender@example.com` or `Display Name <sender@example.com>`: one RFC 5322 mailbox, normalised for SES. */
+export const FromSchema = z.string({ error: 'must be an email address' }).transform((s, ctx) => {
+  const r = checkMailbox(s);
+  if (r.ok) return r.header;
+  ctx.addIssue({ code: 'custom', message: r.reason });
+  return z.NEVER;
+});
 
 export const TagValueSchema = z
   .string({ error: 'must be a string' })
   .regex(TAG_VALUE, 'may contain only letters, digits, _ and - (1 to 256 characters)');
 
+/** A header value: one line, no control characters, valid Unicode. */
+const headerValue = (s: string, ctx: z.RefinementCtx) => {
+  const problem = headerValueProblem(s);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+};
+
 const SubjectSchema = z
   .string({ error: 'is required' })
   .min(1, 'must not be empty')
   .max(998, 'is over 998 characters')
-  .refine((s) => !/[\r\n]/.test(s), 'must be one line');
+  .superRefine(headerValue);
 
 const AddressListSchema = z.array(AddressSchema, { error: 'must be a list of email addresses' });
 
@@ -105,7 +115,25 @@ export const BatchBodySchema = z
       .min(1, 'needs at least one destination')
       .max(MAX_BATCH_DESTINATIONS, `has more than ${MAX_BATCH_DESTINATIONS.toLocaleString('en-US')} entries`),
   })
-  .superRefine((v, ctx) => checkContent(v, ctx));
+  .superRefine((v, ctx) => {
+    checkContent(v, ctx);
+    // A replacement lands in the subject as it is: it must keep the subject one clean line.
+    const inSubject = templateNames(v.subject);
+    v.destinations.forEach((d, i) => {
+      for (const [name, value] of Object.entries(d.replacements ?? {})) {
+        if (!inSubject.has(name)) continue;
+        const problem = headerValueProblem(value);
+        if (problem) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `is used in the subject and ${problem}`,
+            path: ['destinations', i, 'replacements', name],
+          });
+          return;
+        }
+      }
+    });
+  });
 export type BatchBody = z.infer<typeof BatchBodySchema>;
 
 /** Ids in paths: SES message ids (hex and dashes) and job ids (`job-<uuid>`); nothing else reaches a store. */
