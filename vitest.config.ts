@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['**/*.test.ts'],
-    exclude: ['node_modules/**', '.serverless/**', '.esbuild/**', '.sesflow/**'],
+    exclude: ['node_modules/**', '.serverless/**', '.packages/**', '.esbuild/**', '.sesflow/**'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',

@@ -43,15 +43,20 @@ export interface PackagedStack {
 }
 
 /**
- * Runs `serverless package --stage <stage>` offline into a fresh directory (never the shared .serverless/) and reads
+ * Runs `serverless package --stage <stage> [args]` offline into a fresh directory (never the shared .serverless/) and reads
  * the generated templates. Rejects with serverless's own message when packaging fails.
  */
-export async function packageStack(stage: string, outDir?: string): Promise<PackagedStack> {
-  const dir = outDir ?? mkdtempSync(join(tmpdir(), 'sesflow-package-'));
+export async function packageStack(
+  stage: string,
+  options: { outDir?: string; args?: readonly string[] } = {},
+): Promise<PackagedStack> {
+  const dir = options.outDir ?? mkdtempSync(join(tmpdir(), 'sesflow-package-'));
   // One package at a time per checkout: serverless and serverless-esbuild work in the checkout's `.serverless/` and
   // `.esbuild/` (installing the external modules there), which packages made at once (test files run in parallel)
   // would share.
-  await withPackageLock(() => runServerless(['package', '--stage', stage, '--package', dir], 180_000));
+  await withPackageLock(() =>
+    runServerless(['package', '--stage', stage, '--package', dir, ...(options.args ?? [])], 180_000),
+  );
   const read = (name: string) => JSON.parse(readFileSync(join(dir, name), 'utf8')) as CfnTemplate;
   return {
     dir,

@@ -1,6 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
+import { bucketsFromInfo, checkRemovable } from './remove-stage';
 import { previousDeployment } from './rollback';
 import { DeployError, stageFromArgs } from './serverless-cli';
 import { httpApiUrl, runSmokeChecks } from './smoke';
@@ -61,5 +62,15 @@ describe('smoke checks', () => {
     } finally {
       server.close();
     }
+  });
+});
+
+describe('remove', () => {
+  it('reads the bucket names from serverless info and refuses prod in one line', () => {
+    const info =
+      'Stack Outputs:\n  LakeBucketName: sesflow-dev-lake-1-us-east-1\n  TableName: sesflow-dev\n  AthenaResultsBucketName: sesflow-dev-athena-results-1-us-east-1\n';
+    expect(bucketsFromInfo(info)).toEqual(['sesflow-dev-lake-1-us-east-1', 'sesflow-dev-athena-results-1-us-east-1']);
+    expect(() => checkRemovable('dev')).not.toThrow();
+    expect(() => checkRemovable('prod')).toThrow('prod is not removed by this script');
   });
 });

@@ -26,7 +26,11 @@ export function stageFromArgs(argv: readonly string[]): Stage {
 }
 
 /** Runs the serverless CLI of node_modules with telemetry off; resolves with its stdout, rejects with its output. */
-export function runServerless(args: readonly string[], timeoutMs = 20 * 60_000): Promise<string> {
+export function runServerless(
+  args: readonly string[],
+  timeoutMs = 20 * 60_000,
+  extraEnv: Readonly<Record<string, string>> = {},
+): Promise<string> {
   const bin = join(REPO_ROOT, 'node_modules', 'serverless', 'bin', 'serverless.js');
   return new Promise((resolveRun, reject) => {
     execFile(
@@ -34,7 +38,13 @@ export function runServerless(args: readonly string[], timeoutMs = 20 * 60_000):
       [bin, ...args],
       {
         cwd: REPO_ROOT,
-        env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off', FORCE_COLOR: '0' },
+        env: {
+          ...process.env,
+          SLS_TELEMETRY_DISABLED: '1',
+          SLS_NOTIFICATIONS_MODE: 'off',
+          FORCE_COLOR: '0',
+          ...extraEnv,
+        },
         maxBuffer: 16 * 1024 * 1024,
         timeout: timeoutMs,
       },

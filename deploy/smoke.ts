@@ -1,5 +1,9 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { type DeployBaseline, judgeDeploy, parseBaseline } from './deploy-judge';
+import { deployStateClients, newVersionErrors, queueDepths } from './deploy-state';
 import { runDoctor } from './doctor/doctor';
-import { awsTarget } from './doctor/targets';
+import { awsNames, awsTarget } from './doctor/targets';
 import { DeployError, runServerless, stageFromArgs } from './serverless-cli';
 
 /** The HTTP API's base URL from `serverless info --verbose` (stack output `HttpApiUrl`). */
@@ -51,13 +55,51 @@ export async function runSmokeChecks(
   return failures;
 }
 
+/** `--name VALUE` from argv, or undefined. */
+function optionValue(argv: readonly string[], name: string): string | undefined {
+  const i = argv.indexOf(name);
+  return i >= 0 ? argv[i + 1] : undefined;
+}
+
 /**
- * `npm run smoke -- --stage X`: the deployed stage answers as it should over HTTP, and `sesflow doctor`'s checks of
- * event destinations, dead letters and consumer lag pass. Exits 1 on any failure, which makes the Jenkinsfile roll
- * the stage back.
+ * Doctor findings that fail a smoke test: a broken configuration (event destinations). Dead letters and consumer lag
+ * are judged by what the deploy changed instead (judgeDeploy); events per tenant are not expected right after a deploy.
+ */
+export const SMOKE_DOCTOR_CHECKS: ReadonlySet<string> = new Set(['event destinations']);
+
+/**
+ * `npm run smoke -- --stage X --record-baseline FILE` (before the deploy): writes when the deploy began and the depth
+ * of each dead-letter queue. `npm run smoke -- --stage X --baseline FILE` (after): the deployed stage answers as it
+ * should over HTTP, its event destinations are configured, no dead-letter queue grew since the baseline and no
+ * function's new version threw since then. Exits 1 on any failure, which makes the Jenkinsfile roll the stage back.
+ * Without --baseline, dead letters and errors are judged over the last 15 minutes' errors only, and said so.
  */
 async function main(argv: string[]): Promise<void> {
   const stage = stageFromArgs(argv);
+  const region = process.env.AWS_REGION ?? 'us-east-1';
+  const names = awsNames(stage);
+  const sqs = new SQSClient({ region });
+  const recordTo = optionValue(argv, '--record-baseline');
+  if (recordTo) {
+    const baseline: DeployBaseline = {
+      stage,
+      startedAt: Date.now(),
+      deadLetterDepths: await queueDepths(sqs, names.deadLetterQueues),
+    };
+    writeFileSync(recordTo, `${JSON.stringify(baseline, null, 2)}\n`);
+    process.stdout.write(`smoke: baseline of ${stage} recorded in ${recordTo}\n`);
+    return;
+  }
+  const baselineFile = optionValue(argv, '--baseline');
+  const now = Date.now();
+  const baseline: DeployBaseline = baselineFile
+    ? parseBaseline(readFileSync(baselineFile, 'utf8'), baselineFile)
+    : { stage, startedAt: now - 15 * 60_000, deadLetterDepths: {} };
+  if (baseline.stage !== stage)
+    throw new DeployError(`${baselineFile} is the baseline of ${baseline.stage}, not ${stage}`);
+  if (!baselineFile)
+    process.stdout.write('note: no --baseline: dead-letter growth is not judged, errors over 15 minutes\n');
+
   const info = await runServerless(['info', '--stage', stage, '--verbose'], 120_000);
   const url = httpApiUrl(info);
   if (!url) throw new DeployError(`serverless info --stage ${stage} shows no HttpApiUrl: is the stage deployed?`);
@@ -66,17 +108,30 @@ async function main(argv: string[]): Promise<void> {
     const failed = failures.find((f) => f.startsWith(`${c.name}:`));
     process.stdout.write(`${failed ? 'FAIL' : 'ok  '} ${failed ?? c.name}\n`);
   }
-  // The doctor's checks, except events per tenant: a quiet stage right after a deploy is not a broken one.
-  const now = Date.now();
-  const target = awsTarget(stage, process.env.AWS_REGION ?? 'us-east-1', () => now);
+
+  const depths = baselineFile ? await queueDepths(sqs, names.deadLetterQueues) : {};
+  const clients = deployStateClients(region);
+  const changed = judgeDeploy(
+    baseline,
+    depths,
+    await newVersionErrors(clients, names.functions, baseline.startedAt, now),
+  );
+  for (const f of changed) process.stdout.write(`FAIL ${f}\n`);
+  failures.push(...changed);
+
+  const target = awsTarget(stage, region, () => now);
   try {
     const findings = await runDoctor(target, { minutes: 15, maxLagMs: 300_000, now });
-    for (const f of findings.filter((x) => x.severity === 'problem' && x.check !== 'recent events')) {
-      failures.push(`doctor, ${f.check}: ${f.message}`);
-      process.stdout.write(`FAIL doctor, ${f.check}: ${f.message}\n`);
+    for (const f of findings.filter((x) => x.severity === 'problem')) {
+      const fails = SMOKE_DOCTOR_CHECKS.has(f.check);
+      if (fails) failures.push(`doctor, ${f.check}: ${f.message}`);
+      process.stdout.write(`${fails ? 'FAIL' : 'note'} doctor, ${f.check}: ${f.message}\n`);
     }
   } finally {
     target.close();
+    sqs.destroy();
+    clients.lambda.destroy();
+    clients.cloudwatch.destroy();
   }
   if (failures.length > 0) throw new DeployError(`${failures.length} smoke check(s) failed on ${stage}`);
   process.stdout.write(`smoke: stage ${stage} passed (${url})\n`);

@@ -3,8 +3,10 @@ import {
   type CfnTemplate,
   checkBuckets,
   checkDynamicPartitioning,
+  checkKmsWriters,
   checkLeastPrivilege,
   checkQueuesHaveDlq,
+  checkRedundantDependsOn,
   checkRolePerFunction,
 } from './template-checks';
 
@@ -176,5 +178,139 @@ describe('checkDynamicPartitioning', () => {
     expect(checkDynamicPartitioning(t)).toEqual([
       'S: dynamic partitioning without an ErrorOutputPrefix naming !{firehose:error-output-type}',
     ]);
+  });
+});
+
+describe('checkKmsWriters', () => {
+  const key = (statements: unknown[]) => ({
+    Type: 'AWS::KMS::Key',
+    Properties: { KeyPolicy: { Version: '2012-10-17', Statement: statements } },
+  });
+  const root = {
+    Effect: 'Allow',
+    Principal: { AWS: 'arn:aws:iam::111122223333:root' },
+    Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
+    Resource: '*',
+  };
+  const queue = (extra: Record<string, unknown> = {}) => ({
+    Type: 'AWS::SQS::Queue',
+    Properties: { KmsMasterKeyId: { Ref: 'K' }, ...extra },
+  });
+  const rule = {
+    Type: 'AWS::Events::Rule',
+    Properties: {
+      Targets: [
+        {
+          Id: 't',
+          Arn: { 'Fn::GetAtt': ['S', 'Arn'] },
+          RoleArn: { 'Fn::GetAtt': ['ER', 'Arn'] },
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': ['DLQ', 'Arn'] } },
+        },
+      ],
+    },
+  };
+  const stream = {
+    Type: 'AWS::Kinesis::Stream',
+    Properties: { StreamEncryption: { KeyId: { 'Fn::GetAtt': ['K', 'Arn'] } } },
+  };
+  const kmsFor = (ids: string[]) => ({
+    Effect: 'Allow',
+    Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
+    Resource: ids.map((i) => ({ 'Fn::GetAtt': [i, 'Arn'] })),
+  });
+
+  it('reports an EventBridge dead-letter queue whose key policy does not let EventBridge use the key', () => {
+    const t: CfnTemplate = {
+      Resources: {
+        K: key([root]),
+        DLQ: queue(),
+        S: stream,
+        ER: role([
+          { Effect: 'Allow', Action: 'kinesis:PutRecords', Resource: { 'Fn::GetAtt': ['S', 'Arn'] } },
+          kmsFor(['K']),
+        ]),
+        Rule: rule,
+      },
+    };
+    expect(checkKmsWriters(t)).toEqual([
+      'DLQ (encrypted with K): events.amazonaws.com writes via Rule dead-letter queue but lacks kms:GenerateDataKey, kms:Decrypt',
+    ]);
+    (t.Resources.K!.Properties!.KeyPolicy as { Statement: unknown[] }).Statement.push({
+      Effect: 'Allow',
+      Principal: { Service: 'events.amazonaws.com' },
+      Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      Resource: '*',
+    });
+    expect(checkKmsWriters(t)).toEqual([]);
+  });
+
+  it('reports roles without a grant, alarms on a topic without CloudWatch in the key policy, and a redrive across keys', () => {
+    const t: CfnTemplate = {
+      Resources: {
+        K: key([root]),
+        K2: key([root]),
+        Topic: { Type: 'AWS::SNS::Topic', Properties: { KmsMasterKeyId: { Ref: 'K' } } },
+        Alarm: { Type: 'AWS::CloudWatch::Alarm', Properties: { AlarmActions: [{ Ref: 'Topic' }] } },
+        Dlq: { Type: 'AWS::SQS::Queue', Properties: { KmsMasterKeyId: { Ref: 'K2' } } },
+        Q: queue({ RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': ['Dlq', 'Arn'] }, maxReceiveCount: 5 } }),
+        Sender: role([{ Effect: 'Allow', Action: 'sqs:SendMessage', Resource: { 'Fn::GetAtt': ['Q', 'Arn'] } }]),
+        Bucket: {
+          Type: 'AWS::S3::Bucket',
+          Properties: {
+            BucketEncryption: {
+              ServerSideEncryptionConfiguration: [
+                {
+                  ServerSideEncryptionByDefault: {
+                    SSEAlgorithm: 'aws:kms',
+                    KMSMasterKeyID: { 'Fn::GetAtt': ['K', 'Arn'] },
+                  },
+                },
+              ],
+            },
+          },
+        },
+        FirehoseRole: role([kmsFor(['K2'])]),
+        Firehose: {
+          Type: 'AWS::KinesisFirehose::DeliveryStream',
+          Properties: {
+            ExtendedS3DestinationConfiguration: {
+              BucketARN: { 'Fn::GetAtt': ['Bucket', 'Arn'] },
+              RoleARN: { 'Fn::GetAtt': ['FirehoseRole', 'Arn'] },
+            },
+          },
+        },
+        Fn: fn('FnRole'),
+        FnRole: role([kmsFor(['K'])]),
+        Esm: {
+          Type: 'AWS::Lambda::EventSourceMapping',
+          Properties: {
+            FunctionName: { Ref: 'Fn' },
+            DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': ['Dlq', 'Arn'] } } },
+          },
+        },
+      },
+    };
+    expect(checkKmsWriters(t).sort()).toEqual(
+      [
+        'Bucket (encrypted with K): FirehoseRole writes via Firehose delivery but lacks kms:GenerateDataKey',
+        'Dlq (encrypted with K2): redrive from Q, encrypted with K',
+        'Dlq (encrypted with K2): FnRole writes via Esm destination but lacks kms:GenerateDataKey, kms:Decrypt',
+        'Q (encrypted with K): Sender writes via Sender/p but lacks kms:GenerateDataKey, kms:Decrypt',
+        'Topic (encrypted with K): cloudwatch.amazonaws.com writes via Alarm action but lacks kms:GenerateDataKey, kms:Decrypt',
+      ].sort(),
+    );
+  });
+});
+
+describe('checkRedundantDependsOn', () => {
+  it('reports a DependsOn a GetAtt already implies and accepts one that adds an order', () => {
+    const t: CfnTemplate = {
+      Resources: {
+        R: role([]),
+        F: { ...fn('R'), DependsOn: ['R', 'Other'] },
+        Other: role([]),
+      },
+    };
+    expect(checkRedundantDependsOn(t)).toEqual(['F: DependsOn R is implied']);
   });
 });

@@ -15,6 +15,7 @@ export interface CfnResource {
 export interface CfnTemplate {
   Resources: Record<string, CfnResource>;
   Outputs?: Record<string, unknown>;
+  Parameters?: Record<string, { Type: string; Default?: unknown; AllowedPattern?: string }>;
   Conditions?: Record<string, unknown>;
 }
 
@@ -204,6 +205,295 @@ export function checkDynamicPartitioning(t: CfnTemplate): string[] {
     if (typeof prefix !== 'string' || !/!\{partitionKeyFrom(Lambda|Query):/.test(prefix)) {
       problems.push(`${id}: dynamic partitioning without partition keys in the Prefix`);
     }
+  }
+  return problems;
+}
+
+/** The logical ids a value refers to with Ref or Fn::GetAtt (pseudo parameters such as AWS::Region excluded). */
+export function referencedIds(value: unknown, out = new Set<string>()): Set<string> {
+  if (Array.isArray(value)) for (const v of value) referencedIds(v, out);
+  else if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      if (k === 'Ref' && typeof v === 'string' && !v.startsWith('AWS::')) out.add(v);
+      else if (k === 'Fn::GetAtt') out.add(Array.isArray(v) ? String(v[0]) : String(v).split('.')[0]!);
+      else referencedIds(v, out);
+    }
+  }
+  return out;
+}
+
+/** cfn-lint W3005: a DependsOn entry that a Ref or GetAtt in the same resource already implies. */
+export function checkRedundantDependsOn(t: CfnTemplate): string[] {
+  const problems: string[] = [];
+  for (const [id, r] of Object.entries(t.Resources)) {
+    const implied = referencedIds(r.Properties);
+    for (const dep of asArray(r.DependsOn)) if (implied.has(dep)) problems.push(`${id}: DependsOn ${dep} is implied`);
+  }
+  return problems;
+}
+
+/** The major version of every function's Node.js runtime (NaN for a runtime that is not Node.js). */
+export function nodeRuntimes(t: CfnTemplate): { id: string; runtime: string; major: number }[] {
+  return resourcesOfType(t, 'AWS::Lambda::Function').map(([id, fn]) => {
+    const runtime = String(fn.Properties?.Runtime);
+    const m = /^nodejs(\d+)\.x$/.exec(runtime);
+    return { id, runtime, major: m ? Number(m[1]) : Number.NaN };
+  });
+}
+
+/** Something that writes to an encrypted resource: a service through the key policy, or a role of the template. */
+export type KmsWriter = { kind: 'service'; service: string; via: string } | { kind: 'role'; role: string; via: string };
+
+const WRITE_ACTIONS: Record<string, readonly string[]> = {
+  'AWS::SQS::Queue': ['sqs:SendMessage'],
+  'AWS::SNS::Topic': ['sns:Publish'],
+  'AWS::S3::Bucket': ['s3:PutObject'],
+  'AWS::Kinesis::Stream': ['kinesis:PutRecord', 'kinesis:PutRecords'],
+};
+
+/** What a writer needs of the key: SQS and SNS decrypt the data key they generate; S3 and Kinesis only generate. */
+function kmsActionsFor(type: string): string[] {
+  return type === 'AWS::SQS::Queue' || type === 'AWS::SNS::Topic'
+    ? ['kms:GenerateDataKey', 'kms:Decrypt']
+    : ['kms:GenerateDataKey'];
+}
+
+/** The KMS key (logical id) a queue, topic, bucket or stream is encrypted with; undefined when none of the template. */
+export function encryptionKeyOf(r: CfnResource): string | undefined {
+  const p = r.Properties ?? {};
+  if (r.Type === 'AWS::SQS::Queue' || r.Type === 'AWS::SNS::Topic') return referencedLogicalId(p.KmsMasterKeyId);
+  if (r.Type === 'AWS::Kinesis::Stream') return referencedLogicalId((p.StreamEncryption as { KeyId?: unknown })?.KeyId);
+  if (r.Type === 'AWS::S3::Bucket') {
+    const rules = asArray(
+      (p.BucketEncryption as { ServerSideEncryptionConfiguration?: unknown })?.ServerSideEncryptionConfiguration as {
+        ServerSideEncryptionByDefault?: { KMSMasterKeyID?: unknown };
+      }[],
+    );
+    return referencedLogicalId(rules[0]?.ServerSideEncryptionByDefault?.KMSMasterKeyID);
+  }
+  return undefined;
+}
+
+/**
+ * Every writer of each resource: EventBridge rules (SQS/SNS targets and dead-letter queues; a target with a role
+ * writes as that role), CloudWatch alarm actions, SNS subscriptions of queues, Lambda destinations (event source
+ * mapping and async on-failure/on-success: the function's role), redrive (the source queue), Firehose destinations
+ * (the stream's role) and every role whose policy allows a write action on the resource.
+ */
+export function kmsWriters(t: CfnTemplate): Map<string, KmsWriter[]> {
+  const writers = new Map<string, KmsWriter[]>();
+  const add = (target: unknown, w: KmsWriter) => {
+    const id = referencedLogicalId(target);
+    if (!id || !t.Resources[id]) return;
+    const list = writers.get(id) ?? [];
+    if (!list.some((x) => JSON.stringify(x) === JSON.stringify(w))) list.push(w);
+    writers.set(id, list);
+  };
+  const functionRole = (fn: unknown) => referencedLogicalId(t.Resources[functionOf(t, fn) ?? '']?.Properties?.Role);
+  for (const [id, r] of Object.entries(t.Resources)) {
+    const p = r.Properties ?? {};
+    if (r.Type === 'AWS::Events::Rule') {
+      for (const target of asArray(
+        p.Targets as { Arn?: unknown; RoleArn?: unknown; DeadLetterConfig?: { Arn?: unknown } }[],
+      )) {
+        const role = referencedLogicalId(target.RoleArn);
+        add(
+          target.Arn,
+          role
+            ? { kind: 'role', role, via: `${id} target` }
+            : { kind: 'service', service: 'events.amazonaws.com', via: `${id} target` },
+        );
+        add(target.DeadLetterConfig?.Arn, {
+          kind: 'service',
+          service: 'events.amazonaws.com',
+          via: `${id} dead-letter queue`,
+        });
+      }
+    } else if (r.Type === 'AWS::CloudWatch::Alarm') {
+      for (const a of [...asArray(p.AlarmActions), ...asArray(p.OKActions), ...asArray(p.InsufficientDataActions)])
+        add(a, { kind: 'service', service: 'cloudwatch.amazonaws.com', via: `${id} action` });
+    } else if (r.Type === 'AWS::SNS::Subscription' && p.Protocol === 'sqs') {
+      add(p.Endpoint, { kind: 'service', service: 'sns.amazonaws.com', via: `${id}` });
+    } else if (r.Type === 'AWS::Lambda::EventSourceMapping' || r.Type === 'AWS::Lambda::EventInvokeConfig') {
+      const role = functionRole(p.FunctionName);
+      const dc = (p.DestinationConfig ?? {}) as Record<string, { Destination?: unknown } | undefined>;
+      for (const d of [dc.OnFailure, dc.OnSuccess])
+        if (role && d) add(d.Destination, { kind: 'role', role, via: `${id} destination` });
+    } else if (r.Type === 'AWS::SQS::Queue' && p.RedrivePolicy) {
+      const target = (p.RedrivePolicy as { deadLetterTargetArn?: unknown }).deadLetterTargetArn;
+      add(target, { kind: 'service', service: `redrive:${id}`, via: `${id} redrive` });
+    } else if (r.Type === 'AWS::KinesisFirehose::DeliveryStream') {
+      type Dest = { BucketARN?: unknown; RoleARN?: unknown; S3Configuration?: Dest } | undefined;
+      for (const dest of [
+        p.ExtendedS3DestinationConfiguration as Dest,
+        p.S3DestinationConfiguration as Dest,
+        (p.AmazonOpenSearchServerlessDestinationConfiguration as Dest)?.S3Configuration,
+      ]) {
+        const role = referencedLogicalId(dest?.RoleARN);
+        if (dest && role) add(dest.BucketARN, { kind: 'role', role, via: `${id} delivery` });
+      }
+    } else if (r.Type === 'AWS::IAM::Role') {
+      for (const pol of asArray(p.Policies as { PolicyName: string; PolicyDocument: { Statement?: unknown } }[])) {
+        for (const s of asArray(pol.PolicyDocument?.Statement as PolicyStatement[] | PolicyStatement)) {
+          if (s.Effect !== 'Allow') continue;
+          for (const tid of referencedIds(s.Resource)) {
+            const writes = WRITE_ACTIONS[t.Resources[tid]?.Type ?? ''];
+            if (writes && asArray(s.Action).some((a) => writes.includes(a)))
+              add({ Ref: tid }, { kind: 'role', role: id, via: `${id}/${pol.PolicyName}` });
+          }
+        }
+      }
+    }
+  }
+  return writers;
+}
+
+/** The KMS actions a role's own policies allow on a key (Resource naming the key). */
+function roleKmsActions(t: CfnTemplate, role: string, key: string): Set<string> {
+  const out = new Set<string>();
+  for (const pol of asArray(t.Resources[role]?.Properties?.Policies as { PolicyDocument: { Statement?: unknown } }[])) {
+    for (const s of asArray(pol.PolicyDocument?.Statement as PolicyStatement[] | PolicyStatement)) {
+      if (s.Effect === 'Allow' && asArray(s.Resource).some((r) => referencedIds(r).has(key)))
+        for (const a of asArray(s.Action)) out.add(a);
+    }
+  }
+  return out;
+}
+
+/** The KMS actions a key policy allows a principal (`{Service: x}` or the account root, which delegates to IAM). */
+function keyPolicyActions(t: CfnTemplate, key: string, principal: (p: unknown) => boolean): Set<string> {
+  const out = new Set<string>();
+  const doc = t.Resources[key]?.Properties?.KeyPolicy as { Statement?: unknown } | undefined;
+  for (const s of asArray(doc?.Statement as PolicyStatement[] | PolicyStatement)) {
+    if (s.Effect === 'Allow' && principal(s.Principal)) for (const a of asArray(s.Action)) out.add(a);
+  }
+  return out;
+}
+
+const isService = (service: string) => (p: unknown) =>
+  asArray((p as { Service?: string | string[] } | undefined)?.Service).includes(service);
+const isAccountRoot = (p: unknown) => JSON.stringify((p as { AWS?: unknown } | undefined)?.AWS ?? '').includes(':root');
+
+/**
+ * Every writer of every encrypted queue, topic, bucket and stream may use its key: a service principal through the
+ * key policy; a role through its own policy and a key policy that delegates to IAM (the account root); a redrive
+ * source queue through encryption with the same key (SQS moves the message with the source queue's key grant).
+ */
+export function checkKmsWriters(t: CfnTemplate): string[] {
+  const problems: string[] = [];
+  for (const [id, ws] of kmsWriters(t)) {
+    const r = t.Resources[id]!;
+    const key = encryptionKeyOf(r);
+    if (!key || !WRITE_ACTIONS[r.Type]) continue;
+    const needed = kmsActionsFor(r.Type);
+    for (const w of ws) {
+      let missing: string[];
+      if (w.kind === 'role') {
+        const granted = roleKmsActions(t, w.role, key);
+        const delegated = keyPolicyActions(t, key, isAccountRoot);
+        missing = needed.filter((a) => !granted.has(a) || !delegated.has(a));
+      } else if (w.service.startsWith('redrive:')) {
+        const source = w.service.slice('redrive:'.length);
+        const sourceKey = encryptionKeyOf(t.Resources[source]!);
+        if (sourceKey !== key)
+          problems.push(`${id} (encrypted with ${key}): redrive from ${source}, encrypted with ${sourceKey}`);
+        continue;
+      } else {
+        const granted = keyPolicyActions(t, key, isService(w.service));
+        missing = needed.filter((a) => !granted.has(a));
+      }
+      if (missing.length > 0) {
+        const who = w.kind === 'role' ? w.role : w.service;
+        problems.push(`${id} (encrypted with ${key}): ${who} writes via ${w.via} but lacks ${missing.join(', ')}`);
+      }
+    }
+  }
+  return problems;
+}
+
+/** The function a reference names: a function itself, or the function behind an alias (blue/green). */
+export function functionOf(t: CfnTemplate, ref: unknown): string | undefined {
+  const id = referencedLogicalId(ref);
+  const r = id ? t.Resources[id] : undefined;
+  if (r?.Type === 'AWS::Lambda::Alias') return referencedLogicalId(r.Properties?.FunctionName);
+  return id;
+}
+
+/**
+ * Blue/green: every function is published behind an alias of the given name, pointing at a version of that
+ * function and updated by CodeDeploy (UpdatePolicy) through a deployment group that rolls back on alarms; every
+ * event source mapping, API integration and invoke permission targets the alias, never the function itself; the
+ * group's alarms include the errors of the version being deployed (ExecutedVersion) and the alias's throttles.
+ */
+export function checkBlueGreen(t: CfnTemplate, alias: string): string[] {
+  const problems: string[] = [];
+  const aliases = resourcesOfType(t, 'AWS::Lambda::Alias');
+  for (const [fnId] of resourcesOfType(t, 'AWS::Lambda::Function')) {
+    const found = aliases.find(([, a]) => referencedLogicalId(a.Properties?.FunctionName) === fnId);
+    if (!found) {
+      problems.push(`${fnId}: no alias`);
+      continue;
+    }
+    const [aliasId, a] = found;
+    if (a.Properties?.Name !== alias) problems.push(`${aliasId}: named ${String(a.Properties?.Name)}, not ${alias}`);
+    const versionId = referencedLogicalId(a.Properties?.FunctionVersion);
+    const version = versionId ? t.Resources[versionId] : undefined;
+    if (version?.Type !== 'AWS::Lambda::Version' || referencedLogicalId(version.Properties?.FunctionName) !== fnId)
+      problems.push(`${aliasId}: does not point at a version of ${fnId}`);
+    const update = (a as { UpdatePolicy?: { CodeDeployLambdaAliasUpdate?: { DeploymentGroupName?: unknown } } })
+      .UpdatePolicy?.CodeDeployLambdaAliasUpdate;
+    const groupId = referencedLogicalId(update?.DeploymentGroupName);
+    const group = groupId ? t.Resources[groupId] : undefined;
+    if (group?.Type !== 'AWS::CodeDeploy::DeploymentGroup') {
+      problems.push(`${aliasId}: not shifted by a CodeDeploy deployment group`);
+      continue;
+    }
+    const gp = group.Properties as {
+      AutoRollbackConfiguration?: { Enabled?: boolean; Events?: string[] };
+      AlarmConfiguration?: { Enabled?: boolean; Alarms?: { Name?: unknown }[] };
+    };
+    if (
+      !gp.AutoRollbackConfiguration?.Enabled ||
+      !gp.AutoRollbackConfiguration.Events?.includes('DEPLOYMENT_STOP_ON_ALARM')
+    )
+      problems.push(`${groupId}: does not roll back on alarms`);
+    const alarms = (gp.AlarmConfiguration?.Enabled ? (gp.AlarmConfiguration.Alarms ?? []) : [])
+      .map((x) => referencedLogicalId(x.Name))
+      .map(
+        (id) =>
+          (id ? t.Resources[id]?.Properties : undefined) as
+            | { MetricName?: string; Dimensions?: { Name: string; Value: unknown }[] }
+            | undefined,
+      );
+    const dims = (m: { Dimensions?: { Name: string; Value: unknown }[] } | undefined, name: string) =>
+      m?.Dimensions?.find((d) => d.Name === name)?.Value;
+    const newVersionErrors = alarms.some(
+      (m) =>
+        m?.MetricName === 'Errors' &&
+        referencedLogicalId(dims(m, 'FunctionName')) === fnId &&
+        referencedLogicalId(dims(m, 'ExecutedVersion')) === versionId,
+    );
+    const throttles = alarms.some(
+      (m) => m?.MetricName === 'Throttles' && referencedLogicalId(dims(m, 'FunctionName')) === fnId,
+    );
+    if (!newVersionErrors) problems.push(`${groupId}: no alarm on the errors of the new version`);
+    if (!throttles) problems.push(`${groupId}: no alarm on throttles`);
+  }
+  const invokers: [string, unknown][] = [
+    ...resourcesOfType(t, 'AWS::Lambda::EventSourceMapping').map(
+      ([id, r]) => [id, r.Properties?.FunctionName] as [string, unknown],
+    ),
+    ...resourcesOfType(t, 'AWS::Lambda::Permission').map(
+      ([id, r]) => [id, r.Properties?.FunctionName] as [string, unknown],
+    ),
+    ...resourcesOfType(t, 'AWS::ApiGatewayV2::Integration').map(
+      ([id, r]) => [id, r.Properties?.IntegrationUri] as [string, unknown],
+    ),
+  ];
+  for (const [id, target] of invokers) {
+    const ids = referencedIds(target);
+    for (const ref of ids)
+      if (t.Resources[ref]?.Type === 'AWS::Lambda::Function') problems.push(`${id}: invokes ${ref}, not its alias`);
   }
   return problems;
 }

@@ -1,25 +1,33 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { LAKE_COLUMN_TYPES, LAKE_COLUMNS } from '../ingest/lake-schema';
 import { partitionOf } from '../ingest/transform';
 import { createTableInput } from '../lib/table-design';
-import { ATHENA_TABLES, ERROR_FOLDERS } from '../queries/athena/ddl';
+import { ATHENA_TABLES, FIREHOSE_ERROR_OUTPUT_TYPES } from '../queries/athena/ddl';
 import { DEFAULT_EVENTS_INDEX } from '../queries/opensearch/index-template';
 import { awsNames } from './doctor/targets';
 import { type PackagedStack, packageStack, REPO_ROOT } from './package-stack';
+import { runServerless } from './serverless-cli';
 import {
   type CfnResource,
+  checkBlueGreen,
   checkBuckets,
   checkDynamicPartitioning,
+  checkKmsWriters,
   checkLeastPrivilege,
   checkQueuesHaveDlq,
+  checkRedundantDependsOn,
   checkRolePerFunction,
+  functionOf,
+  kmsWriters,
+  nodeRuntimes,
   referencedLogicalId,
   resourcesOfType,
 } from './template-checks';
 import { describeWebHosting } from './web-hosting-checks';
+import { zipEntries } from './zip-entries';
 
 /**
  * Handler modules that exist but do not export their Lambda entry point yet, with why. A test below fails as soon as
@@ -49,6 +57,7 @@ describe('serverless package --stage dev', () => {
       BulkWorkerLambdaFunction: 'AWS::Lambda::Function',
       PushProducerLambdaFunction: 'AWS::Lambda::Function',
       PusherLambdaFunction: 'AWS::Lambda::Function',
+      CompactLakeLambdaFunction: 'AWS::Lambda::Function',
       PushProducerFailureQueue: 'AWS::SQS::Queue',
       EventsDeliveryStream: 'AWS::KinesisFirehose::DeliveryStream',
       SearchDeliveryStream: 'AWS::KinesisFirehose::DeliveryStream',
@@ -105,7 +114,7 @@ describe('serverless package --stage dev', () => {
         metafile: true,
         format: 'esm',
         platform: 'node',
-        target: 'node20',
+        target: 'node22',
         outdir: join(REPO_ROOT, '.esbuild', 'export-check'),
         logLevel: 'silent',
       });
@@ -118,6 +127,124 @@ describe('serverless package --stage dev', () => {
     // A module listed as not wired that now exports its handler must leave the list.
     expect(notWired.sort()).toEqual(Object.keys(HANDLERS_NOT_WIRED).sort());
   }, 60_000);
+
+  it('runs every function on a Node.js runtime AWS still creates functions on, bundled for that runtime', () => {
+    const runtimes = nodeRuntimes(stack.template);
+    expect(runtimes.length).toBeGreaterThanOrEqual(7);
+    // nodejs20.x: deprecated 2026-04-30, no new functions since 2026-06-01 (cfn-lint E2533).
+    for (const r of runtimes) expect([r.id, r.runtime, r.major >= 22]).toEqual([r.id, r.runtime, true]);
+    const target = /^\s+target: node(\d+)$/m.exec(readFileSync(join(REPO_ROOT, 'serverless.yml'), 'utf8'));
+    expect([...new Set(runtimes.map((r) => r.major))]).toEqual([Number(target?.[1])]);
+  });
+
+  it('has no DependsOn that a Ref or GetAtt of the same resource already implies (cfn-lint W3005)', () => {
+    expect(checkRedundantDependsOn(stack.template)).toEqual([]);
+  });
+
+  it('subscribes the alert targets on conditions over template parameters, not over two constants', () => {
+    const conditions = stack.template.Conditions as Record<string, any>;
+    expect(conditions.HasAlertEmail).toEqual({ 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'AlertEmail' }, ''] }] });
+    expect(conditions.HasAlertWebhook).toEqual({ 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'AlertWebhookUrl' }, ''] }] });
+    // dev runs without a target (packaging says so): both parameters default to none.
+    expect(stack.template.Parameters?.AlertEmail?.Default).toBe('');
+    const subs = resourcesOfType(stack.template, 'AWS::SNS::Subscription').map(([, r]) => [
+      r.Condition,
+      r.Properties?.Protocol,
+      referencedLogicalId(r.Properties?.TopicArn),
+      referencedLogicalId(r.Properties?.Endpoint),
+    ]);
+    expect(subs.sort()).toEqual([
+      ['HasAlertEmail', 'email', 'AlertTopic', 'AlertEmail'],
+      ['HasAlertWebhook', 'https', 'AlertTopic', 'AlertWebhookUrl'],
+    ]);
+  });
+
+  it('lets every writer of every encrypted queue, topic, bucket and stream use its key', () => {
+    const writers = kmsWriters(stack.template);
+    // The walk finds the writers the issue names: EventBridge (its dead-letter queue), CloudWatch (the alarm topic),
+    // Lambda destinations, redrive and Firehose.
+    const via = [...writers.values()].flat().map((w) => w.via);
+    for (const kind of ['dead-letter queue', 'action', 'destination', 'redrive', 'delivery'])
+      expect(
+        via.some((v) => v.endsWith(kind)),
+        kind,
+      ).toBe(true);
+    expect(checkKmsWriters(stack.template)).toEqual([]);
+  });
+
+  it('resolves no secret into any environment variable; the pusher reads its secret at run time', () => {
+    // Left as it is, with why: the unsubscribe token key (the sender authentication issue's own secret, generated by
+    // the stack) is still resolved at deploy time into the functions that seal and open links.
+    // The erasure function (the privacy issue's) still resolves its key and the reporting secret at deploy time.
+    const notYet = /^SESFLOW_UNSUBSCRIBE_SECRET$/;
+    for (const [id, fn] of resourcesOfType(stack.template, 'AWS::Lambda::Function')) {
+      if (id === 'EraseRecipientLambdaFunction') continue;
+      const vars = (fn.Properties?.Environment as { Variables?: Record<string, unknown> })?.Variables ?? {};
+      const resolved = Object.entries(vars)
+        .filter(([name, v]) => !notYet.test(name) && /\{\{resolve:(secretsmanager|ssm-secure):/.test(JSON.stringify(v)))
+        .map(([name]) => name);
+      expect([id, resolved]).toEqual([id, []]);
+    }
+    const vars = props('PusherLambdaFunction').Environment.Variables;
+    expect(vars.SESFLOW_REPORTING_SECRET_ID).toBe('sesflow/dev/external-reporting');
+    expect(Number(vars.SESFLOW_REPORTING_SECRET_MAX_AGE_SECONDS)).toBeGreaterThan(0);
+    const grants = JSON.stringify(props('PusherRole').Policies);
+    expect(grants).toContain('secretsmanager:GetSecretValue');
+    expect(grants).toContain('secret:sesflow/dev/external-reporting-??????');
+  });
+
+  it('publishes every function behind the alias live, shifted by CodeDeploy and rolled back on its alarms', () => {
+    expect(checkBlueGreen(stack.template, 'live')).toEqual([]);
+    // CodeDeploy runs with AWS's limited Lambda deployment policy, not the plugin's role with AWSLambda_FullAccess.
+    const groups = resourcesOfType(stack.template, 'AWS::CodeDeploy::DeploymentGroup');
+    expect(groups.length).toBe(resourcesOfType(stack.template, 'AWS::Lambda::Function').length);
+    for (const [, g] of groups) expect(referencedLogicalId(g.Properties?.ServiceRoleArn)).toBe('CodeDeployRole');
+    expect(JSON.stringify(props('CodeDeployRole').ManagedPolicyArns)).toContain('AWSCodeDeployRoleForLambdaLimited');
+    expect(stack.template.Resources.CodeDeployServiceRole).toBeUndefined();
+  });
+
+  it('compacts the S3 lake hourly in one function that fits Lambda, may touch only events/ and runs once at a time', () => {
+    const fn = props('CompactLakeLambdaFunction');
+    expect(fn.Handler).toBe('ingest/compact.handler.handler');
+    expect(fn.Architectures).toEqual(['x86_64']);
+    expect(fn.Timeout).toBe(900);
+    expect(fn.ReservedConcurrentExecutions).toBe(1);
+    expect(fn.EphemeralStorage.Size).toBeGreaterThanOrEqual(2048);
+    expect(referencedLogicalId(fn.Environment.Variables.SESFLOW_LAKE_BUCKET)).toBe('LakeBucket');
+    const [rule] = resourcesOfType(stack.template, 'AWS::Events::Rule').filter(([, r]) =>
+      JSON.stringify(r.Properties?.Targets).includes('CompactLake'),
+    );
+    expect(rule?.[1].Properties?.ScheduleExpression).toBe('rate(1 hour)');
+    expect(functionOf(stack.template, (rule![1].Properties!.Targets as any[])[0].Arn)).toBe(
+      'CompactLakeLambdaFunction',
+    );
+    const grants = (props('CompactLakeRole').Policies[0].PolicyDocument.Statement as any[]).filter((x) =>
+      [x.Action].flat().includes('s3:DeleteObject'),
+    );
+    expect(grants.map((g) => JSON.stringify(g.Resource))).toEqual([
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub variable, not a JS template
+      JSON.stringify({ 'Fn::Sub': '${LakeBucket.Arn}/events/*' }),
+    ]);
+    // The package holds the bundle and DuckDB's linux-x64 binding, under Lambda's 250 MB unzipped.
+    const entries = zipEntries(join(stack.dir, 'compactLake.zip'));
+    const names = entries.map((e) => e.name);
+    expect(names).toContain('ingest/compact.handler.mjs');
+    expect(names).toContain('node_modules/@duckdb/node-bindings-linux-x64/duckdb.node');
+    expect(entries.reduce((a, e) => a + e.size, 0)).toBeLessThan(250 * 1024 * 1024);
+  });
+
+  it('sets no environment variable or permission the code does not use, and lets dev be removed', () => {
+    const unused = /^SESFLOW_(LAKE_TABLE|OPENSEARCH_)/;
+    // The Reports API's (the erasure function reads the lake table and OpenSearch itself).
+    for (const [id, fn] of resourcesOfType(stack.template, 'AWS::Lambda::Function').filter(
+      ([i]) => i === 'ReportsApiLambdaFunction',
+    )) {
+      const names = Object.keys((fn.Properties?.Environment as { Variables?: object })?.Variables ?? {});
+      expect([id, names.filter((n) => unused.test(n))]).toEqual([id, []]);
+    }
+    expect(JSON.stringify(props('ReportsApiRole'))).not.toContain('aoss:');
+    expect(props('Table').DeletionProtectionEnabled).toBe(false);
+  });
 
   it('gives every function a role of its own', () => {
     expect(resourcesOfType(stack.template, 'AWS::Lambda::Function').length).toBeGreaterThanOrEqual(3);
@@ -157,7 +284,9 @@ describe('serverless package --stage dev', () => {
     expect(s3.ErrorOutputPrefix.startsWith('errors/')).toBe(true);
     const processor = s3.ProcessingConfiguration.Processors[0];
     const lambda = processor.Parameters.find((p: any) => p.ParameterName === 'LambdaArn').ParameterValue;
-    expect(referencedLogicalId(lambda)).toBe('IngestTransformLambdaFunction');
+    // Through the alias (blue/green), which is the transform's.
+    expect(res(referencedLogicalId(lambda)!).Type).toBe('AWS::Lambda::Alias');
+    expect(functionOf(stack.template, lambda)).toBe('IngestTransformLambdaFunction');
     const conversion = s3.DataFormatConversionConfiguration;
     expect(conversion.Enabled).toBe(true);
     expect(conversion.OutputFormatConfiguration.Serializer.ParquetSerDe).toBeDefined();
@@ -190,7 +319,8 @@ describe('serverless package --stage dev', () => {
     const raw = props('LakeEventsTable').TableInput;
     const errors = props('LakeErrorsTable').TableInput;
     expect([raw.Name, errors.Name]).toEqual([ATHENA_TABLES.raw, ATHENA_TABLES.errors]);
-    expect(errors.Parameters['projection.error_type.values']).toBe(ERROR_FOLDERS.join(','));
+    // In AWS only Firehose writes errors/ (the transform's failures arrive as processing-failed).
+    expect(errors.Parameters['projection.error_type.values']).toBe(FIREHOSE_ERROR_OUTPUT_TYPES.join(','));
     expect(errors.PartitionKeys.map((k: { Name: string }) => k.Name)).toEqual(['error_type', 'dt']);
     expect(props('GlueDatabase').DatabaseInput.Name).toBe(awsNames('dev').glueDatabase);
     expect(props('AthenaWorkGroup').Name).toBe(awsNames('dev').workgroup);
@@ -210,7 +340,7 @@ describe('serverless package --stage dev', () => {
 
   it('feeds the reputation Lambda from Kinesis with partial batch failures, and EventBridge feeds Kinesis', () => {
     const [mapping] = resourcesOfType(stack.template, 'AWS::Lambda::EventSourceMapping').filter(
-      ([, m]) => referencedLogicalId(m.Properties?.FunctionName) === 'ReputationLambdaFunction',
+      ([, m]) => functionOf(stack.template, m.Properties?.FunctionName) === 'ReputationLambdaFunction',
     );
     expect(mapping).toBeDefined();
     const m = mapping![1].Properties as Record<string, any>;
@@ -252,16 +382,27 @@ describe('serverless package --stage dev', () => {
     expect(vars.Collection).toBe(name);
     // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub variable, not a JS template
     expect(text).toContain('index/${Collection}/${Index}');
-    expect([referencedLogicalId(vars.FirehoseRole), referencedLogicalId(vars.ApiRole)]).toEqual([
+    expect([referencedLogicalId(vars.FirehoseRole), referencedLogicalId(vars.ReaderRole)]).toEqual([
       'SearchFirehoseRole',
-      'ReportsApiRole',
+      'SearchReaderRole',
     ]);
+    // A person can open OpenSearch Dashboards: the network policy opens the dashboards endpoint (IAM still decides),
+    // and the reader role (assumed with MFA) may use the collection's API and dashboards.
+    const network = JSON.parse(props('SearchNetworkPolicy').Policy as string) as {
+      Rules: { ResourceType: string }[];
+    }[];
+    expect(network[0]!.Rules.map((r) => r.ResourceType).sort()).toEqual(['collection', 'dashboard']);
+    const reader = JSON.stringify(props('SearchReaderRole'));
+    expect(reader).toContain('aoss:DashboardsAccessAll');
+    expect(reader).toContain('aws:MultiFactorAuthPresent');
     expect(res('SearchCollection').DependsOn).toContain('SearchEncryptionPolicy');
   });
 
   it('alarms on DLQ depth, Firehose delivery, Lambda errors, iterator age and the account SES rates', () => {
-    const alarms = resourcesOfType(stack.template, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties as any);
-    for (const a of alarms) expect(referencedLogicalId(a.AlarmActions?.[0]), a.AlarmName).toBe('AlertTopic');
+    const all = resourcesOfType(stack.template, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties as any);
+    for (const a of all) expect(referencedLogicalId(a.AlarmActions?.[0]), a.AlarmName).toBe('AlertTopic');
+    // The function-wide alarms (the deployment alarms on an alias are checked with blue/green below).
+    const alarms = all.filter((a) => !a.Dimensions?.some((d: any) => d.Name === 'Resource'));
     const on = (ns: string, metric: string) => alarms.filter((a) => a.Namespace === ns && a.MetricName === metric);
     const dimensionIds = (list: any[]) => list.map((a) => referencedLogicalId(a.Dimensions?.[0]?.Value));
     // Every dead-letter queue (a queue without a redrive policy of its own) has a depth alarm.
@@ -275,7 +416,7 @@ describe('serverless package --stage dev', () => {
     // Every function fed by the Kinesis stream has an iterator-age (lag) alarm.
     const streamConsumers = resourcesOfType(stack.template, 'AWS::Lambda::EventSourceMapping')
       .filter(([, m]) => referencedLogicalId(m.Properties?.EventSourceArn) === 'SesEventsStream')
-      .map(([, m]) => referencedLogicalId(m.Properties?.FunctionName));
+      .map(([, m]) => functionOf(stack.template, m.Properties?.FunctionName));
     expect(streamConsumers.length).toBeGreaterThanOrEqual(1);
     expect(dimensionIds(on('AWS/Lambda', 'IteratorAge')).sort()).toEqual(streamConsumers.sort());
     expect(dimensionIds(on('AWS/Firehose', 'DeliveryToS3.Success'))).toEqual(['EventsDeliveryStream']);
@@ -298,6 +439,9 @@ describe('serverless package --stage dev', () => {
       .filter(([, q]) => !q.Properties?.RedrivePolicy)
       .map(([, q]) => q.Properties?.QueueName);
     expect(dlqs.sort()).toEqual([...names.deadLetterQueues].sort());
+    // The smoke test reads each function's new-version errors by these names.
+    const fns = resourcesOfType(stack.template, 'AWS::Lambda::Function').map(([, f]) => f.Properties?.FunctionName);
+    expect(fns.sort()).toEqual([...names.functions].sort());
   });
 
   it('puts every API route but the health check behind the Cognito JWT authorizer', () => {
@@ -325,6 +469,54 @@ describe('serverless package --stage dev', () => {
 
 // The dashboards' web hosting and sign-in (CloudFront, Cognito managed login, SAML): deploy/web-hosting-checks.ts.
 describeWebHosting(() => stack);
+
+// In this file, after the dev package: two serverless runs at once in one repository share serverless-esbuild's
+// work folder and break each other.
+describe('serverless package --stage prod', () => {
+  it('refuses to package prod without an alert target, in one line naming the fix', async () => {
+    const err = await packageStack('prod').then(
+      () => null,
+      (e: unknown) => e as Error,
+    );
+    expect(err).toBeInstanceOf(Error);
+    const lines = err!.message.split('\n').filter((l) => l.includes('alert target'));
+    expect(lines).toEqual([
+      'stage prod needs an alert target for its alarm topic: pass --param="alertEmail=you@example.com" or --param="alertWebhook=https://..."',
+    ]);
+  }, 120_000);
+
+  it('refuses to deploy to prod a package built without an alert target (before any AWS call)', async () => {
+    // Credentials that AWS refuses: should the guard let it through, nothing could be deployed.
+    const noAws = { AWS_ACCESS_KEY_ID: 'AKIDNOTVALID', AWS_SECRET_ACCESS_KEY: 'not-valid', AWS_PROFILE: '' };
+    const err = (await runServerless(['deploy', '--stage', 'prod', '--package', stack.dir], 120_000, noAws).then(
+      () => null,
+      (e: unknown) => e,
+    )) as Error | null;
+    expect(err?.message.split('\n').filter((l) => l.includes('alert target'))).toEqual([
+      'stage prod needs an alert target for its alarm topic: pass --param="alertEmail=you@example.com" or --param="alertWebhook=https://..."',
+    ]);
+  }, 120_000);
+
+  it('packages prod with a webhook target, subscribed to the alarm topic', async () => {
+    const url = 'https://alerts.example.com/sesflow';
+    const { template } = await packageStack('prod', { args: [`--param=alertWebhook=${url}`] });
+    expect(template.Parameters?.AlertWebhookUrl?.Default).toBe(url);
+    expect(new RegExp(template.Parameters!.AlertWebhookUrl!.AllowedPattern!).test(url)).toBe(true);
+    expect(new RegExp(template.Parameters!.AlertWebhookUrl!.AllowedPattern!).test('http://plain.example.com')).toBe(
+      false,
+    );
+    expect(template.Resources.AlertWebhookSubscription?.Properties?.Protocol).toBe('https');
+    // prod shifts the API and stream functions gradually; the others at once, still through their alias.
+    const shift = (fn: string) =>
+      JSON.stringify(template.Resources[`${fn}LambdaFunctionDeploymentGroup`]?.Properties?.DeploymentConfigName);
+    for (const fn of ['ReportsApi', 'EmailApi', 'Reputation', 'PushProducer'])
+      expect([fn, shift(fn)]).toEqual([fn, expect.stringContaining('"ConfigName":"Canary10Percent10Minutes"')]);
+    expect(shift('Pusher')).toContain('"ConfigName":"AllAtOnce"');
+    expect(checkBlueGreen(template, 'live')).toEqual([]);
+    expect(template.Resources.Table?.Properties?.DeletionProtectionEnabled).toBe(true);
+  }, 120_000);
+});
+
 describe('sender authentication and one-click unsubscribe', () => {
   it('checks every tenant on a schedule, with a role that reads identities and writes only the table', () => {
     const fn = props('SenderAuthCheckLambdaFunction');

@@ -3,7 +3,13 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { securityHeaders } from '../dashboards/server';
 import type { PackagedStack } from './package-stack';
 import { runServerless } from './serverless-cli';
-import { type CfnResource, type CfnTemplate, policyStatements, referencedLogicalId } from './template-checks';
+import {
+  type CfnResource,
+  type CfnTemplate,
+  functionOf,
+  policyStatements,
+  referencedLogicalId,
+} from './template-checks';
 
 /**
  * Template tests of the dashboards for real users in AWS, run by deploy/template.test.ts on its packaged stack
@@ -178,10 +184,12 @@ export function describeWebHosting(stack: () => PackagedStack): void {
     });
 
     it('turns SAML attributes into role and tenant in the pre token trigger, invoked by this pool only', () => {
-      expect(referencedLogicalId(props(dev, 'UserPool').LambdaConfig.PreTokenGeneration)).toBe(
+      // Through the function's alias (blue/green).
+      expect(functionOf(dev.template, props(dev, 'UserPool').LambdaConfig.PreTokenGeneration)).toBe(
         'PreTokenLambdaFunction',
       );
       const perm = props(dev, 'PreTokenInvokePermission');
+      expect(functionOf(dev.template, perm.FunctionName)).toBe('PreTokenLambdaFunction');
       expect(perm.Principal).toBe('cognito-idp.amazonaws.com');
       expect(referencedLogicalId(perm.SourceArn)).toBe('UserPool');
       const env = props(dev, 'PreTokenLambdaFunction').Environment.Variables;

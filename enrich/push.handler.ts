@@ -4,7 +4,8 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { readPushConfig } from './push/config';
 import { type PusherDeps, pushSqsMessage } from './push/pusher';
-import { createReportingApiClient } from './push/reporting-api-client';
+import { createReportingApiClient, type ReportingApi } from './push/reporting-api-client';
+import { fixedTargetSource, type ReportingTarget, secretTargetSource } from './push/reporting-target';
 import { SqsDeadLetterQueue } from './push/sqs-record-queue';
 
 /** Time kept back from the Lambda timeout: a batch is never cut off mid-request by the runtime. */
@@ -12,8 +13,21 @@ const SAFETY_MARGIN_MS = 5_000;
 
 const config = readPushConfig();
 const logger = new Logger({ serviceName: 'sesflow-push' });
-const deps: PusherDeps = {
-  api: createReportingApiClient({ baseUrl: config.reportingUrl, apiKey: config.apiKey }),
+// The URL and key are read when the function runs (Secrets Manager in AWS, cached with a TTL): a rotated key is used
+// from the first invocation after the cache expires, on a new client; an unchanged target keeps its connections.
+const target =
+  config.reporting.source === 'secret'
+    ? secretTargetSource({ secretId: config.reporting.secretId, maxAgeSeconds: config.reporting.maxAgeSeconds })
+    : fixedTargetSource({ url: config.reporting.reportingUrl, apiKey: config.reporting.apiKey });
+let current: { target: ReportingTarget; api: ReportingApi } | null = null;
+async function reportingApi(): Promise<ReportingApi> {
+  const t = await target();
+  if (current && current.target.url === t.url && current.target.apiKey === t.apiKey) return current.api;
+  current?.api.close();
+  current = { target: t, api: createReportingApiClient({ baseUrl: t.url, apiKey: t.apiKey }) };
+  return current.api;
+}
+const deps: Omit<PusherDeps, 'api'> = {
   deadLetters: new SqsDeadLetterQueue(new SQSClient({}), config.dlqUrl),
   limits: config.limits,
   retry: config.retry,
@@ -30,8 +44,9 @@ const processor = new BatchProcessor(EventType.SQS);
  */
 export async function handler(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
   const deadline = Date.now() + Math.max(1_000, context.getRemainingTimeInMillis() - SAFETY_MARGIN_MS);
+  const api = await reportingApi();
   const recordHandler = async (record: SQSRecord) => {
-    const out = await pushSqsMessage(deps, record, deadline);
+    const out = await pushSqsMessage({ ...deps, api }, record, deadline);
     logger.info('batch pushed', {
       messageId: record.messageId,
       delivered: out.delivered,

@@ -24,3 +24,21 @@ export function parseConfigSetTenants(json: string | undefined, name: string): R
   }
   return new Map(Object.entries(value).filter((e): e is [string, string] => typeof e[1] === 'string'));
 }
+
+/** Configuration of the scheduled compaction (ingest/compact.handler.ts), from serverless.yml. */
+export interface CompactConfig {
+  /** `SESFLOW_LAKE_BUCKET`: the lake's bucket. */
+  lakeBucket: string;
+  /** `SESFLOW_COMPACT_CLOSED_AFTER_MINUTES`: an hour is compacted once it ended this long ago (Firehose is done). */
+  closedAfterMinutes: number;
+}
+
+export function readCompactConfig(env: NodeJS.ProcessEnv = process.env): CompactConfig {
+  const lakeBucket = env.SESFLOW_LAKE_BUCKET;
+  if (!lakeBucket) throw new Error('SESFLOW_LAKE_BUCKET is not set (the lake bucket)');
+  const raw = env.SESFLOW_COMPACT_CLOSED_AFTER_MINUTES ?? '60';
+  const closedAfterMinutes = Number(raw);
+  if (!Number.isInteger(closedAfterMinutes) || closedAfterMinutes < 0)
+    throw new Error(`SESFLOW_COMPACT_CLOSED_AFTER_MINUTES must be a whole number of minutes, not ${raw}`);
+  return { lakeBucket, closedAfterMinutes };
+}

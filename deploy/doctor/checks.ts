@@ -255,6 +255,9 @@ export interface ConsumerPosition {
   positions: ReadonlyMap<string, string>;
 }
 
+/** GetRecords pages followed past empty ones before trusting MillisBehindLatest alone. */
+const MAX_EMPTY_PAGES = 5;
+
 /**
  * How far each consumer is behind the stream: per shard, the first record after its checkpoint (or the oldest
  * record, without one) is read with GetShardIterator + GetRecords; the lag is that record's age. No record after
@@ -293,12 +296,25 @@ export async function checkConsumerLag(
             StartingSequenceNumber: position,
           }),
         );
-        const got = await kinesis.send(new GetRecordsCommand({ ShardIterator, Limit: 1 }));
-        const first = got.Records?.[0];
-        if (!first) continue;
+        // A page can be empty while records lie further on (MillisBehindLatest > 0): follow a few pages, and if
+        // none holds a record, the shard is still as far behind as Kinesis says.
+        let iterator = ShardIterator;
+        let lag: number | null = null;
+        for (let page = 0; page < MAX_EMPTY_PAGES && iterator; page++) {
+          const got = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 1 }));
+          const first = got.Records?.[0];
+          const behind = got.MillisBehindLatest ?? 0;
+          if (first) {
+            lag = Math.max(opts.now - (first.ApproximateArrivalTimestamp?.getTime() ?? opts.now), behind);
+            break;
+          }
+          if (behind === 0) break;
+          lag = behind;
+          iterator = got.NextShardIterator;
+        }
+        if (lag === null) continue;
         behindShards++;
-        const arrived = first.ApproximateArrivalTimestamp?.getTime() ?? opts.now;
-        worst = Math.max(worst, opts.now - arrived, got.MillisBehindLatest ?? 0);
+        worst = Math.max(worst, lag);
       } catch (err) {
         unreadable = `${shardId}: ${describeError(err)}`;
       }

@@ -205,6 +205,21 @@ export function awsNames(stage: string) {
       `sesflow-${stage}-push-producer-failures`,
       `sesflow-${stage}-events-rule-dlq`,
     ],
+    /** The deployed functions (each behind the alias `live`, serverless.yml). */
+    functions: [
+      `sesflow-${stage}-ingest-transform`,
+      `sesflow-${stage}-reputation`,
+      `sesflow-${stage}-reports-api`,
+      `sesflow-${stage}-email-api`,
+      `sesflow-${stage}-bulk-worker`,
+      `sesflow-${stage}-push-producer`,
+      `sesflow-${stage}-pusher`,
+      `sesflow-${stage}-compact-lake`,
+      `sesflow-${stage}-pre-token`,
+      `sesflow-${stage}-sender-auth`,
+      `sesflow-${stage}-unsubscribe`,
+      `sesflow-${stage}-erase-recipient`,
+    ],
   };
 }
 

@@ -1,4 +1,5 @@
 import { PushConfigError } from './errors';
+import { DEFAULT_SECRET_MAX_AGE_SECONDS } from './reporting-target';
 
 /** Batch limits of a push: at most `maxRecords` records and `maxBytes` body bytes per request. */
 export interface BatchLimits {
@@ -28,10 +29,14 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
 
 /** Configuration of the push area, read once from the environment (names come from serverless.yml). */
 export interface PushConfig {
-  /** `SESFLOW_REPORTING_URL`: base URL of the External Reporting API. */
-  reportingUrl: string;
-  /** `SESFLOW_REPORTING_API_KEY`: the `x-api-key` value (in AWS, injected from Secrets Manager / SSM). */
-  apiKey: string;
+  /**
+   * Where External Reporting's URL and key come from: in AWS, `SESFLOW_REPORTING_SECRET_ID` (a Secrets Manager secret
+   * read at run time, cached `SESFLOW_REPORTING_SECRET_MAX_AGE_SECONDS`); elsewhere `SESFLOW_REPORTING_URL` and
+   * `SESFLOW_REPORTING_API_KEY`.
+   */
+  reporting:
+    | { source: 'secret'; secretId: string; maxAgeSeconds: number }
+    | { source: 'env'; reportingUrl: string; apiKey: string };
   /** `SESFLOW_PUSH_QUEUE_URL`: the records queue. */
   queueUrl: string;
   /** `SESFLOW_PUSH_DLQ_URL`: where refused batches go, with their reason. */
@@ -76,16 +81,35 @@ export function readRetryPolicy(env: NodeJS.ProcessEnv = process.env): RetryPoli
   };
 }
 
-export function readPushConfig(env: NodeJS.ProcessEnv = process.env): PushConfig {
-  const reportingUrl = required(env, 'SESFLOW_REPORTING_URL', 'the External Reporting API base URL');
+/** Where the External Reporting target comes from (see {@link PushConfig.reporting}). */
+export function readReportingSource(env: NodeJS.ProcessEnv = process.env): PushConfig['reporting'] {
+  if (env.SESFLOW_REPORTING_SECRET_ID) {
+    return {
+      source: 'secret',
+      secretId: env.SESFLOW_REPORTING_SECRET_ID,
+      maxAgeSeconds: positiveInt(env, 'SESFLOW_REPORTING_SECRET_MAX_AGE_SECONDS', DEFAULT_SECRET_MAX_AGE_SECONDS),
+    };
+  }
+  const reportingUrl = required(
+    env,
+    'SESFLOW_REPORTING_URL',
+    'the External Reporting API base URL; or SESFLOW_REPORTING_SECRET_ID',
+  );
   try {
     new URL(reportingUrl);
   } catch {
     throw new PushConfigError(`SESFLOW_REPORTING_URL is not a URL: ${reportingUrl}`);
   }
   return {
+    source: 'env',
     reportingUrl,
     apiKey: required(env, 'SESFLOW_REPORTING_API_KEY', 'the External Reporting x-api-key'),
+  };
+}
+
+export function readPushConfig(env: NodeJS.ProcessEnv = process.env): PushConfig {
+  return {
+    reporting: readReportingSource(env),
     queueUrl: required(env, 'SESFLOW_PUSH_QUEUE_URL', 'the records queue URL'),
     dlqUrl: required(env, 'SESFLOW_PUSH_DLQ_URL', 'the dead-letter queue URL'),
     tableName: env.SESFLOW_TABLE || null,
