@@ -32,13 +32,14 @@ describe('the erasure function in the template (stage dev)', () => {
     expect(f.Timeout).toBe(900);
     expect(Object.keys(f.Environment.Variables)).toEqual(
       expect.arrayContaining([
-        'SESFLOW_ERASURE_KEY',
+        'SESFLOW_ERASURE_KEY_SECRET_ID',
         'SESFLOW_LAKE_BUCKET',
         'SESFLOW_LAKE_TABLE',
         'SESFLOW_ATHENA_WORKGROUP',
       ]),
     );
-    expect(JSON.stringify(f.Environment.Variables.SESFLOW_ERASURE_KEY)).toContain('ErasureKey');
+    expect(JSON.stringify(f.Environment.Variables.SESFLOW_ERASURE_KEY_SECRET_ID)).toContain('ErasureKey');
+    expect(f.Environment.Variables.SESFLOW_ERASURE_KEY).toBeUndefined();
   });
 
   it('has a generated, encrypted key that is kept', () => {

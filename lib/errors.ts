@@ -16,6 +16,11 @@ export class UsageError extends SesflowError {
 }
 
 /** A one-line, user-facing description of any thrown value: never a stack trace. */
+/** A secret that cannot be used as read (no SecretString, a bad cache age); names the secret, never its value. */
+export class SecretConfigError extends SesflowError {
+  override name = 'SecretConfigError';
+}
+
 export function describeError(err: unknown): string {
   if (err instanceof Error) {
     const msg = err.message.split('\n')[0]?.trim() ?? '';

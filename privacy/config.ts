@@ -1,3 +1,4 @@
+import { secretMaxAgeSeconds } from '../lib/secret-source';
 import { ErasureRequestError } from './errors';
 import { DEFAULT_RETENTION_POLICY, type RetentionPolicy } from './retention';
 
@@ -49,9 +50,19 @@ export function readPrivacyConfig(env: NodeJS.ProcessEnv = process.env): Privacy
   };
 }
 
-/** What the erasure function reads (serverless.yml `functions.eraseRecipient.environment`). */
+/**
+ * What the erasure function reads (serverless.yml `functions.eraseRecipient.environment`). In AWS its two secrets are
+ * read at run time, never resolved into the environment: the erasure key from `SESFLOW_ERASURE_KEY_SECRET_ID` and the
+ * External Reporting `{"url","apiKey"}` from `SESFLOW_REPORTING_SECRET_ID` (the pusher's secret), each cached
+ * `SESFLOW_SECRET_MAX_AGE_SECONDS` (300). Without the ids (local runs): `SESFLOW_ERASURE_KEY`, and
+ * `SESFLOW_REPORTING_URL` + `SESFLOW_REPORTING_API_KEY`.
+ */
 export interface EraseFunctionConfig {
-  erasureKey: string;
+  /** Either the key itself (`SESFLOW_ERASURE_KEY`) or the secret that holds it. */
+  erasureKey: { key: string } | { secretId: string };
+  /** `SESFLOW_REPORTING_SECRET_ID`: the External Reporting secret; when set, {@link reporting} is null. */
+  reportingSecretId: string | null;
+  secretMaxAgeSeconds: number;
   table: string;
   lakeBucket: string;
   athena: { workGroup: string; database: string; lakeTable: string };
@@ -66,10 +77,15 @@ function required(env: NodeJS.ProcessEnv, name: string): string {
 }
 
 export function readEraseFunctionConfig(env: NodeJS.ProcessEnv = process.env): EraseFunctionConfig {
-  const key = readPrivacyConfig(env).erasureKey;
-  if (!key) throw new ErasureRequestError('SESFLOW_ERASURE_KEY is not set');
+  const keySecretId = env.SESFLOW_ERASURE_KEY_SECRET_ID || null;
+  const key = keySecretId ? null : readPrivacyConfig(env).erasureKey;
+  if (!keySecretId && !key)
+    throw new ErasureRequestError('SESFLOW_ERASURE_KEY_SECRET_ID or SESFLOW_ERASURE_KEY is not set');
+  const reportingSecretId = env.SESFLOW_REPORTING_SECRET_ID || null;
   return {
-    erasureKey: key,
+    erasureKey: keySecretId ? { secretId: keySecretId } : { key: key as string },
+    reportingSecretId,
+    secretMaxAgeSeconds: secretMaxAgeSeconds(env, 'SESFLOW_SECRET_MAX_AGE_SECONDS'),
     table: required(env, 'SESFLOW_TABLE'),
     lakeBucket: required(env, 'SESFLOW_LAKE_BUCKET'),
     athena: {
@@ -78,7 +94,7 @@ export function readEraseFunctionConfig(env: NodeJS.ProcessEnv = process.env): E
       lakeTable: required(env, 'SESFLOW_LAKE_TABLE'),
     },
     reporting:
-      env.SESFLOW_REPORTING_URL && env.SESFLOW_REPORTING_API_KEY
+      !reportingSecretId && env.SESFLOW_REPORTING_URL && env.SESFLOW_REPORTING_API_KEY
         ? { baseUrl: env.SESFLOW_REPORTING_URL, apiKey: env.SESFLOW_REPORTING_API_KEY }
         : null,
     openSearch: env.SESFLOW_OPENSEARCH_URL

@@ -4,11 +4,13 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { secretTargetSource } from '../enrich/push/reporting-target';
 import { describeError } from '../lib/errors';
+import { secretSource } from '../lib/secret-source';
 import { AthenaRunner } from '../queries/athena/runner';
 import { createOpenSearchClient } from '../queries/opensearch/client';
 import { AthenaLakeFileFinder } from './athena-lake-file-finder';
-import { readEraseFunctionConfig } from './config';
+import { MIN_ERASURE_KEY_LENGTH, readEraseFunctionConfig } from './config';
 import { DynamoDbEraser } from './dynamodb-eraser';
 import { DynamoDbErasureAudit } from './dynamodb-erasure-audit';
 import { forgetRecipient } from './erase';
@@ -24,6 +26,25 @@ import { SuppressionNote } from './suppression-note';
 import { VersionedS3LakeStore } from './versioned-s3-lake-store';
 
 const config = readEraseFunctionConfig();
+const maxAgeSeconds = config.secretMaxAgeSeconds;
+const keySource =
+  'secretId' in config.erasureKey
+    ? secretSource({ secretId: config.erasureKey.secretId, maxAgeSeconds })
+    : async () => (config.erasureKey as { key: string }).key;
+const reportingSource = config.reportingSecretId
+  ? secretTargetSource({ secretId: config.reportingSecretId, maxAgeSeconds })
+  : null;
+
+/** The erasure key and the External Reporting target now: from Secrets Manager (cached) in AWS, else the environment. */
+async function currentSecrets(): Promise<{ key: string; reporting: { baseUrl: string; apiKey: string } | null }> {
+  const key = await keySource();
+  if (key.length < MIN_ERASURE_KEY_LENGTH) {
+    throw new ErasureRequestError(`the erasure key must be at least ${MIN_ERASURE_KEY_LENGTH} characters`);
+  }
+  if (!reportingSource) return { key, reporting: config.reporting };
+  const target = await reportingSource();
+  return { key, reporting: { baseUrl: target.url, apiKey: target.apiKey } };
+}
 const logger = new Logger({ serviceName: 'sesflow-erase' });
 const doc = DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } });
 const lake = new VersionedS3LakeStore(new S3Client({}), config.lakeBucket);
@@ -53,11 +74,12 @@ export const handler = async (event: unknown): Promise<ErasureReport | { error: 
     throw err;
   }
   try {
+    const secrets = await currentSecrets();
     const report = await forgetRecipient(request, {
-      key: config.erasureKey,
+      key: secrets.key,
       dryRun: input.dryRun === true,
       targets: [
-        new ReportingEraser(config.reporting),
+        new ReportingEraser(secrets.reporting),
         new OpenSearchEraser(search, config.openSearch ? `${config.openSearch.index}*` : undefined),
         ...(search && config.openSearch?.rawIndex
           ? [

@@ -1,5 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { createHandler } from '../lib/http/lambda';
+import { refreshedBefore } from '../lib/secret-source';
 import { composeSendForLambda } from './api/compose-aws';
 import { createEmailApiRouter } from './api/router';
 
@@ -12,6 +13,7 @@ const send = composeSendForLambda({
 
 /**
  * Email API Lambda behind API Gateway (HTTP API, payload 2.0): the event becomes the same request the local
- * node:http server hands to the router (lib/http/lambda.ts), and the router's answer becomes the response.
+ * node:http server hands to the router (lib/http/lambda.ts), and the router's answer becomes the response. The
+ * unsubscribe token key is read from Secrets Manager first when its cached copy is older than the max age.
  */
-export const handler = createHandler(createEmailApiRouter(send.api));
+export const handler = refreshedBefore(send.refreshSecrets, createHandler(createEmailApiRouter(send.api)));

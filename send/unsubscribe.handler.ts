@@ -4,8 +4,10 @@ import { FirehoseClient } from '@aws-sdk/client-firehose';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createHandler } from '../lib/http/lambda';
+import { refreshedBefore } from '../lib/secret-source';
 import { readUnsubscribeConfig } from './api/config';
 import { createUnsubscribeRouter } from './api/unsubscribe-router';
+import { unsubscribeSecretRefresh } from './api/unsubscribe-secret';
 import { UnsubscribeConfigError } from './errors';
 import { FirehoseUnsubscribeEvents } from './firehose-unsubscribe-events';
 import { TenantRegistry } from './registry';
@@ -24,11 +26,15 @@ const events = config.eventsStream ? new FirehoseUnsubscribeEvents(new FirehoseC
 
 /**
  * The one-click unsubscribe endpoint behind API Gateway (`GET|POST /v1/unsubscribe`, no authorizer: the token is the
- * credential). One log line per request: status, tenant and outcome, never the token or the address.
+ * credential). One log line per request: status, tenant and outcome, never the token or the address. The token key
+ * is read from Secrets Manager (SESFLOW_UNSUBSCRIBE_SECRET_ID) first when its cached copy is older than the max age.
  */
-export const handler = createHandler(
-  createUnsubscribeRouter({
-    unsubscribe: (token) => unsubscribe({ secret: config.secret, tenants: registry, suppression, events }, token),
-    log: (e) => (e.status >= 500 ? logger.error('unsubscribe', { ...e }) : logger.info('unsubscribe', { ...e })),
-  }),
+export const handler = refreshedBefore(
+  unsubscribeSecretRefresh(config),
+  createHandler(
+    createUnsubscribeRouter({
+      unsubscribe: (token) => unsubscribe({ secret: config.secret, tenants: registry, suppression, events }, token),
+      log: (e) => (e.status >= 500 ? logger.error('unsubscribe', { ...e }) : logger.info('unsubscribe', { ...e })),
+    }),
+  ),
 );

@@ -1,6 +1,6 @@
-import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { z } from 'zod';
+import { secretSource } from '../../lib/secret-source';
 import { PushConfigError } from './errors';
 
 /** Where External Reporting is and the `x-api-key` it takes. */
@@ -19,7 +19,7 @@ export const reportingSecretSchema = z.object({
 });
 
 /** How long a read secret is used before it is read again, unless `SESFLOW_REPORTING_SECRET_MAX_AGE_SECONDS` says. */
-export const DEFAULT_SECRET_MAX_AGE_SECONDS = 300;
+export { DEFAULT_SECRET_MAX_AGE_SECONDS } from '../../lib/secret-source';
 
 /**
  * The target read from Secrets Manager when the function runs (never resolved into its environment), through
@@ -31,9 +31,9 @@ export function secretTargetSource(opts: {
   maxAgeSeconds: number;
   client?: SecretsManagerClient;
 }): ReportingTargetSource {
-  const provider = new SecretsProvider(opts.client ? { awsSdkV3Client: opts.client } : {});
+  const read = secretSource({ ...opts, json: true });
   return async () => {
-    const raw = await provider.get(opts.secretId, { maxAge: opts.maxAgeSeconds, transform: 'json' });
+    const raw = await read();
     const parsed = reportingSecretSchema.safeParse(raw);
     if (!parsed.success) {
       const fields = parsed.error.issues.map((i) => i.path.join('.') || 'value').join(', ');

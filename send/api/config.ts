@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { SesflowError } from '../../lib/errors';
+import { secretMaxAgeSeconds as readMaxAge } from '../../lib/secret-source';
 
 /** The Email API's and the bulk worker's settings, read from the environment once (STYLE.md §8). */
 export interface EmailApiConfig {
@@ -64,12 +65,23 @@ export function readEmailApiTls(
   };
 }
 
+/** The shortest unsubscribe token key accepted. */
+export const MIN_UNSUBSCRIBE_SECRET_LENGTH = 32;
+
 /** One-click unsubscribe settings (none when `SESFLOW_UNSUBSCRIBE_URL` is not set: marketing mail goes without). */
 export interface UnsubscribeConfig {
   /** `SESFLOW_UNSUBSCRIBE_URL`: the public HTTPS URL of `POST /v1/unsubscribe` (plain http only for localhost). */
   url: string;
-  /** `SESFLOW_UNSUBSCRIBE_SECRET`: the token key (at least 32 characters; from Secrets Manager in AWS). */
+  /**
+   * `SESFLOW_UNSUBSCRIBE_SECRET`: the token key (at least 32 characters) in local runs. In AWS it is empty here and
+   * read at run time from the secret {@link secretId} names (send/api/unsubscribe-secret.ts), never from the
+   * environment.
+   */
   secret: string;
+  /** `SESFLOW_UNSUBSCRIBE_SECRET_ID`: the Secrets Manager secret (ARN or name) holding the token key, in AWS. */
+  secretId?: string | null;
+  /** `SESFLOW_UNSUBSCRIBE_SECRET_MAX_AGE_SECONDS`: how long a read key is used before it is read again (300). */
+  secretMaxAgeSeconds?: number;
   /** `SESFLOW_UNSUBSCRIBE_MAILTO`: an address for `mailto:` unsubscribes too (optional). */
   mailto: string | null;
   /** `SESFLOW_UNSUBSCRIBE_TTL_DAYS`: how long a link holds (default 60 days). */
@@ -92,8 +104,14 @@ export function readUnsubscribeConfig(env: NodeJS.ProcessEnv = process.env): Uns
   if (url.protocol !== 'https:' && !(local && url.protocol === 'http:')) {
     throw new EmailApiConfigError('SESFLOW_UNSUBSCRIBE_URL must be https (RFC 8058)');
   }
-  const secret = required(env, 'SESFLOW_UNSUBSCRIBE_SECRET');
-  if (secret.length < 32) throw new EmailApiConfigError('SESFLOW_UNSUBSCRIBE_SECRET must be at least 32 characters');
+  const secretId = env.SESFLOW_UNSUBSCRIBE_SECRET_ID || null;
+  const secret = secretId ? '' : required(env, 'SESFLOW_UNSUBSCRIBE_SECRET');
+  if (!secretId && secret.length < MIN_UNSUBSCRIBE_SECRET_LENGTH) {
+    throw new EmailApiConfigError(
+      `SESFLOW_UNSUBSCRIBE_SECRET must be at least ${MIN_UNSUBSCRIBE_SECRET_LENGTH} characters`,
+    );
+  }
+  const secretMaxAgeSeconds = readMaxAge(env, 'SESFLOW_UNSUBSCRIBE_SECRET_MAX_AGE_SECONDS');
   const mailto = env.SESFLOW_UNSUBSCRIBE_MAILTO || null;
   if (mailto && !/^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$/.test(mailto)) {
     throw new EmailApiConfigError('SESFLOW_UNSUBSCRIBE_MAILTO must be an email address');
@@ -102,5 +120,13 @@ export function readUnsubscribeConfig(env: NodeJS.ProcessEnv = process.env): Uns
   if (!Number.isFinite(ttlDays) || ttlDays <= 0 || ttlDays > 3650) {
     throw new EmailApiConfigError('SESFLOW_UNSUBSCRIBE_TTL_DAYS must be a number of days above 0');
   }
-  return { url: url.toString(), secret, mailto, ttlDays, eventsStream: env.SESFLOW_EVENTS_STREAM || null };
+  return {
+    url: url.toString(),
+    secret,
+    secretId,
+    secretMaxAgeSeconds,
+    mailto,
+    ttlDays,
+    eventsStream: env.SESFLOW_EVENTS_STREAM || null,
+  };
 }
