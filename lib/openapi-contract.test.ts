@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { startContractRecorder, takeContractResults } from './contract-recorder';
+import { OPENAPI_DOCUMENT } from './http/node-server';
 import { type HttpExchange, OpenApiContract } from './openapi-contract';
 
 const json = (status: number, value: unknown, headers: Record<string, string> = {}): HttpExchange => ({
@@ -78,16 +79,22 @@ describe('the contract checker fails on what a document does not allow', () => {
 });
 
 describe('the recorder sees every answer of a running server', () => {
-  it('reports an answer that breaks the document, whoever called the server', async () => {
+  it('reports an answer that breaks the document its server names, whoever called the server', async () => {
     startContractRecorder();
     await takeContractResults();
     const server = createServer((req, res) => {
       if (req.url === '/v1/me') res.writeHead(200, { 'content-type': 'application/json' }).end('{"id":1}');
       else res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
     });
+    Object.defineProperty(server, OPENAPI_DOCUMENT, { value: 'reports-api.openapi.yaml' });
+    // A server that names no document (a test's stub of a deployed API) is not held to one.
+    const stub = createServer((_req, res) => res.writeHead(200).end('not the API'));
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    await new Promise<void>((r) => stub.listen(0, '127.0.0.1', r));
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     await (await fetch(`${base}/v1/me`)).text();
+    await (await fetch(`http://127.0.0.1:${(stub.address() as AddressInfo).port}/v1/me`)).text();
+    stub.close();
     await (await fetch(`${base}/elsewhere`)).text();
     server.close();
     const { violations, checked } = await takeContractResults();
