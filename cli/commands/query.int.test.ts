@@ -1,8 +1,8 @@
 import { rmSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NAMED_QUERIES } from '../../queries/named-queries';
 import { buildQueryTestLake, EDGE_MESSAGE_ID, EDGE_TENANT, type QueryTestLake } from '../../queries/test-lake';
-import { main } from '../main';
+import { runCli } from './run-cli.test-support';
 
 let lake: QueryTestLake;
 
@@ -15,25 +15,9 @@ afterAll(() => {
   if (lake) rmSync(lake.dir, { recursive: true, force: true });
 });
 
-/** Runs `sesflow query …` in process; returns the exit code and what it printed. */
-async function query(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-    out += String(chunk);
-    return true;
-  });
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
-    err += String(chunk);
-    return true;
-  });
-  try {
-    const code = await main(['node', 'sesflow', 'query', ...args, '--lake', lake.dir]);
-    return { code, out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
+/** Runs `sesflow query …` against the test lake in process; returns the exit code and what it printed. */
+function query(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  return runCli(['query', ...args, '--lake', lake.dir]);
 }
 
 const argsFor = (name: string) => (name === 'message-timeline' ? ['--param', `message_id=${EDGE_MESSAGE_ID}`] : []);

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { GetTenantCommand } from '@aws-sdk/client-sesv2';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashApiKey } from '../../dashboards/adapters/api-key-authenticator';
 import { createTableInput } from '../../lib/table-design';
 import { type LocalDnsServer, startDnsServer } from '../../local/dns-server/server';
@@ -13,7 +13,7 @@ import { createLocalClients, type LocalClients } from '../../local/stack/clients
 import { startDynamoDbLocal } from '../../local/stack/dynamodb-local';
 import type { RunningStandIn } from '../../local/stack/stand-in';
 import { TenantRegistry } from '../../send/registry';
-import { main } from '../main';
+import { runCli } from './run-cli.test-support';
 
 const hasJava = !spawnSync('java', ['-version'], { stdio: 'ignore' }).error;
 const TABLE = 'sesflow-cli-tenants';
@@ -58,24 +58,8 @@ afterAll(async () => {
 });
 
 /** Runs `sesflow tenants …` in process; returns the exit code and what it printed. */
-async function tenants(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-    out += String(chunk);
-    return true;
-  });
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
-    err += String(chunk);
-    return true;
-  });
-  try {
-    const code = await main(['node', 'sesflow', 'tenants', '--data-dir', dataDir, ...args]);
-    return { code, out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
+function tenants(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  return runCli(['tenants', '--data-dir', dataDir, ...args]);
 }
 
 describe.skipIf(!hasJava)('sesflow tenants against the local stack', () => {
@@ -219,14 +203,7 @@ describe.skipIf(!hasJava)('sesflow tenants against the local stack', () => {
   it('without a running stack, says how to get one', async () => {
     const empty = mkdtempSync(join(tmpdir(), 'sesflow-tenants-empty-'));
     try {
-      let err = '';
-      const e = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
-        err += String(chunk);
-        return true;
-      });
-      const code = await main(['node', 'sesflow', 'tenants', '--data-dir', empty, 'list']).finally(() =>
-        e.mockRestore(),
-      );
+      const { code, err } = await runCli(['tenants', '--data-dir', empty, 'list']);
       expect(code).toBe(1);
       expect(err).toContain('no DynamoDB endpoint: start the local stack (`sesflow start`)');
     } finally {
