@@ -87,12 +87,10 @@ describe('DynamoDbRateLimiter', () => {
     return doc as unknown as ConstructorParameters<typeof DynamoDbRateLimiter>[0]['doc'];
   }
 
-  it('voids a grant that came back after its second ended, and takes capacity in the current one', async () => {
-    const clock = { now: 20_000_900 };
-    const latencies = [300, 5]; // the first answer arrives 200 ms into the next second
-    const grants: [number, number][] = [];
-    const limiter = new DynamoDbRateLimiter({
-      doc: fakeTable(clock, () => latencies.shift() ?? 5),
+  /** A 10-a-second limiter on the fake table, sleeping on the fake clock and recording each grant. */
+  function limiterAt(clock: { now: number }, grants: [number, number][], latency: () => number) {
+    return new DynamoDbRateLimiter({
+      doc: fakeTable(clock, latency),
       tableName: 't',
       scope: 's',
       rate: 10,
@@ -102,6 +100,13 @@ describe('DynamoDbRateLimiter', () => {
       },
       onGrant: (second, n) => grants.push([second, n]),
     });
+  }
+
+  it('voids a grant that came back after its second ended, and takes capacity in the current one', async () => {
+    const clock = { now: 20_000_900 };
+    const latencies = [300, 5]; // the first answer arrives 200 ms into the next second
+    const grants: [number, number][] = [];
+    const limiter = limiterAt(clock, grants, () => latencies.shift() ?? 5);
     await limiter.acquire(4);
     expect(grants).toEqual([[20_001, 4]]);
     expect(Math.floor(clock.now / 1000)).toBe(20_001);
@@ -110,17 +115,7 @@ describe('DynamoDbRateLimiter', () => {
   it('acquireUpTo keeps what fitted in the window and reports it', async () => {
     const clock = { now: 30_000_100 };
     const grants: [number, number][] = [];
-    const limiter = new DynamoDbRateLimiter({
-      doc: fakeTable(clock, () => 1),
-      tableName: 't',
-      scope: 's',
-      rate: 10,
-      now: () => clock.now,
-      sleep: async (ms) => {
-        clock.now += ms;
-      },
-      onGrant: (second, n) => grants.push([second, n]),
-    });
+    const limiter = limiterAt(clock, grants, () => 1);
     expect(await limiter.acquireUpTo(7)).toBe(7);
     expect(await limiter.acquireUpTo(7)).toBe(3);
     expect(clock.now % 1000).toBe(700); // released at its first slot (slot 7 of 10)
