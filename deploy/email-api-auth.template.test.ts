@@ -1,21 +1,11 @@
-import { beforeAll, describe, expect, it } from 'vitest';
-import { type PackagedStack, packageStack } from './package-stack';
-import type { CfnResource } from './template-checks';
+import { describe, expect, it } from 'vitest';
+import { usePackagedStack } from './packaged-stack.test-support';
 
 // The Email API's OAuth, mutual TLS and throttling in the packaged template (serverless.yml's block "Email API:
 // OAuth, mutual TLS, throttling").
 
-let stack: PackagedStack;
-const res = (id: string): CfnResource => {
-  const r = stack.template.Resources[id];
-  if (!r) throw new Error(`resource ${id} is not in the template`);
-  return r;
-};
-const props = (id: string) => (res(id).Properties ?? {}) as Record<string, any>;
-
-beforeAll(async () => {
-  stack = await packageStack('dev');
-}, 120_000);
+const dev = usePackagedStack('dev');
+const { res, props } = dev;
 
 describe('Email API OAuth, mutual TLS and throttling (serverless package --stage dev)', () => {
   it('OAuth client credentials: a Cognito resource server with the scopes send and read, and a token endpoint', () => {
@@ -51,7 +41,7 @@ describe('Email API OAuth, mutual TLS and throttling (serverless package --stage
       ApiId: { Ref: 'HttpApi' },
       DomainName: { Ref: 'EmailApiDomain' },
     });
-    expect((stack.template as { Conditions?: Record<string, unknown> }).Conditions?.HasEmailApiDomain).toEqual({
+    expect((dev.stack.template as { Conditions?: Record<string, unknown> }).Conditions?.HasEmailApiDomain).toEqual({
       'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'EmailApiDomainName' }, ''] }],
     });
   });

@@ -1,17 +1,17 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LAKE_COLUMN_TYPES, LAKE_COLUMNS } from '../ingest/lake-schema';
 import { partitionOf } from '../ingest/transform';
 import { createTableInput } from '../lib/table-design';
 import { ATHENA_TABLES, FIREHOSE_ERROR_OUTPUT_TYPES } from '../queries/athena/ddl';
 import { DEFAULT_EVENTS_INDEX } from '../queries/opensearch/index-template';
 import { awsNames } from './doctor/targets';
-import { type PackagedStack, packageStack, REPO_ROOT } from './package-stack';
+import { packageStack, REPO_ROOT } from './package-stack';
+import { usePackagedStack } from './packaged-stack.test-support';
 import { runServerless } from './serverless-cli';
 import {
-  type CfnResource,
   checkBlueGreen,
   checkBuckets,
   checkDynamicPartitioning,
@@ -35,17 +35,8 @@ import { zipEntries } from './zip-entries';
  */
 const HANDLERS_NOT_WIRED: Record<string, string> = {};
 
-let stack: PackagedStack;
-const res = (id: string): CfnResource => {
-  const r = stack.template.Resources[id];
-  if (!r) throw new Error(`resource ${id} is not in the template`);
-  return r;
-};
-const props = (id: string) => (res(id).Properties ?? {}) as Record<string, any>;
-
-beforeAll(async () => {
-  stack = await packageStack('dev');
-}, 120_000);
+const dev = usePackagedStack('dev');
+const { res, props } = dev;
 
 describe('serverless package --stage dev', () => {
   it('defines every resource of the pipeline', () => {
@@ -89,7 +80,7 @@ describe('serverless package --stage dev', () => {
       SesPublishRole: 'AWS::IAM::Role',
     };
     const missing = Object.entries(expected)
-      .filter(([id, type]) => stack.template.Resources[id]?.Type !== type)
+      .filter(([id, type]) => dev.stack.template.Resources[id]?.Type !== type)
       .map(([id, type]) => `${id} (${type})`);
     expect(missing).toEqual([]);
   });
@@ -97,7 +88,7 @@ describe('serverless package --stage dev', () => {
   it('references only handler files that exist, and each bundle exports the handler it names', async () => {
     const problems: string[] = [];
     const notWired: string[] = [];
-    for (const [id, fn] of resourcesOfType(stack.template, 'AWS::Lambda::Function')) {
+    for (const [id, fn] of resourcesOfType(dev.stack.template, 'AWS::Lambda::Function')) {
       const handler = String(fn.Properties?.Handler);
       const dot = handler.lastIndexOf('.');
       const file = `${handler.slice(0, dot)}.ts`;
@@ -129,7 +120,7 @@ describe('serverless package --stage dev', () => {
   }, 60_000);
 
   it('runs every function on a Node.js runtime AWS still creates functions on, bundled for that runtime', () => {
-    const runtimes = nodeRuntimes(stack.template);
+    const runtimes = nodeRuntimes(dev.stack.template);
     expect(runtimes.length).toBeGreaterThanOrEqual(7);
     // nodejs20.x: deprecated 2026-04-30, no new functions since 2026-06-01 (cfn-lint E2533).
     for (const r of runtimes) expect([r.id, r.runtime, r.major >= 22]).toEqual([r.id, r.runtime, true]);
@@ -138,16 +129,16 @@ describe('serverless package --stage dev', () => {
   });
 
   it('has no DependsOn that a Ref or GetAtt of the same resource already implies (cfn-lint W3005)', () => {
-    expect(checkRedundantDependsOn(stack.template)).toEqual([]);
+    expect(checkRedundantDependsOn(dev.stack.template)).toEqual([]);
   });
 
   it('subscribes the alert targets on conditions over template parameters, not over two constants', () => {
-    const conditions = stack.template.Conditions as Record<string, any>;
+    const conditions = dev.stack.template.Conditions as Record<string, any>;
     expect(conditions.HasAlertEmail).toEqual({ 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'AlertEmail' }, ''] }] });
     expect(conditions.HasAlertWebhook).toEqual({ 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'AlertWebhookUrl' }, ''] }] });
     // dev runs without a target (packaging says so): both parameters default to none.
-    expect(stack.template.Parameters?.AlertEmail?.Default).toBe('');
-    const subs = resourcesOfType(stack.template, 'AWS::SNS::Subscription').map(([, r]) => [
+    expect(dev.stack.template.Parameters?.AlertEmail?.Default).toBe('');
+    const subs = resourcesOfType(dev.stack.template, 'AWS::SNS::Subscription').map(([, r]) => [
       r.Condition,
       r.Properties?.Protocol,
       referencedLogicalId(r.Properties?.TopicArn),
@@ -160,7 +151,7 @@ describe('serverless package --stage dev', () => {
   });
 
   it('lets every writer of every encrypted queue, topic, bucket and stream use its key', () => {
-    const writers = kmsWriters(stack.template);
+    const writers = kmsWriters(dev.stack.template);
     // The walk finds the writers the issue names: EventBridge (its dead-letter queue), CloudWatch (the alarm topic),
     // Lambda destinations, redrive and Firehose.
     const via = [...writers.values()].flat().map((w) => w.via);
@@ -169,11 +160,11 @@ describe('serverless package --stage dev', () => {
         via.some((v) => v.endsWith(kind)),
         kind,
       ).toBe(true);
-    expect(checkKmsWriters(stack.template)).toEqual([]);
+    expect(checkKmsWriters(dev.stack.template)).toEqual([]);
   });
 
   it('resolves no secret into any environment variable; the functions read theirs at run time, cached', () => {
-    for (const [id, fn] of resourcesOfType(stack.template, 'AWS::Lambda::Function')) {
+    for (const [id, fn] of resourcesOfType(dev.stack.template, 'AWS::Lambda::Function')) {
       const vars = (fn.Properties?.Environment as { Variables?: Record<string, unknown> })?.Variables ?? {};
       const resolved = Object.entries(vars)
         .filter(([, v]) => /\{\{resolve:(secretsmanager|ssm-secure):/.test(JSON.stringify(v)))
@@ -214,13 +205,13 @@ describe('serverless package --stage dev', () => {
   });
 
   it('publishes every function behind the alias live, shifted by CodeDeploy and rolled back on its alarms', () => {
-    expect(checkBlueGreen(stack.template, 'live')).toEqual([]);
+    expect(checkBlueGreen(dev.stack.template, 'live')).toEqual([]);
     // CodeDeploy runs with AWS's limited Lambda deployment policy, not the plugin's role with AWSLambda_FullAccess.
-    const groups = resourcesOfType(stack.template, 'AWS::CodeDeploy::DeploymentGroup');
-    expect(groups.length).toBe(resourcesOfType(stack.template, 'AWS::Lambda::Function').length);
+    const groups = resourcesOfType(dev.stack.template, 'AWS::CodeDeploy::DeploymentGroup');
+    expect(groups.length).toBe(resourcesOfType(dev.stack.template, 'AWS::Lambda::Function').length);
     for (const [, g] of groups) expect(referencedLogicalId(g.Properties?.ServiceRoleArn)).toBe('CodeDeployRole');
     expect(JSON.stringify(props('CodeDeployRole').ManagedPolicyArns)).toContain('AWSCodeDeployRoleForLambdaLimited');
-    expect(stack.template.Resources.CodeDeployServiceRole).toBeUndefined();
+    expect(dev.stack.template.Resources.CodeDeployServiceRole).toBeUndefined();
   });
 
   it('compacts the S3 lake hourly in one function that fits Lambda, may touch only events/ and runs once at a time', () => {
@@ -231,11 +222,11 @@ describe('serverless package --stage dev', () => {
     expect(fn.ReservedConcurrentExecutions).toBe(1);
     expect(fn.EphemeralStorage.Size).toBeGreaterThanOrEqual(2048);
     expect(referencedLogicalId(fn.Environment.Variables.SESFLOW_LAKE_BUCKET)).toBe('LakeBucket');
-    const [rule] = resourcesOfType(stack.template, 'AWS::Events::Rule').filter(([, r]) =>
+    const [rule] = resourcesOfType(dev.stack.template, 'AWS::Events::Rule').filter(([, r]) =>
       JSON.stringify(r.Properties?.Targets).includes('CompactLake'),
     );
     expect(rule?.[1].Properties?.ScheduleExpression).toBe('rate(1 hour)');
-    expect(functionOf(stack.template, (rule![1].Properties!.Targets as any[])[0].Arn)).toBe(
+    expect(functionOf(dev.stack.template, (rule![1].Properties!.Targets as any[])[0].Arn)).toBe(
       'CompactLakeLambdaFunction',
     );
     const grants = (props('CompactLakeRole').Policies[0].PolicyDocument.Statement as any[]).filter((x) =>
@@ -246,7 +237,7 @@ describe('serverless package --stage dev', () => {
       JSON.stringify({ 'Fn::Sub': '${LakeBucket.Arn}/events/*' }),
     ]);
     // The package holds the bundle and DuckDB's linux-x64 binding, under Lambda's 250 MB unzipped.
-    const entries = zipEntries(join(stack.dir, 'compactLake.zip'));
+    const entries = zipEntries(join(dev.stack.dir, 'compactLake.zip'));
     const names = entries.map((e) => e.name);
     expect(names).toContain('ingest/compact.handler.mjs');
     expect(names).toContain('node_modules/@duckdb/node-bindings-linux-x64/duckdb.node');
@@ -256,7 +247,7 @@ describe('serverless package --stage dev', () => {
   it('sets no environment variable or permission the code does not use, and lets dev be removed', () => {
     const unused = /^SESFLOW_(LAKE_TABLE|OPENSEARCH_)/;
     // The Reports API's (the erasure function reads the lake table and OpenSearch itself).
-    for (const [id, fn] of resourcesOfType(stack.template, 'AWS::Lambda::Function').filter(
+    for (const [id, fn] of resourcesOfType(dev.stack.template, 'AWS::Lambda::Function').filter(
       ([i]) => i === 'ReportsApiLambdaFunction',
     )) {
       const names = Object.keys((fn.Properties?.Environment as { Variables?: object })?.Variables ?? {});
@@ -267,33 +258,33 @@ describe('serverless package --stage dev', () => {
   });
 
   it('gives every function a role of its own', () => {
-    expect(resourcesOfType(stack.template, 'AWS::Lambda::Function').length).toBeGreaterThanOrEqual(3);
-    expect(checkRolePerFunction(stack.template)).toEqual([]);
+    expect(resourcesOfType(dev.stack.template, 'AWS::Lambda::Function').length).toBeGreaterThanOrEqual(3);
+    expect(checkRolePerFunction(dev.stack.template)).toEqual([]);
   });
 
   it('grants no wildcard action, and Resource "*" only to actions without resource-level permissions', () => {
-    expect(checkLeastPrivilege(stack.template)).toEqual([]);
+    expect(checkLeastPrivilege(dev.stack.template)).toEqual([]);
   });
 
   it('gives every queue a dead-letter queue with a redrive policy', () => {
-    expect(resourcesOfType(stack.template, 'AWS::SQS::Queue').length).toBeGreaterThanOrEqual(4);
-    expect(checkQueuesHaveDlq(stack.template)).toEqual([]);
-    for (const [id, q] of resourcesOfType(stack.template, 'AWS::SQS::Queue')) {
+    expect(resourcesOfType(dev.stack.template, 'AWS::SQS::Queue').length).toBeGreaterThanOrEqual(4);
+    expect(checkQueuesHaveDlq(dev.stack.template)).toEqual([]);
+    for (const [id, q] of resourcesOfType(dev.stack.template, 'AWS::SQS::Queue')) {
       expect(referencedLogicalId(q.Properties?.KmsMasterKeyId), `${id} encrypted with the data key`).toBe('DataKey');
     }
   });
 
   it('encrypts every bucket and blocks public access, in both templates', () => {
     // The UI bucket holds the app's own files, no data: SSE-S3, so CloudFront's origin access control needs no key grant.
-    expect(checkBuckets(stack.template, ['ServerlessDeploymentBucket', 'WebBucket'])).toEqual([]);
-    expect(checkBuckets(stack.createTemplate)).toEqual([]);
+    expect(checkBuckets(dev.stack.template, ['ServerlessDeploymentBucket', 'WebBucket'])).toEqual([]);
+    expect(checkBuckets(dev.stack.createTemplate)).toEqual([]);
     for (const id of ['LakeBucket', 'SearchBackupBucket', 'AthenaResultsBucket']) {
       expect(props(id).LifecycleConfiguration?.Rules?.length, `${id} lifecycle rules`).toBeGreaterThan(0);
     }
   });
 
   it('partitions the lake by the transform Lambda keys, with an error prefix, and converts to Parquet via Glue', () => {
-    expect(checkDynamicPartitioning(stack.template)).toEqual([]);
+    expect(checkDynamicPartitioning(dev.stack.template)).toEqual([]);
     const s3 = props('EventsDeliveryStream').ExtendedS3DestinationConfiguration;
     expect(s3.DynamicPartitioningConfiguration.Enabled).toBe(true);
     // The keys the Firehose prefix reads are exactly the keys the transform returns.
@@ -306,7 +297,7 @@ describe('serverless package --stage dev', () => {
     const lambda = processor.Parameters.find((p: any) => p.ParameterName === 'LambdaArn').ParameterValue;
     // Through the alias (blue/green), which is the transform's.
     expect(res(referencedLogicalId(lambda)!).Type).toBe('AWS::Lambda::Alias');
-    expect(functionOf(stack.template, lambda)).toBe('IngestTransformLambdaFunction');
+    expect(functionOf(dev.stack.template, lambda)).toBe('IngestTransformLambdaFunction');
     const conversion = s3.DataFormatConversionConfiguration;
     expect(conversion.Enabled).toBe(true);
     expect(conversion.OutputFormatConfiguration.Serializer.ParquetSerDe).toBeDefined();
@@ -359,8 +350,8 @@ describe('serverless package --stage dev', () => {
   });
 
   it('feeds the reputation Lambda from Kinesis with partial batch failures, and EventBridge feeds Kinesis', () => {
-    const [mapping] = resourcesOfType(stack.template, 'AWS::Lambda::EventSourceMapping').filter(
-      ([, m]) => functionOf(stack.template, m.Properties?.FunctionName) === 'ReputationLambdaFunction',
+    const [mapping] = resourcesOfType(dev.stack.template, 'AWS::Lambda::EventSourceMapping').filter(
+      ([, m]) => functionOf(dev.stack.template, m.Properties?.FunctionName) === 'ReputationLambdaFunction',
     );
     expect(mapping).toBeDefined();
     const m = mapping![1].Properties as Record<string, any>;
@@ -374,7 +365,7 @@ describe('serverless package --stage dev', () => {
   });
 
   it('has every event source mapping (Kinesis and SQS) report partial batch failures', () => {
-    const mappings = resourcesOfType(stack.template, 'AWS::Lambda::EventSourceMapping');
+    const mappings = resourcesOfType(dev.stack.template, 'AWS::Lambda::EventSourceMapping');
     expect(mappings.length).toBeGreaterThanOrEqual(4);
     for (const [id, m] of mappings) {
       expect([id, m.Properties?.FunctionResponseTypes]).toEqual([id, ['ReportBatchItemFailures']]);
@@ -419,24 +410,24 @@ describe('serverless package --stage dev', () => {
   });
 
   it('alarms on DLQ depth, Firehose delivery, Lambda errors, iterator age and the account SES rates', () => {
-    const all = resourcesOfType(stack.template, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties as any);
+    const all = resourcesOfType(dev.stack.template, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties as any);
     for (const a of all) expect(referencedLogicalId(a.AlarmActions?.[0]), a.AlarmName).toBe('AlertTopic');
     // The function-wide alarms (the deployment alarms on an alias are checked with blue/green below).
     const alarms = all.filter((a) => !a.Dimensions?.some((d: any) => d.Name === 'Resource'));
     const on = (ns: string, metric: string) => alarms.filter((a) => a.Namespace === ns && a.MetricName === metric);
     const dimensionIds = (list: any[]) => list.map((a) => referencedLogicalId(a.Dimensions?.[0]?.Value));
     // Every dead-letter queue (a queue without a redrive policy of its own) has a depth alarm.
-    const dlqs = resourcesOfType(stack.template, 'AWS::SQS::Queue')
+    const dlqs = resourcesOfType(dev.stack.template, 'AWS::SQS::Queue')
       .filter(([, q]) => !q.Properties?.RedrivePolicy)
       .map(([id]) => id);
     expect(dimensionIds(on('AWS/SQS', 'ApproximateNumberOfMessagesVisible')).sort()).toEqual(dlqs.sort());
     // Every function has an error alarm.
-    const functions = resourcesOfType(stack.template, 'AWS::Lambda::Function').map(([id]) => id);
+    const functions = resourcesOfType(dev.stack.template, 'AWS::Lambda::Function').map(([id]) => id);
     expect(dimensionIds(on('AWS/Lambda', 'Errors')).sort()).toEqual(functions.sort());
     // Every function fed by the Kinesis stream has an iterator-age (lag) alarm.
-    const streamConsumers = resourcesOfType(stack.template, 'AWS::Lambda::EventSourceMapping')
+    const streamConsumers = resourcesOfType(dev.stack.template, 'AWS::Lambda::EventSourceMapping')
       .filter(([, m]) => referencedLogicalId(m.Properties?.EventSourceArn) === 'SesEventsStream')
-      .map(([, m]) => functionOf(stack.template, m.Properties?.FunctionName));
+      .map(([, m]) => functionOf(dev.stack.template, m.Properties?.FunctionName));
     expect(streamConsumers.length).toBeGreaterThanOrEqual(1);
     expect(dimensionIds(on('AWS/Lambda', 'IteratorAge')).sort()).toEqual(streamConsumers.sort());
     expect(dimensionIds(on('AWS/Firehose', 'DeliveryToS3.Success'))).toEqual(['EventsDeliveryStream']);
@@ -455,12 +446,12 @@ describe('serverless package --stage dev', () => {
     expect(props('Table').TableName).toBe(names.table);
     expect(props('EventsDeliveryStream').DeliveryStreamName).toBe(names.eventsStream);
     expect(props('SesEventsStream').Name).toBe(names.reputationStream);
-    const dlqs = resourcesOfType(stack.template, 'AWS::SQS::Queue')
+    const dlqs = resourcesOfType(dev.stack.template, 'AWS::SQS::Queue')
       .filter(([, q]) => !q.Properties?.RedrivePolicy)
       .map(([, q]) => q.Properties?.QueueName);
     expect(dlqs.sort()).toEqual([...names.deadLetterQueues].sort());
     // The smoke test reads each function's new-version errors by these names.
-    const fns = resourcesOfType(stack.template, 'AWS::Lambda::Function').map(([, f]) => f.Properties?.FunctionName);
+    const fns = resourcesOfType(dev.stack.template, 'AWS::Lambda::Function').map(([, f]) => f.Properties?.FunctionName);
     expect(fns.sort()).toEqual([...names.functions].sort());
   });
 
@@ -468,7 +459,7 @@ describe('serverless package --stage dev', () => {
     const auth = props('HttpApiAuthorizerCognito');
     expect(auth.AuthorizerType).toBe('JWT');
     expect(JSON.stringify(auth.JwtConfiguration.Issuer)).toContain('cognito-idp');
-    const routes = resourcesOfType(stack.template, 'AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties as any);
+    const routes = resourcesOfType(dev.stack.template, 'AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties as any);
     expect(routes.length).toBeGreaterThan(1);
     // The Email API checks its own x-api-key (a key per tenant); the Reports API sits behind Cognito.
     const integrationOf = (r: any) => JSON.stringify(r.Target);
@@ -488,7 +479,7 @@ describe('serverless package --stage dev', () => {
 });
 
 // The dashboards' web hosting and sign-in (CloudFront, Cognito managed login, SAML): deploy/web-hosting-checks.ts.
-describeWebHosting(() => stack);
+describeWebHosting(() => dev.stack);
 
 // In this file, after the dev package: two serverless runs at once in one repository share serverless-esbuild's
 // work folder and break each other.
@@ -508,7 +499,7 @@ describe('serverless package --stage prod', () => {
   it('refuses to deploy to prod a package built without an alert target (before any AWS call)', async () => {
     // Credentials that AWS refuses: should the guard let it through, nothing could be deployed.
     const noAws = { AWS_ACCESS_KEY_ID: 'AKIDNOTVALID', AWS_SECRET_ACCESS_KEY: 'not-valid', AWS_PROFILE: '' };
-    const err = (await runServerless(['deploy', '--stage', 'prod', '--package', stack.dir], 120_000, noAws).then(
+    const err = (await runServerless(['deploy', '--stage', 'prod', '--package', dev.stack.dir], 120_000, noAws).then(
       () => null,
       (e: unknown) => e,
     )) as Error | null;
@@ -542,7 +533,7 @@ describe('sender authentication and one-click unsubscribe', () => {
     const fn = props('SenderAuthCheckLambdaFunction');
     expect(fn.Handler).toBe('enrich/sender-auth.handler.handler');
     expect(fn.Runtime).toMatch(/^nodejs(2[2-9]|[3-9]\d)\.x$/);
-    const rules = resourcesOfType(stack.template, 'AWS::Events::Rule').filter(([, r]) =>
+    const rules = resourcesOfType(dev.stack.template, 'AWS::Events::Rule').filter(([, r]) =>
       JSON.stringify(r.Properties?.Targets).includes('SenderAuthCheckLambdaFunction'),
     );
     expect(rules.map(([, r]) => r.Properties?.ScheduleExpression)).toEqual(['rate(1 hour)']);
@@ -558,7 +549,7 @@ describe('sender authentication and one-click unsubscribe', () => {
     const fn = props('UnsubscribeLambdaFunction');
     expect(fn.Handler).toBe('send/unsubscribe.handler.handler');
     expect(referencedLogicalId(fn.Role)).toBe('UnsubscribeRole');
-    const routes = resourcesOfType(stack.template, 'AWS::ApiGatewayV2::Route')
+    const routes = resourcesOfType(dev.stack.template, 'AWS::ApiGatewayV2::Route')
       .map(([, r]) => r.Properties as any)
       .filter((r) => JSON.stringify(r.Target).includes('IntegrationUnsubscribe'))
       .map((r) => r.RouteKey)
