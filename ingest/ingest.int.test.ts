@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
-import { afterAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../cli/main';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runCli } from '../cli/commands/run-cli.test-support';
 import { hasRealworld, realworldFile } from '../lib/shared-fixtures';
 import { generateTraffic } from '../local/traffic-model';
 import { openLake } from '../queries/duckdb-lake';
@@ -26,25 +26,10 @@ afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-/** Runs the CLI in-process and captures what it prints. */
+/** Runs the CLI in process and captures what it prints. */
 async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => {
-    stdout += String(s);
-    return true;
-  });
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => {
-    stderr += String(s);
-    return true;
-  });
-  try {
-    const code = await main(['node', 'sesflow', ...args]);
-    return { code, stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
+  const { code, out, err } = await runCli(args);
+  return { code, stdout: out, stderr: err };
 }
 
 function errorRecords(lake: string): { errorType: string; reason: string; source: string; rawData: string }[] {

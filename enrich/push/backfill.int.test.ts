@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, wri
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../../cli/main';
+import { runCli } from '../../cli/commands/run-cli.test-support';
 import type { NormalisedEvent } from '../../ingest/normalise';
 import { encodeParquet } from '../../ingest/parquet-writer';
 import { type ReportingReceiver, startReportingReceiver } from '../../local/reporting-receiver/server';
@@ -73,23 +73,10 @@ const expectedRecords = (pred: (e: NormalisedEvent) => boolean) =>
   [...buildRecords(events.filter(pred)).values()].map(toReportingRecord);
 const sentOnDay1 = (e: NormalisedEvent) => (e.mail_time ?? e.event_time) < Date.parse(DAY2);
 
+/** Runs the CLI in process and captures what it prints. */
 async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => {
-    stdout += String(s);
-    return true;
-  });
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => {
-    stderr += String(s);
-    return true;
-  });
-  try {
-    return { code: await main(['node', 'sesflow', ...args]), stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
+  const { code, out, err } = await runCli(args);
+  return { code, stdout: out, stderr: err };
 }
 
 describe('backfill from the lake', () => {
