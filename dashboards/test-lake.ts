@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NormalisedEvent } from '../ingest/normalise';
 import { encodeParquet } from '../ingest/parquet-writer';
-import { partitionOf, transformRecord } from '../ingest/transform';
 import { defaultTenants, generateTraffic, type TenantProfile } from '../local/traffic-model';
+import { addToPartitions } from '../queries/test-lake';
 
 /** A subject an attacker could put in a mail: it must render as text everywhere. */
 export const XSS_SUBJECT = '<script>window.__xss=1</script><img src=x onerror="window.__xss=1"> Deals';
@@ -59,16 +59,7 @@ export function buildTestLake(opts: {
     spanHours: opts.spanHours ?? 24,
   })) {
     records++;
-    const out = transformRecord(`${JSON.stringify(record)}\n`);
-    if (!out.ok) throw new Error(`the transform refused a generated record: ${out.reason}`);
-    for (const r of out.rows) {
-      const { dt, hour } = partitionOf(r.event_time);
-      const key = `dt=${dt}/hour=${hour}`;
-      const list = byPartition.get(key) ?? [];
-      list.push(r);
-      byPartition.set(key, list);
-      rows++;
-    }
+    rows += addToPartitions(record, byPartition);
     if (records % 200_000 === 0) flush();
   }
   flush();

@@ -124,18 +124,25 @@ export function edgeRecords(): Record<string, unknown>[] {
 /** SES records through the real transform, grouped by their lake partition (`dt=…/hour=…`). */
 export function rowsByPartition(records: readonly unknown[]): Map<string, NormalisedEvent[]> {
   const byPartition = new Map<string, NormalisedEvent[]>();
-  for (const record of records) {
-    const out = transformRecord(`${JSON.stringify(record)}\n`);
-    if (!out.ok) throw new Error(`the transform refused a test record: ${out.reason}`);
-    for (const r of out.rows) {
-      const { dt, hour } = partitionOf(r.event_time);
-      const key = `dt=${dt}/hour=${hour}`;
-      const list = byPartition.get(key) ?? [];
-      list.push(r);
-      byPartition.set(key, list);
-    }
-  }
+  for (const record of records) addToPartitions(record, byPartition);
   return byPartition;
+}
+
+/**
+ * One SES record through the real transform, its rows added to `byPartition` under their lake partition
+ * (`dt=…/hour=…`); returns how many rows it made. Throws when the transform refuses the record.
+ */
+export function addToPartitions(record: unknown, byPartition: Map<string, NormalisedEvent[]>): number {
+  const out = transformRecord(`${JSON.stringify(record)}\n`);
+  if (!out.ok) throw new Error(`the transform refused a test record: ${out.reason}`);
+  for (const r of out.rows) {
+    const { dt, hour } = partitionOf(r.event_time);
+    const key = `dt=${dt}/hour=${hour}`;
+    const list = byPartition.get(key) ?? [];
+    list.push(r);
+    byPartition.set(key, list);
+  }
+  return out.rows.length;
 }
 
 export interface QueryTestLake {
