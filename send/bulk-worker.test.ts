@@ -1,6 +1,7 @@
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { TenantPausedError } from '../enrich/reputation/errors';
+import { sqsRecord } from '../lib/sqs-event.test-support';
 import { MemorySendStore } from './api/memory-send-store';
 import type { ChunkMessage } from './api/ports';
 import { type ChunkLog, ChunkRetryError, createBulkWorkerHandler, processChunk } from './bulk-worker';
@@ -46,22 +47,7 @@ function chunk(n: number, addresses: string[], tenantId = 'acme'): ChunkMessage 
 }
 
 function record(id: string, body: unknown): SQSRecord {
-  return {
-    messageId: id,
-    receiptHandle: `rh-${id}`,
-    body: typeof body === 'string' ? body : JSON.stringify(body),
-    attributes: {
-      ApproximateReceiveCount: '1',
-      SentTimestamp: '0',
-      SenderId: 'x',
-      ApproximateFirstReceiveTimestamp: '0',
-    },
-    messageAttributes: {},
-    md5OfBody: '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:q',
-    awsRegion: 'us-east-1',
-  };
+  return sqsRecord(id, `rh-${id}`, typeof body === 'string' ? body : JSON.stringify(body), 'q');
 }
 
 async function setup(chunks: number, destinations: number) {

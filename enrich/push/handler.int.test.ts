@@ -1,5 +1,6 @@
 import type { Context, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sqsRecord } from '../../lib/sqs-event.test-support';
 import { type ReportingReceiver, startReportingReceiver } from '../../local/reporting-receiver/server';
 import { packRecords } from './batches';
 import { syntheticRecords } from './test-events';
@@ -28,24 +29,7 @@ afterAll(async () => {
 const context = { getRemainingTimeInMillis: () => 30_000 } as unknown as Context;
 
 function sqsEvent(bodies: string[]): SQSEvent {
-  return {
-    Records: bodies.map((body, i) => ({
-      messageId: `m-${i}`,
-      receiptHandle: `r-${i}`,
-      body,
-      attributes: {
-        ApproximateReceiveCount: '1',
-        SentTimestamp: '0',
-        SenderId: 'x',
-        ApproximateFirstReceiveTimestamp: '0',
-      },
-      messageAttributes: {},
-      md5OfBody: '',
-      eventSource: 'aws:sqs',
-      eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:records',
-      awsRegion: 'us-east-1',
-    })),
-  };
+  return { Records: bodies.map((body, i) => sqsRecord(`m-${i}`, `r-${i}`, body, 'records')) };
 }
 
 describe('push Lambda handler', () => {

@@ -12,6 +12,7 @@ import { emailApiPipelineService, type LocalEmailApi } from '../../local/service
 import type { SesSimulatorServer } from '../../local/ses-simulator/server';
 import { MANUAL_PAUSE_REASON } from '../../tenants/lifecycle';
 import { DynamoDbTenantStore } from '../../tenants/tenant-service';
+import { MARKETING_MESSAGE } from './marketing-message.test-support';
 
 // The Email API and the bulk worker inside the local pipeline: DynamoDB Local (registry, message and job items, rate
 // limiter), fauxqs (job queue + DLQ), the SES simulator, and the local Firehose into an in-memory row sink.
@@ -80,14 +81,7 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-const MESSAGE = {
-  from: 'Acme News <news@mail.acme-example.com>',
-  to: ['reader@example.org'],
-  subject: 'Spring launch',
-  text: 'Hello',
-  campaign: 'spring-launch',
-  messageKind: 'marketing',
-};
+const MESSAGE = MARKETING_MESSAGE;
 
 describe('Email API over HTTP (sesflow start)', () => {
   it('issues one demo key per tenant, kept in a 0600 file; the registry knows the key by its hash only', async () => {

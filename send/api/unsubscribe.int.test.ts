@@ -8,6 +8,7 @@ import { MemoryRowSink } from '../../local/firehose/row-sink';
 import { type RunningPipeline, startLocalPipeline } from '../../local/pipeline/local-pipeline';
 import { emailApiPipelineService } from '../../local/services/email-api';
 import type { SesSimulatorServer } from '../../local/ses-simulator/server';
+import { MARKETING_MESSAGE } from './marketing-message.test-support';
 
 // One-click unsubscribe end to end: the Email API adds the headers to marketing mail (the SES simulator keeps them
 // with the message), the endpoint puts the recipient on the tenant's SES suppression list, the next send skips them,
@@ -19,14 +20,7 @@ let api: NonNullable<RunningPipeline['ctx']['shared']['emailApi']>;
 let sim: SesSimulatorServer;
 let key: string;
 
-const MARKETING = {
-  from: 'Acme News <news@mail.acme-example.com>',
-  to: ['reader@example.org'],
-  subject: 'Spring launch',
-  text: 'Hello',
-  campaign: 'spring-launch',
-  messageKind: 'marketing',
-};
+const MARKETING = MARKETING_MESSAGE;
 
 async function send(body: unknown) {
   const res = await fetch(`${api.url}/v1/messages`, {
