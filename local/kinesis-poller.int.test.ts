@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateStreamCommand, type KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type PolledBatch, startKinesisPoller } from './kinesis-poller';
+import { type KinesisPollerOptions, type PolledBatch, startKinesisPoller } from './kinesis-poller';
 import { createLocalClients, type LocalClients } from './stack/clients';
 import { startKinesalite } from './stack/kinesis-local';
 
@@ -43,6 +43,10 @@ async function put(stream: string, values: string[]): Promise<void> {
     expect(out.FailedRecordCount ?? 0).toBe(0);
   }
 }
+
+/** A poller of `stream` for consumer `test` that polls every 20 ms and retries a failed batch after 10 ms. */
+const pollQuickly = (stream: string, opts: Pick<KinesisPollerOptions, 'handler' | 'onProblem'>) =>
+  startKinesisPoller({ kinesis, streamName: stream, consumer: 'test', idleMs: 20, retryMs: 10, ...opts });
 
 const text = (b: PolledBatch) => b.records.map((r) => Buffer.from(r.data).toString());
 
@@ -85,12 +89,7 @@ describe('startKinesisPoller (kinesalite)', () => {
     );
     const deliveries: string[] = [];
     let failedOnce = false;
-    const poller = await startKinesisPoller({
-      kinesis,
-      streamName: stream,
-      consumer: 'test',
-      idleMs: 20,
-      retryMs: 10,
+    const poller = await pollQuickly(stream, {
       handler: async (b) => {
         deliveries.push(...text(b));
         const r4 = b.records.find((r) => Buffer.from(r.data).toString() === 'r4');
@@ -118,12 +117,7 @@ describe('startKinesisPoller (kinesalite)', () => {
     let calls = 0;
     const got: string[][] = [];
     const problems: string[] = [];
-    const poller = await startKinesisPoller({
-      kinesis,
-      streamName: stream,
-      consumer: 'test',
-      idleMs: 20,
-      retryMs: 10,
+    const poller = await pollQuickly(stream, {
       onProblem: (l) => problems.push(l),
       handler: async (b) => {
         got.push(text(b));
