@@ -26,6 +26,17 @@ const extension: PipelineService = {
   },
 };
 
+/** A one-line mail from globex to the simulator's success address, through globex's configuration set. */
+const globexSend = (EmailTags?: { Name: string; Value: string }[]) =>
+  new SendEmailCommand({
+    FromEmailAddress: 'news@mail.globex-example.com',
+    Destination: { ToAddresses: ['success@simulator.amazonses.com'] },
+    Content: { Simple: { Subject: { Data: 's' }, Body: { Text: { Data: 'b' } } } },
+    ConfigurationSetName: 'globex-events',
+    TenantName: 'globex',
+    EmailTags,
+  });
+
 beforeAll(async () => {
   pipeline = await startLocalPipeline({
     config: readLocalConfig({ SESFLOW_DATA_DIR: dataDir }),
@@ -80,17 +91,10 @@ describe('startLocalPipeline', () => {
     const tenant = await ses.send(new GetTenantCommand({ TenantName: 'globex' }));
     expect(tenant.Tenant?.SendingStatus).toBe('ENABLED');
     const res = await ses.send(
-      new SendEmailCommand({
-        FromEmailAddress: 'news@mail.globex-example.com',
-        Destination: { ToAddresses: ['success@simulator.amazonses.com'] },
-        Content: { Simple: { Subject: { Data: 's' }, Body: { Text: { Data: 'b' } } } },
-        ConfigurationSetName: 'globex-events',
-        TenantName: 'globex',
-        EmailTags: [
-          { Name: 'tenant', Value: 'globex' },
-          { Name: 'campaign', Value: 'probe' },
-        ],
-      }),
+      globexSend([
+        { Name: 'tenant', Value: 'globex' },
+        { Name: 'campaign', Value: 'probe' },
+      ]),
     );
     const sim = pipeline.ctx.shared.sesSimulator!;
     await sim.simulator.flushEvents({ all: true });
@@ -106,16 +110,6 @@ describe('startLocalPipeline', () => {
         SendingStatus: 'DISABLED',
       }),
     );
-    await expect(
-      ses.send(
-        new SendEmailCommand({
-          FromEmailAddress: 'news@mail.globex-example.com',
-          Destination: { ToAddresses: ['success@simulator.amazonses.com'] },
-          Content: { Simple: { Subject: { Data: 's' }, Body: { Text: { Data: 'b' } } } },
-          ConfigurationSetName: 'globex-events',
-          TenantName: 'globex',
-        }),
-      ),
-    ).rejects.toBeInstanceOf(SendingPausedException);
+    await expect(ses.send(globexSend())).rejects.toBeInstanceOf(SendingPausedException);
   });
 });
