@@ -18,6 +18,19 @@ function firstFile(dir: string): string {
   return join(events, dt, hour, readdirSync(join(events, dt, hour))[0]!);
 }
 
+/**
+ * Adds hour 00 of `day` to the lake: the first Parquet file of a new `messages`-message test lake (seed `seed`),
+ * copied under each of `names`. Returns the hour's folder.
+ */
+function addHourFrom(day: string, messages: number, seed: number, names: string[]): string {
+  const extra = buildTestLake({ messages, start: new Date(`${day}T00:00:00Z`), spanHours: 1, seed });
+  const target = join(lake.dir, 'events', `dt=${day}`, 'hour=00');
+  mkdirSync(target, { recursive: true });
+  for (const name of names) copyFileSync(firstFile(extra.dir), join(target, name));
+  rmSync(extra.dir, { recursive: true, force: true });
+  return target;
+}
+
 const count = async (sql: string) => Number((await db.query<{ n: bigint }>(sql))[0]!.n);
 
 beforeAll(async () => {
@@ -43,15 +56,11 @@ describe('DuckDB lake cache', () => {
     const src = firstFile(lake.dir);
     copyFileSync(src, src.replace(/\.parquet$/, '-redelivered.parquet'));
     // New events in a new hour appear.
-    const extra = buildTestLake({ messages: 50, start: new Date('2026-06-01T00:00:00Z'), spanHours: 1, seed: 7 });
-    const target = join(lake.dir, 'events', 'dt=2026-06-01', 'hour=00');
-    mkdirSync(target, { recursive: true });
-    copyFileSync(firstFile(extra.dir), join(target, 'late.parquet'));
+    const target = addHourFrom('2026-06-01', 50, 7, ['late.parquet']);
     const lateRows = Number(
       (await db.query<{ n: bigint }>(`SELECT count(*) AS n FROM read_parquet(?)`, [join(target, 'late.parquet')]))[0]!
         .n,
     );
-    rmSync(extra.dir, { recursive: true, force: true });
 
     await cache.refresh();
     expect(await count(`SELECT count(*) AS n FROM ${CACHE_TABLE}`)).toBe(viewRows + lateRows);
@@ -62,12 +71,7 @@ describe('DuckDB lake cache', () => {
     const cache = new DuckDbLakeCache(db, lake.dir, 1);
     await cache.refresh(1_000);
     const before = await count(`SELECT count(*) AS n FROM ${CACHE_TABLE}`);
-    const extra = buildTestLake({ messages: 20, start: new Date('2026-06-02T00:00:00Z'), spanHours: 1, seed: 8 });
-    const target = join(lake.dir, 'events', 'dt=2026-06-02', 'hour=00');
-    mkdirSync(target, { recursive: true });
-    copyFileSync(firstFile(extra.dir), join(target, 'later.parquet'));
-    copyFileSync(firstFile(extra.dir), join(target, '.being-written.parquet'));
-    rmSync(extra.dir, { recursive: true, force: true });
+    addHourFrom('2026-06-02', 20, 8, ['later.parquet', '.being-written.parquet']);
     await cache.refresh(2_000); // starts a listing, loads nothing yet
     expect(await count(`SELECT count(*) AS n FROM ${CACHE_TABLE}`)).toBe(before);
     for (let i = 0; i < 100 && (await count(`SELECT count(*) AS n FROM ${CACHE_TABLE}`)) === before; i++) {
@@ -85,11 +89,7 @@ describe('DuckDB lake cache', () => {
     const cache = new DuckDbLakeCache(db, lake.dir, 1);
     await cache.refresh(1_000);
     const before = await count(`SELECT count(*) AS n FROM ${CACHE_TABLE}`);
-    const extra = buildTestLake({ messages: 20, start: new Date('2026-06-03T00:00:00Z'), spanHours: 1, seed: 9 });
-    const target = join(lake.dir, 'events', 'dt=2026-06-03', 'hour=00');
-    mkdirSync(target, { recursive: true });
-    copyFileSync(firstFile(extra.dir), join(target, 'firehose-object.parquet'));
-    rmSync(extra.dir, { recursive: true, force: true });
+    const target = addHourFrom('2026-06-03', 20, 9, ['firehose-object.parquet']);
     await cache.refresh(2_000); // starts a listing, which finds the new file
     await (cache as unknown as { listing: Promise<void> | null }).listing;
     // Compaction replaces the file after the listing and before the load.
