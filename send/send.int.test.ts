@@ -111,17 +111,13 @@ afterAll(async () => {
   await ddb?.stop();
 });
 
+/** Onboards acme with the strict policy and `sendingDomains`, its events going to the test delivery stream. */
+const onboardAcme = (sendingDomains: string[]) =>
+  onboardTenant({ ses, registry }, { tenantId: 'acme', sendingDomains, policy: 'strict', deliveryStream: STREAM });
+
 describe.skipIf(!hasJava)('send core on DynamoDB Local, the SES simulator and the local Firehose', () => {
   it('onboards a tenant, and a second run changes nothing', async () => {
-    const first = await onboardTenant(
-      { ses, registry },
-      {
-        tenantId: 'acme',
-        sendingDomains: ['Acme.example', 'mail.acme.example'],
-        policy: 'strict',
-        deliveryStream: STREAM,
-      },
-    );
+    const first = await onboardAcme(['Acme.example', 'mail.acme.example']);
     expect(first.created).toEqual({
       sesTenant: true,
       configurationSet: true,
@@ -138,15 +134,7 @@ describe.skipIf(!hasJava)('send core on DynamoDB Local, the SES simulator and th
       sendingDomains: ['acme.example', 'mail.acme.example'],
     });
 
-    const second = await onboardTenant(
-      { ses, registry },
-      {
-        tenantId: 'acme',
-        sendingDomains: ['acme.example', 'mail.acme.example'],
-        policy: 'strict',
-        deliveryStream: STREAM,
-      },
-    );
+    const second = await onboardAcme(['acme.example', 'mail.acme.example']);
     expect(second.created).toEqual({
       sesTenant: false,
       configurationSet: false,

@@ -105,6 +105,15 @@ function call(
   });
 }
 
+/** Acme sends MESSAGE with its key, its client certificate and a token of acme-client with `scope`. */
+const sendAsAcmeClient = async (scope: string) =>
+  call('POST', '/v1/messages', {
+    key: keys.acme,
+    cert: acmeCert,
+    token: await oidc.token('acme-client', scope),
+    body: MESSAGE,
+  });
+
 describe('OAuth 2.0 and mutual TLS on the Email API', () => {
   it('serves HTTPS; a tenant that requires neither sends with its key alone', async () => {
     expect(api.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
@@ -117,12 +126,7 @@ describe('OAuth 2.0 and mutual TLS on the Email API', () => {
   });
 
   it('a tenant that requires both accepts a request with its key, certificate and a token with the scope', async () => {
-    const send = await call('POST', '/v1/messages', {
-      key: keys.acme,
-      cert: acmeCert,
-      token: await oidc.token('acme-client', 'send'),
-      body: MESSAGE,
-    });
+    const send = await sendAsAcmeClient('send');
     expect(send.status).toBe(200);
     const messageId = String(send.json.messageId);
     const read = await call('GET', `/v1/messages/${messageId}`, {
@@ -178,12 +182,7 @@ describe('OAuth 2.0 and mutual TLS on the Email API', () => {
   });
 
   it('answers 403 for a valid token without the scope the route needs', async () => {
-    const res = await call('POST', '/v1/messages', {
-      key: keys.acme,
-      cert: acmeCert,
-      token: await oidc.token('acme-client', 'read'),
-      body: MESSAGE,
-    });
+    const res = await sendAsAcmeClient('read');
     expect(res.status).toBe(403);
     expect(res.json.error).toBe('the access token lacks the send scope');
   });
