@@ -6,10 +6,8 @@ import { dedupViewSql, duckTimestamp, type LakeDb, openLake } from '../../querie
 import { NAMED_QUERIES } from '../../queries/named-queries';
 import { buildTestLake, type TestLake } from '../test-lake';
 import { CACHE_TABLE, DuckDbLakeCache } from './duckdb-lake-cache';
+import { useOpenTestLake } from './open-test-lake.test-support';
 import { plainRow } from './serial-lake';
-
-let lake: TestLake;
-let db: LakeDb;
 
 function firstFile(dir: string): string {
   const events = join(dir, 'events');
@@ -24,42 +22,35 @@ function firstFile(dir: string): string {
  */
 function addHourFrom(day: string, messages: number, seed: number, names: string[]): string {
   const extra = buildTestLake({ messages, start: new Date(`${day}T00:00:00Z`), spanHours: 1, seed });
-  const target = join(lake.dir, 'events', `dt=${day}`, 'hour=00');
+  const target = join(open.lake.dir, 'events', `dt=${day}`, 'hour=00');
   mkdirSync(target, { recursive: true });
   for (const name of names) copyFileSync(firstFile(extra.dir), join(target, name));
   rmSync(extra.dir, { recursive: true, force: true });
   return target;
 }
 
-const count = async (sql: string) => Number((await db.query<{ n: bigint }>(sql))[0]!.n);
+const count = async (sql: string) => Number((await open.db.query<{ n: bigint }>(sql))[0]!.n);
 
-beforeAll(async () => {
-  lake = buildTestLake({ messages: 300, start: new Date('2026-05-01T00:00:00Z'), spanHours: 6 });
-  db = await openLake(lake.dir);
-});
-
-afterAll(() => {
-  db?.close();
-  if (lake) rmSync(lake.dir, { recursive: true, force: true });
-});
+const open = useOpenTestLake({ messages: 300, start: new Date('2026-05-01T00:00:00Z'), spanHours: 6 });
 
 describe('DuckDB lake cache', () => {
   it('holds exactly the rows of the deduplicated events view, and loads files that appear later, counting repeats once', async () => {
     const viewRows = await count('SELECT count(*) AS n FROM events');
-    const cache = new DuckDbLakeCache(db, lake.dir, 0);
+    const cache = new DuckDbLakeCache(open.db, open.lake.dir, 0);
     await cache.refresh();
     expect(await count(`SELECT count(*) AS n FROM (${dedupViewSql('events_raw')})`)).toBe(viewRows);
     expect(await count(`SELECT count(*) AS n FROM ${CACHE_TABLE}`)).toBe(viewRows);
-    expect(viewRows).toBe(lake.rows);
+    expect(viewRows).toBe(open.lake.rows);
 
     // Firehose redelivers: the same rows in a second file must not count twice.
-    const src = firstFile(lake.dir);
+    const src = firstFile(open.lake.dir);
     copyFileSync(src, src.replace(/\.parquet$/, '-redelivered.parquet'));
     // New events in a new hour appear.
     const target = addHourFrom('2026-06-01', 50, 7, ['late.parquet']);
     const lateRows = Number(
-      (await db.query<{ n: bigint }>(`SELECT count(*) AS n FROM read_parquet(?)`, [join(target, 'late.parquet')]))[0]!
-        .n,
+      (
+        await open.db.query<{ n: bigint }>(`SELECT count(*) AS n FROM read_parquet(?)`, [join(target, 'late.parquet')])
+      )[0]!.n,
     );
 
     await cache.refresh();
@@ -68,7 +59,7 @@ describe('DuckDB lake cache', () => {
   });
 
   it('lists the folders in the background once loaded: a new file is loaded by a call after the listing ends', async () => {
-    const cache = new DuckDbLakeCache(db, lake.dir, 1);
+    const cache = new DuckDbLakeCache(open.db, open.lake.dir, 1);
     await cache.refresh(1_000);
     const before = await count(`SELECT count(*) AS n FROM ${CACHE_TABLE}`);
     addHourFrom('2026-06-02', 20, 8, ['later.parquet', '.being-written.parquet']);
@@ -82,11 +73,11 @@ describe('DuckDB lake cache', () => {
     expect(added).toBeGreaterThan(0);
     // The file being written (a dot name) was not loaded: only one copy's rows arrived.
     expect(await count(`SELECT count(*) - count(DISTINCT event_id) AS n FROM ${CACHE_TABLE}`)).toBe(0);
-    rmSync(join(lake.dir, 'events', 'dt=2026-06-02'), { recursive: true, force: true });
+    rmSync(join(open.lake.dir, 'events', 'dt=2026-06-02'), { recursive: true, force: true });
   });
 
   it('lists again when a listed file is replaced before it is read (compaction meanwhile), and loads what replaced it', async () => {
-    const cache = new DuckDbLakeCache(db, lake.dir, 1);
+    const cache = new DuckDbLakeCache(open.db, open.lake.dir, 1);
     await cache.refresh(1_000);
     const before = await count(`SELECT count(*) AS n FROM ${CACHE_TABLE}`);
     const target = addHourFrom('2026-06-03', 20, 9, ['firehose-object.parquet']);
@@ -97,25 +88,27 @@ describe('DuckDB lake cache', () => {
     rmSync(join(target, 'firehose-object.parquet'));
     const added = Number(
       (
-        await db.query<{ n: bigint }>(`SELECT count(*) AS n FROM read_parquet(?)`, [join(target, 'compacted.parquet')])
+        await open.db.query<{ n: bigint }>(`SELECT count(*) AS n FROM read_parquet(?)`, [
+          join(target, 'compacted.parquet'),
+        ])
       )[0]!.n,
     );
     expect(added).toBeGreaterThan(0);
     await cache.refresh(2_000);
     expect(await count(`SELECT count(*) AS n FROM ${CACHE_TABLE}`)).toBe(before + added);
     expect(await count(`SELECT count(*) - count(DISTINCT event_id) AS n FROM ${CACHE_TABLE}`)).toBe(0);
-    rmSync(join(lake.dir, 'events', 'dt=2026-06-03'), { recursive: true, force: true });
+    rmSync(join(open.lake.dir, 'events', 'dt=2026-06-03'), { recursive: true, force: true });
   });
 
   it('reloads from scratch when a loaded file disappears (compaction)', async () => {
-    const cache = new DuckDbLakeCache(db, lake.dir, 0);
+    const cache = new DuckDbLakeCache(open.db, open.lake.dir, 0);
     await cache.refresh();
     const before = await count(`SELECT count(*) AS n FROM ${CACHE_TABLE}`);
-    rmSync(join(lake.dir, 'events', 'dt=2026-06-01'), { recursive: true, force: true });
+    rmSync(join(open.lake.dir, 'events', 'dt=2026-06-01'), { recursive: true, force: true });
     await cache.refresh();
     const after = await count(`SELECT count(*) AS n FROM ${CACHE_TABLE}`);
     expect(after).toBeLessThan(before);
-    expect(after).toBe(lake.rows);
+    expect(after).toBe(open.lake.rows);
   });
 });
 
