@@ -8,6 +8,7 @@ import { parseErasureRequest } from '../privacy/request';
 import { type LakeDb, openLake } from '../queries/duckdb-lake';
 import { MemoryTenantStore } from '../tenants/tenant-service';
 import { type RunningDashboardServer, startDashboardServer } from './server';
+import { signInWithKey } from './sign-in.test-support';
 import { buildTestLake, type TestLake } from './test-lake';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -36,12 +37,8 @@ const holding = async (): Promise<number> => {
   }
 };
 
-async function signIn(page: Page, key: string): Promise<void> {
-  await page.goto(server.url);
-  await page.fill('#api-key', key);
-  await page.click('button[type=submit]');
-  await page.waitForSelector('#who-role');
-}
+/** Signs in to the test server's dashboards with the API key `key`. */
+const signIn = (page: Page, key: string) => signInWithKey(page, server.url, key);
 
 beforeAll(async () => {
   if (!hasChromium) return;

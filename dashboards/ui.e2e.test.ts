@@ -15,6 +15,7 @@ import { DynamoDbTenantStore, MemoryTenantStore } from '../tenants/tenant-servic
 import type { TenantStatus } from './api/ports';
 import { DEFAULT_THRESHOLDS } from './api/risk';
 import { type RunningDashboardServer, startDashboardServer } from './server';
+import { signInWithKey } from './sign-in.test-support';
 import { buildTestLake, type TestLake, XSS_SUBJECT } from './test-lake';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -89,12 +90,8 @@ let server: RunningDashboardServer;
 let context: BrowserContext;
 let userDataDir: string;
 
-async function signIn(page: Page, key: string): Promise<void> {
-  await page.goto(server.url);
-  await page.fill('#api-key', key);
-  await page.click('button[type=submit]');
-  await page.waitForSelector('#who-role');
-}
+/** Signs in to the test server's dashboards with the API key `key`. */
+const signIn = (page: Page, key: string) => signInWithKey(page, server.url, key);
 
 beforeAll(async () => {
   if (!hasChromium) return;
