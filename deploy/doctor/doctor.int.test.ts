@@ -3,10 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DeleteConfigurationSetEventDestinationCommand } from '@aws-sdk/client-sesv2';
 import { GetQueueUrlCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../../cli/main';
 import { readLocalConfig } from '../../local/config';
 import { type RunningPipeline, startLocalPipeline } from '../../local/pipeline';
+import { stopPipelineAfterAll } from '../../local/pipeline/stop-after-all.test-support';
 import { reputationPipelineService } from '../../local/services/reputation';
 import { type Finding, listTenantConfigurationSets } from './checks';
 
@@ -44,10 +45,7 @@ beforeAll(async () => {
   await pipeline.ctx.shared.reputationPoller!.drain(60_000);
 }, 180_000);
 
-afterAll(async () => {
-  await pipeline?.stop();
-  rmSync(dataDir, { recursive: true, force: true });
-});
+stopPipelineAfterAll(() => pipeline, dataDir);
 
 describe('sesflow doctor on the local pipeline', () => {
   it('finds nothing wrong with a healthy pipeline and exits 0', async () => {

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +7,7 @@ import { demoSenderAuth, demoZoneRecords } from '../../local/dns-server/demo-zon
 import { type LocalDnsServer, startDnsServer } from '../../local/dns-server/server';
 import { MemoryRowSink } from '../../local/firehose/row-sink';
 import { type RunningPipeline, startLocalPipeline } from '../../local/pipeline/local-pipeline';
+import { stopPipelineAfterAll } from '../../local/pipeline/stop-after-all.test-support';
 import { emailApiPipelineService } from '../../local/services/email-api';
 import { senderAuthPipelineService } from '../../local/services/sender-auth';
 import { DynamoDbTenantRepository } from '../../tenants/dynamodb-tenant-repository';
@@ -34,10 +35,7 @@ beforeAll(async () => {
   deps = pipeline.ctx.shared.senderAuth!.deps;
 }, 120_000);
 
-afterAll(async () => {
-  await pipeline?.stop();
-  rmSync(dataDir, { recursive: true, force: true });
-});
+stopPipelineAfterAll(() => pipeline, dataDir);
 
 describe('sender-auth checks (sesflow start)', () => {
   it('at start: the demo tenant without DMARC and with pending DKIM is at risk with its reasons; the others are ready', async () => {

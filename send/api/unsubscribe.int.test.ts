@@ -1,11 +1,12 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetSuppressedDestinationCommand } from '@aws-sdk/client-sesv2';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { readLocalConfig } from '../../local/config';
 import { MemoryRowSink } from '../../local/firehose/row-sink';
 import { type RunningPipeline, startLocalPipeline } from '../../local/pipeline/local-pipeline';
+import { stopPipelineAfterAll } from '../../local/pipeline/stop-after-all.test-support';
 import { emailApiPipelineService } from '../../local/services/email-api';
 import type { SesSimulatorServer } from '../../local/ses-simulator/server';
 import { MARKETING_MESSAGE } from './marketing-message.test-support';
@@ -65,10 +66,7 @@ beforeAll(async () => {
   key = (JSON.parse(readFileSync(join(dataDir, 'email-api-keys.json'), 'utf8')) as Record<string, string>).acme!;
 }, 120_000);
 
-afterAll(async () => {
-  await pipeline?.stop();
-  rmSync(dataDir, { recursive: true, force: true });
-});
+stopPipelineAfterAll(() => pipeline, dataDir);
 
 describe('one-click unsubscribe through the Email API', () => {
   it('marketing mail carries List-Unsubscribe (HTTPS-style link with a token) and List-Unsubscribe-Post', async () => {
