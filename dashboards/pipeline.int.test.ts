@@ -1,9 +1,10 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { readLocalConfig } from '../local/config';
 import { type RunningPipeline, startLocalPipeline } from '../local/pipeline';
+import { stopPipelineAfterAll } from '../local/pipeline/stop-after-all.test-support';
 import { dashboardPipelineService, type LocalKeys } from '../local/services/dashboard';
 import { DynamoDbTenantStore } from '../tenants/tenant-service';
 import { loadDashboardConfig } from './config';
@@ -37,10 +38,7 @@ beforeAll(async () => {
   url = pipeline.ctx.links.find((l) => l.label.startsWith('Dashboard'))!.url;
 });
 
-afterAll(async () => {
-  await pipeline?.stop();
-  rmSync(dataDir, { recursive: true, force: true });
-});
+stopPipelineAfterAll(() => pipeline, dataDir);
 
 describe('the dashboard inside sesflow start (local pipeline: SES simulator → Firehose → lake; DynamoDB Local)', () => {
   it('ranks the demo tenants from the pipeline lake and pauses one in DynamoDB Local, audited', async () => {

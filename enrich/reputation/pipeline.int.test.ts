@@ -1,12 +1,13 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SendEmailCommand, SendingPausedException } from '@aws-sdk/client-sesv2';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { readLocalConfig } from '../../local/config';
 import { MemoryRowSink } from '../../local/firehose/row-sink';
 import type { KinesisPoller } from '../../local/kinesis-poller';
 import { type RunningPipeline, startLocalPipeline } from '../../local/pipeline/local-pipeline';
+import { stopPipelineAfterAll } from '../../local/pipeline/stop-after-all.test-support';
 import { reputationPipelineService } from '../../local/services/reputation';
 import type { DynamoDbTenantRepository } from '../../tenants/dynamodb-tenant-repository';
 import { assertTenantMaySend, resumeTenant } from './actuate';
@@ -51,10 +52,7 @@ beforeAll(async () => {
   await poller.drain(60_000);
 }, 120_000);
 
-afterAll(async () => {
-  await pipeline?.stop();
-  rmSync(dataDir, { recursive: true, force: true });
-});
+stopPipelineAfterAll(() => pipeline, dataDir);
 
 describe('reputation in the local pipeline', () => {
   it('consumes every fanned-out SES record from the stream', () => {

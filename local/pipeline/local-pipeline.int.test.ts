@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -7,11 +7,12 @@ import {
   SendingPausedException,
   UpdateReputationEntityCustomerManagedStatusCommand,
 } from '@aws-sdk/client-sesv2';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { readLocalConfig } from '../config';
 import { MemoryRowSink } from '../firehose/row-sink';
 import { type RunningPipeline, startLocalPipeline } from './local-pipeline';
 import type { PipelineService } from './service';
+import { stopPipelineAfterAll } from './stop-after-all.test-support';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'sesflow-pipeline-'));
 const rows = new MemoryRowSink();
@@ -50,10 +51,7 @@ beforeAll(async () => {
   });
 });
 
-afterAll(async () => {
-  await pipeline?.stop();
-  rmSync(dataDir, { recursive: true, force: true });
-});
+stopPipelineAfterAll(() => pipeline, dataDir);
 
 describe('startLocalPipeline', () => {
   it('starts every service in order, extensions before live traffic, and writes endpoints.json', () => {

@@ -1,13 +1,14 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutSuppressedDestinationCommand } from '@aws-sdk/client-sesv2';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { SesV2TenantControl } from '../../enrich/reputation/sesv2-tenant-control';
 import { readLocalConfig } from '../../local/config';
 import { MemoryRowSink } from '../../local/firehose/row-sink';
 import { type RunningPipeline, startLocalPipeline } from '../../local/pipeline/local-pipeline';
+import { stopPipelineAfterAll } from '../../local/pipeline/stop-after-all.test-support';
 import { emailApiPipelineService, type LocalEmailApi } from '../../local/services/email-api';
 import type { SesSimulatorServer } from '../../local/ses-simulator/server';
 import { MANUAL_PAUSE_REASON } from '../../tenants/lifecycle';
@@ -76,10 +77,7 @@ beforeAll(async () => {
   );
 }, 120_000);
 
-afterAll(async () => {
-  await pipeline?.stop();
-  rmSync(dataDir, { recursive: true, force: true });
-});
+stopPipelineAfterAll(() => pipeline, dataDir);
 
 const MESSAGE = MARKETING_MESSAGE;
 
