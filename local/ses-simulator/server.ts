@@ -12,7 +12,7 @@ import {
   SesSimulator,
   type SesSimulatorOptions,
 } from './simulator';
-import { loadPendingEvents, loadState, savePendingEvents, saveState } from './state';
+import { EventDestinationSchema, loadPendingEvents, loadState, savePendingEvents, saveState } from './state';
 
 /**
  * The SES simulator's HTTP face: the SESv2 REST-JSON routes that `@aws-sdk/client-sesv2` calls (methods and paths
@@ -73,15 +73,7 @@ const SendBulkEmailSchema = z.looseObject({
 const CreateConfigurationSetSchema = z.looseObject({ ConfigurationSetName: z.string().min(1) });
 const EventDestinationBodySchema = z.object({
   EventDestinationName: z.string().min(1).optional(),
-  EventDestination: z.looseObject({
-    Enabled: z.boolean().optional(),
-    MatchingEventTypes: z.array(z.string()).optional(),
-    KinesisFirehoseDestination: z
-      .looseObject({ DeliveryStreamArn: z.string(), IamRoleArn: z.string().optional() })
-      .optional(),
-    EventBridgeDestination: z.looseObject({ EventBusArn: z.string() }).optional(),
-    SnsDestination: z.looseObject({ TopicArn: z.string() }).optional(),
-  }),
+  EventDestination: EventDestinationSchema,
 });
 const SendingOptionsSchema = z.object({ SendingEnabled: z.boolean().optional() });
 const TenantNameSchema = z.object({ TenantName: z.string().min(1) });
