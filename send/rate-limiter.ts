@@ -209,14 +209,19 @@ export class MemoryRateLimiter implements SendRateLimiter {
       const second = Math.floor(now / 1000);
       const used = this.windows.get(second) ?? 0;
       if (used === 0 || used + n <= limit) {
-        this.windows.set(second, used + n);
-        for (const s of this.windows.keys()) if (s < second - 5) this.windows.delete(s);
-        const at = second * 1000 + Math.floor((Math.min(used, limit - 1) * 1000) / limit);
-        if (at > now) await this.sleeper(at - now);
+        await this.take(second, used, n, limit, now);
         return;
       }
       await this.sleeper((second + 1) * 1000 - now);
     }
+  }
+
+  /** Books `count` in the window of `second` (`used` already there) and waits for the grant's first slot. */
+  private async take(second: number, used: number, count: number, limit: number, now: number): Promise<void> {
+    this.windows.set(second, used + count);
+    for (const s of this.windows.keys()) if (s < second - 5) this.windows.delete(s);
+    const at = second * 1000 + Math.floor((Math.min(used, limit - 1) * 1000) / limit);
+    if (at > now) await this.sleeper(at - now);
   }
 
   async acquireUpTo(n: number): Promise<number> {
@@ -227,9 +232,7 @@ export class MemoryRateLimiter implements SendRateLimiter {
       const used = this.windows.get(second) ?? 0;
       if (used < limit) {
         const granted = Math.min(n, limit - used);
-        this.windows.set(second, used + granted);
-        const at = second * 1000 + Math.floor((used * 1000) / limit);
-        if (at > now) await this.sleeper(at - now);
+        await this.take(second, used, granted, limit, now);
         return granted;
       }
       await this.sleeper((second + 1) * 1000 - now);
