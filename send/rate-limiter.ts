@@ -205,15 +205,20 @@ export class MemoryRateLimiter implements SendRateLimiter {
   async acquire(n: number): Promise<void> {
     const limit = await this.limit();
     for (;;) {
-      const now = this.now();
-      const second = Math.floor(now / 1000);
-      const used = this.windows.get(second) ?? 0;
+      const { now, second, used } = this.current();
       if (used === 0 || used + n <= limit) {
         await this.take(second, used, n, limit, now);
         return;
       }
       await this.sleeper((second + 1) * 1000 - now);
     }
+  }
+
+  /** The time now, its second and what that second has granted so far. */
+  private current(): { now: number; second: number; used: number } {
+    const now = this.now();
+    const second = Math.floor(now / 1000);
+    return { now, second, used: this.windows.get(second) ?? 0 };
   }
 
   /** Books `count` in the window of `second` (`used` already there) and waits for the grant's first slot. */
@@ -227,9 +232,7 @@ export class MemoryRateLimiter implements SendRateLimiter {
   async acquireUpTo(n: number): Promise<number> {
     const limit = await this.limit();
     for (;;) {
-      const now = this.now();
-      const second = Math.floor(now / 1000);
-      const used = this.windows.get(second) ?? 0;
+      const { now, second, used } = this.current();
       if (used < limit) {
         const granted = Math.min(n, limit - used);
         await this.take(second, used, granted, limit, now);
