@@ -174,6 +174,13 @@ async function currentView(repo: TenantRepository, tenantId: string): Promise<Te
   return (await repo.getView(tenantId)) ?? { tenantId, state: 'active', since: null, evidence: null, awsVerdict: null };
 }
 
+/** What every change by hand starts with: its reason and actor checked, the tenant's view, the allowed transition. */
+async function beginManualChange(ports: TenantPorts, tenantId: string, change: ManualChange, action: TenantAction) {
+  requireWords(change, action);
+  const view = await currentView(ports.repo, tenantId);
+  return { view, t: checkTransition(tenantId, action, view.state), at: change.at.toISOString() };
+}
+
 /**
  * A compliance officer pauses a tenant: the profile and reputation item say `paused` with the tenant-visible
  * reason, the evidence is the pause's own (the earlier decision kept inside it), and the audit entry holds the
@@ -184,10 +191,7 @@ export async function pauseByHand(
   tenantId: string,
   change: ManualChange,
 ): Promise<{ view: TenantView; audit: TenantAuditEntry }> {
-  requireWords(change, 'pause');
-  const view = await currentView(ports.repo, tenantId);
-  const t = checkTransition(tenantId, 'pause', view.state);
-  const at = change.at.toISOString();
+  const { view, t, at } = await beginManualChange(ports, tenantId, change, 'pause');
   const evidence = manualEvidence(view, change);
   const reason = change.reason?.trim() || MANUAL_PAUSE_REASON;
   const audit = auditEntry(tenantId, 'pause', view.state, t.to, { ...change, reason, at, evidence });
@@ -206,10 +210,7 @@ export async function resumeByHand(
   tenantId: string,
   change: ManualChange,
 ): Promise<{ view: TenantView; audit: TenantAuditEntry }> {
-  requireWords(change, 'resume');
-  const view = await currentView(ports.repo, tenantId);
-  const t = checkTransition(tenantId, 'resume', view.state);
-  const at = change.at.toISOString();
+  const { view, t, at } = await beginManualChange(ports, tenantId, change, 'resume');
   const reason = change.reason?.trim() || RESUME_REASON;
   await ports.ses?.setSending(tenantId, true);
   const audit = auditEntry(tenantId, 'resume', view.state, t.to, { ...change, reason, at });
