@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { writeAwsJson } from '../aws-json-reply';
 import { SesApiError } from './errors';
 import type { EventSinkResolver } from './event-sinks';
 import {
@@ -524,15 +524,7 @@ async function readBody(req: IncomingMessage): Promise<unknown> {
 }
 
 function send(res: ServerResponse, status: number, body: Json, errorType?: string): void {
-  const text = JSON.stringify(body);
-  const headers: Record<string, string | number> = {
-    'content-type': 'application/json',
-    'content-length': Buffer.byteLength(text),
-    'x-amzn-requestid': randomUUID(),
-  };
-  if (errorType) headers['x-amzn-errortype'] = errorType;
-  res.writeHead(status, headers);
-  res.end(text);
+  writeAwsJson(res, 'application/json', status, body, errorType);
 }
 
 async function handle(sim: SesSimulator, req: IncomingMessage, res: ServerResponse): Promise<void> {
