@@ -174,6 +174,12 @@ async function currentView(repo: TenantRepository, tenantId: string): Promise<Te
   return (await repo.getView(tenantId)) ?? { tenantId, state: 'active', since: null, evidence: null, awsVerdict: null };
 }
 
+/** A pause or resume by hand: the tenant's view after it and its audit entry. */
+export interface ByHand {
+  view: TenantView;
+  audit: TenantAuditEntry;
+}
+
 /** What every change by hand starts with: its reason and actor checked, the tenant's view, the allowed transition. */
 async function beginManualChange(ports: TenantPorts, tenantId: string, change: ManualChange, action: TenantAction) {
   requireWords(change, action);
@@ -186,11 +192,7 @@ async function beginManualChange(ports: TenantPorts, tenantId: string, change: M
  * reason, the evidence is the pause's own (the earlier decision kept inside it), and the audit entry holds the
  * internal note. SES sending goes off after the pause is recorded.
  */
-export async function pauseByHand(
-  ports: TenantPorts,
-  tenantId: string,
-  change: ManualChange,
-): Promise<{ view: TenantView; audit: TenantAuditEntry }> {
+export async function pauseByHand(ports: TenantPorts, tenantId: string, change: ManualChange): Promise<ByHand> {
   const { view, t, at } = await beginManualChange(ports, tenantId, change, 'pause');
   const evidence = manualEvidence(view, change);
   const reason = change.reason?.trim() || MANUAL_PAUSE_REASON;
@@ -205,11 +207,7 @@ export async function pauseByHand(
  * still-disabled SES tenant), then status `active`, the window re-armed at `at` (only later events count toward the
  * next decision) and the audit entry, at once. A suspended tenant is refused (an operator lifts a suspension).
  */
-export async function resumeByHand(
-  ports: TenantPorts,
-  tenantId: string,
-  change: ManualChange,
-): Promise<{ view: TenantView; audit: TenantAuditEntry }> {
+export async function resumeByHand(ports: TenantPorts, tenantId: string, change: ManualChange): Promise<ByHand> {
   const { view, t, at } = await beginManualChange(ports, tenantId, change, 'resume');
   const reason = change.reason?.trim() || RESUME_REASON;
   await ports.ses?.setSending(tenantId, true);
