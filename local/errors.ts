@@ -14,3 +14,17 @@ export class StandInStartError extends LocalStackError {
 export class LocalConfigError extends LocalStackError {
   override name = 'LocalConfigError';
 }
+
+/** An error a stand-in returns to an AWS SDK client: the service's error name (`code`) and its HTTP status. */
+export class AwsApiError<Code extends string> extends LocalStackError {
+  override name = 'AwsApiError';
+  readonly status: number;
+  constructor(
+    readonly code: Code,
+    message: string,
+    statusByCode: Readonly<Record<Code, number>>,
+  ) {
+    super(message);
+    this.status = statusByCode[code];
+  }
+}

@@ -1,7 +1,7 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { describeError, SesflowError } from '../lib/errors';
-import { ChunkMessageSchema, isFinal, mergeAttempt, pendingPositions } from './api/jobs';
+import { bulkContent, ChunkMessageSchema, isFinal, mergeAttempt, pendingPositions } from './api/jobs';
 import type { ChunkMessage, JobStore, MessageRecord, MessageStore } from './api/ports';
 import type { BulkEntryOutcome, Sender } from './ports';
 
@@ -74,12 +74,7 @@ export async function processChunk(deps: BulkWorkerDeps, chunk: ChunkMessage): P
   try {
     results = await deps.sender.sendBulk({
       tenantId: chunk.tenantId,
-      from: chunk.from,
-      subject: chunk.subject,
-      ...(chunk.html !== undefined ? { html: chunk.html } : {}),
-      ...(chunk.text !== undefined ? { text: chunk.text } : {}),
-      ...(chunk.campaign !== undefined ? { campaign: chunk.campaign } : {}),
-      ...(chunk.messageKind !== undefined ? { messageKind: chunk.messageKind } : {}),
+      ...bulkContent(chunk),
       destinations,
     });
   } catch (err) {

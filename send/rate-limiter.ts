@@ -107,24 +107,12 @@ export class DynamoDbRateLimiter implements SendRateLimiter {
       const max = n <= limit ? limit - n : tries > 3 ? limit - 1 : 0;
       let count: number;
       try {
-        const out = await this.opts.doc.send(
-          new UpdateCommand({
-            TableName: this.opts.tableName,
-            Key: keys.rateWindow(this.opts.scope, second),
-            UpdateExpression: 'ADD #c :n SET #t = :ttl',
-            ConditionExpression: 'attribute_not_exists(#c) OR #c <= :max',
-            ExpressionAttributeNames: { '#c': 'granted', '#t': 'ttl' },
-            ExpressionAttributeValues: { ':n': n, ':max': max, ':ttl': second + 60 },
-            ReturnValues: 'UPDATED_NEW',
-          }),
-        );
-        count = Number(out.Attributes?.granted ?? n);
+        count = await this.addToWindow(second, n, max);
       } catch (err) {
         if (!isConditionFailure(err))
           throw new SendError('the send rate limiter could not update its window', { cause: err });
         // This second is full: wait for the next one (a little jitter spreads the workers that all waited).
-        const wait = (second + 1) * 1000 - this.now() + Math.floor(Math.random() * 5);
-        await this.sleep(Math.max(0, wait));
+        await this.waitForNextSecond(second);
         continue;
       }
       // A grant that came back after its second ended is void (its capacity stays spent): used now, it would add to
@@ -159,17 +147,7 @@ export class DynamoDbRateLimiter implements SendRateLimiter {
       const second = Math.floor(this.now() / 1000);
       let count: number;
       try {
-        const out = await this.opts.doc.send(
-          new UpdateCommand({
-            TableName: this.opts.tableName,
-            Key: keys.rateWindow(this.opts.scope, second),
-            UpdateExpression: 'ADD #c :n SET #t = :ttl',
-            ExpressionAttributeNames: { '#c': 'granted', '#t': 'ttl' },
-            ExpressionAttributeValues: { ':n': n, ':ttl': second + 60 },
-            ReturnValues: 'UPDATED_NEW',
-          }),
-        );
-        count = Number(out.Attributes?.granted ?? n);
+        count = await this.addToWindow(second, n);
       } catch (err) {
         throw new SendError('the send rate limiter could not update its window', { cause: err });
       }
@@ -181,8 +159,32 @@ export class DynamoDbRateLimiter implements SendRateLimiter {
         await this.waitForSlot(second, before, limit);
         return granted;
       }
-      await this.sleep(Math.max(0, (second + 1) * 1000 - this.now() + Math.floor(Math.random() * 5)));
+      await this.waitForNextSecond(second);
     }
+  }
+
+  /**
+   * Adds `n` to the window of `second` and returns its new count; with `max`, only if the count was at most `max`
+   * (else DynamoDB's condition failure is thrown).
+   */
+  private async addToWindow(second: number, n: number, max?: number): Promise<number> {
+    const out = await this.opts.doc.send(
+      new UpdateCommand({
+        TableName: this.opts.tableName,
+        Key: keys.rateWindow(this.opts.scope, second),
+        UpdateExpression: 'ADD #c :n SET #t = :ttl',
+        ...(max === undefined ? {} : { ConditionExpression: 'attribute_not_exists(#c) OR #c <= :max' }),
+        ExpressionAttributeNames: { '#c': 'granted', '#t': 'ttl' },
+        ExpressionAttributeValues: { ':n': n, ':ttl': second + 60, ...(max === undefined ? {} : { ':max': max }) },
+        ReturnValues: 'UPDATED_NEW',
+      }),
+    );
+    return Number(out.Attributes?.granted ?? n);
+  }
+
+  /** Sleeps to the start of the next second, with a little jitter to spread the workers that all waited. */
+  private async waitForNextSecond(second: number): Promise<void> {
+    await this.sleep(Math.max(0, (second + 1) * 1000 - this.now() + Math.floor(Math.random() * 5)));
   }
 }
 
@@ -203,31 +205,37 @@ export class MemoryRateLimiter implements SendRateLimiter {
   async acquire(n: number): Promise<void> {
     const limit = await this.limit();
     for (;;) {
-      const now = this.now();
-      const second = Math.floor(now / 1000);
-      const used = this.windows.get(second) ?? 0;
+      const { now, second, used } = this.current();
       if (used === 0 || used + n <= limit) {
-        this.windows.set(second, used + n);
-        for (const s of this.windows.keys()) if (s < second - 5) this.windows.delete(s);
-        const at = second * 1000 + Math.floor((Math.min(used, limit - 1) * 1000) / limit);
-        if (at > now) await this.sleeper(at - now);
+        await this.take(second, used, n, limit, now);
         return;
       }
       await this.sleeper((second + 1) * 1000 - now);
     }
   }
 
+  /** The time now, its second and what that second has granted so far. */
+  private current(): { now: number; second: number; used: number } {
+    const now = this.now();
+    const second = Math.floor(now / 1000);
+    return { now, second, used: this.windows.get(second) ?? 0 };
+  }
+
+  /** Books `count` in the window of `second` (`used` already there) and waits for the grant's first slot. */
+  private async take(second: number, used: number, count: number, limit: number, now: number): Promise<void> {
+    this.windows.set(second, used + count);
+    for (const s of this.windows.keys()) if (s < second - 5) this.windows.delete(s);
+    const at = second * 1000 + Math.floor((Math.min(used, limit - 1) * 1000) / limit);
+    if (at > now) await this.sleeper(at - now);
+  }
+
   async acquireUpTo(n: number): Promise<number> {
     const limit = await this.limit();
     for (;;) {
-      const now = this.now();
-      const second = Math.floor(now / 1000);
-      const used = this.windows.get(second) ?? 0;
+      const { now, second, used } = this.current();
       if (used < limit) {
         const granted = Math.min(n, limit - used);
-        this.windows.set(second, used + granted);
-        const at = second * 1000 + Math.floor((used * 1000) / limit);
-        if (at > now) await this.sleeper(at - now);
+        await this.take(second, used, granted, limit, now);
         return granted;
       }
       await this.sleeper((second + 1) * 1000 - now);

@@ -174,20 +174,26 @@ async function currentView(repo: TenantRepository, tenantId: string): Promise<Te
   return (await repo.getView(tenantId)) ?? { tenantId, state: 'active', since: null, evidence: null, awsVerdict: null };
 }
 
+/** A pause or resume by hand: the tenant's view after it and its audit entry. */
+export interface ByHand {
+  view: TenantView;
+  audit: TenantAuditEntry;
+}
+
+/** What every change by hand starts with: its reason and actor checked, the tenant's view, the allowed transition. */
+async function beginManualChange(ports: TenantPorts, tenantId: string, change: ManualChange, action: TenantAction) {
+  requireWords(change, action);
+  const view = await currentView(ports.repo, tenantId);
+  return { view, t: checkTransition(tenantId, action, view.state), at: change.at.toISOString() };
+}
+
 /**
  * A compliance officer pauses a tenant: the profile and reputation item say `paused` with the tenant-visible
  * reason, the evidence is the pause's own (the earlier decision kept inside it), and the audit entry holds the
  * internal note. SES sending goes off after the pause is recorded.
  */
-export async function pauseByHand(
-  ports: TenantPorts,
-  tenantId: string,
-  change: ManualChange,
-): Promise<{ view: TenantView; audit: TenantAuditEntry }> {
-  requireWords(change, 'pause');
-  const view = await currentView(ports.repo, tenantId);
-  const t = checkTransition(tenantId, 'pause', view.state);
-  const at = change.at.toISOString();
+export async function pauseByHand(ports: TenantPorts, tenantId: string, change: ManualChange): Promise<ByHand> {
+  const { view, t, at } = await beginManualChange(ports, tenantId, change, 'pause');
   const evidence = manualEvidence(view, change);
   const reason = change.reason?.trim() || MANUAL_PAUSE_REASON;
   const audit = auditEntry(tenantId, 'pause', view.state, t.to, { ...change, reason, at, evidence });
@@ -201,15 +207,8 @@ export async function pauseByHand(
  * still-disabled SES tenant), then status `active`, the window re-armed at `at` (only later events count toward the
  * next decision) and the audit entry, at once. A suspended tenant is refused (an operator lifts a suspension).
  */
-export async function resumeByHand(
-  ports: TenantPorts,
-  tenantId: string,
-  change: ManualChange,
-): Promise<{ view: TenantView; audit: TenantAuditEntry }> {
-  requireWords(change, 'resume');
-  const view = await currentView(ports.repo, tenantId);
-  const t = checkTransition(tenantId, 'resume', view.state);
-  const at = change.at.toISOString();
+export async function resumeByHand(ports: TenantPorts, tenantId: string, change: ManualChange): Promise<ByHand> {
+  const { view, t, at } = await beginManualChange(ports, tenantId, change, 'resume');
   const reason = change.reason?.trim() || RESUME_REASON;
   await ports.ses?.setSending(tenantId, true);
   const audit = auditEntry(tenantId, 'resume', view.state, t.to, { ...change, reason, at });

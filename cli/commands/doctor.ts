@@ -5,6 +5,7 @@ import { formatFindings, runDoctor } from '../../deploy/doctor/doctor';
 import { awsTarget, type DoctorTarget, localTarget } from '../../deploy/doctor/targets';
 import { STAGES } from '../../deploy/serverless-cli';
 import { UsageError } from '../../lib/errors';
+import { parseOptions } from './parse-options';
 
 const num = (flag: string) => z.coerce.number({ error: `${flag} must be a number` });
 
@@ -33,9 +34,7 @@ export function registerDoctor(program: Command): void {
     .option('--format <format>', 'text or json', 'text')
     .addHelpText('after', '\nExit code: 0 when no problem is found, 1 otherwise.')
     .action(async (raw: Record<string, unknown>) => {
-      const parsed = DoctorOptionsSchema.safeParse(raw);
-      if (!parsed.success) throw new UsageError(parsed.error.issues[0]?.message ?? 'invalid options');
-      const o = parsed.data;
+      const o = parseOptions(DoctorOptionsSchema, raw);
       if (o.stage && o.dataDir) throw new UsageError('pass either --stage (AWS) or --data-dir (local), not both');
       const now = o.at ? Date.parse(o.at) : Date.now();
       if (Number.isNaN(now)) throw new UsageError(`--at is not an ISO 8601 time: ${o.at}`);

@@ -15,6 +15,7 @@ import { LOCAL_REPORTING_KEY_FILE } from '../../local/services/push';
 import { createLocalClients } from '../../local/stack/clients';
 import { openLake } from '../../queries/duckdb-lake';
 import { DEFAULT_LAKE } from './ingest';
+import { parseOptions } from './parse-options';
 
 const ISO = /^\d{4}-\d\d-\d\d(T\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)?)?$/;
 
@@ -228,9 +229,7 @@ Examples:
   sesflow push --redrive`,
     )
     .action(async (raw: Record<string, unknown>) => {
-      const parsed = PushOptionsSchema.safeParse(raw);
-      if (!parsed.success) throw new UsageError(parsed.error.issues[0]?.message ?? 'invalid options');
-      const o = parsed.data;
+      const o = parseOptions(PushOptionsSchema, raw);
       const dataDir = resolve(o.dataDir ?? process.env.SESFLOW_DATA_DIR ?? '.sesflow');
       const out = (text: string) => process.stdout.write(`${text}\n`);
       const deadLetterPath = resolve(o.deadLetterFile ?? join(dataDir, 'push-dead-letters.ndjson'));

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { UsageError } from '../../lib/errors';
 import { formatProgressBar, writeNdjson } from '../../local/ndjson-output';
 import { generateTraffic } from '../../local/traffic-model';
+import { parseOptions } from './parse-options';
 
 const positiveInt = (what: string) =>
   z.coerce
@@ -67,9 +68,7 @@ export function registerSimulate(program: Command): void {
       '\nExamples:\n  sesflow simulate --out traffic.ndjson.gz --tenants 50 --messages 100000\n  sesflow simulate --out - --messages 100 | head',
     )
     .action(async (raw: Record<string, unknown>) => {
-      const parsed = SimulateOptionsSchema.safeParse(raw);
-      if (!parsed.success) throw new UsageError(parsed.error.issues[0]?.message ?? 'invalid options');
-      const o = parsed.data;
+      const o = parseOptions(SimulateOptionsSchema, raw);
       const toStdout = o.out === '-';
       const gzip = o.gzip ?? (!toStdout && o.out.endsWith('.gz'));
       const file: Writable = toStdout ? process.stdout : createWriteStream(o.out);

@@ -5,6 +5,7 @@ import { describeError, UsageError } from '../../lib/errors';
 import { areaServices } from '../../local/composition-root';
 import { readLocalConfig } from '../../local/config';
 import { type RunningPipeline, startLocalPipeline } from '../../local/pipeline';
+import { parseOptions } from './parse-options';
 
 const num = (flag: string) => z.coerce.number({ error: `${flag} must be a number` });
 
@@ -52,9 +53,7 @@ export function registerStart(program: Command): void {
       '\nPorts (override with SESFLOW_PORT_DYNAMODB, _FAUXQS, _KINESIS, _SES, _FIREHOSE): 8000, 4566, 4568, 4579, 4573;\na busy port falls back to a free one. Endpoints are written to <data-dir>/endpoints.json.',
     )
     .action(async (raw: Record<string, unknown>) => {
-      const parsed = StartOptionsSchema.safeParse(raw);
-      if (!parsed.success) throw new UsageError(parsed.error.issues[0]?.message ?? 'invalid options');
-      const o = parsed.data;
+      const o = parseOptions(StartOptionsSchema, raw);
       const config = readLocalConfig(o.dataDir ? { ...process.env, SESFLOW_DATA_DIR: o.dataDir } : process.env);
       const out = (line: string) => process.stdout.write(`${line}\n`);
       const started = Date.now();

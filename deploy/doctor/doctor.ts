@@ -17,6 +17,11 @@ export interface DoctorOptions {
   now: number;
 }
 
+/** A problem finding for a check that could not read what it needed. */
+function couldNot(check: Finding['check'], what: string, err: unknown): Finding {
+  return { check, severity: 'problem', message: `could not ${what}: ${(err as Error).message}` };
+}
+
 /**
  * Runs every check against one deployment and returns the findings in check order: event destinations, recent
  * events per tenant, dead-letter queues, consumer lag. A check that cannot reach its service reports that as a
@@ -29,11 +34,7 @@ export async function runDoctor(target: DoctorTarget, opts: DoctorOptions): Prom
     tenants = await listTenantConfigurationSets(target.ses);
     findings.push(...(await checkEventDestinations(target.ses, tenants, target.destinations)));
   } catch (err) {
-    findings.push({
-      check: 'event destinations',
-      severity: 'problem',
-      message: `could not list the SES tenants: ${(err as Error).message}`,
-    });
+    findings.push(couldNot('event destinations', 'list the SES tenants', err));
   }
   findings.push(
     ...(await checkRecentEvents(target.recentEvents, [...tenants.keys()], {
@@ -46,22 +47,14 @@ export async function runDoctor(target: DoctorTarget, opts: DoctorOptions): Prom
   try {
     dlqs = await target.deadLetterQueues();
   } catch (err) {
-    findings.push({
-      check: 'dead letters',
-      severity: 'problem',
-      message: `could not list the queues: ${(err as Error).message}`,
-    });
+    findings.push(couldNot('dead letters', 'list the queues', err));
   }
   findings.push(...(await checkDeadLetterQueues(target.sqs, dlqs)));
   let consumers: Awaited<ReturnType<DoctorTarget['consumers']>> = [];
   try {
     consumers = await target.consumers();
   } catch (err) {
-    findings.push({
-      check: 'consumer lag',
-      severity: 'problem',
-      message: `could not read the consumer checkpoints: ${(err as Error).message}`,
-    });
+    findings.push(couldNot('consumer lag', 'read the consumer checkpoints', err));
   }
   findings.push(
     ...(await checkConsumerLag(target.kinesis, target.stream, consumers, { maxLagMs: opts.maxLagMs, now: opts.now })),

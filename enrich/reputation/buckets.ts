@@ -1,4 +1,5 @@
 import type { NormalisedEvent } from '../../ingest/normalise';
+import { getOrCreate } from '../../lib/maps';
 import type { ReputationPolicy } from '../../tenants/policy';
 import { decideReputation, type ReputationCounts, type ReputationDecision } from './engine';
 
@@ -85,12 +86,7 @@ export function aggregateHours(rows: Iterable<NormalisedEvent>, armedSince: numb
   const armedHour = armedSince === null ? null : hourOf(armedSince);
   const bucket = (hour: string, armed?: number) => {
     const key = armed === undefined ? hour : `${hour}#${armed}`;
-    let b = byKey.get(key);
-    if (!b) {
-      b = emptyHour(hour, armed);
-      byKey.set(key, b);
-    }
-    return b;
+    return getOrCreate(byKey, key, () => emptyHour(hour, armed));
   };
   for (const row of rows) {
     if (!countsForReputation(row)) continue;

@@ -1,3 +1,4 @@
+import { getOrCreate } from '../../lib/maps';
 import type { LakeDb } from '../../queries/duckdb-lake';
 import { POLICIES, type ReputationPolicy, STANDARD_POLICY } from '../../tenants/policy';
 import {
@@ -75,19 +76,12 @@ async function lakeBuckets(
     params,
   );
   const byTenant = new Map<string, Map<string, HourCounts>>();
-  const bucket = (tenant: string, hour: string) => {
-    let t = byTenant.get(tenant);
-    if (!t) {
-      t = new Map();
-      byTenant.set(tenant, t);
-    }
-    let b = t.get(hour);
-    if (!b) {
-      b = emptyHour(hour, armedSince);
-      t.set(hour, b);
-    }
-    return b;
-  };
+  const bucket = (tenant: string, hour: string) =>
+    getOrCreate(
+      getOrCreate(byTenant, tenant, () => new Map()),
+      hour,
+      () => emptyHour(hour, armedSince),
+    );
   for (const r of rows) {
     const b = bucket(String(r.tenant_id), String(r.hour));
     b.sent = Number(r.sent);

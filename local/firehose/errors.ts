@@ -1,4 +1,4 @@
-import { LocalStackError } from '../errors';
+import { AwsApiError } from '../errors';
 
 /** Firehose error names with their HTTP status (awsJson1_1; `@aws-sdk/client-firehose` error schemas). */
 export const FIREHOSE_ERROR_STATUS = {
@@ -12,14 +12,9 @@ export const FIREHOSE_ERROR_STATUS = {
 export type FirehoseErrorName = keyof typeof FIREHOSE_ERROR_STATUS;
 
 /** An error returned to the Firehose client: status, `x-amzn-ErrorType` and `{ __type, message }`. */
-export class FirehoseApiError extends LocalStackError {
+export class FirehoseApiError extends AwsApiError<FirehoseErrorName> {
   override name = 'FirehoseApiError';
-  readonly status: number;
-  constructor(
-    readonly code: FirehoseErrorName,
-    message: string,
-  ) {
-    super(message);
-    this.status = FIREHOSE_ERROR_STATUS[code];
+  constructor(code: FirehoseErrorName, message: string) {
+    super(code, message, FIREHOSE_ERROR_STATUS);
   }
 }

@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
 import type { NormaliseOptions } from '../../ingest/normalise';
+import { writeAwsJson } from '../aws-json-reply';
 import type { EventSink } from '../ses-simulator/event-sinks';
 import { DeliveryStream } from './delivery-stream';
 import { FirehoseApiError } from './errors';
@@ -248,13 +248,5 @@ export async function startLocalFirehose(opts: LocalFirehoseOptions): Promise<Lo
 }
 
 function reply(res: ServerResponse, status: number, body: Json, errorType?: string): void {
-  const text = JSON.stringify(body);
-  const headers: Record<string, string | number> = {
-    'content-type': 'application/x-amz-json-1.1',
-    'content-length': Buffer.byteLength(text),
-    'x-amzn-requestid': randomUUID(),
-  };
-  if (errorType) headers['x-amzn-errortype'] = errorType;
-  res.writeHead(status, headers);
-  res.end(text);
+  writeAwsJson(res, 'application/x-amz-json-1.1', status, body, errorType);
 }

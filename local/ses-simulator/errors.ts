@@ -1,4 +1,4 @@
-import { LocalStackError } from '../errors';
+import { AwsApiError } from '../errors';
 
 /**
  * The SESv2 error names the simulator answers with, and their HTTP status, as the SESv2 client's error schemas
@@ -24,14 +24,9 @@ export type SesErrorName = keyof typeof SES_ERROR_STATUS;
  * body `{ "message": … }`. The SDK reads the header first (smithy `loadErrorCode`), so the client throws the
  * named exception class.
  */
-export class SesApiError extends LocalStackError {
+export class SesApiError extends AwsApiError<SesErrorName> {
   override name = 'SesApiError';
-  readonly status: number;
-  constructor(
-    readonly code: SesErrorName,
-    message: string,
-  ) {
-    super(message);
-    this.status = SES_ERROR_STATUS[code];
+  constructor(code: SesErrorName, message: string) {
+    super(code, message, SES_ERROR_STATUS);
   }
 }

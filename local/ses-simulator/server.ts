@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { writeAwsJson } from '../aws-json-reply';
 import { SesApiError } from './errors';
 import type { EventSinkResolver } from './event-sinks';
 import {
@@ -12,7 +12,7 @@ import {
   SesSimulator,
   type SesSimulatorOptions,
 } from './simulator';
-import { loadPendingEvents, loadState, savePendingEvents, saveState } from './state';
+import { EventDestinationSchema, loadPendingEvents, loadState, savePendingEvents, saveState } from './state';
 
 /**
  * The SES simulator's HTTP face: the SESv2 REST-JSON routes that `@aws-sdk/client-sesv2` calls (methods and paths
@@ -73,15 +73,7 @@ const SendBulkEmailSchema = z.looseObject({
 const CreateConfigurationSetSchema = z.looseObject({ ConfigurationSetName: z.string().min(1) });
 const EventDestinationBodySchema = z.object({
   EventDestinationName: z.string().min(1).optional(),
-  EventDestination: z.looseObject({
-    Enabled: z.boolean().optional(),
-    MatchingEventTypes: z.array(z.string()).optional(),
-    KinesisFirehoseDestination: z
-      .looseObject({ DeliveryStreamArn: z.string(), IamRoleArn: z.string().optional() })
-      .optional(),
-    EventBridgeDestination: z.looseObject({ EventBusArn: z.string() }).optional(),
-    SnsDestination: z.looseObject({ TopicArn: z.string() }).optional(),
-  }),
+  EventDestination: EventDestinationSchema,
 });
 const SendingOptionsSchema = z.object({ SendingEnabled: z.boolean().optional() });
 const TenantNameSchema = z.object({ TenantName: z.string().min(1) });
@@ -532,15 +524,7 @@ async function readBody(req: IncomingMessage): Promise<unknown> {
 }
 
 function send(res: ServerResponse, status: number, body: Json, errorType?: string): void {
-  const text = JSON.stringify(body);
-  const headers: Record<string, string | number> = {
-    'content-type': 'application/json',
-    'content-length': Buffer.byteLength(text),
-    'x-amzn-requestid': randomUUID(),
-  };
-  if (errorType) headers['x-amzn-errortype'] = errorType;
-  res.writeHead(status, headers);
-  res.end(text);
+  writeAwsJson(res, 'application/json', status, body, errorType);
 }
 
 async function handle(sim: SesSimulator, req: IncomingMessage, res: ServerResponse): Promise<void> {

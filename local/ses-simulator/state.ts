@@ -4,7 +4,8 @@ import { z } from 'zod';
 
 /** The simulator's account-level state, kept in memory and optionally saved as JSON. Times are epoch ms. */
 
-const EventDestinationSchema = z.looseObject({
+/** An event destination as CreateConfigurationSetEventDestination takes it and the state file keeps it. */
+export const EventDestinationSchema = z.looseObject({
   Enabled: z.boolean().optional(),
   MatchingEventTypes: z.array(z.string()).optional(),
   KinesisFirehoseDestination: z

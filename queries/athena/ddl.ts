@@ -50,6 +50,15 @@ function checked(cfg: AthenaLakeConfig): Required<AthenaLakeConfig> {
 
 const HIVE_TYPES = { string: 'string', timestamp: 'timestamp', boolean: 'boolean', bigint: 'bigint' } as const;
 
+/** The TBLPROPERTIES lines projecting `dt` (a day, yyyy-MM-dd) from `firstDay` to now. */
+function dtProjection(firstDay: string): string {
+  return `  'projection.dt.type' = 'date',
+  'projection.dt.format' = 'yyyy-MM-dd',
+  'projection.dt.range' = '${firstDay},NOW',
+  'projection.dt.interval' = '1',
+  'projection.dt.interval.unit' = 'DAYS',`;
+}
+
 /** `s3://bucket/prefix/events/` */
 export function eventsLocation(cfg: AthenaLakeConfig): string {
   const c = checked(cfg);
@@ -83,11 +92,7 @@ STORED AS PARQUET
 LOCATION '${location}'
 TBLPROPERTIES (
   'projection.enabled' = 'true',
-  'projection.dt.type' = 'date',
-  'projection.dt.format' = 'yyyy-MM-dd',
-  'projection.dt.range' = '${c.firstDay},NOW',
-  'projection.dt.interval' = '1',
-  'projection.dt.interval.unit' = 'DAYS',
+${dtProjection(c.firstDay)}
   'projection.hour.type' = 'integer',
   'projection.hour.range' = '0,23',
   'projection.hour.digits' = '2',
@@ -151,11 +156,7 @@ TBLPROPERTIES (
   'projection.enabled' = 'true',
   'projection.error_type.type' = 'enum',
   'projection.error_type.values' = '${ERROR_FOLDERS.join(',')}',
-  'projection.dt.type' = 'date',
-  'projection.dt.format' = 'yyyy-MM-dd',
-  'projection.dt.range' = '${c.firstDay},NOW',
-  'projection.dt.interval' = '1',
-  'projection.dt.interval.unit' = 'DAYS',
+${dtProjection(c.firstDay)}
   'storage.location.template' = '${location}\${error_type}/dt=\${dt}/',
   'classification' = 'json'
 )`;

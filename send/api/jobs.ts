@@ -10,6 +10,18 @@ import {
   TagValueSchema,
 } from './schemas';
 
+/** The message a batch, its chunks and their SendBulkEmail call share; unset optional fields are left out. */
+export function bulkContent(m: Pick<ChunkMessage, 'from' | 'subject' | 'html' | 'text' | 'campaign' | 'messageKind'>) {
+  return {
+    from: m.from,
+    subject: m.subject,
+    ...(m.html !== undefined ? { html: m.html } : {}),
+    ...(m.text !== undefined ? { text: m.text } : {}),
+    ...(m.campaign !== undefined ? { campaign: m.campaign } : {}),
+    ...(m.messageKind !== undefined ? { messageKind: m.messageKind } : {}),
+  };
+}
+
 /** Cuts a validated batch into SQS messages of at most 50 destinations (one SendBulkEmail call each). */
 export function splitIntoChunks(jobId: string, tenantId: string, body: BatchBody): ChunkMessage[] {
   const chunks: ChunkMessage[] = [];
@@ -18,12 +30,7 @@ export function splitIntoChunks(jobId: string, tenantId: string, body: BatchBody
       jobId,
       chunk: chunks.length,
       tenantId,
-      from: body.from,
-      subject: body.subject,
-      ...(body.html !== undefined ? { html: body.html } : {}),
-      ...(body.text !== undefined ? { text: body.text } : {}),
-      ...(body.campaign !== undefined ? { campaign: body.campaign } : {}),
-      ...(body.messageKind !== undefined ? { messageKind: body.messageKind } : {}),
+      ...bulkContent(body),
       destinations: body.destinations.slice(i, i + CHUNK_SIZE),
     });
   }
