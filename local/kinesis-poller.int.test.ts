@@ -1,7 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CreateStreamCommand, type KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
+import {
+  CreateStreamCommand,
+  type KinesisClient,
+  PutRecordsCommand,
+  waitUntilStreamExists,
+} from '@aws-sdk/client-kinesis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type KinesisPollerOptions, type PolledBatch, startKinesisPoller } from './kinesis-poller';
 import { createLocalClients, type LocalClients } from './stack/clients';
@@ -29,6 +34,11 @@ afterAll(async () => {
 async function newStream(shards: number): Promise<string> {
   const name = `poller-${++streamNo}`;
   await kinesis.send(new CreateStreamCommand({ StreamName: name, ShardCount: shards }));
+  // A stream takes records only once it is ACTIVE (kinesalite, like Kinesis, creates it asynchronously).
+  await waitUntilStreamExists(
+    { client: kinesis, maxWaitTime: 30, minDelay: 0.05, maxDelay: 0.2 },
+    { StreamName: name },
+  );
   return name;
 }
 
