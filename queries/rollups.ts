@@ -1,4 +1,4 @@
-import { HARD_BOUNCE, METRIC_COUNT_NAMES, metricCountsSql, UNSUBSCRIBE } from './metrics';
+import { METRIC_COUNT_NAMES, metricCountsSql, UNSUBSCRIBE } from './metrics';
 
 /**
  * The rollup tables: per tenant and day, the figures every aggregate named query needs, written by compaction as a
@@ -13,8 +13,8 @@ import { HARD_BOUNCE, METRIC_COUNT_NAMES, metricCountsSql, UNSUBSCRIBE } from '.
  * Exact unique opens and clicks over any period: `pairs` keeps, for each day, every (message, recipient) pair opened
  * or clicked that day with its flags (opened, opened by a person, by a machine, clicked). A period's unique figure is
  * the number of distinct pair keys with the flag over its days (plus the raw edges' pairs): a pair opened on several
- * days counts once, exactly as over the raw rows. The key is {@link ROLLUP_PAIR_KEY_SQL}, 63 bits of an MD5 that
- * DuckDB and Trino both compute.
+ * days counts once, exactly as over the raw rows. The key is {@link pairKeySql}, 63 bits of an MD5 that DuckDB and
+ * Trino both compute; `bounces` and `complaints` keep recipients by such a key too, never the address.
  */
 
 export type RollupColumnType = 'VARCHAR' | 'BIGINT' | 'BOOLEAN' | 'TIMESTAMP';
@@ -53,25 +53,25 @@ export const ROLLUP_TABLES: readonly RollupTable[] = [
   },
   {
     name: 'bounces',
-    grain: 'tenant, bounce type, subtype, SMTP status and recipient',
+    grain: 'tenant, bounce type, subtype, SMTP status and recipient (by its key: no address in a rollup)',
     columns: [
       ['tenant_id', 'VARCHAR'],
       ['bounce_type', 'VARCHAR'],
       ['bounce_subtype', 'VARCHAR'],
       ['smtp_status', 'VARCHAR'],
-      ['recipient', 'VARCHAR'],
+      ['recipient_key', 'BIGINT'],
       ['bounces', 'BIGINT'],
       ['diagnostic_code', 'VARCHAR'],
     ],
   },
   {
     name: 'complaints',
-    grain: 'tenant, feedback type, complaint subtype and recipient',
+    grain: 'tenant, feedback type, complaint subtype and recipient (by its key)',
     columns: [
       ['tenant_id', 'VARCHAR'],
       ['complaint_feedback_type', 'VARCHAR'],
       ['complaint_subtype', 'VARCHAR'],
-      ['recipient', 'VARCHAR'],
+      ['recipient_key', 'BIGINT'],
       ['complaints', 'BIGINT'],
     ],
   },
@@ -93,23 +93,35 @@ export const ROLLUP_TABLES: readonly RollupTable[] = [
 /** The lake folder of a rollup table. */
 export const rollupPrefix = (table: RollupTable['name']): string => `rollups/${table}/`;
 
-/** Hard bounces stay countable from `bounces` without the rule being written again: the same predicate. */
-export const ROLLUP_HARD_BOUNCE = HARD_BOUNCE;
+const TOP_BIT_CLEARED = '9223372036854775807';
+
+/** The encoding of a (message, recipient) pair that both keys hash (compact-layout's PAIR_KEY_SQL encodes the same). */
+const PAIR_TEXT = `coalesce(CAST(length(message_id) AS VARCHAR) || ':' || message_id, '-') || '|' || coalesce('r' || recipient, '-')`;
 
 /**
- * The rollup pair key in DuckDB, from the compacted layout's `pair_key` (ingest/compact-layout.ts: DuckDB's
- * `md5_number_upper`, the first 8 bytes of the MD5 read little-endian, unsigned) with the top bit cleared, so it is a
- * signed BIGINT both engines hold. Trino computes the same value from the strings with {@link TRINO_PAIR_KEY_SQL}.
+ * A 63-bit key of a text, the same in DuckDB and Trino: DuckDB's `md5_number_upper` is the first 8 bytes of the MD5
+ * read little-endian (unsigned); Trino reverses those 8 bytes and reads them big-endian (signed). With the top bit
+ * cleared both give one non-negative BIGINT. Two different texts of one group share a key with probability about
+ * n² / 2^64 for n texts (about 5 in 100 million for a million): the only way a distinct count could be one short.
  */
-export const ROLLUP_PAIR_KEY_SQL = 'CAST(pair_key & 9223372036854775807 AS BIGINT)';
+export function textKeySql(dialect: 'duckdb' | 'trino', text: string): string {
+  return dialect === 'duckdb'
+    ? `CAST(md5_number_upper(${text}) & ${TOP_BIT_CLEARED} AS BIGINT)`
+    : `bitwise_and(from_big_endian_64(reverse(substr(md5(to_utf8(${text})), 1, 8))), ${TOP_BIT_CLEARED})`;
+}
 
 /**
- * The same key in Trino over an `events` row: the MD5 of the pair's encoding (PAIR_KEY_SQL's), its first 8 bytes
- * reversed (DuckDB reads them little-endian), read as a big-endian 64-bit integer, top bit cleared.
+ * The rollup pair key over an `events` row. DuckDB derives it from the compacted layout's `pair_key` (the same MD5 of
+ * the same encoding, ingest/compact-layout.ts) without hashing again; Trino hashes the strings.
  */
-export const TRINO_PAIR_KEY_SQL = `bitwise_and(from_big_endian_64(reverse(substr(md5(to_utf8(
-  coalesce(CAST(length(message_id) AS VARCHAR) || ':' || message_id, '-') || '|' || coalesce('r' || recipient, '-'))), 1, 8))),
-  9223372036854775807)`;
+export function pairKeySql(dialect: 'duckdb' | 'trino'): string {
+  return dialect === 'duckdb' ? `CAST(pair_key & ${TOP_BIT_CLEARED} AS BIGINT)` : textKeySql('trino', PAIR_TEXT);
+}
+
+/** The recipient key over an `events` row (NULL without a recipient, as `count(DISTINCT recipient)` skips those). */
+export function recipientKeySql(dialect: 'duckdb' | 'trino'): string {
+  return `CASE WHEN recipient IS NOT NULL THEN ${textKeySql(dialect, "'r' || recipient")} END`;
+}
 
 /**
  * The SELECT that builds one rollup table for the day `:day` (`YYYY-MM-DD`) from `events` (DuckDB, which writes the
@@ -124,22 +136,23 @@ FROM events WHERE ${day}
 GROUP BY tenant_id, date_trunc('hour', event_time)
 ORDER BY tenant_id, hour`;
     case 'pairs':
-      return `SELECT tenant_id, campaign_id, recipient_domain, ${ROLLUP_PAIR_KEY_SQL} AS pair_key,
+      return `SELECT tenant_id, campaign_id, recipient_domain, ${pairKeySql('duckdb')} AS pair_key,
   bool_or(event_type = 'open') AS o, bool_or(event_type = 'open' AND NOT machine_open) AS h,
   bool_or(event_type = 'open' AND machine_open) AS m, bool_or(event_type = 'click') AS k
 FROM events WHERE ${day} AND event_type IN ('open', 'click')
 GROUP BY tenant_id, campaign_id, recipient_domain, pair_key
 ORDER BY tenant_id, pair_key`;
     case 'bounces':
-      return `SELECT tenant_id, bounce_type, bounce_subtype, smtp_status, recipient, count(*) AS bounces,
-  min(diagnostic_code) AS diagnostic_code
+      return `SELECT tenant_id, bounce_type, bounce_subtype, smtp_status, ${recipientKeySql('duckdb')} AS recipient_key,
+  count(*) AS bounces, min(diagnostic_code) AS diagnostic_code
 FROM events WHERE ${day} AND event_type = 'bounce'
-GROUP BY tenant_id, bounce_type, bounce_subtype, smtp_status, recipient
+GROUP BY ALL
 ORDER BY tenant_id`;
     case 'complaints':
-      return `SELECT tenant_id, complaint_feedback_type, complaint_subtype, recipient, count(*) AS complaints
+      return `SELECT tenant_id, complaint_feedback_type, complaint_subtype, ${recipientKeySql('duckdb')} AS recipient_key,
+  count(*) AS complaints
 FROM events WHERE ${day} AND event_type = 'complaint'
-GROUP BY tenant_id, complaint_feedback_type, complaint_subtype, recipient
+GROUP BY ALL
 ORDER BY tenant_id`;
     case 'daily':
       return `SELECT tenant_id, campaign_id, recipient_domain, max(subject) AS subject,
