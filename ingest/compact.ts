@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
-import { COMPACT_LAYOUT, COMPACT_LAYOUT_KEY, PAIR_KEY_COLUMN, PAIR_KEY_SQL } from './compact-layout';
+import { COMPACT_LAYOUT, COMPACT_LAYOUT_KEY, copyTenantGrouped, PAIR_KEY_COLUMN, PAIR_KEY_SQL } from './compact-layout';
 import { CHECKED_WRITERS, fileStamp, LAKE_COLUMNS, parseLakeFileName } from './lake-schema';
 
 export interface CompactSummary {
@@ -53,8 +53,8 @@ async function fileLayout(conn: DuckDBConnection, file: string): Promise<string 
 /**
  * Merges each partition's small files into one and drops duplicate event_ids (Firehose delivers at least once).
  * The merged file has the compacted layout (ingest/compact-layout.ts): the lake columns plus `pair_key`, sorted by
- * tenant and event time. Crash-safe: the merged file is written under a temporary name, renamed
- * into place, and only then are the old files deleted. A crash between the two leaves the rows twice, which the
+ * tenant and event time, in tenant-bounded row groups. Crash-safe: the merged file is written under a temporary name,
+ * renamed into place, and only then are the old files deleted. A crash between the two leaves the rows twice, which the
  * `events` view hides and the next run removes; nothing is ever lost. A partition holding one compacted file of the
  * current layout is left alone; a lone clean file of any other writer or of an older layout is rewritten.
  */
@@ -115,12 +115,13 @@ export async function compactLake(
       // Any pair_key an input file carries is computed again from the strings: the same function, one definition.
       // The window that drops duplicates sorts every row with all its columns: only run when there are any.
       await conn.run(
-        `COPY (SELECT ${LAKE_COLUMNS.join(', ')}, ${PAIR_KEY_SQL} AS ${PAIR_KEY_COLUMN}
-               FROM read_parquet(${list}, union_by_name = true)
-               ${n === d ? '' : 'QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY event_time) = 1'}
-               ORDER BY tenant_id, event_time, event_id)
-         TO ${quote(tmp)} (FORMAT parquet, COMPRESSION snappy, KV_METADATA {${COMPACT_LAYOUT_KEY}: ${quote(COMPACT_LAYOUT)}})`,
+        `CREATE OR REPLACE TEMP TABLE _compacted AS
+         SELECT ${LAKE_COLUMNS.join(', ')}, ${PAIR_KEY_SQL} AS ${PAIR_KEY_COLUMN}
+         FROM read_parquet(${list}, union_by_name = true)
+         ${n === d ? '' : 'QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY event_time) = 1'}`,
       );
+      await copyTenantGrouped(conn, '_compacted', tmp, { orderBy: 'tenant_id, event_time, event_id' });
+      await conn.run('DROP TABLE _compacted');
       renameSync(tmp, join(dir, `${CHECKED_WRITERS.compacted}-${fileStamp(new Date())}-${randomUUID()}.parquet`));
       for (const f of files) rmSync(join(dir, f), { force: true });
       summary.filesAfter += 1;

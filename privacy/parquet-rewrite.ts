@@ -1,5 +1,11 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { COMPACT_LAYOUT_KEY, PAIR_KEY_COLUMN, PAIR_KEY_SQL } from '../ingest/compact-layout';
+import {
+  COMPACT_LAYOUT,
+  COMPACT_LAYOUT_KEY,
+  copyTenantGrouped,
+  PAIR_KEY_COLUMN,
+  PAIR_KEY_SQL,
+} from '../ingest/compact-layout';
 import { ErasureStoreError } from './errors';
 import {
   addressRegexSql,
@@ -62,7 +68,8 @@ export async function inspectParquetFile(
  * - In every text column of every row (of `tenant` when given): each form of the address is replaced by its text
  *   pseudonym (a diagnostic code or a link may quote it).
  * - Row order, every other column, `pair_key` (computed again from the new recipient, as compaction computes it) and
- *   the compacted layout's metadata are kept; a file that had no `pair_key` still has none.
+ *   the compacted layout's metadata are kept (and a file of the current layout keeps its tenant-bounded row groups);
+ *   a file that had no `pair_key` still has none.
  * The result is checked before it is returned: as many rows as the input, none holding the address.
  */
 export async function rewriteParquetFile(
@@ -124,17 +131,23 @@ export async function rewriteParquetFile(
       return `r."${c.replaceAll('"', '""')}"`;
     });
   const pairKey = columns.includes(PAIR_KEY_COLUMN) ? `, ${PAIR_KEY_SQL} AS ${PAIR_KEY_COLUMN}` : '';
-  const metadata = layout !== undefined ? `, KV_METADATA {${COMPACT_LAYOUT_KEY}: ${sqlString(layout)}}` : '';
-  await conn.run(
-    `COPY (
-       SELECT * EXCLUDE (_row)${pairKey} FROM (
+  const rewritten = `SELECT * EXCLUDE (_row)${pairKey}, _row FROM (
          SELECT ${select.join(', ')}, r.file_row_number AS _row
          FROM read_parquet(${sqlString(input)}, hive_partitioning = false, file_row_number = true) r
          LEFT JOIN _erase_ids i ON r.event_id = i.old
-         LEFT JOIN _erase_rcp p ON r.recipient = p.old)
-       ORDER BY _row)
-     TO ${sqlString(output)} (FORMAT parquet, COMPRESSION snappy${metadata})`,
-  );
+         LEFT JOIN _erase_rcp p ON r.recipient = p.old)`;
+  if (layout === COMPACT_LAYOUT) {
+    // A file of the current compacted layout keeps its tenant-bounded row groups (the tenant column is not changed).
+    await conn.run(`CREATE OR REPLACE TEMP TABLE _erase_out AS ${rewritten}`);
+    await copyTenantGrouped(conn, '_erase_out', output, { orderBy: '_row', columns: '* EXCLUDE (_row)', layout });
+    await conn.run('DROP TABLE _erase_out');
+  } else {
+    const metadata = layout !== undefined ? `, KV_METADATA {${COMPACT_LAYOUT_KEY}: ${sqlString(layout)}}` : '';
+    await conn.run(
+      `COPY (SELECT * EXCLUDE (_row) FROM (${rewritten}) ORDER BY _row)
+       TO ${sqlString(output)} (FORMAT parquet, COMPRESSION snappy${metadata})`,
+    );
+  }
   const after = await inspectParquetFile(conn, output, address, tenant);
   if (after.rows !== found.rows || after.holdingRows !== 0) {
     throw new ErasureStoreError(
