@@ -12,6 +12,7 @@ import { runNamedQuery } from '../queries/run-named-query';
 import type { Benchmark } from './index';
 import { ensureSesRecords } from './postgres-data';
 import { ensureShuffledRecords } from './shuffled-records';
+import { measureTenantLocality, writeLayout3Copy } from './tenant-locality';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -87,7 +88,7 @@ async function fileStats(lake: string): Promise<{ files: number; median: number;
 export const ingestBenchmark: Benchmark = {
   name: 'ingest',
   description:
-    'NDJSON.gz -> Parquet lake on one core vs read+gunzip+JSON.parse only, in time and in random order (files, rows per file); peak RSS; tenant-summary over 10 M',
+    "NDJSON.gz -> Parquet lake on one core vs read+gunzip+JSON.parse only, in time and in random order (files, rows per file); peak RSS; tenant-summary over 10 M; one tenant's bytes read vs every tenant's",
   async run({ quick, log }) {
     const records = quick ? 100_000 : 1_000_000;
     const summaryRows = quick ? 1_000_000 : 10_000_000;
@@ -144,6 +145,14 @@ export const ingestBenchmark: Benchmark = {
       await compactLake(big);
       const compactS = (performance.now() - c0) / 1000;
       const compacted = await timeSummary();
+      // Tenant locality: one tenant's tenant-summary against every tenant's, in the compacted layout and in layout 3
+      // (the same rows, one row group per hourly file).
+      log('tenant locality: compacted lake, then a layout-3 copy of it...');
+      const locality = await measureTenantLocality(big);
+      const layout3Dir = join(work, 'layout3');
+      await writeLayout3Copy(big, layout3Dir);
+      const locality3 = await measureTenantLocality(layout3Dir);
+      rmSync(layout3Dir, { recursive: true, force: true });
       const median = compacted.median;
       const tenants = compacted.tenants;
       return {
@@ -158,6 +167,14 @@ export const ingestBenchmark: Benchmark = {
           `peak RSS ingest:       ${fmt(ingest.maxRssKb / 1024)} MB first run, ${fmt(rerun.maxRssKb / 1024)} MB re-run (target < 300 MB); re-run wrote ${rerun.summary.rows} rows, skipped ${fmt(rerun.summary.duplicates)} duplicates`,
           `tenant-summary:        median ${median.toFixed(0)} ms over ${fmt(bigRows)} events, compacted lake (${tenants} tenants; open + query, 5 runs, min ${compacted.min.toFixed(0)} ms, max ${compacted.max.toFixed(0)} ms; compaction took ${compactS.toFixed(1)} s)`,
           `                       median ${raw.median.toFixed(0)} ms on the same lake before compaction (every id checked for duplicates; min ${raw.min.toFixed(0)} ms, max ${raw.max.toFixed(0)} ms)`,
+          ...[
+            ['compacted (layout 4)', locality],
+            ['layout 3 (baseline) ', locality3],
+          ].map(([label, l]) => {
+            const f = l as typeof locality;
+            const read = f.oneBytes !== null && f.allBytes !== null ? (f.oneBytes / f.allBytes) * 100 : Number.NaN;
+            return `one tenant, ${label}: tenant ${f.tenant} (${(f.share * 100).toFixed(1)} % of rows): read ${fmt((f.oneBytes ?? 0) / 1e6)} MB of ${fmt((f.allBytes ?? 0) / 1e6)} MB for every tenant (${read.toFixed(1)} %); tenant-summary ${f.oneMs.toFixed(0)} ms one tenant, ${f.allMs.toFixed(0)} ms all; ${fmt(f.rowGroups)} row groups in ${fmt(f.files)} files`;
+          }),
         ],
         figures: {
           ingestRate,
@@ -178,6 +195,14 @@ export const ingestBenchmark: Benchmark = {
           tenantSummaryMedianMs: median,
           tenantSummaryUncompactedMedianMs: raw.median,
           tenantSummaryEvents: bigRows,
+          oneTenantBytes: locality.oneBytes ?? Number.NaN,
+          allTenantBytes: locality.allBytes ?? Number.NaN,
+          oneTenantBytesLayout3: locality3.oneBytes ?? Number.NaN,
+          allTenantBytesLayout3: locality3.allBytes ?? Number.NaN,
+          oneTenantMs: locality.oneMs,
+          allTenantMs: locality.allMs,
+          oneTenantMsLayout3: locality3.oneMs,
+          allTenantMsLayout3: locality3.allMs,
         },
       };
     } finally {
