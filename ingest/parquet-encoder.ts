@@ -132,11 +132,13 @@ function grow<T extends Uint8Array | Int32Array | Float64Array>(a: T, need: numb
   return next;
 }
 
+/**
+ * One column's values (the definition levels, which rows have a value, are the batch's: see `ColumnBatch.defs`).
+ */
 interface Column {
-  readonly rows: number;
-  readonly nulls: number;
-  /** Definition level of each row: 1 when it has a value. */
-  readonly def: Uint8Array;
+  /** Values added (rows with a value). */
+  readonly count: number;
+  /** Adds a value (never null or undefined). */
   add(value: unknown): void;
   /** Empties the column, keeping its buffers for the next rows. */
   reset(): void;
@@ -148,9 +150,6 @@ interface Column {
  * strings a dictionary holds live until the flush, which is what makes the collector work.
  */
 class StringColumn implements Column {
-  rows = 0;
-  nulls = 0;
-  def = new Uint8Array(64);
   /** Dictionary index of each non-null value (dictionary mode). */
   keys = new Int32Array(64);
   count = 0;
@@ -162,14 +161,6 @@ class StringColumn implements Column {
   plain: Bytes | undefined;
 
   add(value: unknown): void {
-    const r = this.rows++;
-    if (r >= this.def.length) this.def = grow(this.def, r + 1);
-    if (value === null || value === undefined) {
-      this.def[r] = 0;
-      this.nulls++;
-      return;
-    }
-    this.def[r] = 1;
     const s = value as string;
     if (this.plain) {
       this.plain.plainString(s);
@@ -216,7 +207,7 @@ class StringColumn implements Column {
   }
 
   reset(): void {
-    this.rows = this.nulls = this.count = 0;
+    this.count = 0;
     if (this.plain) {
       this.plain.release();
       this.plain = undefined;
@@ -233,49 +224,29 @@ const DICTIONARY_PROBE = 512;
 
 /** String column of values that are (almost) all distinct: PLAIN bytes, nothing kept but the bytes. */
 class PlainStringColumn implements Column {
-  rows = 0;
-  nulls = 0;
-  def = new Uint8Array(64);
+  count = 0;
   readonly values = new Bytes(1024);
   reset(): void {
-    this.rows = this.nulls = this.values.len = 0;
+    this.count = this.values.len = 0;
   }
   add(value: unknown): void {
-    const r = this.rows++;
-    if (r >= this.def.length) this.def = grow(this.def, r + 1);
-    if (value === null || value === undefined) {
-      this.def[r] = 0;
-      this.nulls++;
-      return;
-    }
-    this.def[r] = 1;
     this.values.plainString(value as string);
+    this.count++;
   }
 }
 
 /** INT64 column (epoch milliseconds or a count); values truncated to integers as before. */
 class Int64Column implements Column {
-  rows = 0;
-  nulls = 0;
-  def = new Uint8Array(64);
   values = new Float64Array(64);
   count = 0;
   min = Number.POSITIVE_INFINITY;
   max = Number.NEGATIVE_INFINITY;
   reset(): void {
-    this.rows = this.nulls = this.count = 0;
+    this.count = 0;
     this.min = Number.POSITIVE_INFINITY;
     this.max = Number.NEGATIVE_INFINITY;
   }
   add(value: unknown): void {
-    const r = this.rows++;
-    if (r >= this.def.length) this.def = grow(this.def, r + 1);
-    if (value === null || value === undefined) {
-      this.def[r] = 0;
-      this.nulls++;
-      return;
-    }
-    this.def[r] = 1;
     const v = Math.trunc(value as number);
     if (this.count >= this.values.length) this.values = grow(this.values, this.count + 1);
     this.values[this.count++] = v;
@@ -285,26 +256,15 @@ class Int64Column implements Column {
 }
 
 class BoolColumn implements Column {
-  rows = 0;
-  nulls = 0;
-  def = new Uint8Array(64);
   values = new Uint8Array(64);
   count = 0;
   seenTrue = false;
   seenFalse = false;
   reset(): void {
-    this.rows = this.nulls = this.count = 0;
+    this.count = 0;
     this.seenTrue = this.seenFalse = false;
   }
   add(value: unknown): void {
-    const r = this.rows++;
-    if (r >= this.def.length) this.def = grow(this.def, r + 1);
-    if (value === null || value === undefined) {
-      this.def[r] = 0;
-      this.nulls++;
-      return;
-    }
-    this.def[r] = 1;
     if (this.count >= this.values.length) this.values = grow(this.values, this.count + 1);
     this.values[this.count++] = value ? 1 : 0;
     if (value) this.seenTrue = true;
@@ -339,24 +299,48 @@ function makeColumn(name: string, type: LakeColumnType): Column {
   }
 }
 
+const COLUMN_COUNT = LAKE_COLUMNS.length;
+
 /**
- * Copies every lake column of a row into its column, in lake order. Generated from LAKE_COLUMNS so that each property
- * read is a plain monomorphic load (a loop over column names would be a keyed lookup per value).
+ * Copies every lake column of a row into its column, in lake order, and its definition levels into `defs` at `at`.
+ * Generated from LAKE_COLUMNS so that each property read is a plain monomorphic load (a loop over column names would
+ * be a keyed lookup per value). A NULL touches only the row's own definition bytes, not its column: input in random
+ * time order spreads consecutive rows over hundreds of partitions, whose column objects are then cold in the cache.
  */
 const appendRow = new Function(
   'columns',
   'row',
-  LAKE_COLUMNS.map((name, i) => `columns[${i}].add(row.${name});`).join('\n'),
-) as (columns: readonly Column[], row: NormalisedEvent) => void;
+  'defs',
+  'at',
+  `let v;\n${LAKE_COLUMNS.map(
+    (name, i) =>
+      `v = row.${name}; if (v === null || v === undefined) defs[at + ${i}] = 0; else { defs[at + ${i}] = 1; columns[${i}].add(v); }`,
+  ).join('\n')}`,
+) as (columns: readonly Column[], row: NormalisedEvent, defs: Uint8Array, at: number) => void;
+
+/** Scratch space for one column's definition levels at a time (see `ColumnBatch.columnDefs`). */
+let defScratch = new Uint8Array(1024);
 
 /** A batch of rows held as columns: one Parquet row group. */
 export class ColumnBatch {
   readonly columns: Column[] = LAKE_COLUMNS.map((name) => makeColumn(name, LAKE_COLUMN_TYPES[name]));
   rows = 0;
+  /** Definition levels, row by row: a row's byte of column `c` (1: it has a value) is at `row * COLUMN_COUNT + c`. */
+  private defs = new Uint8Array(64 * COLUMN_COUNT);
 
   add(row: NormalisedEvent): void {
-    appendRow(this.columns, row);
+    const at = this.rows * COLUMN_COUNT;
+    if (at + COLUMN_COUNT > this.defs.length) this.defs = grow(this.defs, at + COLUMN_COUNT);
+    appendRow(this.columns, row, this.defs, at);
     this.rows++;
+  }
+
+  /** Column `c`'s definition levels, one byte a row, in a scratch array valid until the next call. */
+  columnDefs(c: number): Uint8Array {
+    if (defScratch.length < this.rows) defScratch = new Uint8Array(pow2(this.rows));
+    const defs = this.defs;
+    for (let r = 0, at = c; r < this.rows; r++, at += COLUMN_COUNT) defScratch[r] = defs[at]!;
+    return defScratch;
   }
 
   addAll(rows: readonly NormalisedEvent[]): void {
@@ -582,19 +566,20 @@ function writePage(out: Bytes, header: Buffer, tail?: Bytes): void {
 }
 
 /** Writes one column chunk to the end of `out` and returns its metadata. */
-function writeChunk(name: string, col: Column, out: Bytes): ChunkMeta {
+function writeChunk(name: string, batch: ColumnBatch, c: number, out: Bytes): ChunkMeta {
+  const col = batch.columns[c]!;
   const start = out.len;
   scratch.len = 0;
   const page = scratch;
-  definitionLevels(page, col.def, col.rows);
+  definitionLevels(page, batch.columnDefs(c), batch.rows);
   const meta: ChunkMeta = {
     name,
     type: TYPE.BYTE_ARRAY,
     encodings: [ENCODING.PLAIN, ENCODING.RLE],
-    numValues: col.rows,
+    numValues: batch.rows,
     size: 0,
     dataPageOffset: 0,
-    nulls: col.nulls,
+    nulls: batch.rows - col.count,
   };
   let encoding: number = ENCODING.PLAIN;
   /** PLAIN string values, copied to the file straight after the definition levels. */
@@ -652,7 +637,7 @@ function writeChunk(name: string, col: Column, out: Bytes): ChunkMeta {
     }
   }
   meta.dataPageOffset = out.len;
-  writePage(out, dataPageHeader(page.len + (tail?.len ?? 0), col.rows, encoding), tail);
+  writePage(out, dataPageHeader(page.len + (tail?.len ?? 0), batch.rows, encoding), tail);
   // A one-off large page does not keep its scratch space.
   if (scratch.buf.length > 16 * 1024 * 1024) scratch = new Bytes(64 * 1024);
   meta.size = out.len - start;
@@ -663,11 +648,11 @@ function writeChunk(name: string, col: Column, out: Bytes): ChunkMeta {
 function estimateBytes(batch: ColumnBatch): number {
   let n = 1024;
   for (const col of batch.columns) {
-    n += 64 + col.rows / 8;
+    n += 64 + batch.rows / 8;
     if (col instanceof StringColumn) n += col.plain ? col.plain.len : col.dict.len + col.count * 2;
     else if (col instanceof PlainStringColumn) n += col.values.len;
     else if (col instanceof Int64Column) n += col.count * 8;
-    else n += col.rows / 8;
+    else n += batch.rows / 8;
   }
   return Math.ceil(n);
 }
@@ -845,7 +830,7 @@ export function encodeWithRowGroups(
 function writeGroup(batch: ColumnBatch, out: Bytes): GroupMeta {
   const start = out.len;
   const chunks: ChunkMeta[] = [];
-  for (let c = 0; c < LAKE_COLUMNS.length; c++) chunks.push(writeChunk(LAKE_COLUMNS[c]!, batch.columns[c]!, out));
+  for (let c = 0; c < LAKE_COLUMNS.length; c++) chunks.push(writeChunk(LAKE_COLUMNS[c]!, batch, c, out));
   return { rows: batch.rows, start, size: out.len - start, chunks };
 }
 
