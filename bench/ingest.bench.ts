@@ -117,6 +117,9 @@ export const ingestBenchmark: Benchmark = {
       const randomFiles = await fileStats(randomLake);
       const timeRatio = ingestRate / parseRate;
       const randomRatio = random.summary.records / random.seconds / (parseShuffled.records / parseShuffled.seconds);
+      log(
+        `random order: ${fmt(randomFiles.files)} files (median ${fmt(randomFiles.median)} rows), ${(randomRatio * 100).toFixed(0)} % of parse-only, time order ${(timeRatio * 100).toFixed(0)} % (${timeFiles.files} files); CPU ${random.cpuSeconds.toFixed(1)} s vs ${ingest.cpuSeconds.toFixed(1)} s; parse-only CPU ${parseShuffled.cpuSeconds.toFixed(1)} s vs ${parse.cpuSeconds.toFixed(1)} s; peak RSS ${fmt(random.maxRssKb / 1024)} MB vs ${fmt(ingest.maxRssKb / 1024)} MB`,
+      );
       // The same input again: a re-run writes nothing and must stay within the same memory.
       const rerun = ingestChild(input, lake);
       const big = join(work, 'big');

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { COMPACT_LAYOUT_KEY } from '../ingest/compact-layout';
@@ -82,6 +82,7 @@ export async function measureTenantLocality(lakeDir: string): Promise<LocalityFi
  * baseline of the tenant-locality figures.
  */
 export async function writeLayout3Copy(lakeDir: string, target: string): Promise<void> {
+  mkdirSync(target, { recursive: true });
   // One thread: one file per partition, in the order given.
   const db = await DuckDBInstance.create(':memory:', { threads: '1' });
   const c = await db.connect();
