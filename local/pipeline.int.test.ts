@@ -2,20 +2,13 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FirehoseClient } from '@aws-sdk/client-firehose';
-import {
-  CreateConfigurationSetCommand,
-  CreateConfigurationSetEventDestinationCommand,
-  CreateTenantCommand,
-  CreateTenantResourceAssociationCommand,
-  SESv2Client,
-  SendBulkEmailCommand,
-  SendEmailCommand,
-} from '@aws-sdk/client-sesv2';
+import { SESv2Client, SendBulkEmailCommand, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FsLakeStore } from '../ingest/fs-lake-store';
 import { LakeWriter } from '../ingest/lake-writer';
 import { openLake } from '../queries/duckdb-lake';
 import { type LocalFirehose, startLocalFirehose } from './firehose/server';
+import { onboardDemoTenant } from './pipeline/demo-tenants';
 import { resolveSinks } from './ses-simulator/event-sinks';
 import { type SesSimulatorServer, startSesSimulator } from './ses-simulator/server';
 
@@ -45,28 +38,13 @@ beforeAll(async () => {
     sinks: resolveSinks({ firehose }),
   });
   ses = new SESv2Client({ endpoint: sim.endpoint, region: 'us-east-1', credentials });
-  await ses.send(new CreateConfigurationSetCommand({ ConfigurationSetName: 'globex-events' }));
-  await ses.send(
-    new CreateConfigurationSetEventDestinationCommand({
-      ConfigurationSetName: 'globex-events',
-      EventDestinationName: 'lake',
-      EventDestination: {
-        Enabled: true,
-        MatchingEventTypes: ['SEND', 'DELIVERY', 'BOUNCE', 'COMPLAINT', 'OPEN', 'CLICK', 'DELIVERY_DELAY'],
-        KinesisFirehoseDestination: {
-          DeliveryStreamArn: 'arn:aws:firehose:us-east-1:123456789012:deliverystream/sesflow-events',
-          IamRoleArn: 'arn:aws:iam::123456789012:role/ses-firehose',
-        },
-      },
-    }),
-  );
-  await ses.send(new CreateTenantCommand({ TenantName: 'globex' }));
-  await ses.send(
-    new CreateTenantResourceAssociationCommand({
-      TenantName: 'globex',
-      ResourceArn: 'arn:aws:ses:us-east-1:123456789012:configuration-set/globex-events',
-    }),
-  );
+  await onboardDemoTenant(ses, {
+    tenant: 'globex',
+    configurationSet: 'globex-events',
+    deliveryStreamArn: 'arn:aws:firehose:us-east-1:123456789012:deliverystream/sesflow-events',
+    accountId: '123456789012',
+    region: 'us-east-1',
+  });
 });
 
 afterAll(async () => {

@@ -8,11 +8,10 @@ import {
   UpdateReputationEntityCustomerManagedStatusCommand,
 } from '@aws-sdk/client-sesv2';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { readLocalConfig } from '../config';
 import { MemoryRowSink } from '../firehose/row-sink';
-import { type RunningPipeline, startLocalPipeline } from './local-pipeline';
+import type { RunningPipeline } from './local-pipeline';
 import type { PipelineService } from './service';
-import { stopPipelineAfterAll } from './stop-after-all.test-support';
+import { startTestPipeline, stopPipelineAfterAll } from './test-pipeline.test-support';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'sesflow-pipeline-'));
 const rows = new MemoryRowSink();
@@ -39,13 +38,8 @@ const globexSend = (EmailTags?: { Name: string; Value: string }[]) =>
   });
 
 beforeAll(async () => {
-  pipeline = await startLocalPipeline({
-    config: readLocalConfig({ SESFLOW_DATA_DIR: dataDir }),
-    ephemeralPorts: true,
-    inMemory: true,
+  pipeline = await startTestPipeline(dataDir, {
     historyMessages: 300,
-    trafficRate: 0,
-    timeFactor: 0.00001,
     rowSink: () => rows,
     extensions: [extension],
   });
