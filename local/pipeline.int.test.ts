@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FirehoseClient } from '@aws-sdk/client-firehose';
-import { SESv2Client, SendBulkEmailCommand, SendEmailCommand } from '@aws-sdk/client-sesv2';
+import { SESv2Client, SendBulkEmailCommand } from '@aws-sdk/client-sesv2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FsLakeStore } from '../ingest/fs-lake-store';
 import { LakeWriter } from '../ingest/lake-writer';
@@ -11,6 +11,7 @@ import { type LocalFirehose, startLocalFirehose } from './firehose/server';
 import { onboardDemoTenant } from './pipeline/demo-tenants';
 import { resolveSinks } from './ses-simulator/event-sinks';
 import { type SesSimulatorServer, startSesSimulator } from './ses-simulator/server';
+import { textMail } from './ses-simulator/text-mail.test-support';
 
 const lakeDir = mkdtempSync(join(tmpdir(), 'sesflow-chain-'));
 let fh: LocalFirehose;
@@ -63,13 +64,14 @@ describe('SES simulator -> local Firehose -> shared transform -> lake writer -> 
       { Name: 'message_kind', Value: 'marketing' },
     ];
     const one = await ses.send(
-      new SendEmailCommand({
-        FromEmailAddress: 'Globex <news@mail.globex-example.com>',
-        Destination: { ToAddresses: ['complaint@simulator.amazonses.com'] },
-        Content: { Simple: { Subject: { Data: 'Launch' }, Body: { Text: { Data: 'x' } } } },
-        ConfigurationSetName: 'globex-events',
-        TenantName: 'globex',
-        EmailTags: tags,
+      textMail({
+        from: 'Globex <news@mail.globex-example.com>',
+        to: ['complaint@simulator.amazonses.com'],
+        subject: 'Launch',
+        text: 'x',
+        configurationSet: 'globex-events',
+        tenant: 'globex',
+        tags,
       }),
     );
     const bulk = await ses.send(

@@ -3,12 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   GetTenantCommand,
-  SendEmailCommand,
   SendingPausedException,
   UpdateReputationEntityCustomerManagedStatusCommand,
 } from '@aws-sdk/client-sesv2';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MemoryRowSink } from '../firehose/row-sink';
+import { textMail } from '../ses-simulator/text-mail.test-support';
 import type { RunningPipeline } from './local-pipeline';
 import type { PipelineService } from './service';
 import { startTestPipeline, stopPipelineAfterAll } from './test-pipeline.test-support';
@@ -27,15 +27,8 @@ const extension: PipelineService = {
 };
 
 /** A one-line mail from globex to the simulator's success address, through globex's configuration set. */
-const globexSend = (EmailTags?: { Name: string; Value: string }[]) =>
-  new SendEmailCommand({
-    FromEmailAddress: 'news@mail.globex-example.com',
-    Destination: { ToAddresses: ['success@simulator.amazonses.com'] },
-    Content: { Simple: { Subject: { Data: 's' }, Body: { Text: { Data: 'b' } } } },
-    ConfigurationSetName: 'globex-events',
-    TenantName: 'globex',
-    EmailTags,
-  });
+const globexSend = (tags?: { Name: string; Value: string }[]) =>
+  textMail({ from: 'news@mail.globex-example.com', configurationSet: 'globex-events', tenant: 'globex', tags });
 
 beforeAll(async () => {
   pipeline = await startTestPipeline(dataDir, {

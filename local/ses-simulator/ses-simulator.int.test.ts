@@ -33,6 +33,7 @@ import { onboardDemoTenant } from '../pipeline/demo-tenants';
 import { SES_MESSAGE_ID } from '../traffic-model';
 import { MemoryEventSink } from './event-sinks';
 import { EICAR, type SesSimulatorServer, startSesSimulator } from './server';
+import { textMail } from './text-mail.test-support';
 
 const STREAM_ARN = 'arn:aws:firehose:us-east-1:123456789012:deliverystream/sesflow-events';
 const ACCOUNT = { accountId: '123456789012', region: 'us-east-1' };
@@ -59,13 +60,14 @@ async function onboard(tenant: string): Promise<{ configSet: string; tenantArn: 
 }
 
 function simpleEmail(tenant: string, configSet: string, to: string[], campaign = 'welcome') {
-  return new SendEmailCommand({
-    FromEmailAddress: `Acme <news@mail.${tenant}-example.com>`,
-    Destination: { ToAddresses: to },
-    Content: { Simple: { Subject: { Data: 'Hello' }, Body: { Text: { Data: 'Hi' } } } },
-    ConfigurationSetName: configSet,
-    TenantName: tenant,
-    EmailTags: [
+  return textMail({
+    from: `Acme <news@mail.${tenant}-example.com>`,
+    to,
+    subject: 'Hello',
+    text: 'Hi',
+    configurationSet: configSet,
+    tenant,
+    tags: [
       { Name: 'tenant', Value: tenant },
       { Name: 'campaign', Value: campaign },
       { Name: 'message_kind', Value: 'transactional' },
@@ -191,14 +193,7 @@ describe('SES simulator through @aws-sdk/client-sesv2', () => {
       const account = await client.send(new GetAccountCommand({}));
       expect(account.SendQuota?.MaxSendRate).toBe(3);
       expect(account.SendingEnabled).toBe(true);
-      const send = () =>
-        client.send(
-          new SendEmailCommand({
-            FromEmailAddress: 'a@mail.example.com',
-            Destination: { ToAddresses: ['success@simulator.amazonses.com'] },
-            Content: { Simple: { Subject: { Data: 's' }, Body: { Text: { Data: 'b' } } } },
-          }),
-        );
+      const send = () => client.send(textMail());
       const results = await Promise.allSettled([send(), send(), send(), send(), send()]);
       const throttled = results.filter((r) => r.status === 'rejected');
       expect(results.filter((r) => r.status === 'fulfilled').length).toBeLessThanOrEqual(3);
@@ -236,16 +231,7 @@ describe('SES simulator through @aws-sdk/client-sesv2', () => {
   });
 
   it('answers NotFoundException for an unknown configuration set', async () => {
-    const err = await ses
-      .send(
-        new SendEmailCommand({
-          FromEmailAddress: 'a@mail.example.com',
-          Destination: { ToAddresses: ['success@simulator.amazonses.com'] },
-          Content: { Simple: { Subject: { Data: 's' }, Body: { Text: { Data: 'b' } } } },
-          ConfigurationSetName: 'nope',
-        }),
-      )
-      .catch((e: unknown) => e);
+    const err = await ses.send(textMail({ configurationSet: 'nope' })).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(NotFoundException);
   });
 
@@ -330,14 +316,7 @@ describe('SES simulator through @aws-sdk/client-sesv2', () => {
         ...ACCOUNT,
       });
       // Delivery comes about 1-2.5 s after the send: the restart happens before, so it must survive it.
-      const sent = await c1.send(
-        new SendEmailCommand({
-          FromEmailAddress: 'a@mail.example.com',
-          Destination: { ToAddresses: ['success@simulator.amazonses.com'] },
-          Content: { Simple: { Subject: { Data: 's' }, Body: { Text: { Data: 'b' } } } },
-          ConfigurationSetName: 'kept-events',
-        }),
-      );
+      const sent = await c1.send(textMail({ configurationSet: 'kept-events' }));
       await c1.send(new PutSuppressedDestinationCommand({ EmailAddress: 'x@example.org', Reason: 'COMPLAINT' }));
       c1.destroy();
       await first.close();
