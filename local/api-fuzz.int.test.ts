@@ -2,10 +2,8 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningDashboardServer, startDashboardServer } from '../dashboards/server';
 import { buildTestLake } from '../dashboards/test-lake';
-import { hashApiKey } from '../lib/http/api-key';
-import { MemorySendStore } from '../send/api/memory-send-store';
-import { createEmailApiRouter } from '../send/api/router';
-import { type RunningEmailApi, startEmailApiServer } from '../send/api/server';
+import { startFakeEmailApi } from '../send/api/fake-email-api.test-support';
+import type { RunningEmailApi } from '../send/api/server';
 import { MemoryTenantStore } from '../tenants/tenant-service';
 
 // Property-based fuzzing of both APIs' running servers (the Reports API over a real lake and DuckDB, the Email API's
@@ -39,22 +37,7 @@ beforeAll(async () => {
     // Unthrottled, so that the valid keys keep reaching the routes (the throttle has its own test).
     failedAuth: null,
   });
-  const store = new MemorySendStore();
-  email = await startEmailApiServer({
-    port: 0,
-    handle: createEmailApiRouter({
-      lookupKey: async (h) => (h === hashApiKey(EMAIL_KEY) ? { tenantId: 'acme', keyId: 'key-acme' } : null),
-      sender: {
-        send: async (m) => ({ messageId: `0100-${m.to.length}`, suppressed: [] }),
-        sendBulk: async () => [],
-        assertMaySend: async () => undefined,
-      },
-      messages: store,
-      jobs: store,
-      queue: { enqueue: async () => undefined },
-      failedAuth: null,
-    }),
-  });
+  email = await startFakeEmailApi(EMAIL_KEY, null);
 }, 120_000);
 
 afterAll(async () => {
