@@ -1,14 +1,15 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { type BrowserContext, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLocalErasure } from '../local/privacy/local-erasure';
 import { parseErasureRequest } from '../privacy/request';
 import { type LakeDb, openLake } from '../queries/duckdb-lake';
+import { busiestRecipient } from '../queries/test-lake';
 import { MemoryTenantStore } from '../tenants/tenant-service';
 import { type RunningDashboardServer, startDashboardServer } from './server';
-import { signInWithKey } from './sign-in.test-support';
+import { openSignedIn } from './sign-in.test-support';
 import { buildTestLake, type TestLake } from './test-lake';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -37,20 +38,11 @@ const holding = async (): Promise<number> => {
   }
 };
 
-/** Signs in to the test server's dashboards with the API key `key`. */
-const signIn = (page: Page, key: string) => signInWithKey(page, server.url, key);
-
 beforeAll(async () => {
   if (!hasChromium) return;
   lake = buildTestLake({ messages: 300, start: new Date(Date.now() - 30 * 3_600_000) });
   dataDir = mkdtempSync(join(tmpdir(), 'sesflow-e2e-erase-'));
-  const db = await openLake(lake.dir);
-  address = (
-    await db.query<{ r: string }>(
-      "SELECT recipient AS r FROM events WHERE tenant_id = 'acme' AND recipient IS NOT NULL GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1",
-    )
-  )[0]!.r;
-  db.close();
+  address = await busiestRecipient(lake.dir, 'acme');
   // The lake's erasure (no DynamoDB, receiver or SES here: those stores are reported as skipped).
   const erasure = createLocalErasure({ dataDir, lakeDir: lake.dir, endpoints: {}, table: 'none' });
   server = await startDashboardServer({
@@ -79,10 +71,11 @@ describe.skipIf(!hasChromium)(
   'erasing a recipient from the dashboard in Chromium (skipped: no /usr/bin/chromium)',
   () => {
     it('a client key gets no erasure card, and the API refuses it (403)', async () => {
-      const page = await context.newPage();
-      await signIn(page, 'e2e-acme-key');
-      await page.goto(`${server.url}/#/tenants/acme`);
-      await page.waitForSelector('h1');
+      const page = await openSignedIn(context, server.url, {
+        key: 'e2e-acme-key',
+        at: '#/tenants/acme',
+        waitFor: 'h1',
+      });
       expect(await page.locator('#erase-form').count()).toBe(0);
       const status = await page.evaluate(async (addr) => {
         const res = await fetch('/v1/erasures', {
@@ -97,10 +90,11 @@ describe.skipIf(!hasChromium)(
     });
 
     it('the officer runs a dry run (nothing changes), then erases: the report lists each store', async () => {
-      const page = await context.newPage();
-      await signIn(page, 'e2e-officer-key');
-      await page.goto(`${server.url}/#/tenants/acme`);
-      await page.waitForSelector('#erase-form');
+      const page = await openSignedIn(context, server.url, {
+        key: 'e2e-officer-key',
+        at: '#/tenants/acme',
+        waitFor: '#erase-form',
+      });
       const before = await holding();
       expect(before).toBeGreaterThan(0);
       await page.fill('#erase-address', address);

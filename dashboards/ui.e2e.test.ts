@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { type BrowserContext, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTableInput } from '../lib/table-design';
 import { createLocalClients, type LocalClients } from '../local/stack/clients';
@@ -15,7 +15,7 @@ import { DynamoDbTenantStore, MemoryTenantStore } from '../tenants/tenant-servic
 import type { TenantStatus } from './api/ports';
 import { DEFAULT_THRESHOLDS } from './api/risk';
 import { type RunningDashboardServer, startDashboardServer } from './server';
-import { signInWithKey } from './sign-in.test-support';
+import { openSignedIn } from './sign-in.test-support';
 import { buildTestLake, type TestLake, XSS_SUBJECT } from './test-lake';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -90,9 +90,6 @@ let server: RunningDashboardServer;
 let context: BrowserContext;
 let userDataDir: string;
 
-/** Signs in to the test server's dashboards with the API key `key`. */
-const signIn = (page: Page, key: string) => signInWithKey(page, server.url, key);
-
 beforeAll(async () => {
   if (!hasChromium) return;
   // DynamoDB Local boots (a Java process) while the lake is built.
@@ -130,9 +127,10 @@ afterAll(async () => {
 
 describe.skipIf(!hasChromium)('web UI in Chromium', () => {
   it('compliance view: tenants ranked by risk with real figures, the tenant page with charts, evidence and audit', async () => {
-    const page = await context.newPage();
-    await signIn(page, 'e2e-compliance-key');
-    await page.waitForSelector('#tenant-table tbody tr');
+    const page = await openSignedIn(context, server.url, {
+      key: 'e2e-compliance-key',
+      waitFor: '#tenant-table tbody tr',
+    });
     const ids = await page.$$eval('#tenant-table tbody tr', (trs) => trs.map((tr) => tr.getAttribute('data-tenant')));
     expect(ids[0]).toBe('umbrella');
     expect([...ids].sort()).toEqual(['acme', 'globex', 'hooli', 'initech', 'umbrella']);
@@ -156,10 +154,11 @@ describe.skipIf(!hasChromium)('web UI in Chromium', () => {
   });
 
   it(`pause and resume from the UI need a reason, change the state and are audited (tenant state in ${STORE})`, async () => {
-    const page = await context.newPage();
-    await signIn(page, 'e2e-compliance-key');
-    await page.goto(`${server.url}/#/tenants/globex`);
-    await page.waitForSelector('#state-form');
+    const page = await openSignedIn(context, server.url, {
+      key: 'e2e-compliance-key',
+      at: '#/tenants/globex',
+      waitFor: '#state-form',
+    });
     expect(await page.textContent('#state-action')).toBe('Pause sending');
     // An empty reason is refused before any request: the state stays.
     await page.click('#state-action');
@@ -187,9 +186,10 @@ describe.skipIf(!hasChromium)('web UI in Chromium', () => {
   });
 
   it('compliance view shows the thresholds the engine applies, for a standard and a strict tenant', async () => {
-    const page = await context.newPage();
-    await signIn(page, 'e2e-compliance-key');
-    await page.waitForSelector('#tenant-table tbody tr');
+    const page = await openSignedIn(context, server.url, {
+      key: 'e2e-compliance-key',
+      waitFor: '#tenant-table tbody tr',
+    });
     const cells = async (tenant: string) =>
       page.$$eval(`#tenant-table tbody tr[data-tenant="${tenant}"] td`, (tds) => tds.map((td) => td.textContent));
     const standard = await cells('acme');
@@ -213,10 +213,11 @@ describe.skipIf(!hasChromium)('web UI in Chromium', () => {
   });
 
   it(`a manual pause keeps the engine's evidence and adds its own; the internal note stays internal (${STORE})`, async () => {
-    const page = await context.newPage();
-    await signIn(page, 'e2e-compliance-key');
-    await page.goto(`${server.url}/#/tenants/umbrella`);
-    await page.waitForSelector('#state-form');
+    const page = await openSignedIn(context, server.url, {
+      key: 'e2e-compliance-key',
+      at: '#/tenants/umbrella',
+      waitFor: '#state-form',
+    });
     await page.fill('#reason', 'Internal: legal asked us to hold this sender');
     await page.click('#state-action');
     await page.waitForSelector('#tenant-title .badge[data-state="paused"]');
@@ -237,9 +238,10 @@ describe.skipIf(!hasChromium)('web UI in Chromium', () => {
   });
 
   it('client view: its own report by day, campaign and domain, bounced addresses, and a subject with <script> shown as text', async () => {
-    const page = await context.newPage();
-    await signIn(page, 'e2e-acme-key');
-    await page.waitForSelector('#report-campaign-report table');
+    const page = await openSignedIn(context, server.url, {
+      key: 'e2e-acme-key',
+      waitFor: '#report-campaign-report table',
+    });
     expect(await page.textContent('#report-title')).toBe('acme · email report');
     expect(Number((await page.textContent('#summary .kpi .value'))?.replaceAll(',', ''))).toBeGreaterThan(100);
     expect(await page.$$eval('#report-daily-timeseries tbody tr', (r) => r.length)).toBeGreaterThan(0);
@@ -268,10 +270,11 @@ describe.skipIf(!hasChromium)('web UI in Chromium', () => {
   });
 
   it('a client key cannot see another tenant, in the UI or through the API', async () => {
-    const page = await context.newPage();
-    await signIn(page, 'e2e-acme-key');
-    await page.goto(`${server.url}/#/tenants/globex`);
-    await page.waitForSelector('#report-title');
+    const page = await openSignedIn(context, server.url, {
+      key: 'e2e-acme-key',
+      at: '#/tenants/globex',
+      waitFor: '#report-title',
+    });
     expect(await page.textContent('#report-title')).toBe('acme · email report');
     expect(await page.textContent('body')).not.toMatch(/globex|umbrella/);
     const statuses = await page.evaluate(async (key) => {

@@ -6,6 +6,7 @@ import { encodeParquet } from '../ingest/parquet-writer';
 import { testEvent, testMail } from '../ingest/test-events';
 import { partitionOf, transformRecord } from '../ingest/transform';
 import { defaultTenants, generateTraffic } from '../local/traffic-model';
+import { openLake } from './duckdb-lake';
 
 /** The tenant of the hand-written edge cases below. */
 export const EDGE_TENANT = 'edge-co';
@@ -186,4 +187,23 @@ export function buildQueryTestLake(
     }
   }
   return { dir, rows: [...unique.values()], duplicates };
+}
+
+/**
+ * The address with the most events in the lake at `dir` (of `tenantId` when given; ties by address): the recipient
+ * erasure tests forget.
+ */
+export async function busiestRecipient(dir: string, tenantId?: string): Promise<string> {
+  const db = await openLake(dir);
+  try {
+    const [row] = await db.query<{ r: string }>(
+      `SELECT recipient AS r FROM events WHERE recipient IS NOT NULL${tenantId ? ' AND tenant_id = ?' : ''}
+       GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1`,
+      tenantId ? [tenantId] : [],
+    );
+    if (!row) throw new Error(`the lake at ${dir} has no recipient`);
+    return row.r;
+  } finally {
+    db.close();
+  }
 }
