@@ -1,28 +1,18 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Command } from 'commander';
-import { z } from 'zod';
 import { SesV2TenantControl } from '../../enrich/reputation/sesv2-tenant-control';
 import { checkTenant } from '../../enrich/sender-auth/check-tenant';
 import { composeSenderAuth } from '../../enrich/sender-auth/compose';
 import { describeError, SesflowError, UsageError } from '../../lib/errors';
 import { type Row, toTable } from '../../lib/tabular';
+import { endpointsFilePath, readEndpointsFile } from '../../local/pipeline/endpoints-file';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/stack/clients';
 import { onboardTenant } from '../../send/onboarding';
 import { TenantRegistry } from '../../send/registry';
 import { POLICIES } from '../../tenants/policy';
-
-/** What `sesflow start` writes to `<data dir>/endpoints.json` (only the parts read here). */
-const EndpointsFileSchema = z.looseObject({
-  dynamodb: z.string().optional(),
-  ses: z.string().optional(),
-  dns: z.string().optional(),
-  unsubscribe: z.string().optional(),
-  resources: z.looseObject({ table: z.string().optional(), eventsStream: z.string().optional() }).optional(),
-});
 
 interface TenantsOptions {
   endpoint?: string;
@@ -44,20 +34,6 @@ interface Target {
   dnsServers: string[];
   /** Whether the Email API adds one-click unsubscribe links there. */
   oneClickUnsubscribe: boolean;
-}
-
-function readEndpointsFile(dataDir: string): z.infer<typeof EndpointsFileSchema> | null {
-  const file = join(dataDir, 'endpoints.json');
-  if (!existsSync(file)) return null;
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
-  } catch {
-    throw new UsageError(`${file} is not valid JSON: restart \`sesflow start\`, or pass --endpoint`);
-  }
-  const parsed = EndpointsFileSchema.safeParse(raw);
-  if (!parsed.success) throw new UsageError(`${file} does not look like sesflow start's endpoints file`);
-  return parsed.data;
 }
 
 function checkUrl(flag: string, v: string | undefined): void {
@@ -87,7 +63,7 @@ function resolveTarget(opts: TenantsOptions, needSes: boolean): Target {
     ses: ses === 'aws' ? undefined : ses,
     table: opts.table ?? process.env.SESFLOW_TABLE ?? file?.resources?.table ?? 'sesflow',
     eventsStream: process.env.SESFLOW_EVENTS_STREAM ?? file?.resources?.eventsStream ?? 'sesflow-events',
-    source: opts.endpoint ? '--endpoint' : dynamodb === 'aws' ? 'AWS' : join(dataDir, 'endpoints.json'),
+    source: opts.endpoint ? '--endpoint' : dynamodb === 'aws' ? 'AWS' : endpointsFilePath(dataDir),
     dnsServers: opts.dnsServer
       ? [opts.dnsServer]
       : file?.dns

@@ -30,6 +30,7 @@ import {
   type TenantProfile,
 } from '../traffic-model';
 import { onboardDemoTenant, setUpDemoIdentity } from './demo-tenants';
+import { writeEndpointsFile } from './endpoints-file';
 import { startLakeCompactor } from './lake-compactor';
 import type { PipelineContext, PipelineService } from './service';
 import { startTrafficDriver } from './traffic-driver';
@@ -381,9 +382,6 @@ export async function startLocalPipeline(opts: LocalPipelineOptions): Promise<Ru
     await stop();
     throw err;
   }
-  writeFileSync(
-    join(cfg.dataDir, 'endpoints.json'),
-    `${JSON.stringify({ ...ctx.endpoints, lakeDir, resources: cfg.resources, pid: process.pid }, null, 2)}\n`,
-  );
+  writeEndpointsFile(cfg.dataDir, { ...ctx.endpoints, lakeDir, resources: cfg.resources, pid: process.pid });
   return { ctx, services: started.map((s) => s.name), stop };
 }
