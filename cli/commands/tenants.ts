@@ -146,14 +146,18 @@ export function registerTenants(program: Command): void {
     checkFormat(format);
     return { ...opts, format };
   };
+  /** A subcommand that needs the registry alone: its target from the options, and the options for its output. */
+  const withRegistry = (cmd: Command, run: (registry: TenantRegistry, opts: TenantsOptions) => Promise<void>) => {
+    const opts = common(cmd);
+    return withClients(resolveTarget(opts, false), false, ({ registry }) => run(registry, opts));
+  };
 
   tenants
     .command('list')
     .description('every registered tenant with its status, policy and domains')
     .option('--format <format>', 'table or json')
     .action(async (_o, cmd: Command) => {
-      const opts = common(cmd);
-      await withClients(resolveTarget(opts, false), false, async ({ registry }) => {
+      await withRegistry(cmd, async (registry, opts) => {
         const all = await registry.listTenants();
         print(
           opts.format,
@@ -287,8 +291,7 @@ export function registerTenants(program: Command): void {
     .option('--oauth-client <id>', 'an OAuth 2.0 client id whose tokens the tenant uses (repeatable)', many)
     .option('--mtls-subject <cn>', "a TLS client certificate's subject CN (repeatable)", many)
     .action(async (tenantId: string, o: { oauthClient?: string[]; mtlsSubject?: string[] }, cmd: Command) => {
-      const opts = common(cmd);
-      await withClients(resolveTarget(opts, false), false, async ({ registry }) => {
+      await withRegistry(cmd, async (registry, _opts) => {
         const out = await registry.setAuthentication(
           tenantId,
           { oauthClientIds: o.oauthClient ?? [], mtlsSubjects: o.mtlsSubject ?? [] },
@@ -354,8 +357,7 @@ export function registerTenants(program: Command): void {
     .description("the tenant's audit trail: onboarding, keys, suspensions, pauses and resumes, oldest first")
     .option('--format <format>', 'table or json')
     .action(async (tenantId: string, _o, cmd: Command) => {
-      const opts = common(cmd);
-      await withClients(resolveTarget(opts, false), false, async ({ registry }) => {
+      await withRegistry(cmd, async (registry, opts) => {
         const entries = await registry.listAudit(tenantId);
         print(
           opts.format,
@@ -379,8 +381,7 @@ export function registerTenants(program: Command): void {
     .option('--label <text>', 'what the key is for')
     .option('--format <format>', 'table or json')
     .action(async (tenantId: string, o: { label?: string }, cmd: Command) => {
-      const opts = common(cmd);
-      await withClients(resolveTarget(opts, false), false, async ({ registry }) => {
+      await withRegistry(cmd, async (registry, opts) => {
         const issued = await registry.issueKey(tenantId, { label: o.label, actor: 'sesflow tenants key issue' });
         if (opts.format === 'json') {
           print('json', issued, []);
@@ -396,8 +397,7 @@ export function registerTenants(program: Command): void {
     .description("the tenant's keys: id, created, revoked (never the key)")
     .option('--format <format>', 'table or json')
     .action(async (tenantId: string, _o, cmd: Command) => {
-      const opts = common(cmd);
-      await withClients(resolveTarget(opts, false), false, async ({ registry }) => {
+      await withRegistry(cmd, async (registry, opts) => {
         const keys = await registry.listKeys(tenantId);
         print(
           opts.format,
@@ -411,8 +411,7 @@ export function registerTenants(program: Command): void {
     .description('revoke a key: the Email API refuses it from now on')
     .option('--reason <text>', 'why (audited)')
     .action(async (tenantId: string, keyId: string, o: { reason?: string }, cmd: Command) => {
-      const opts = common(cmd);
-      await withClients(resolveTarget(opts, false), false, async ({ registry }) => {
+      await withRegistry(cmd, async (registry, _opts) => {
         await registry.revokeKey(tenantId, keyId, { reason: o.reason, actor: 'sesflow tenants key revoke' });
         process.stdout.write(`key ${keyId} of tenant ${tenantId} revoked\n`);
       });
@@ -422,8 +421,7 @@ export function registerTenants(program: Command): void {
     .description('issue a new key, then revoke the old one; prints the new key once')
     .option('--format <format>', 'table or json')
     .action(async (tenantId: string, keyId: string, _o, cmd: Command) => {
-      const opts = common(cmd);
-      await withClients(resolveTarget(opts, false), false, async ({ registry }) => {
+      await withRegistry(cmd, async (registry, opts) => {
         const issued = await registry.rotateKey(tenantId, keyId, { actor: 'sesflow tenants key rotate' });
         if (opts.format === 'json') {
           print('json', issued, []);
