@@ -25,7 +25,7 @@ import { createUnsubscribeRouter, UNSUBSCRIBE_PATH } from '../../send/api/unsubs
 import { type ChunkLog, createBulkWorkerHandler } from '../../send/bulk-worker';
 import { type BulkWorkerPoller, startBulkWorkerPoller } from '../../send/bulk-worker-poller';
 import type { SendRateLimiter } from '../../send/rate-limiter';
-import type { PipelineService } from '../pipeline/service';
+import { type PipelineService, serviceNeeding } from '../pipeline/service';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../stack/clients';
 
 export interface LocalEmailApiOptions {
@@ -230,15 +230,10 @@ export function emailApiPipelineService(
     >
   > = {},
 ): PipelineService {
-  return {
-    name: 'email-api',
-    async start(ctx) {
-      const { dynamodb, documentClient, sqs } = ctx.clients;
-      const sesEndpoint = ctx.endpoints.ses;
-      if (!dynamodb || !documentClient || !sqs || !sesEndpoint) {
-        ctx.log('email-api: not started (needs DynamoDB Local, fauxqs and the SES simulator)');
-        return undefined;
-      }
+  return serviceNeeding(
+    'email-api',
+    { clients: ['dynamodb', 'documentClient', 'sqs'], endpoints: ['ses'] },
+    async (ctx, { dynamodb, documentClient, sqs }, { ses: sesEndpoint }) => {
       // Mutual TLS and OAuth for the tenants that require them: from the options, else the environment.
       const tls = opts.tls ?? readEmailApiTls();
       const oauth = readOAuthIssuerConfig();
@@ -304,5 +299,5 @@ export function emailApiPipelineService(
       }
       return api;
     },
-  };
+  );
 }
