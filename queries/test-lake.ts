@@ -7,6 +7,7 @@ import { testEvent, testMail } from '../ingest/test-events';
 import { partitionOf, transformRecord } from '../ingest/transform';
 import { defaultTenants, generateTraffic } from '../local/traffic-model';
 import { openLake } from './duckdb-lake';
+import { type QueryRow, runNamedQuery } from './run-named-query';
 
 /** The tenant of the hand-written edge cases below. */
 export const EDGE_TENANT = 'edge-co';
@@ -203,6 +204,20 @@ export async function busiestRecipient(dir: string, tenantId?: string): Promise<
     );
     if (!row) throw new Error(`the lake at ${dir} has no recipient`);
     return row.r;
+  } finally {
+    db.close();
+  }
+}
+
+/** The named query `name` over the lake at `dir`, unscoped (the lake opened for it and closed after). */
+export async function queryLake(
+  dir: string,
+  name: string,
+  params: Readonly<Record<string, string | undefined>> = {},
+): Promise<QueryRow[]> {
+  const db = await openLake(dir);
+  try {
+    return await runNamedQuery(db, name, params);
   } finally {
     db.close();
   }
