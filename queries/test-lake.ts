@@ -123,6 +123,17 @@ export function edgeRecords(): Record<string, unknown>[] {
   ];
 }
 
+/** SES records through the real transform: every row they make, in record order. Throws on a refused record. */
+export function transformedRows(records: Iterable<unknown>): NormalisedEvent[] {
+  const rows: NormalisedEvent[] = [];
+  for (const record of records) {
+    const out = transformRecord(`${JSON.stringify(record)}\n`);
+    if (!out.ok) throw new Error(`the transform refused a test record: ${out.reason}`);
+    rows.push(...out.rows);
+  }
+  return rows;
+}
+
 /** SES records through the real transform, grouped by their lake partition (`dt=…/hour=…`). */
 export function rowsByPartition(records: readonly unknown[]): Map<string, NormalisedEvent[]> {
   const byPartition = new Map<string, NormalisedEvent[]>();
