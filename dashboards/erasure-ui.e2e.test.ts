@@ -71,11 +71,7 @@ describe.skipIf(!hasChromium)(
   'erasing a recipient from the dashboard in Chromium (skipped: no /usr/bin/chromium)',
   () => {
     it('a client key gets no erasure card, and the API refuses it (403)', async () => {
-      const page = await openSignedIn(context, server.url, {
-        key: 'e2e-acme-key',
-        at: '#/tenants/acme',
-        waitFor: 'h1',
-      });
+      const page = await openSignedIn(context, server.url, 'e2e-acme-key', 'h1', '#/tenants/acme');
       expect(await page.locator('#erase-form').count()).toBe(0);
       const status = await page.evaluate(async (addr) => {
         const res = await fetch('/v1/erasures', {
@@ -90,11 +86,7 @@ describe.skipIf(!hasChromium)(
     });
 
     it('the officer runs a dry run (nothing changes), then erases: the report lists each store', async () => {
-      const page = await openSignedIn(context, server.url, {
-        key: 'e2e-officer-key',
-        at: '#/tenants/acme',
-        waitFor: '#erase-form',
-      });
+      const page = await openSignedIn(context, server.url, 'e2e-officer-key', '#erase-form', '#/tenants/acme');
       const before = await holding();
       expect(before).toBeGreaterThan(0);
       await page.fill('#erase-address', address);

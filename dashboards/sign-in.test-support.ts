@@ -9,17 +9,19 @@ export async function signInWithKey(page: Page, url: string, key: string): Promi
 }
 
 /**
- * A new page of `context` signed in to the dashboards at `url` with the API key `key`, moved to the route `at` (a
- * hash such as `#/tenants/acme`; none: where sign-in lands) and shown once `waitFor` is on it.
+ * A new page of `context` signed in to the dashboards at `url` with the API key `key`, shown once `waitFor` is on
+ * it, after moving to the route `at` (a hash such as `#/tenants/acme`; none: where sign-in lands).
  */
 export async function openSignedIn(
   context: BrowserContext,
   url: string,
-  page: { key: string; at?: string; waitFor: string },
+  key: string,
+  waitFor: string,
+  at?: string,
 ): Promise<Page> {
-  const p = await context.newPage();
-  await signInWithKey(p, url, page.key);
-  if (page.at) await p.goto(`${url}/${page.at}`);
-  await p.waitForSelector(page.waitFor);
-  return p;
+  const page = await context.newPage();
+  await signInWithKey(page, url, key);
+  if (at) await page.goto(`${url}/${at}`);
+  await page.waitForSelector(waitFor);
+  return page;
 }

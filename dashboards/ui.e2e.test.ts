@@ -127,10 +127,7 @@ afterAll(async () => {
 
 describe.skipIf(!hasChromium)('web UI in Chromium', () => {
   it('compliance view: tenants ranked by risk with real figures, the tenant page with charts, evidence and audit', async () => {
-    const page = await openSignedIn(context, server.url, {
-      key: 'e2e-compliance-key',
-      waitFor: '#tenant-table tbody tr',
-    });
+    const page = await openSignedIn(context, server.url, 'e2e-compliance-key', '#tenant-table tbody tr');
     const ids = await page.$$eval('#tenant-table tbody tr', (trs) => trs.map((tr) => tr.getAttribute('data-tenant')));
     expect(ids[0]).toBe('umbrella');
     expect([...ids].sort()).toEqual(['acme', 'globex', 'hooli', 'initech', 'umbrella']);
@@ -154,11 +151,7 @@ describe.skipIf(!hasChromium)('web UI in Chromium', () => {
   });
 
   it(`pause and resume from the UI need a reason, change the state and are audited (tenant state in ${STORE})`, async () => {
-    const page = await openSignedIn(context, server.url, {
-      key: 'e2e-compliance-key',
-      at: '#/tenants/globex',
-      waitFor: '#state-form',
-    });
+    const page = await openSignedIn(context, server.url, 'e2e-compliance-key', '#state-form', '#/tenants/globex');
     expect(await page.textContent('#state-action')).toBe('Pause sending');
     // An empty reason is refused before any request: the state stays.
     await page.click('#state-action');
@@ -186,10 +179,7 @@ describe.skipIf(!hasChromium)('web UI in Chromium', () => {
   });
 
   it('compliance view shows the thresholds the engine applies, for a standard and a strict tenant', async () => {
-    const page = await openSignedIn(context, server.url, {
-      key: 'e2e-compliance-key',
-      waitFor: '#tenant-table tbody tr',
-    });
+    const page = await openSignedIn(context, server.url, 'e2e-compliance-key', '#tenant-table tbody tr');
     const cells = async (tenant: string) =>
       page.$$eval(`#tenant-table tbody tr[data-tenant="${tenant}"] td`, (tds) => tds.map((td) => td.textContent));
     const standard = await cells('acme');
@@ -213,11 +203,7 @@ describe.skipIf(!hasChromium)('web UI in Chromium', () => {
   });
 
   it(`a manual pause keeps the engine's evidence and adds its own; the internal note stays internal (${STORE})`, async () => {
-    const page = await openSignedIn(context, server.url, {
-      key: 'e2e-compliance-key',
-      at: '#/tenants/umbrella',
-      waitFor: '#state-form',
-    });
+    const page = await openSignedIn(context, server.url, 'e2e-compliance-key', '#state-form', '#/tenants/umbrella');
     await page.fill('#reason', 'Internal: legal asked us to hold this sender');
     await page.click('#state-action');
     await page.waitForSelector('#tenant-title .badge[data-state="paused"]');
@@ -238,10 +224,7 @@ describe.skipIf(!hasChromium)('web UI in Chromium', () => {
   });
 
   it('client view: its own report by day, campaign and domain, bounced addresses, and a subject with <script> shown as text', async () => {
-    const page = await openSignedIn(context, server.url, {
-      key: 'e2e-acme-key',
-      waitFor: '#report-campaign-report table',
-    });
+    const page = await openSignedIn(context, server.url, 'e2e-acme-key', '#report-campaign-report table');
     expect(await page.textContent('#report-title')).toBe('acme · email report');
     expect(Number((await page.textContent('#summary .kpi .value'))?.replaceAll(',', ''))).toBeGreaterThan(100);
     expect(await page.$$eval('#report-daily-timeseries tbody tr', (r) => r.length)).toBeGreaterThan(0);
@@ -270,11 +253,7 @@ describe.skipIf(!hasChromium)('web UI in Chromium', () => {
   });
 
   it('a client key cannot see another tenant, in the UI or through the API', async () => {
-    const page = await openSignedIn(context, server.url, {
-      key: 'e2e-acme-key',
-      at: '#/tenants/globex',
-      waitFor: '#report-title',
-    });
+    const page = await openSignedIn(context, server.url, 'e2e-acme-key', '#report-title', '#/tenants/globex');
     expect(await page.textContent('#report-title')).toBe('acme · email report');
     expect(await page.textContent('body')).not.toMatch(/globex|umbrella/);
     const statuses = await page.evaluate(async (key) => {
