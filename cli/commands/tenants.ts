@@ -352,27 +352,32 @@ export function registerTenants(program: Command): void {
       });
     });
 
-  tenants
-    .command('audit <tenant>')
-    .description("the tenant's audit trail: onboarding, keys, suspensions, pauses and resumes, oldest first")
-    .option('--format <format>', 'table or json')
-    .action(async (tenantId: string, _o, cmd: Command) => {
-      await withRegistry(cmd, async (registry, opts) => {
-        const entries = await registry.listAudit(tenantId);
-        print(
-          opts.format,
-          entries,
-          entries.map((e) => ({
-            at: e.at,
-            action: e.action,
-            actor: e.actor,
-            from: e.fromState,
-            to: e.toState,
-            reason: e.reason,
-          })),
-        );
+  /** `<name> <tenant>` under `parent`: one tenant's list, as JSON or as a table of each item's `row`. */
+  const tenantListing = <T>(
+    parent: Command,
+    name: string,
+    description: string,
+    load: (registry: TenantRegistry, tenantId: string) => Promise<T[]>,
+    row: (item: T) => Row,
+  ) =>
+    parent
+      .command(`${name} <tenant>`)
+      .description(description)
+      .option('--format <format>', 'table or json')
+      .action(async (tenantId: string, _o, cmd: Command) => {
+        await withRegistry(cmd, async (registry, opts) => {
+          const items = await load(registry, tenantId);
+          print(opts.format, items, items.map(row));
+        });
       });
-    });
+
+  tenantListing(
+    tenants,
+    'audit',
+    "the tenant's audit trail: onboarding, keys, suspensions, pauses and resumes, oldest first",
+    (registry, tenantId) => registry.listAudit(tenantId),
+    (e) => ({ at: e.at, action: e.action, actor: e.actor, from: e.fromState, to: e.toState, reason: e.reason }),
+  );
 
   const key = tenants.command('key').description("a tenant's API keys (the clear key is shown once, at issue)");
   key
@@ -392,20 +397,13 @@ export function registerTenants(program: Command): void {
         );
       });
     });
-  key
-    .command('list <tenant>')
-    .description("the tenant's keys: id, created, revoked (never the key)")
-    .option('--format <format>', 'table or json')
-    .action(async (tenantId: string, _o, cmd: Command) => {
-      await withRegistry(cmd, async (registry, opts) => {
-        const keys = await registry.listKeys(tenantId);
-        print(
-          opts.format,
-          keys,
-          keys.map((k) => ({ key_id: k.keyId, created: k.createdAt, revoked: k.revokedAt, label: k.label })),
-        );
-      });
-    });
+  tenantListing(
+    key,
+    'list',
+    "the tenant's keys: id, created, revoked (never the key)",
+    (registry, tenantId) => registry.listKeys(tenantId),
+    (k) => ({ key_id: k.keyId, created: k.createdAt, revoked: k.revokedAt, label: k.label }),
+  );
   key
     .command('revoke <tenant> <keyId>')
     .description('revoke a key: the Email API refuses it from now on')
