@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { NormalisedEvent } from '../../ingest/normalise';
 import { generateTraffic } from '../../local/traffic-model';
 import { transformedRows } from '../test-lake';
 import { createOpenSearchClient, endpointAuth } from './client';
 import { OpenSearchEventIndex } from './opensearch-event-index';
+import { removeIndexAfterAll } from './test-index.test-support';
 
 const url = process.env.OPENSEARCH_URL;
 
@@ -43,10 +44,7 @@ describe.skipIf(!url)('OpenSearch adapter against a real cluster (skipped: OPENS
     await index.putTemplate();
   }, 60_000);
 
-  afterAll(async () => {
-    await client.indices.delete({ index: name }).catch(() => {});
-    await client.indices.deleteIndexTemplate({ name }).catch(() => {});
-  }, 60_000);
+  removeIndexAfterAll(client, name);
 
   it('creates the index with the template mapping on first write', async () => {
     const outcome = await index.indexEvents(rows);
