@@ -86,21 +86,44 @@ export function createDatabaseDdl(cfg: AthenaLakeConfig): string {
  */
 export function eventsTableDdl(cfg: AthenaLakeConfig): string {
   const c = checked(cfg);
-  const location = eventsLocation(c);
-  const columns = LAKE_COLUMNS.map((col) => `  \`${col}\` ${HIVE_TYPES[LAKE_COLUMN_TYPES[col]]}`).join(',\n');
-  return `CREATE EXTERNAL TABLE IF NOT EXISTS \`${c.database}\`.\`${ATHENA_TABLES.raw}\` (
-${columns}
-)
-PARTITIONED BY (\`dt\` string, \`hour\` string)
-STORED AS PARQUET
-LOCATION '${location}'
-TBLPROPERTIES (
-  'projection.enabled' = 'true',
-${dtProjection(c.firstDay)}
+  return parquetTableDdl(c, {
+    name: ATHENA_TABLES.raw,
+    columns: LAKE_COLUMNS.map((col) => [col, HIVE_TYPES[LAKE_COLUMN_TYPES[col]]] as const),
+    partitions: ['dt', 'hour'],
+    location: eventsLocation(c),
+  });
+}
+
+/**
+ * An external Parquet table of the lake with partition projection: `dt` always (a day), `hour` (00 to 23) when the
+ * folders are hourly; the storage template names the partitions' folders in order (`dt=…/hour=…/`).
+ */
+function parquetTableDdl(
+  c: Required<AthenaLakeConfig>,
+  t: {
+    name: string;
+    columns: readonly (readonly [string, string])[];
+    partitions: readonly ('dt' | 'hour')[];
+    location: string;
+  },
+): string {
+  const columns = t.columns.map(([n, type]) => `  \`${n}\` ${type}`).join(',\n');
+  const hour = t.partitions.includes('hour')
+    ? `
   'projection.hour.type' = 'integer',
   'projection.hour.range' = '0,23',
-  'projection.hour.digits' = '2',
-  'storage.location.template' = '${location}dt=\${dt}/hour=\${hour}/',
+  'projection.hour.digits' = '2',`
+    : '';
+  return `CREATE EXTERNAL TABLE IF NOT EXISTS \`${c.database}\`.\`${t.name}\` (
+${columns}
+)
+PARTITIONED BY (${t.partitions.map((p) => `\`${p}\` string`).join(', ')})
+STORED AS PARQUET
+LOCATION '${t.location}'
+TBLPROPERTIES (
+  'projection.enabled' = 'true',
+${dtProjection(c.firstDay)}${hour}
+  'storage.location.template' = '${t.location}${t.partitions.map((p) => `${p}=\${${p}}/`).join('')}',
   'classification' = 'parquet'
 )`;
 }
@@ -186,20 +209,12 @@ export function rollupLocation(cfg: AthenaLakeConfig, table: RollupTable['name']
 /** One rollup table: the columns of ingest/rollups.ts in file order, `dt` projected from the folder. */
 export function rollupTableDdl(cfg: AthenaLakeConfig, table: RollupTable): string {
   const c = checked(cfg);
-  const location = rollupLocation(c, table.name);
-  const columns = table.columns.map(([n, t]) => `  \`${n}\` ${ROLLUP_HIVE_TYPES[t]}`).join(',\n');
-  return `CREATE EXTERNAL TABLE IF NOT EXISTS \`${c.database}\`.\`${rollupTableName(table.name)}\` (
-${columns}
-)
-PARTITIONED BY (\`dt\` string)
-STORED AS PARQUET
-LOCATION '${location}'
-TBLPROPERTIES (
-  'projection.enabled' = 'true',
-${dtProjection(c.firstDay)}
-  'storage.location.template' = '${location}dt=\${dt}/',
-  'classification' = 'parquet'
-)`;
+  return parquetTableDdl(c, {
+    name: rollupTableName(table.name),
+    columns: table.columns.map(([n, t]) => [n, ROLLUP_HIVE_TYPES[t]] as const),
+    partitions: ['dt'],
+    location: rollupLocation(c, table.name),
+  });
 }
 
 /** Every statement, in the order to run them (each is one Athena query: DDL is free, aws-facts §5.3). */
