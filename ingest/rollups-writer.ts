@@ -22,7 +22,7 @@ import { ROLLUP_TABLES, type RollupTable, rollupBuildSql, rollupPrefix } from '.
  * - a day's current build is its `daily` file (the greatest name, if a crash left two); in every table, only the file
  *   of that name belongs to it (a crash or a build under way may leave another for a moment: readers ignore it);
  * - a day is stale when its raw files are no longer those the build read (the digest differs): a late event, a
- *   compaction, an erasure that rewrote a file under the same key. Any raw file newer than the `daily` file is such a
+ *   compaction, an erasure that rewrote a file under the same key; or when the rollup tables' definition changed. Any raw file newer than the `daily` file is such a
  *   change, and so is one added between the listing and the end of the build, which a comparison of times would miss.
  *   A stale day is built again at the next compaction; a day whose raw files are all gone (retention) keeps its rollup.
  */
@@ -64,9 +64,18 @@ export interface RollupSummary {
   filesDeleted: number;
 }
 
-/** The digest of a day's raw listing that names a build. */
+/**
+ * The rollup tables' definition (columns and build SQL): part of every build's digest, so a change of the contract
+ * makes every day stale, and the next compaction builds each again (a day whose raw files are gone keeps its build).
+ */
+const CONTRACT = createHash('sha256')
+  .update(JSON.stringify(ROLLUP_TABLES.map((t) => [t.name, t.columns, rollupBuildSql(t.name)])))
+  .digest('hex');
+
+/** The digest of a day's raw listing (and of the rollup contract) that names a build. */
 export function rawListingDigest(raw: readonly LakeObjectVersion[]): string {
   const h = createHash('sha256');
+  h.update(`${CONTRACT}\n`);
   for (const o of raw) h.update(`${o.key}\t${o.size}\t${o.version}\n`);
   return h.digest('hex').slice(0, 16);
 }
