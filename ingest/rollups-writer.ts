@@ -33,6 +33,8 @@ export const ROLLUP_WRITER = 'sesflow~rollup';
 const BUILD_NAME = /^sesflow~rollup-(\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2}-\d{3})-([0-9a-f]{16})\.parquet$/;
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 const DAY_MS = 86_400_000;
+/** A build newer than a day's current one, listed longer ago than this, stopped (a build takes minutes at most). */
+const LEFTOVER_AFTER_MS = 3_600_000;
 
 /** A store the writer can use: a lake directory or bucket that lists its objects with versions. */
 export type RollupStore = LakeStore & VersionedListing;
@@ -251,9 +253,12 @@ export async function rollUpLake(
     if (state.raw.length === 0 && state.build === null) continue;
     if (state.fresh) {
       summary.fresh++;
-      // Files of another build than the current one: a crash between writing a build and deleting the old one.
+      // Files of another build than the current one: an older build a crash did not delete, or a build that
+      // stopped before its daily file (one still under way elsewhere, listed less than an hour ago, is left alone).
+      const stale = new Date((options.now?.() ?? new Date()).getTime() - LEFTOVER_AFTER_MS);
       for (const key of state.rollupKeys) {
-        if (key.endsWith(`/${state.build}`)) continue;
+        const name = key.slice(key.lastIndexOf('/') + 1);
+        if (name === state.build || (name > state.build! && name > rollupBuildName([], stale))) continue;
         await store.delete(key);
         summary.filesDeleted++;
       }
