@@ -10,6 +10,7 @@ import {
   type LakeColumnType,
   parseLakeFileName,
 } from '../ingest/lake-schema';
+import { ROLLUP_TABLES, type RollupTable, rollupPrefix } from './rollups';
 
 /**
  * DuckDB over a local lake directory: the local stand-in for Athena.
@@ -20,6 +21,8 @@ import {
  * - `events`: one row per `event_id`, which every named query reads, so every count is exact whatever the files hold.
  * Both carry the lake columns and `pair_key` (ingest/compact-layout.ts): read from compacted files, computed from
  * message_id and recipient for the others.
+ * - `rollup_<table>` for each rollup table (queries/rollups.ts): its files under `rollups/<table>/dt=…/`, with the
+ *   partition `dt` as text (empty when the lake has none), which the rollup renderings of the named queries read.
  */
 export interface LakeDb {
   connection: DuckDBConnection;
@@ -138,6 +141,26 @@ async function rawViewSql(connection: DuckDBConnection, files: readonly string[]
     .join('\nUNION ALL\n');
 }
 
+/**
+ * `rollup_<table>` over the table's files (the day from the folder name, `dt=YYYY-MM-DD`, as text), or an empty table
+ * of its columns when it has none. A rollup file is written whole under a dot-prefixed name and renamed, so a file
+ * listed here is complete; which days are rolled up and fresh is the caller's choice (queries/local-rollup-days.ts).
+ */
+async function createRollupView(connection: DuckDBConnection, lakeDir: string, table: RollupTable): Promise<void> {
+  const files = [...parquetFilesByFolder(join(lakeDir, rollupPrefix(table.name)))].flatMap(([folder, names]) =>
+    names.map((n) => join(folder, n)),
+  );
+  const name = `rollup_${table.name}`;
+  if (files.length === 0) {
+    await connection.run(`CREATE TABLE ${name} (${table.columns.map(([c, t]) => `${c} ${t}`).join(', ')}, dt VARCHAR)`);
+    return;
+  }
+  await connection.run(
+    `CREATE VIEW ${name} AS SELECT ${table.columns.map(([c]) => c).join(', ')}, dt
+     FROM read_parquet([${files.map(sqlString).join(', ')}], hive_partitioning = true, hive_types = {'dt': VARCHAR})`,
+  );
+}
+
 export async function openLake(lakeDir: string, options: { threads?: number } = {}): Promise<LakeDb> {
   const instance = await DuckDBInstance.create(':memory:', { threads: String(options.threads ?? 2) });
   const connection = await instance.connect();
@@ -159,6 +182,7 @@ export async function openLake(lakeDir: string, options: { threads?: number } = 
     );
   }
   await createDedupView(connection, suspect);
+  for (const table of ROLLUP_TABLES) await createRollupView(connection, lakeDir, table);
   return {
     connection,
     async query<T>(sql: string, params: readonly unknown[] = []) {
