@@ -1,45 +1,24 @@
-import { copyFileSync, mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { FsLakeStore } from '../ingest/fs-lake-store';
 import type { NormalisedEvent } from '../ingest/normalise';
 import { encodeParquet } from '../ingest/parquet-writer';
+import { localRollupDays, rollUpLake } from '../ingest/rollups-writer';
 import { partitionOf } from '../ingest/transform';
-import { openLake } from './duckdb-lake';
-import { localRolledUpDays } from './local-rollup-days';
 import { dayOf, type OracleParams } from './oracle';
 import type { WholeDays } from './rollup-split';
-import { ROLLUP_TABLES, rollupBuildSql, rollupPrefix } from './rollups';
-import { compileNamed } from './sql/placeholders';
 import { buildQueryTestLake } from './test-lake';
 
 /**
  * Test support for the rollup renderings of the named queries: a lake written as production writes it, its rollups
- * built per day with the contract's build SQL (queries/rollups.ts) and laid out as the writer lays them out, then late
- * events and redelivered files landing after the rollups (their days become stale), and seeded random periods and
- * splits to check every rendering against.
+ * built by the rollup writer (ingest/rollups-writer.ts, which runs the contract's build SQL of queries/rollups.ts per
+ * day), then late events and redelivered files landing after the rollups (their days become stale), and seeded random
+ * periods and splits to check every rendering against.
  */
 
-/** Builds every rollup table of each day from the lake's `events` into `rollups/<table>/dt=<day>/`, `daily` last. */
-export async function writeRollupDays(
-  lakeDir: string,
-  days: readonly string[],
-  name = 'rollup-1.parquet',
-): Promise<void> {
-  const db = await openLake(lakeDir);
-  try {
-    for (const day of days) {
-      if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) throw new Error(`not a day: ${day}`);
-      for (const table of ROLLUP_TABLES) {
-        const dir = join(lakeDir, rollupPrefix(table.name), `dt=${day}`);
-        mkdirSync(dir, { recursive: true });
-        // COPY takes no bound parameters: the day (checked above) is written into the SQL.
-        const select = compileNamed(rollupBuildSql(table.name), (n) => (n === 'day' ? `'${day}'` : null)).sql;
-        const out = join(dir, name).replaceAll("'", "''");
-        await db.connection.run(`COPY (${select}) TO '${out}' (FORMAT parquet)`);
-      }
-    }
-  } finally {
-    db.close();
-  }
+/** The days of a local lake rolled up and fresh: those a split may read from rollups. */
+export async function freshDays(lakeDir: string): Promise<Set<string>> {
+  return new Set([...(await localRollupDays(lakeDir)).values()].filter((d) => d.fresh).map((d) => d.day));
 }
 
 /** A seeded random source (mulberry32): the same periods and splits at every run. */
@@ -88,7 +67,7 @@ function writeRawFiles(dir: string, rows: readonly NormalisedEvent[], name: stri
  * The lake: generated traffic over six days and the edge cases, one partition delivered twice (test-lake.ts) and two
  * more redelivered, every day rolled up; then, after the rollups, late events (opens and clicks of pairs already
  * seen on other days, bounces and complaints of known recipients, a copy of an unsubscribe) and a redelivered file
- * land in `staleCount` days, which become stale. Their files are dated a minute after the rollups.
+ * land in `staleCount` days, which become stale.
  */
 export async function buildRollupTestLake(seed = 7, staleCount = 2): Promise<RollupTestLake> {
   const lake = buildQueryTestLake({ messages: 500, spanHours: 144, seed });
@@ -126,7 +105,7 @@ export async function buildRollupTestLake(seed = 7, staleCount = 2): Promise<Rol
   }
   writeRawFiles(lake.dir, extra, 'events-1-2026-05-19-00-00-00-extra.parquet');
   lake.rows.push(...extra);
-  await writeRollupDays(lake.dir, days);
+  await rollUpLake(new FsLakeStore(lake.dir), { closedBefore: new Date('2100-01-01T00:00:00Z') });
 
   // Late events in days that are not the first or last (so whole-day splits can include them).
   const middle = days.slice(1, -1);
@@ -147,19 +126,12 @@ export async function buildRollupTestLake(seed = 7, staleCount = 2): Promise<Rol
   writeRawFiles(lake.dir, late, 'events-1-2026-05-21-00-00-00-late.parquet');
   // Redelivered: the late file again, as Firehose may deliver it twice.
   writeRawFiles(lake.dir, late, 'events-1-2026-05-21-00-05-00-late-again.parquet');
-  const after = (Date.now() + 60_000) / 1000;
-  for (const day of stale) {
-    for (const h of readdirSync(join(lake.dir, 'events', `dt=${day}`))) {
-      for (const f of readdirSync(join(lake.dir, 'events', `dt=${day}`, h)).filter((n) => n.includes('-late')))
-        utimesSync(join(lake.dir, 'events', `dt=${day}`, h, f), after, after);
-    }
-  }
   const rows = [...lake.rows, ...late];
   return {
     dir: lake.dir,
     rows,
     days,
-    fresh: await localRolledUpDays(lake.dir),
+    fresh: await freshDays(lake.dir),
     stale,
     tenants: [...new Set(rows.map((r) => r.tenant_id))].sort(),
     campaigns: [...new Set(rows.map((r) => r.campaign_id))],
