@@ -62,7 +62,7 @@ afterAll(() => {
 const TRINO_KEY_START = 'bitwise_and(from_big_endian_64(reverse(substr(md5(to_utf8(';
 
 /** Replaces each Trino key expression with the DuckDB one over the same text (the one substitution allowed). */
-export function withDuckdbKeys(sql: string): { sql: string; replaced: number } {
+function withDuckdbKeys(sql: string): { sql: string; replaced: number } {
   let out = '';
   let i = 0;
   let replaced = 0;
