@@ -5,8 +5,9 @@ import type { NormalisedEvent } from '../ingest/normalise';
 import { encodeParquet } from '../ingest/parquet-writer';
 import { localRollupDays, rollUpLake } from '../ingest/rollups-writer';
 import { partitionOf } from '../ingest/transform';
-import { dayOf, type OracleParams } from './oracle';
+import { dayOf, expectedRows, type OracleParams, type OracleRow } from './oracle';
 import { usableRollupDays, type WholeDays } from './rollup-split';
+import { getNamedQuery, validateParams } from './run-named-query';
 import { buildQueryTestLake } from './test-lake';
 
 /**
@@ -216,4 +217,37 @@ export function randomSplit(p: OracleParams, usable: ReadonlySet<string>, random
   let end = start;
   while (end + 1 < inside.length && inside[end + 1] === inside[end]! + DAY_MS && random() < 0.75) end++;
   return { from: day(inside[start]!), to: day(inside[end]! + DAY_MS) };
+}
+
+/** One random case ready to run: its validated values, its random split, and the oracle's rows. */
+export interface CheckedCase extends RandomCase {
+  split: WholeDays | null;
+  want: OracleRow[];
+}
+
+/**
+ * Runs `check` on `n` seeded random cases of a query, each with a random split over the lake's usable days and the
+ * oracle's answer; returns how many read whole days from rollups and how many had rows (so a test can show it was
+ * not vacuous).
+ */
+export async function forRandomCases(
+  lake: RollupTestLake,
+  name: string,
+  n: number,
+  seed: number,
+  check: (c: CheckedCase, label: string) => Promise<void>,
+): Promise<{ withWholeDays: number; nonEmpty: number }> {
+  const random = seededRandom(seed);
+  const query = getNamedQuery(name);
+  let withWholeDays = 0;
+  let nonEmpty = 0;
+  for (const c of randomCases(lake, name, n, random)) {
+    const values = validateParams(query, c.raw, { tenant: c.tenant });
+    const split = randomSplit(values, lake.fresh, random);
+    const want = expectedRows(name, lake.rows, values);
+    await check({ ...c, split, want }, `${c.label} split=${JSON.stringify(split)}`);
+    if (split && split.from !== split.to) withWholeDays++;
+    if (want.length > 0) nonEmpty++;
+  }
+  return { withWholeDays, nonEmpty };
 }

@@ -5,11 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LAKE_COLUMNS } from '../../ingest/lake-schema';
 import { type LakeDb, openLake } from '../duckdb-lake';
 import { NAMED_QUERIES } from '../named-queries';
-import { expectedRows } from '../oracle';
 import type { WholeDays } from '../rollup-split';
 import { ROLLUP_TABLES, textKeySql } from '../rollups';
 import { getNamedQuery, type QueryRow, runNamedQuery, toPlain, validateParams } from '../run-named-query';
-import { buildRollupTestLake, type RollupTestLake, randomCases, randomSplit, seededRandom } from '../test-rollups';
+import { buildRollupTestLake, forRandomCases, type RollupTestLake } from '../test-rollups';
 import { eventsViewDdl } from './ddl';
 import { trinoSql } from './statement';
 
@@ -117,22 +116,12 @@ describe("every aggregate query's Trino rollup rendering gives the raw answer ex
 
   for (const name of AGGREGATE) {
     it(`${name}: rollups + edges on the Trino rendering == raw == oracle over random periods and splits`, async () => {
-      const random = seededRandom(name.length * 104729);
-      const query = getNamedQuery(name);
-      let withWholeDays = 0;
-      let nonEmpty = 0;
-      for (const c of randomCases(lake, name, 48, random)) {
-        const values = validateParams(query, c.raw, { tenant: c.tenant });
-        const split = randomSplit(values, lake.fresh, random);
-        const want = expectedRows(name, lake.rows, values);
-        const label = `${c.label} split=${JSON.stringify(split)}`;
-        expect(await runNamedQuery(local, name, c.raw, { tenant: c.tenant }), label).toEqual(want);
-        expect(await runTrinoRollup(name, c.raw, c.tenant, split), label).toEqual(want);
-        if (split && split.from !== split.to) withWholeDays++;
-        if (want.length > 0) nonEmpty++;
-      }
-      expect(withWholeDays, 'cases read from rollups').toBeGreaterThanOrEqual(10);
-      expect(nonEmpty, 'cases with rows').toBeGreaterThanOrEqual(15);
+      const seen = await forRandomCases(lake, name, 48, name.length * 104729, async (c, label) => {
+        expect(await runNamedQuery(local, name, c.raw, { tenant: c.tenant }), label).toEqual(c.want);
+        expect(await runTrinoRollup(name, c.raw, c.tenant, c.split), label).toEqual(c.want);
+      });
+      expect(seen.withWholeDays, 'cases read from rollups').toBeGreaterThanOrEqual(10);
+      expect(seen.nonEmpty, 'cases with rows').toBeGreaterThanOrEqual(15);
     });
   }
 });
