@@ -76,7 +76,12 @@ pairs AS (
   WHERE event_type IN ('open', 'click')
   GROUP BY ${list}, ${pair}
 ),
-engagement AS (
+${engagementCte(list)}`;
+}
+
+/** The `engagement` CTE: the unique counts per group from a `pairs` CTE of pairs with their flags. */
+export function engagementCte(list: string): string {
+  return `engagement AS (
   SELECT ${list}, ${ENGAGEMENT_COUNTS_SQL}
   FROM pairs
   GROUP BY ${list}
