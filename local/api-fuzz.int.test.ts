@@ -2,8 +2,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningDashboardServer, startDashboardServer } from '../dashboards/server';
 import { buildTestLake } from '../dashboards/test-lake';
-import { startFakeEmailApi } from '../send/api/fake-email-api.test-support';
-import type { RunningEmailApi } from '../send/api/server';
+import { fakeEmailApiForTests } from '../send/api/fake-email-api.test-support';
 import { MemoryTenantStore } from '../tenants/tenant-service';
 
 // Property-based fuzzing of both APIs' running servers (the Reports API over a real lake and DuckDB, the Email API's
@@ -24,7 +23,7 @@ const REPORT_KEYS = {
 const EMAIL_KEY = 'sfk_fuzz_acme_0123456789';
 
 let reports: RunningDashboardServer;
-let email: RunningEmailApi;
+const email = fakeEmailApiForTests(EMAIL_KEY, null);
 
 beforeAll(async () => {
   const lake = buildTestLake({ messages: 300, start: new Date(Date.now() - 30 * 3_600_000) });
@@ -37,12 +36,10 @@ beforeAll(async () => {
     // Unthrottled, so that the valid keys keep reaching the routes (the throttle has its own test).
     failedAuth: null,
   });
-  email = await startFakeEmailApi(EMAIL_KEY, null);
 }, 120_000);
 
 afterAll(async () => {
   await reports?.close();
-  await email?.close();
 });
 
 const printable = fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)) });

@@ -1,8 +1,7 @@
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningDashboardServer, startDashboardServer } from '../dashboards/server';
-import { startFakeEmailApi } from '../send/api/fake-email-api.test-support';
-import type { RunningEmailApi } from '../send/api/server';
+import { fakeEmailApiForTests, startFakeEmailApi } from '../send/api/fake-email-api.test-support';
 import { MemoryTenantStore } from '../tenants/tenant-service';
 
 // Rows 9, 10, 13 and 14 of the hostile-input probes, against both APIs' real node:http servers (what `npm start`
@@ -14,7 +13,7 @@ const EMAIL_KEY = 'sfk_acme_0123456789abcdef';
 /** The default allowance of 20 failures, refilled too slowly to matter however long the test takes. */
 const SLOW_REFILL = { capacity: 20, refillPerSecond: 0.001 };
 let reports: RunningDashboardServer;
-let email: RunningEmailApi;
+const email = fakeEmailApiForTests(EMAIL_KEY, SLOW_REFILL);
 const tenants = new MemoryTenantStore();
 
 beforeAll(async () => {
@@ -28,12 +27,10 @@ beforeAll(async () => {
     rateLimit: { capacity: 1000, refillPerSecond: 1000 },
     failedAuth: SLOW_REFILL,
   });
-  email = await startFakeEmailApi(EMAIL_KEY, SLOW_REFILL);
 }, 60_000);
 
 afterAll(async () => {
   await reports?.close();
-  await email?.close();
 });
 
 /** A Reports API with a compliance key over an empty report engine (the rows under test need no data). */

@@ -1,3 +1,4 @@
+import { afterAll, beforeAll } from 'vitest';
 import { hashApiKey } from '../../lib/http/api-key';
 import type { FailedAuthLimit } from '../../lib/http/auth-gate';
 import { MemorySendStore } from './memory-send-store';
@@ -26,4 +27,21 @@ export function startFakeEmailApi(key: string, failedAuth?: FailedAuthLimit | nu
       failedAuth,
     }),
   });
+}
+
+/** {@link startFakeEmailApi} for a file's tests: started before them, closed after them; its `url` once started. */
+export function fakeEmailApiForTests(key: string, failedAuth?: FailedAuthLimit | null): { readonly url: string } {
+  let api: RunningEmailApi | undefined;
+  beforeAll(async () => {
+    api = await startFakeEmailApi(key, failedAuth);
+  }, 60_000);
+  afterAll(async () => {
+    await api?.close();
+  });
+  return {
+    get url() {
+      if (!api) throw new Error('the fake Email API has not started');
+      return api.url;
+    },
+  };
 }
