@@ -1,19 +1,18 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type BrowserContext, chromium } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLocalErasure } from '../local/privacy/local-erasure';
 import { parseErasureRequest } from '../privacy/request';
 import { type LakeDb, openLake } from '../queries/duckdb-lake';
 import { busiestRecipient } from '../queries/test-lake';
 import { MemoryTenantStore } from '../tenants/tenant-service';
+import { hasChromium, launchChromiumContext } from './chromium.test-support';
 import { type RunningDashboardServer, startDashboardServer } from './server';
 import { openSignedIn } from './sign-in.test-support';
 import { buildTestLake, type TestLake } from './test-lake';
 
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
 const KEYS = {
   'e2e-officer-key': { keyId: 'k-officer', role: 'compliance', tenantId: null },
   'e2e-acme-key': { keyId: 'k-acme', role: 'client', tenantId: 'acme' },
@@ -21,7 +20,6 @@ const KEYS = {
 
 let lake: TestLake;
 let dataDir: string;
-let userDataDir: string;
 let server: RunningDashboardServer;
 let context: BrowserContext;
 let address: string;
@@ -54,17 +52,13 @@ beforeAll(async () => {
       forget: async (input) => ({ ok: true, report: await erasure.forget(parseErasureRequest(input), input.dryRun) }),
     },
   });
-  userDataDir = mkdtempSync(join(tmpdir(), 'sesflow-e2e-chromium-'));
-  context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-quic'],
-  });
+  context = await launchChromiumContext();
 });
 
 afterAll(async () => {
   await context?.close();
   await server?.close();
-  for (const d of [lake?.dir, dataDir, userDataDir]) if (d) rmSync(d, { recursive: true, force: true });
+  for (const d of [lake?.dir, dataDir]) if (d) rmSync(d, { recursive: true, force: true });
 });
 
 describe.skipIf(!hasChromium)(

@@ -1,10 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
-import { type BrowserContext, chromium } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTableInput } from '../lib/table-design';
 import { createLocalClients, type LocalClients } from '../local/stack/clients';
@@ -14,21 +13,11 @@ import { STANDARD_POLICY, STRICT_POLICY } from '../tenants/policy';
 import { DynamoDbTenantStore, MemoryTenantStore } from '../tenants/tenant-service';
 import type { TenantStatus } from './api/ports';
 import { DEFAULT_THRESHOLDS } from './api/risk';
+import { hasChromium, launchChromiumContext } from './chromium.test-support';
 import { type RunningDashboardServer, startDashboardServer } from './server';
 import { openSignedIn } from './sign-in.test-support';
 import { buildTestLake, type TestLake, XSS_SUBJECT } from './test-lake';
 
-const CHROMIUM = '/usr/bin/chromium';
-const FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-];
 const SCREENSHOTS = join(dirname(fileURLToPath(import.meta.url)), '..', 'docs', 'screenshots');
 
 const KEYS = {
@@ -79,7 +68,6 @@ function seededStatuses(now: number): TenantStatus[] {
 /** A rate as the UI writes it. */
 const pct = (x: number) => `${(x * 100).toFixed(2)} %`;
 
-const hasChromium = existsSync(CHROMIUM);
 /** DynamoDB Local needs Java; without it the tenant state lives in memory (and the test name says so). */
 const hasJava = !spawnSync('java', ['-version'], { stdio: 'ignore' }).error;
 const STORE = hasJava ? 'DynamoDB Local' : 'the in-memory store (no Java for DynamoDB Local)';
@@ -88,7 +76,6 @@ let clients: LocalClients | undefined;
 let lake: TestLake;
 let server: RunningDashboardServer;
 let context: BrowserContext;
-let userDataDir: string;
 
 beforeAll(async () => {
   if (!hasChromium) return;
@@ -106,10 +93,7 @@ beforeAll(async () => {
     tenants = store;
   }
   server = await startDashboardServer({ port: 0, lakeDir: lake.dir, apiKeys: KEYS, tenants });
-  userDataDir = mkdtempSync(join(tmpdir(), 'sesflow-e2e-chromium-'));
-  context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
-    args: FLAGS,
+  context = await launchChromiumContext({
     viewport: { width: 1360, height: 900 },
     acceptDownloads: true,
   });
@@ -122,7 +106,6 @@ afterAll(async () => {
   clients?.destroy();
   await ddb?.stop();
   if (lake) rmSync(lake.dir, { recursive: true, force: true });
-  if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
 });
 
 describe.skipIf(!hasChromium)('web UI in Chromium', () => {
