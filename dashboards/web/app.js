@@ -496,6 +496,18 @@ function erasureCard(tenantId) {
           dryRun: dryRun.checked,
         });
         const report = await res.json();
+        if (res.status === 202) {
+          // In AWS the erasure function runs it in the background and writes its report to the audit.
+          result.replaceChildren(
+            el(
+              'p',
+              {},
+              `${report.dryRun ? 'Dry run' : 'Erasure'} accepted (request ${report.requestId ?? 'without an id'}): `,
+              'it runs in the background; its report appears in this tenant’s audit when done.',
+            ),
+          );
+          return;
+        }
         result.replaceChildren(
           el(
             'p',
