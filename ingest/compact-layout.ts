@@ -10,9 +10,9 @@ import type { DuckDBConnection } from '@duckdb/node-api';
  *   of tenants, and a one-tenant query (`WHERE tenant_id = ?`) reads only the row groups of that tenant: DuckDB and
  *   Athena skip the others by their statistics, so one tenant's month reads about its own share of the bytes (plus
  *   the footers) instead of every tenant's (1.0 % against 94 % for a tenant of 1.3 % of a 10 M-event lake). The cost is
- *   many small row groups: an all-tenant report read 2.4x the bytes and took 3.2x the time of version 3 (DuckDB's
- *   default row groups: an hourly file of under 122,880 rows was one row group), docs/BENCHMARKS.md, "Tenant
- *   locality";
+ *   many small row groups: an all-tenant report read 1.6-2.4x the bytes and took 1.35-3x the time of version 3
+ *   (DuckDB's default row groups: an hourly file of under 122,880 rows was one row group), docs/BENCHMARKS.md,
+ *   "Tenant locality";
  * - `pair_key` is a 64-bit key of the (message_id, recipient) pair of an open or click row (NULL on other rows): the
  *   unique opens and clicks (distinct pairs, DESIGN.md) group by this integer instead of two long strings, which was
  *   most of the cost of every metrics report. Files written before compaction lack the column; DuckDB computes the
