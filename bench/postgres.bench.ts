@@ -44,9 +44,8 @@ const PG_SCOPE = `($1::text IS NULL OR tenant_id = $1::text)
  * queries/named-queries.ts (distinct (message, recipient) pairs first, then pairs per group), which is also the
  * faster form on PostgreSQL than `count(DISTINCT ...)` (a sort per group).
  */
-function pgMetricsSql(keys: { name: string; row: string; out?: string }[], orderBy: string): string {
+function pgMetricsSql(keys: PgKey[], orderBy: string): string {
   const list = keys.map((k) => k.name).join(', ');
-  const join = keys.map((k) => `e.${k.name} IS NOT DISTINCT FROM c.${k.name}`).join(' AND ');
   return `WITH scoped AS NOT MATERIALIZED (
   SELECT ${keys.map((k) => `${k.row} AS ${k.name}`).join(', ')},
     event_type, message_id, recipient, machine_open, bounce_type, bounce_subtype, complaint_subtype, complaint_feedback_type
@@ -54,7 +53,23 @@ function pgMetricsSql(keys: { name: string; row: string; out?: string }[], order
   WHERE ${PG_SCOPE}
 ),
 ${metricCtes(list, 'message_id, recipient')}
-SELECT ${keys.map((k) => `${k.out ?? `c.${k.name}`} AS ${k.name}`).join(', ')}, c.sent, c.delivered, c.hard_bounces, c.soft_bounces, c.complaints,
+${pgMetricsSelect(keys, orderBy)}`;
+}
+
+/** A group key of the PostgreSQL metric queries: its name, its expression over a row, its output form. */
+export interface PgKey {
+  name: string;
+  row: string;
+  out?: string;
+}
+
+/**
+ * The final SELECT of the PostgreSQL metric queries over their `counts` and `engagement` CTEs (the rates derived
+ * from the counts), shared by the raw-row queries and the rollup-table ones (bench/scale-postgres.ts).
+ */
+export function pgMetricsSelect(keys: PgKey[], orderBy: string): string {
+  const join = keys.map((k) => `e.${k.name} IS NOT DISTINCT FROM c.${k.name}`).join(' AND ');
+  return `SELECT ${keys.map((k) => `${k.out ?? `c.${k.name}`} AS ${k.name}`).join(', ')}, c.sent, c.delivered, c.hard_bounces, c.soft_bounces, c.complaints,
   c.opens, coalesce(e.unique_opens, 0) AS unique_opens, coalesce(e.human_opens, 0) AS human_opens,
   coalesce(e.machine_opens, 0) AS machine_opens, c.clicks, coalesce(e.unique_clicks, 0) AS unique_clicks,
   c.rejects, c.delivery_delays, c.rendering_failures, c.subscriptions,
@@ -90,7 +105,7 @@ interface Scenario {
   params: { tenant?: string; from?: string; to?: string };
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 
 /**
@@ -98,7 +113,7 @@ const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
  * recording wall time and the CPU time `cpuMs` reports for each run. The machine is shared: wall time depends on how
  * much of the 2 CPUs each engine got, CPU time does not.
  */
-async function timeRuns<T>(
+export async function timeRuns<T>(
   runs: number,
   fn: () => Promise<T>,
   cpuMs: () => number,
@@ -118,7 +133,7 @@ async function timeRuns<T>(
 }
 
 /** CPU milliseconds of a process from /proc/<pid>/stat: its own (utime + stime), or its reaped children's. */
-function procCpuMs(pid: number, which: 'self' | 'children'): number {
+export function procCpuMs(pid: number, which: 'self' | 'children'): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // f[0] is field 3 (state)
   const ticks = which === 'self' ? Number(f[11]) + Number(f[12]) : Number(f[13]) + Number(f[14]);
@@ -131,7 +146,7 @@ const ownCpuMs = () => {
   return (u.user + u.system) / 1000;
 };
 
-function pgValue(v: unknown): string | number | boolean | null {
+export function pgValue(v: unknown): string | number | boolean | null {
   if (v === null || v === undefined) return null;
   if (typeof v === 'number' || typeof v === 'boolean') return v;
   if (typeof v === 'string' && /^-?\d+$/.test(v)) return Number(v); // bigint counts come back as text
@@ -166,9 +181,9 @@ export function compareAnswers(query: string, duck: QueryRow[], pgRows: QueryRow
   return duck.length;
 }
 
-async function loadPostgres(
+export async function loadPostgres(
   server: ThrowawayPostgres,
-  lake: BenchLake,
+  lake: Pick<BenchLake, 'dir' | 'rows'>,
   workDir: string,
   log: (line: string) => void,
 ): Promise<{ loadSeconds: number | null; tableBytes: number; indexBytes: number }> {
@@ -546,6 +561,6 @@ export const postgresBenchmark: Benchmark = {
 };
 
 /** The named queries' timestamp form (UTC, no zone) for PostgreSQL's `timestamp`. */
-function pgTime(iso: string | undefined): string | null {
+export function pgTime(iso: string | undefined): string | null {
   return iso === undefined ? null : new Date(iso).toISOString().replace('T', ' ').replace('Z', '');
 }
