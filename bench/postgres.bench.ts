@@ -68,7 +68,9 @@ export interface PgKey {
  * from the counts), shared by the raw-row queries and the rollup-table ones (bench/scale-postgres.ts).
  */
 export function pgMetricsSelect(keys: PgKey[], orderBy: string): string {
-  const join = keys.map((k) => `e.${k.name} IS NOT DISTINCT FROM c.${k.name}`).join(' AND ');
+  // Plain equality, so PostgreSQL can hash-join (IS NOT DISTINCT FROM made it a nested loop: 97 M comparisons for
+  // 500 tenants x 20 days); the group keys (tenant, day) are never NULL in the lake, and every answer is compared.
+  const join = keys.map((k) => `e.${k.name} = c.${k.name}`).join(' AND ');
   return `SELECT ${keys.map((k) => `${k.out ?? `c.${k.name}`} AS ${k.name}`).join(', ')}, c.sent, c.delivered, c.hard_bounces, c.soft_bounces, c.complaints,
   c.opens, coalesce(e.unique_opens, 0) AS unique_opens, coalesce(e.human_opens, 0) AS human_opens,
   coalesce(e.machine_opens, 0) AS machine_opens, c.clicks, coalesce(e.unique_clicks, 0) AS unique_clicks,

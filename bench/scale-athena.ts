@@ -40,11 +40,21 @@ async function rollupFiles(
   let ownDays = 0;
   for (const day of days) {
     if (!existsSync(join(lakeDir, 'events', `dt=${day}`))) continue;
+    // The lake's own rollups: the day's current build is its `daily` file (the greatest build name); every table's
+    // file of that name belongs to it (ingest/rollups-writer.ts).
     const own = join(lakeDir, 'rollups', 'daily', `dt=${day}`);
-    const base =
-      existsSync(own) && readdirSync(own).some((f) => f.endsWith('.parquet')) ? join(lakeDir, 'rollups') : dir;
-    if (base !== dir) ownDays++;
-    if (base === dir && !existsSync(join(dir, 'daily', `dt=${day}`, 'part.parquet'))) {
+    const build = existsSync(own)
+      ? readdirSync(own)
+          .filter((f) => f.endsWith('.parquet') && !f.startsWith('.'))
+          .sort()
+          .pop()
+      : undefined;
+    if (build) {
+      ownDays++;
+      for (const t of ROLLUP_TABLES) files[t.name].push(join(lakeDir, 'rollups', t.name, `dt=${day}`, build));
+      continue;
+    }
+    if (!existsSync(join(dir, 'daily', `dt=${day}`, 'part.parquet'))) {
       await conn.run(
         `CREATE OR REPLACE TEMP VIEW events AS SELECT * FROM read_parquet(${quote(join(lakeDir, 'events', `dt=${day}`, '*', '*.parquet'))}, union_by_name = true)`,
       );
@@ -58,11 +68,7 @@ async function rollupFiles(
         renameSync(tmp, join(out, 'part.parquet'));
       }
     }
-    for (const t of ROLLUP_TABLES) {
-      const d = join(base, t.name, `dt=${day}`);
-      for (const f of readdirSync(d).filter((x) => x.endsWith('.parquet') && !x.startsWith('.')))
-        files[t.name].push(join(d, f));
-    }
+    for (const t of ROLLUP_TABLES) files[t.name].push(join(dir, t.name, `dt=${day}`, 'part.parquet'));
   }
   return { files, ownDays };
 }
