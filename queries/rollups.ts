@@ -34,8 +34,10 @@ const counts = METRIC_COUNT_NAMES.map((n) => [n, 'BIGINT'] as const);
 export const ROLLUP_TABLES: readonly RollupTable[] = [
   {
     name: 'hourly',
-    grain: 'tenant and hour of the event time',
-    columns: [['tenant_id', 'VARCHAR'], ['hour', 'TIMESTAMP'], ...counts],
+    // is_simulator: the live figures (hourly rates per tenant) leave mailbox-simulator traffic out, as the
+    // reputation policy does; the named queries sum both.
+    grain: 'tenant, hour of the event time and whether the recipient is the mailbox simulator',
+    columns: [['tenant_id', 'VARCHAR'], ['hour', 'TIMESTAMP'], ['is_simulator', 'BOOLEAN'], ...counts],
   },
   {
     name: 'pairs',
@@ -131,10 +133,10 @@ export function rollupBuildSql(table: RollupTable['name']): string {
   const day = `event_time >= CAST(:day AS TIMESTAMP) AND event_time < CAST(:day AS TIMESTAMP) + INTERVAL 1 DAY`;
   switch (table) {
     case 'hourly':
-      return `SELECT tenant_id, date_trunc('hour', event_time) AS hour, ${metricCountsSql()}
+      return `SELECT tenant_id, date_trunc('hour', event_time) AS hour, is_simulator, ${metricCountsSql()}
 FROM events WHERE ${day}
-GROUP BY tenant_id, date_trunc('hour', event_time)
-ORDER BY tenant_id, hour`;
+GROUP BY tenant_id, date_trunc('hour', event_time), is_simulator
+ORDER BY tenant_id, hour, is_simulator`;
     case 'pairs':
       return `SELECT tenant_id, campaign_id, recipient_domain, ${pairKeySql('duckdb')} AS pair_key,
   bool_or(event_type = 'open') AS o, bool_or(event_type = 'open' AND NOT machine_open) AS h,
