@@ -1,5 +1,5 @@
 import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { PAIR_KEY_COLUMN, PAIR_KEY_SQL } from '../ingest/compact-layout';
 import {
@@ -9,6 +9,7 @@ import {
   type LakeColumnType,
   parseLakeFileName,
 } from '../ingest/lake-schema';
+import { ROLLUP_TABLES, type RollupTable, rollupPrefix } from './rollups';
 
 /**
  * DuckDB over a local lake directory: the local stand-in for Athena.
@@ -19,6 +20,9 @@ import {
  * - `events`: one row per `event_id`, which every named query reads, so every count is exact whatever the files hold.
  * Both carry the lake columns and `pair_key` (ingest/compact-layout.ts): read from compacted files, computed from
  * message_id and recipient for the others.
+ * - `rollup_<table>` for each rollup table (queries/rollups.ts): the files of each day's current build under
+ *   `rollups/<table>/dt=…/`, with the partition `dt` as text (empty when the lake has none), which the rollup
+ *   renderings of the named queries read.
  */
 export interface LakeDb {
   connection: DuckDBConnection;
@@ -142,6 +146,45 @@ async function rawViewSql(connection: DuckDBConnection, files: readonly string[]
 }
 
 /**
+ * The current build of each rolled-up day: the name of its `daily` file (the greatest, if a crash left two). Every
+ * table's file of a build has the build's name; another file beside it (an older build not deleted yet, a build under
+ * way) is not part of the day (ingest/rollups-writer.ts).
+ */
+function rollupBuilds(lakeDir: string): Map<string, string> {
+  const builds = new Map<string, string>();
+  for (const [folder, names] of parquetFilesByFolder(join(lakeDir, rollupPrefix('daily')))) {
+    const day = /^dt=(\d{4}-\d{2}-\d{2})$/.exec(basename(folder))?.[1];
+    if (day) builds.set(day, [...names].sort().at(-1)!);
+  }
+  return builds;
+}
+
+/**
+ * `rollup_<table>` over the table's files of each day's current build (the day from the folder name, `dt=YYYY-MM-DD`,
+ * as text), or an empty table of its columns when there are none. Which days are fresh, and may be read, is the
+ * caller's choice (`localRollupDays`).
+ */
+async function createRollupView(
+  connection: DuckDBConnection,
+  lakeDir: string,
+  builds: ReadonlyMap<string, string>,
+  table: RollupTable,
+): Promise<void> {
+  const files = [...builds]
+    .map(([day, build]) => join(lakeDir, rollupPrefix(table.name), `dt=${day}`, build))
+    .filter((f) => existsSync(f));
+  const name = `rollup_${table.name}`;
+  if (files.length === 0) {
+    await connection.run(`CREATE TABLE ${name} (${table.columns.map(([c, t]) => `${c} ${t}`).join(', ')}, dt VARCHAR)`);
+    return;
+  }
+  await connection.run(
+    `CREATE VIEW ${name} AS SELECT ${table.columns.map(([c]) => c).join(', ')}, dt
+     FROM read_parquet([${files.map(sqlString).join(', ')}], hive_partitioning = true, hive_types = {'dt': VARCHAR})`,
+  );
+}
+
+/**
  * Defines `events_raw` and `events` (see {@link LakeDb}) over the Parquet files of the given partitions (folder ->
  * file names) on `connection`, replacing earlier definitions: the whole lake when a lake is opened, or only the hour
  * partitions a report's period touches (the reports engine's raw edges and drill-down).
@@ -175,6 +218,8 @@ export async function openLake(lakeDir: string, options: { threads?: number } = 
   // Footers are read once, not at every query (lake files are never rewritten in place; DuckDB checks their mtime).
   await connection.run('SET parquet_metadata_cache = true');
   await defineEventsViews(connection, parquetFilesByFolder(join(lakeDir, 'events')));
+  const builds = rollupBuilds(lakeDir);
+  for (const table of ROLLUP_TABLES) await createRollupView(connection, lakeDir, builds, table);
   return {
     connection,
     async query<T>(sql: string, params: readonly unknown[] = []) {
