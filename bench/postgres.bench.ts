@@ -3,7 +3,8 @@ import { request } from 'node:http';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import type pg from 'pg';
-import { DuckDbLakeCache } from '../dashboards/adapters/duckdb-lake-cache';
+import { createDuckDbRollupReportEngine } from '../dashboards/adapters/duckdb-report-engine';
+import { DuckDbReportsStore } from '../dashboards/adapters/duckdb-reports-store';
 import type { ReportParams } from '../dashboards/api/ports';
 import { startDashboardServer } from '../dashboards/server';
 import { LAKE_COLUMN_TYPES, LAKE_COLUMNS } from '../ingest/lake-schema';
@@ -332,9 +333,10 @@ async function measureApi(
 const DAY_MS = 86_400_000;
 
 /**
- * The same scenarios through sesflow's reports engine as the dashboards run it: the lake cache (the deduplicated rows
- * in a DuckDB table, with per-tenant-and-day aggregates kept beside them: dashboards/adapters/duckdb-lake-cache.ts),
- * in this process, against PostgreSQL's answers and times from the same run. Loading the cache is timed apart.
+ * The same scenarios through sesflow's reports engine as the dashboards run it (dashboards/adapters/
+ * duckdb-reports-store.ts: the lake's rollup tables loaded into DuckDB, the raw events of the open edges read per
+ * request; a lake without rollups is answered from its raw events), in this process, against PostgreSQL's answers
+ * and times from the same run. Loading the rollups is timed apart.
  * An all-time scenario is asked for the whole days holding every event (the same rows as no time filter).
  */
 async function measureReportsEngine(
@@ -353,14 +355,15 @@ async function measureReportsEngine(
     );
     const allFrom = Math.floor(span!.lo.getTime() / DAY_MS) * DAY_MS;
     const allTo = (Math.floor(span!.hi.getTime() / DAY_MS) + 1) * DAY_MS;
-    const cache = new DuckDbLakeCache(db, lakeDir, 0);
     const c0 = ownCpuMs();
     const t0 = performance.now();
-    await cache.refresh();
+    const store = await DuckDbReportsStore.open({ lakeDir, minIntervalMs: 60_000 });
+    await store.refresh(true);
+    const engine = createDuckDbRollupReportEngine(store);
     const loadMs = performance.now() - t0;
     figures['engine cache load ms'] = Math.round(loadMs);
     figures['engine cache load cpu ms'] = Math.round(ownCpuMs() - c0);
-    log(`reports engine: lake cache loaded in ${(loadMs / 1000).toFixed(1)} s (once, when the dashboards start)`);
+    log(`reports engine: rollups loaded in ${(loadMs / 1000).toFixed(1)} s (once, when the dashboards start)`);
     for (const s of scenarios) {
       const pgAnswer = pgAnswers.get(s.label);
       if (!pgAnswer) continue;
@@ -370,15 +373,7 @@ async function measureReportsEngine(
         to: s.params.to ? Date.parse(s.params.to) : allTo,
         limit: 1_000_000,
       };
-      const run = await timeRuns(
-        RUNS,
-        async () => {
-          const answer = await cache.report(s.query, params);
-          if (!answer) throw new Error(`${s.query}: the lake cache did not answer`);
-          return answer.rows as QueryRow[];
-        },
-        ownCpuMs,
-      );
+      const run = await timeRuns(RUNS, async () => (await engine.run(s.query, params)).rows as QueryRow[], ownCpuMs);
       const rows = compareAnswers(s.query, run.result, pgAnswer.rows);
       const d = median(run.times);
       const dc = median(run.cpu);
@@ -393,8 +388,9 @@ async function measureReportsEngine(
       log(lines[lines.length - 1]!);
     }
     lines.push(
-      `reports engine = the dashboards' lake cache, loaded once in ${(loadMs / 1000).toFixed(1)} s (${((figures['engine cache load cpu ms'] ?? 0) / 1000).toFixed(0)} CPU-s), not counted above; answers compared with PostgreSQL's (equal)`,
+      `reports engine = the dashboards' rollup engine, rollups loaded once in ${(loadMs / 1000).toFixed(1)} s (${((figures['engine cache load cpu ms'] ?? 0) / 1000).toFixed(0)} CPU-s), not counted above; answers compared with PostgreSQL's (equal)`,
     );
+    store.close();
   } finally {
     db.close();
   }

@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
-import type { LakeStore } from './lake-store';
+import type { LakeObjectVersion, LakeStore, VersionedListing } from './lake-store';
 
 /**
  * A lake in a local directory. Writes go to a temporary file in the same directory and are renamed into place, so a
  * crash never leaves a half-written Parquet file where a reader would find it.
  */
-export class FsLakeStore implements LakeStore {
+export class FsLakeStore implements LakeStore, VersionedListing {
   /** Folders known to exist (sync mode makes each once). */
   private readonly made = new Set<string>();
 
@@ -74,5 +74,24 @@ export class FsLakeStore implements LakeStore {
 
   async delete(key: string): Promise<void> {
     await rm(join(this.root, key), { force: true });
+  }
+
+  async listVersions(prefix: string): Promise<LakeObjectVersion[]> {
+    const out: LakeObjectVersion[] = [];
+    for (const key of await this.list(prefix)) {
+      try {
+        const s = await stat(join(this.root, key), { bigint: true });
+        out.push({ key, size: Number(s.size), version: `${s.mtimeNs}` });
+      } catch (err) {
+        // Deleted since it was listed (a compaction merged it): not there.
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      }
+    }
+    return out;
+  }
+
+  /** The local path of a key (DuckDB reads a local lake's files in place). */
+  path(key: string): string {
+    return join(this.root, key);
   }
 }

@@ -5,10 +5,10 @@ import {
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import type { LakeStore } from './lake-store';
+import type { LakeObjectVersion, LakeStore, VersionedListing } from './lake-store';
 
 /** A lake in an S3 bucket (fauxqs locally). S3 PUTs are atomic: an object is visible whole or not at all. */
-export class S3LakeStore implements LakeStore {
+export class S3LakeStore implements LakeStore, VersionedListing {
   constructor(
     private readonly s3: S3Client,
     private readonly bucket: string,
@@ -30,16 +30,24 @@ export class S3LakeStore implements LakeStore {
   }
 
   async list(prefix: string): Promise<string[]> {
-    const keys: string[] = [];
+    return (await this.listVersions(prefix)).map((o) => o.key);
+  }
+
+  async listVersions(prefix: string): Promise<LakeObjectVersion[]> {
+    const out: LakeObjectVersion[] = [];
     let token: string | undefined;
     do {
       const page = await this.s3.send(
         new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.prefix + prefix, ContinuationToken: token }),
       );
-      for (const o of page.Contents ?? []) if (o.Key) keys.push(o.Key.slice(this.prefix.length));
+      for (const o of page.Contents ?? []) {
+        if (!o.Key) continue;
+        const version = `${o.ETag ?? ''}@${o.LastModified?.toISOString() ?? ''}`;
+        out.push({ key: o.Key.slice(this.prefix.length), size: o.Size ?? 0, version });
+      }
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
-    return keys.sort();
+    return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }
 
   async delete(key: string): Promise<void> {

@@ -1,10 +1,13 @@
 import {
   COUNTED_COMPLAINT_OF_A_COMPLAINT,
+  engagementCte,
   METRIC_COUNT_NAMES,
+  METRIC_COUNTS,
   metricCtes,
   SUPPRESSED_BOUNCE_SUBTYPES,
   UNSUBSCRIBE,
 } from './metrics';
+import { pairKeySql, recipientKeySql } from './rollups';
 import { compileNamed, type Dialect } from './sql/placeholders';
 
 /**
@@ -19,6 +22,9 @@ import { compileNamed, type Dialect } from './sql/placeholders';
  *   rendered per dialect from the same definition: DuckDB's `NOT MATERIALIZED` on a shared CTE, and on Athena the
  *   partition filter on `dt` that lets partition projection prune the days outside the time range;
  * - the tenant scope is a parameter the server fills in (`tenant`), never a caller's string in the SQL.
+ *
+ * An aggregate query also has a rollup rendering ({@link NamedQuery.rollup}) from the same definition: the whole days
+ * [`day_from`, `day_to`) read from the rollup tables (queries/rollups.ts), the rest of the period from `events`.
  */
 
 export type ParamType = 'string' | 'timestamp' | 'integer';
@@ -55,10 +61,34 @@ export interface NamedQuery {
    * (optional filters are written `(:p IS NULL OR column = :p)`).
    */
   bind(params: ParamValues): (string | number | null)[];
+  /**
+   * The rollup rendering of an aggregate query (none for the drill-down queries, which always read raw events): the
+   * same rows as {@link text}, with the whole days [`day_from`, `day_to`) read from the rollup tables (`rollup_daily`,
+   * `rollup_pairs`, `rollup_bounces`, `rollup_complaints`) and the rest of [`from`, `to`) from `events`. Its params are
+   * this query's plus {@link WHOLE_DAY_PARAMS}, which the server sets (queries/rollup-split.ts picks them); both null
+   * or equal: no whole day, everything from `events`.
+   */
+  rollup?: NamedQuery;
 }
 
+/** The definition of a named query: what {@link defineNamedQuery} is given. */
+export interface NamedQueryDefinition extends Omit<NamedQuery, 'sql' | 'bind' | 'rollup'> {
+  /** The rollup rendering's SQL (aggregate queries only), with the same placeholders plus `:day_from`, `:day_to`. */
+  rollupText?(dialect: Dialect): string;
+}
+
+/**
+ * The whole days a rollup rendering reads from the rollups, `YYYY-MM-DD`, [day_from, day_to). Set by the server
+ * (from the days rolled up and not stale), never by a caller.
+ */
+export const WHOLE_DAY_PARAMS: readonly ParamSpec[] = [
+  { name: 'day_from', type: 'string', description: 'first whole day read from the rollups, YYYY-MM-DD (server-set)' },
+  { name: 'day_to', type: 'string', description: 'the day after the last one read from the rollups (server-set)' },
+];
+
 /** Builds a named query: `sql` and `bind` are derived from the DuckDB rendering of the one definition. */
-export function defineNamedQuery(def: Omit<NamedQuery, 'sql' | 'bind'>): NamedQuery {
+export function defineNamedQuery(def: NamedQueryDefinition): NamedQuery {
+  const { rollupText, ...rest } = def;
   const compiled = compileNamed(def.text('duckdb'));
   const declared = new Set(def.params.map((p) => p.name));
   for (const d of ['duckdb', 'trino'] as const) {
@@ -67,9 +97,12 @@ export function defineNamedQuery(def: Omit<NamedQuery, 'sql' | 'bind'>): NamedQu
     }
   }
   return {
-    ...def,
+    ...rest,
     sql: compiled.sql,
     bind: (params) => compiled.names.map((n) => params[n] ?? null),
+    ...(rollupText
+      ? { rollup: defineNamedQuery({ ...rest, params: [...def.params, ...WHOLE_DAY_PARAMS], text: rollupText }) }
+      : {}),
   };
 }
 
@@ -86,14 +119,39 @@ export const SCOPE_PARAMS: readonly ParamSpec[] = [
  * comparison alone is exact but would scan every partition.
  */
 export function scopeWhere(d: Dialect): string {
-  const exact = `(:tenant IS NULL OR tenant_id = :tenant)
-  AND (:from IS NULL OR event_time >= CAST(:from AS TIMESTAMP))
+  return `${TENANT_WHERE}
+  AND ${timeWhere(d)}`;
+}
+
+/** The server's tenant scope. */
+const TENANT_WHERE = '(:tenant IS NULL OR tenant_id = :tenant)';
+
+/** The event-time range, and on Athena the same range on the partition column `dt`. */
+function timeWhere(d: Dialect): string {
+  const exact = `(:from IS NULL OR event_time >= CAST(:from AS TIMESTAMP))
   AND (:to IS NULL OR event_time < CAST(:to AS TIMESTAMP))`;
   if (d === 'duckdb') return exact;
   return `${exact}
   AND (:from IS NULL OR dt >= substr(:from, 1, 10))
   AND (:to IS NULL OR dt <= substr(:to, 1, 10))`;
 }
+
+/**
+ * The rows of `events` a rollup rendering reads: the period's edges [from, day_from) and [day_to, to), or the whole
+ * period when there is no whole day (`day_from` null, or equal to `day_to`: the two bounds are set together). On
+ * Athena the edges filter `dt` too, so partition projection reads only the edge days, never the whole days'. The
+ * tenant is filtered once, over the union of edges and rollups (see {@link ROLLUP_DAYS}).
+ */
+function edgeWhere(d: Dialect): string {
+  const exact = `${timeWhere(d)}
+  AND (:day_from IS NULL OR event_time < CAST(:day_from AS TIMESTAMP) OR event_time >= CAST(:day_to AS TIMESTAMP))`;
+  if (d === 'duckdb') return exact;
+  return `${exact}
+  AND (:day_from IS NULL OR dt < :day_from OR dt >= :day_to)`;
+}
+
+/** The rollup rows of the whole days (`dt` is the partition column of every rollup table, a day as text). */
+const ROLLUP_DAYS = 'dt >= :day_from AND dt < :day_to';
 
 /**
  * Mailbox provider of a recipient domain. Yahoo's group includes AOL (Yahoo runs AOL Mail); Outlook/Hotmail
@@ -136,29 +194,112 @@ export const METRIC_COLUMNS: readonly ColumnSpec[] = [
 interface MetricKey {
   /** Output column name. */
   name: string;
-  /** Expression over an `events` row. */
+  /**
+   * Expression over an `events` row. In the rollup rendering it is computed over the union of edge rows and rollup
+   * rows, which carry `tenant_id`, `campaign_id` and `recipient_domain` (unless the key has a {@link rollup} form).
+   */
   row: string;
+  /** Expression over a rollup row, for a key the rollups hold in another form (the day: the partition `dt`). */
+  rollup?: string;
   /** Expression over the grouped key `k.<name>` for the output (default: the key itself). */
   out?: string;
   /** The key can be NULL (a text key: null and '' are told apart). */
   nullable?: boolean;
 }
 
+interface MetricsOptions {
+  /** More filters over the rows (and, in the rollup rendering, over the rollup rows: same column names). */
+  where?: string;
+  /** More output columns after the keys: `agg` over `column`, which `events` and `rollup_daily` both hold. */
+  extra?: { name: string; agg: string; column: string }[];
+  orderBy: string;
+}
+
 /**
- * The metric figures grouped by `keys`. Unique opens and clicks are distinct (message, recipient) pairs, counted in
+ * The metric figures grouped by `keys`, in both renderings (raw: {@link metricsText}; rollups:
+ * {@link metricsRollupText}). Unique opens and clicks are distinct (message, recipient) pairs, counted in
  * two stages (pairs first, then pairs per group): exact, and several times faster on DuckDB than
  * `count(DISTINCT message_id || recipient)`. On DuckDB a pair is its 64-bit `pair_key` (written by compaction,
  * computed for other files: ingest/compact-layout.ts), an integer far cheaper to read and group by than the two
  * strings; Trino groups by the strings themselves. The scoped rows are a CTE read twice; DuckDB is told to inline it
  * (two filtered scans cost less than one materialisation), Trino always inlines.
  */
-function metricsText(
-  d: Dialect,
-  keys: readonly MetricKey[],
-  opts: { where?: string; extra?: { name: string; agg: string; column: string }[]; orderBy: string },
-): string {
-  const names = keys.map((k) => k.name);
-  const list = names.join(', ');
+function metricsText(d: Dialect, keys: readonly MetricKey[], opts: MetricsOptions): string {
+  const list = keys.map((k) => k.name).join(', ');
+  const extra = opts.extra ?? [];
+  const pair = d === 'duckdb' ? 'pair_key' : 'message_id, recipient';
+  return `WITH scoped AS ${d === 'duckdb' ? 'NOT MATERIALIZED ' : ''}(
+  SELECT ${keys.map((k) => `${k.row} AS ${k.name}`).join(', ')},
+    event_type, ${pair}, machine_open, bounce_type, bounce_subtype, complaint_subtype,
+    complaint_feedback_type${extra.map((x) => `, ${x.column}`).join('')}
+  FROM events
+  WHERE ${scopeWhere(d)}${opts.where ? `\n  AND ${opts.where}` : ''}
+),
+${metricCtes(list, pair, extra.map((x) => `,\n    ${x.agg} AS ${x.name}`).join(''))}
+${metricsSelect(keys, opts)}`;
+}
+
+/**
+ * The rollup rendering of {@link metricsText}: the same groups and figures from one relation `src`, the union of
+ * - the edge rows of `events` (see {@link edgeWhere}), each carrying its own counts (1 or 0 per figure) and, for an
+ *   open or click, its pair key ({@link pairKeySql}) and flags;
+ * - `rollup_daily` of the whole days: the counts per tenant, campaign and recipient domain;
+ * - `rollup_pairs` of the whole days: each (message, recipient) pair opened or clicked on a day, with its flags.
+ * Counts are sums; unique figures count distinct pair keys per group over edges and whole days together (a pair seen
+ * on several days, or on a whole day and an edge, counts once), exactly as the raw rendering counts pairs.
+ */
+function metricsRollupText(d: Dialect, keys: readonly MetricKey[], opts: MetricsOptions): string {
+  const list = keys.map((k) => k.name).join(', ');
+  const extra = opts.extra ?? [];
+  const split = keys.filter((k) => k.rollup);
+  const lead = (source: 'row' | 'rollup') =>
+    ['tenant_id', 'campaign_id', 'recipient_domain', ...split.map((k) => `${k[source]} AS ${k.name}`)].join(', ');
+  const nul = (type: string) => `CAST(NULL AS ${type})`;
+  const counts = METRIC_COUNT_NAMES.join(', ');
+  const materialised = d === 'duckdb' ? 'NOT MATERIALIZED ' : '';
+  return `WITH src AS ${materialised}(
+  SELECT ${lead('row')}${extra.map((x) => `, ${x.column}`).join('')},
+    ${METRIC_COUNTS.map(([n, w]) => `CASE WHEN ${w} THEN 1 ELSE 0 END AS ${n}`).join(',\n    ')},
+    CASE WHEN event_type IN ('open', 'click') THEN ${pairKeySql(d)} END AS pair_key,
+    event_type = 'open' AS o, event_type = 'open' AND NOT machine_open AS h,
+    event_type = 'open' AND machine_open AS m, event_type = 'click' AS k
+  FROM events
+  WHERE ${edgeWhere(d)}
+  UNION ALL
+  SELECT ${lead('rollup')}${extra.map((x) => `, ${x.column}`).join('')}, ${counts},
+    ${nul('BIGINT')}, ${nul('BOOLEAN')}, ${nul('BOOLEAN')}, ${nul('BOOLEAN')}, ${nul('BOOLEAN')}
+  FROM rollup_daily
+  WHERE ${ROLLUP_DAYS}
+  UNION ALL
+  SELECT ${lead('rollup')}${extra.map(() => `, ${nul('VARCHAR')}`).join('')}, ${METRIC_COUNT_NAMES.map(() => '0').join(', ')},
+    pair_key, o, h, m, k
+  FROM rollup_pairs
+  WHERE ${ROLLUP_DAYS}
+),
+scoped AS ${materialised}(
+  SELECT ${keys.map((k) => (k.rollup ? k.name : `${k.row} AS ${k.name}`)).join(', ')}${extra.map((x) => `, ${x.column}`).join('')},
+    ${counts}, pair_key, o, h, m, k
+  FROM src
+  WHERE ${TENANT_WHERE}${opts.where ? `\n  AND ${opts.where}` : ''}
+),
+counts AS (
+  SELECT ${list},
+    ${METRIC_COUNT_NAMES.map((n) => `CAST(sum(${n}) AS BIGINT) AS ${n}`).join(', ')}${extra.map((x) => `,\n    ${x.agg} AS ${x.name}`).join('')}
+  FROM scoped
+  GROUP BY ${list}
+),
+pairs AS (
+  SELECT ${list}, bool_or(o) AS o, bool_or(h) AS h, bool_or(m) AS m, bool_or(k) AS k
+  FROM scoped
+  WHERE pair_key IS NOT NULL
+  GROUP BY ${list}, pair_key
+),
+${engagementCte(list)}
+${metricsSelect(keys, opts)}`;
+}
+
+/** The output of both metric renderings: `counts` (c) joined with `engagement` (e) on the keys. */
+function metricsSelect(keys: readonly MetricKey[], opts: MetricsOptions): string {
   const extra = opts.extra ?? [];
   // A nullable key joins null to null with two hash-joinable equalities (the Trino parser the tests use has no
   // IS NOT DISTINCT FROM, and an OR would keep DuckDB from a hash join).
@@ -170,16 +311,7 @@ function metricsText(
     )
     .join(' AND ');
   const out = keys.map((k) => `${k.out ? k.out.replaceAll('{k}', `c.${k.name}`) : `c.${k.name}`} AS ${k.name}`);
-  const pair = d === 'duckdb' ? 'pair_key' : 'message_id, recipient';
-  return `WITH scoped AS ${d === 'duckdb' ? 'NOT MATERIALIZED ' : ''}(
-  SELECT ${keys.map((k) => `${k.row} AS ${k.name}`).join(', ')},
-    event_type, ${pair}, machine_open, bounce_type, bounce_subtype, complaint_subtype,
-    complaint_feedback_type${extra.map((x) => `, ${x.column}`).join('')}
-  FROM events
-  WHERE ${scopeWhere(d)}${opts.where ? `\n  AND ${opts.where}` : ''}
-),
-${metricCtes(list, pair, extra.map((x) => `,\n    ${x.agg} AS ${x.name}`).join(''))}
-SELECT ${out.join(', ')},${extra.map((x) => ` c.${x.name},`).join('')}
+  return `SELECT ${out.join(', ')},${extra.map((x) => ` c.${x.name},`).join('')}
   ${COUNT_NAMES.slice(0, 6)
     .map((n) => `c.${n}`)
     .join(', ')},
@@ -197,6 +329,14 @@ LEFT JOIN engagement e ON ${join}
 ORDER BY ${opts.orderBy}`;
 }
 
+/** Both renderings of a metric report, for {@link defineNamedQuery}. */
+function metricsRenderings(
+  keys: readonly MetricKey[],
+  opts: MetricsOptions,
+): Pick<NamedQueryDefinition, 'text' | 'rollupText'> {
+  return { text: (d) => metricsText(d, keys, opts), rollupText: (d) => metricsRollupText(d, keys, opts) };
+}
+
 const TENANT_COLUMN: ColumnSpec = { name: 'tenant_id', type: 'string', description: 'tenant id' };
 
 const tenantSummary = defineNamedQuery({
@@ -204,7 +344,7 @@ const tenantSummary = defineNamedQuery({
   description: 'one row per tenant: volumes, bounces, complaints, opens and clicks, rates',
   params: SCOPE_PARAMS,
   columns: [TENANT_COLUMN, ...METRIC_COLUMNS],
-  text: (d) => metricsText(d, [{ name: 'tenant_id', row: 'tenant_id' }], { orderBy: 'tenant_id' }),
+  ...metricsRenderings([{ name: 'tenant_id', row: 'tenant_id' }], { orderBy: 'tenant_id' }),
 });
 
 const dailyTimeseries = defineNamedQuery({
@@ -217,15 +357,13 @@ const dailyTimeseries = defineNamedQuery({
     ...METRIC_COLUMNS,
   ],
   // Grouped by the DATE and written as text once per group: a text key per row costs more on DuckDB.
-  text: (d) =>
-    metricsText(
-      d,
-      [
-        { name: 'day', row: 'CAST(event_time AS DATE)', out: 'CAST({k} AS VARCHAR)' },
-        { name: 'tenant_id', row: 'tenant_id' },
-      ],
-      { orderBy: 'day, tenant_id' },
-    ),
+  ...metricsRenderings(
+    [
+      { name: 'day', row: 'CAST(event_time AS DATE)', rollup: 'CAST(dt AS DATE)', out: 'CAST({k} AS VARCHAR)' },
+      { name: 'tenant_id', row: 'tenant_id' },
+    ],
+    { orderBy: 'day, tenant_id' },
+  ),
 });
 
 const campaignReport = defineNamedQuery({
@@ -241,19 +379,17 @@ const campaignReport = defineNamedQuery({
     { name: 'subject', type: 'string', description: "the campaign's subject (the greatest when it had several)" },
     ...METRIC_COLUMNS,
   ],
-  text: (d) =>
-    metricsText(
-      d,
-      [
-        { name: 'tenant_id', row: 'tenant_id' },
-        { name: 'campaign_id', row: 'campaign_id', nullable: true },
-      ],
-      {
-        where: '(:campaign IS NULL OR campaign_id = :campaign)',
-        extra: [{ name: 'subject', agg: 'max(subject)', column: 'subject' }],
-        orderBy: 'c.sent DESC, tenant_id, campaign_id NULLS LAST',
-      },
-    ),
+  ...metricsRenderings(
+    [
+      { name: 'tenant_id', row: 'tenant_id' },
+      { name: 'campaign_id', row: 'campaign_id', nullable: true },
+    ],
+    {
+      where: '(:campaign IS NULL OR campaign_id = :campaign)',
+      extra: [{ name: 'subject', agg: 'max(subject)', column: 'subject' }],
+      orderBy: 'c.sent DESC, tenant_id, campaign_id NULLS LAST',
+    },
+  ),
 });
 
 const domainDeliverability = defineNamedQuery({
@@ -273,20 +409,40 @@ const domainDeliverability = defineNamedQuery({
     { name: 'provider', type: 'string', description: 'Gmail, Outlook/Hotmail, Yahoo, Apple iCloud or other' },
     ...METRIC_COLUMNS,
   ],
-  text: (d) =>
-    metricsText(
-      d,
-      [
-        { name: 'recipient_domain', row: 'recipient_domain' },
-        { name: 'provider', row: PROVIDER_CASE },
-      ],
-      {
-        // Opens and clicks of mail to several recipients carry no recipient (DESIGN.md), so no domain either.
-        where: `recipient_domain IS NOT NULL AND (:provider IS NULL OR ${PROVIDER_CASE} = :provider)`,
-        orderBy: 'c.sent DESC, recipient_domain',
-      },
-    ),
+  ...metricsRenderings(
+    [
+      { name: 'recipient_domain', row: 'recipient_domain' },
+      { name: 'provider', row: PROVIDER_CASE },
+    ],
+    {
+      // Opens and clicks of mail to several recipients carry no recipient (DESIGN.md), so no domain either.
+      where: `recipient_domain IS NOT NULL AND (:provider IS NULL OR ${PROVIDER_CASE} = :provider)`,
+      orderBy: 'c.sent DESC, recipient_domain',
+    },
+  ),
 });
+
+/** What bounce-breakdown groups by. */
+const BOUNCE_CODE = 'bounce_type, bounce_subtype, smtp_status';
+
+/** bounce-breakdown over a `codes` CTE (bounces, distinct recipients, least diagnostic per code), however built. */
+function bounceRanking(codes: string): string {
+  return `WITH ${codes},
+ranked AS (
+  SELECT bounce_type, bounce_subtype, smtp_status, bounces, recipients, example_diagnostic,
+    sum(bounces) OVER (PARTITION BY bounce_type, bounce_subtype) AS subtype_bounces,
+    row_number() OVER (PARTITION BY bounce_type, bounce_subtype ORDER BY bounces DESC, smtp_status NULLS LAST) AS code_rank
+  FROM codes
+)
+SELECT bounce_type, bounce_subtype,
+  CASE WHEN bounce_type = 'Permanent'
+    AND coalesce(bounce_subtype, '') IN (${SUPPRESSED_BOUNCE_SUBTYPES.map((x) => `'${x}'`).join(', ')}) THEN 'suppressed'
+    WHEN bounce_type = 'Permanent' THEN 'hard' ELSE 'soft' END AS bounce_class,
+  subtype_bounces, code_rank, smtp_status, bounces, recipients, example_diagnostic
+FROM ranked
+WHERE code_rank <= coalesce(:top, 5)
+ORDER BY subtype_bounces DESC, bounce_type NULLS LAST, bounce_subtype NULLS LAST, code_rank`;
+}
 
 const bounceBreakdown = defineNamedQuery({
   name: 'bounce-breakdown',
@@ -311,29 +467,45 @@ const bounceBreakdown = defineNamedQuery({
     { name: 'recipients', type: 'integer', description: 'distinct recipients of those bounces' },
     { name: 'example_diagnostic', type: 'string', description: 'one diagnostic text of those bounces (the least)' },
   ],
-  text: (d) => `WITH codes AS (
-  SELECT bounce_type, bounce_subtype, smtp_status, count(*) AS bounces, count(DISTINCT recipient) AS recipients,
+  text: (d) =>
+    bounceRanking(`codes AS (
+  SELECT ${BOUNCE_CODE}, count(*) AS bounces, count(DISTINCT recipient) AS recipients,
     min(diagnostic_code) AS example_diagnostic
   FROM events
   WHERE ${scopeWhere(d)}
   AND event_type = 'bounce'
-  GROUP BY bounce_type, bounce_subtype, smtp_status
+  GROUP BY ${BOUNCE_CODE}
+)`),
+  // Whole days: a rollup row per recipient (by its key) and code, with its bounce count and least diagnostic.
+  rollupText: (d) =>
+    bounceRanking(`src AS (
+  SELECT tenant_id, ${BOUNCE_CODE}, ${recipientKeySql(d)} AS recipient_key, 1 AS n, diagnostic_code
+  FROM events
+  WHERE ${edgeWhere(d)}
+  AND event_type = 'bounce'
+  UNION ALL
+  SELECT tenant_id, ${BOUNCE_CODE}, recipient_key, bounces, diagnostic_code
+  FROM rollup_bounces
+  WHERE ${ROLLUP_DAYS}
 ),
-ranked AS (
-  SELECT bounce_type, bounce_subtype, smtp_status, bounces, recipients, example_diagnostic,
-    sum(bounces) OVER (PARTITION BY bounce_type, bounce_subtype) AS subtype_bounces,
-    row_number() OVER (PARTITION BY bounce_type, bounce_subtype ORDER BY bounces DESC, smtp_status NULLS LAST) AS code_rank
-  FROM codes
-)
-SELECT bounce_type, bounce_subtype,
-  CASE WHEN bounce_type = 'Permanent'
-    AND coalesce(bounce_subtype, '') IN (${SUPPRESSED_BOUNCE_SUBTYPES.map((x) => `'${x}'`).join(', ')}) THEN 'suppressed'
-    WHEN bounce_type = 'Permanent' THEN 'hard' ELSE 'soft' END AS bounce_class,
-  subtype_bounces, code_rank, smtp_status, bounces, recipients, example_diagnostic
-FROM ranked
-WHERE code_rank <= coalesce(:top, 5)
-ORDER BY subtype_bounces DESC, bounce_type NULLS LAST, bounce_subtype NULLS LAST, code_rank`,
+codes AS (
+  SELECT ${BOUNCE_CODE}, CAST(sum(n) AS BIGINT) AS bounces, count(DISTINCT recipient_key) AS recipients,
+    min(diagnostic_code) AS example_diagnostic
+  FROM src
+  WHERE ${TENANT_WHERE}
+  GROUP BY ${BOUNCE_CODE}
+)`),
 });
+
+/** complaint-breakdown: `figures` (complaints, recipients) per feedback type and subtype of the complaint rows `from`. */
+function complaintGroups(figures: string, from: string): string {
+  return `SELECT complaint_feedback_type AS feedback_type, complaint_subtype,
+  (${COUNTED_COMPLAINT_OF_A_COMPLAINT}) AS counts_toward_rate,
+  ${figures}
+FROM ${from}
+GROUP BY complaint_feedback_type, complaint_subtype
+ORDER BY complaints DESC, feedback_type NULLS LAST, complaint_subtype NULLS LAST`;
+}
 
 const complaintBreakdown = defineNamedQuery({
   name: 'complaint-breakdown',
@@ -350,14 +522,28 @@ const complaintBreakdown = defineNamedQuery({
     { name: 'complaints', type: 'integer', description: 'complaint recipients' },
     { name: 'recipients', type: 'integer', description: 'distinct complaining recipients' },
   ],
-  text: (d) => `SELECT complaint_feedback_type AS feedback_type, complaint_subtype,
-  (${COUNTED_COMPLAINT_OF_A_COMPLAINT}) AS counts_toward_rate,
-  count(*) AS complaints, count(DISTINCT recipient) AS recipients
-FROM events
+  text: (d) =>
+    complaintGroups(
+      'count(*) AS complaints, count(DISTINCT recipient) AS recipients',
+      `events
 WHERE ${scopeWhere(d)}
-AND event_type = 'complaint'
-GROUP BY complaint_feedback_type, complaint_subtype
-ORDER BY complaints DESC, feedback_type NULLS LAST, complaint_subtype NULLS LAST`,
+AND event_type = 'complaint'`,
+    ),
+  rollupText: (d) =>
+    complaintGroups(
+      'CAST(sum(n) AS BIGINT) AS complaints, count(DISTINCT recipient_key) AS recipients',
+      `(
+  SELECT tenant_id, complaint_feedback_type, complaint_subtype, ${recipientKeySql(d)} AS recipient_key, 1 AS n
+  FROM events
+  WHERE ${edgeWhere(d)}
+  AND event_type = 'complaint'
+  UNION ALL
+  SELECT tenant_id, complaint_feedback_type, complaint_subtype, recipient_key, complaints
+  FROM rollup_complaints
+  WHERE ${ROLLUP_DAYS}
+) src
+WHERE ${TENANT_WHERE}`,
+    ),
 });
 
 const bouncedRecipients = defineNamedQuery({
@@ -446,6 +632,24 @@ WHERE ${scopeWhere(d)}
 AND ${UNSUBSCRIBE}
 AND (:campaign IS NULL OR campaign_id = :campaign)
 GROUP BY CAST(event_time AS DATE), tenant_id, campaign_id
+ORDER BY day, tenant_id, campaign_id NULLS LAST`,
+  // A day is either whole (rollup_daily: per tenant, campaign and recipient domain, whose distinct recipients add up
+  // over the domains, a recipient having one domain) or an edge day (its rows), never both: a group sums one source.
+  rollupText: (d) => `SELECT day, tenant_id, campaign_id, CAST(sum(n) AS BIGINT) AS unsubscribes,
+  CAST(sum(r) + count(DISTINCT recipient) AS BIGINT) AS recipients
+FROM (
+  SELECT CAST(CAST(event_time AS DATE) AS VARCHAR) AS day, tenant_id, campaign_id, recipient, 1 AS n, 0 AS r
+  FROM events
+  WHERE ${edgeWhere(d)}
+  AND ${UNSUBSCRIBE}
+  UNION ALL
+  SELECT dt, tenant_id, campaign_id, CAST(NULL AS VARCHAR), unsubscribes, unsubscribed_recipients
+  FROM rollup_daily
+  WHERE ${ROLLUP_DAYS} AND unsubscribes > 0
+) src
+WHERE ${TENANT_WHERE}
+AND (:campaign IS NULL OR campaign_id = :campaign)
+GROUP BY day, tenant_id, campaign_id
 ORDER BY day, tenant_id, campaign_id NULLS LAST`,
 });
 

@@ -1,16 +1,26 @@
 import { UsageError } from '../lib/errors';
 import type { LakeDb } from './duckdb-lake';
 import { NAMED_QUERIES, type NamedQuery, type ParamSpec } from './named-queries';
+import { checkWholeDays, type WholeDays } from './rollup-split';
 
 export type QueryRow = Record<string, string | number | boolean | null>;
 
-/** What the server decides, never the caller: the tenant a query is limited to (null = every tenant). */
+/** What the server decides, never the caller. */
 export interface QueryScope {
+  /** The tenant a query is limited to (null = every tenant). */
   tenant: string | null;
+  /**
+   * The whole days read from the rollups (queries/rollup-split.ts `pickWholeDays`), for a query that has a rollup
+   * rendering; absent or null: every row from raw events.
+   */
+  wholeDays?: WholeDays | null;
 }
 
 /** The parameter the server fills in from the scope; a caller who passes it gets a usage error. */
 export const SCOPE_PARAM = 'tenant';
+
+/** Every parameter the server sets (the tenant, and the whole days of a rollup rendering). */
+const SERVER_PARAMS: ReadonlySet<string> = new Set([SCOPE_PARAM, 'day_from', 'day_to']);
 
 /**
  * Validates caller parameters against a query's specs; unknown names and bad values are one-line usage errors.
@@ -26,12 +36,16 @@ export function validateParams(
   const specs = new Map(query.params.map((p) => [p.name, p]));
   for (const name of Object.keys(raw)) {
     if (raw[name] === undefined) continue;
-    if (name === SCOPE_PARAM) throw new UsageError(`${SCOPE_PARAM} is set by the server, not by a query parameter`);
+    if (SERVER_PARAMS.has(name)) throw new UsageError(`${name} is set by the server, not by a query parameter`);
     if (!specs.has(name)) throw new UsageError(`${query.name} takes no parameter ${name.slice(0, 40)}`);
   }
   for (const spec of query.params) {
     if (spec.name === SCOPE_PARAM) {
       out[spec.name] = scope.tenant === null ? null : coerce(spec, scope.tenant);
+      continue;
+    }
+    if (spec.name === 'day_from' || spec.name === 'day_to') {
+      out[spec.name] = (spec.name === 'day_from' ? scope.wholeDays?.from : scope.wholeDays?.to) ?? null;
       continue;
     }
     const value = raw[spec.name];
@@ -42,7 +56,18 @@ export function validateParams(
     }
     out[spec.name] = coerce(spec, value);
   }
+  if (scope.wholeDays && 'day_from' in out) {
+    checkWholeDays(out.from as string | null, out.to as string | null, scope.wholeDays);
+  }
   return out;
+}
+
+/**
+ * The rendering a query runs in this scope: its rollup rendering when the server chose whole days and the query has
+ * one, else the raw rendering.
+ */
+export function renderingFor(query: NamedQuery, scope: QueryScope): NamedQuery {
+  return scope.wholeDays && query.rollup ? query.rollup : query;
 }
 
 /** A date, or a date and time with optional seconds, fraction and zone (UTC when none). */
@@ -84,14 +109,17 @@ export function getNamedQuery(name: string): NamedQuery {
   return q;
 }
 
-/** Runs a named query on the local lake with bound parameters, limited to the server's tenant scope. */
+/**
+ * Runs a named query on the local lake with bound parameters, limited to the server's tenant scope; with
+ * `scope.wholeDays`, those days from the rollup views (see `openLake`) and the rest from raw events.
+ */
 export async function runNamedQuery(
   db: LakeDb,
   name: string,
   raw: Readonly<Record<string, string | undefined>>,
   scope: QueryScope = { tenant: null },
 ): Promise<QueryRow[]> {
-  const query = getNamedQuery(name);
+  const query = renderingFor(getNamedQuery(name), scope);
   const params = validateParams(query, raw, scope);
   const rows = await db.query(query.sql, query.bind(params));
   return rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, toPlain(v)])));

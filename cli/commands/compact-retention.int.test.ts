@@ -52,5 +52,8 @@ describe('sesflow compact --retention', () => {
     expect(cut.out).toMatch(/^retention: [1-9]\d* event files before \d{4}-\d{2}-\d{2}/);
     expect(days().length).toBeLessThan(before.length);
     expect(days()).not.toContain('dt=2026-05-01');
+    // Each day was rolled up before its raw events went: the rollups (kept SESFLOW_ROLLUP_RETENTION_DAYS) stay.
+    expect(readdirSync(join(lake.dir, 'rollups', 'daily')).sort()).toEqual(before);
+    expect(readdirSync(join(lake.dir, 'rollups', 'daily', 'dt=2026-05-01'))).toHaveLength(1);
   });
 });

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { compactLake } from '../../ingest/compact';
 import { FsLakeStore } from '../../ingest/fs-lake-store';
+import { rollUpLake } from '../../ingest/rollups-writer';
 import { UsageError } from '../../lib/errors';
 import { formatProgressBar } from '../../local/ndjson-output';
 import { readPrivacyConfig } from '../../privacy/config';
@@ -10,13 +11,15 @@ import { DEFAULT_LAKE } from './ingest';
 export function registerCompact(program: Command): void {
   program
     .command('compact')
-    .description("merge each lake partition's small files into one and drop duplicate events")
+    .description(
+      "merge each lake partition's small files into one and drop duplicate events, then roll up each closed day not yet rolled up or changed since",
+    )
     .option('--lake <dir>', 'lake directory', DEFAULT_LAKE)
     .option('--dt <day>', 'only this day (YYYY-MM-DD)')
     .option('--format <format>', 'summary format: text or json', 'text')
     .option(
       '--retention',
-      'first delete the partitions past their retention: raw events SESFLOW_RAW_RETENTION_DAYS (400), error records SESFLOW_ERROR_RETENTION_DAYS (90), rollups SESFLOW_ROLLUP_RETENTION_DAYS (1825) days after their day',
+      'then delete the partitions past their retention (each day rolled up first): raw events SESFLOW_RAW_RETENTION_DAYS (400), error records SESFLOW_ERROR_RETENTION_DAYS (90), rollups SESFLOW_ROLLUP_RETENTION_DAYS (1825) days after their day',
     )
     .option('--raw-days <n>', 'raw event retention in days (with --retention)')
     .option('--error-days <n>', 'error record retention in days (with --retention)')
@@ -33,12 +36,11 @@ export function registerCompact(program: Command): void {
         if (opts.format !== 'text' && opts.format !== 'json') throw new UsageError('--format must be text or json');
         if ((opts.rawDays || opts.errorDays) && !opts.retention)
           throw new UsageError('--raw-days and --error-days go with --retention');
-        let retention: RetentionSummary | null = null;
+        let policy: ReturnType<typeof readPrivacyConfig>['retention'] | null = null;
         if (opts.retention) {
           const env = { ...process.env };
           if (opts.rawDays) env.SESFLOW_RAW_RETENTION_DAYS = opts.rawDays;
           if (opts.errorDays) env.SESFLOW_ERROR_RETENTION_DAYS = opts.errorDays;
-          let policy: ReturnType<typeof readPrivacyConfig>['retention'];
           try {
             policy = readPrivacyConfig(env).retention;
           } catch (err) {
@@ -50,7 +52,6 @@ export function registerCompact(program: Command): void {
                 : String(err),
             );
           }
-          retention = await applyRetention(new FsLakeStore(opts.lake), policy);
         }
         const bar = process.stderr.isTTY === true;
         const s = await compactLake(opts.lake, {
@@ -60,13 +61,19 @@ export function registerCompact(program: Command): void {
           },
         });
         if (bar) process.stderr.write('\n');
+        // Every day whose 24 hours have ended: built if new, built again if its raw files changed since. Before
+        // retention deletes raw days, every day is (a rollup outlives its raw events).
+        const store = new FsLakeStore(opts.lake);
+        const rollups = await rollUpLake(store, { dt: policy ? undefined : opts.dt, closedBefore: new Date() });
+        const retention: RetentionSummary | null = policy ? await applyRetention(store, policy) : null;
         const kept = retention
           ? `retention: ${retention.eventFilesDeleted} event files before ${retention.keptFrom.events}, ${retention.errorFilesDeleted} error files before ${retention.keptFrom.errors}, ${retention.rollupFilesDeleted} rollup files before ${retention.keptFrom.rollups} deleted\n`
           : '';
         process.stdout.write(
           opts.format === 'json'
-            ? `${JSON.stringify(retention ? { ...s, retention } : s)}\n`
-            : `${kept}${s.partitions} partitions: ${s.filesBefore} files -> ${s.filesAfter}, ${s.rowsBefore} rows -> ${s.rowsAfter} (${s.duplicatesDropped} duplicates dropped)\n`,
+            ? `${JSON.stringify(retention ? { ...s, rollups, retention } : { ...s, rollups })}\n`
+            : `${kept}${s.partitions} partitions: ${s.filesBefore} files -> ${s.filesAfter}, ${s.rowsBefore} rows -> ${s.rowsAfter} (${s.duplicatesDropped} duplicates dropped)\n` +
+                `rollups: ${rollups.built} days rolled up, ${rollups.rebuilt} rebuilt (changed since), ${rollups.fresh} up to date\n`,
         );
       },
     );

@@ -4,6 +4,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { buildTestLake, type TestLake } from '../../dashboards/test-lake';
 import { listPartitions, partitionHourEnd } from '../../ingest/compact';
 import { CHECKED_WRITERS, parseLakeFileName } from '../../ingest/lake-schema';
+import { localRollupDays } from '../../ingest/rollups-writer';
+import { expectRollupsEqualBuildSql } from '../../ingest/test-rollups';
 import { openLake } from '../../queries/duckdb-lake';
 import { runNamedQuery } from '../../queries/run-named-query';
 import { startLakeCompactor } from './lake-compactor';
@@ -72,6 +74,38 @@ describe('lake compaction in sesflow start', () => {
     }
     expect(lines.join('\n')).toMatch(/compaction: \d+ closed hours, files \d+ -> \d+, \d+ duplicates dropped/);
     expect(await summary(lake.dir)).toEqual(before);
+  });
+
+  it('rolls up each day once its last hour has settled, and again when a late file arrives in it', async () => {
+    lake = buildTestLake({ messages: 300, start: new Date(START), spanHours: 36, seed: 23 });
+    const lines: string[] = [];
+    let clock = START + 24 * H + H / 2; // the day's last hour ended 30 min ago: not settled
+    const compactor = startLakeCompactor({
+      lakeDir: lake.dir,
+      everyMs: 3_600_000,
+      settleMs: H,
+      now: () => clock,
+      log: (l) => lines.push(l),
+    });
+    try {
+      expect((await compactor.runOnce()).rollups).toMatchObject({ built: 0, rebuilt: 0 });
+      clock = START + 25 * H;
+      expect((await compactor.runOnce()).rollups).toMatchObject({ built: 1, rebuilt: 0 });
+      expect(lines.at(-1)).toBe('rollups: 1 days rolled up, 0 rebuilt (changed since)');
+      const days = await localRollupDays(lake.dir);
+      expect([...days.values()].filter((d) => d.build).map((d) => d.day)).toEqual(['2026-08-01']);
+      await expectRollupsEqualBuildSql(lake.dir);
+      // Firehose redelivers a file of the closed day: its rollup is stale, rebuilt, and counts nothing twice.
+      const p = listPartitions(lake.dir, '2026-08-01')[3]!;
+      const f = parquetIn(p)[0]!;
+      copyFileSync(join(p, f), join(p, `redelivered-${f}`));
+      expect((await localRollupDays(lake.dir)).get('2026-08-01')!.fresh).toBe(false);
+      expect((await compactor.runOnce()).rollups).toMatchObject({ built: 0, rebuilt: 1, fresh: 0 });
+      await expectRollupsEqualBuildSql(lake.dir);
+      expect((await compactor.runOnce()).rollups).toMatchObject({ built: 0, rebuilt: 0, fresh: 1 });
+    } finally {
+      await compactor.stop();
+    }
   });
 
   it('runs on its schedule until stopped', async () => {

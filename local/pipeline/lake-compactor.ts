@@ -1,4 +1,6 @@
 import { type CompactSummary, compactLake } from '../../ingest/compact';
+import { FsLakeStore } from '../../ingest/fs-lake-store';
+import { type RollupSummary, rollUpLake } from '../../ingest/rollups-writer';
 
 export interface LakeCompactorOptions {
   lakeDir: string;
@@ -15,38 +17,49 @@ export interface LakeCompactorOptions {
   now?: () => number;
 }
 
+/** What one scheduled run did: the compaction, then the rollups of the days it closed or changed. */
+export interface LakeCompactorRun extends CompactSummary {
+  rollups: RollupSummary;
+}
+
 export interface LakeCompactor {
   /** Runs one compaction now (after the one under way, if any). */
-  runOnce(): Promise<CompactSummary>;
+  runOnce(): Promise<LakeCompactorRun>;
   /** Stops the schedule and waits for a run under way. */
   stop(): Promise<void>;
 }
 
 /**
  * Compacts the closed hours of a local lake on a schedule, as `sesflow compact` does by hand: each partition's files
- * merged into one, duplicates dropped (ingest/compact.ts, crash-safe). Without it a long `sesflow start` leaves one
+ * merged into one, duplicates dropped (ingest/compact.ts, crash-safe), then each closed day not yet rolled up, or
+ * changed since (a late event), rolled up (ingest/rollups-writer.ts). Without it a long `sesflow start` leaves one
  * file per partition per Firehose flush, and every query opens them all. Readers are safe meanwhile: the `events`
  * view hides rows a crash left twice, and the dashboards' cache lists again when a file it listed is gone.
  */
 export function startLakeCompactor(opts: LakeCompactorOptions): LakeCompactor {
   const now = opts.now ?? Date.now;
-  let running: Promise<CompactSummary> | null = null;
+  let running: Promise<LakeCompactorRun> | null = null;
   let timer: NodeJS.Timeout | null = null;
   let stopped = false;
 
-  const runOnce = (): Promise<CompactSummary> => {
+  const runOnce = (): Promise<LakeCompactorRun> => {
     const previous = running ?? Promise.resolve(null);
     const run = previous
       .catch(() => null)
       .then(async () => {
-        const summary = await compactLake(opts.lakeDir, { closedBefore: new Date(now() - opts.settleMs) });
+        const closedBefore = new Date(now() - opts.settleMs);
+        const summary = await compactLake(opts.lakeDir, { closedBefore });
         if (summary.filesBefore !== summary.filesAfter || summary.duplicatesDropped > 0) {
           opts.log?.(
             `compaction: ${summary.partitions} closed hours, files ${summary.filesBefore} -> ${summary.filesAfter}, ` +
               `${summary.duplicatesDropped} duplicates dropped`,
           );
         }
-        return summary;
+        const rollups = await rollUpLake(new FsLakeStore(opts.lakeDir), { closedBefore, now: () => new Date(now()) });
+        if (rollups.built + rollups.rebuilt > 0) {
+          opts.log?.(`rollups: ${rollups.built} days rolled up, ${rollups.rebuilt} rebuilt (changed since)`);
+        }
+        return { ...summary, rollups };
       });
     running = run;
     return run;
