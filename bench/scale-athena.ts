@@ -320,12 +320,7 @@ export async function measureAthenaProxy(opts: {
       `Athena proxy ${opts.label}: raw lake ${(rawLakeBytes / 1e6).toFixed(0)} MB; a 30-day view (${new Date(from).toISOString().slice(0, 16)} to ${new Date(to).toISOString().slice(0, 16)}), tenant ${tenant}`,
     );
     for (const q of queries) {
-      let profiled = 0;
-      let osRead = 0;
-      let expected = 0;
-      let fileBytes = 0;
-      let footers = 0;
-      let files = 0;
+      const sum = { profiled: 0, osRead: 0, expected: 0, fileBytes: 0, footers: 0, files: 0 };
       for (const s of q.scans) {
         await conn.run(`PRAGMA enable_profiling = 'json'`);
         await conn.run(`PRAGMA profiling_output = ${quote(profile)}`);
@@ -334,30 +329,30 @@ export async function measureAthenaProxy(opts: {
         await conn.runAndReadAll(s.sql);
         const io1 = processReadBytes();
         await conn.run('PRAGMA disable_profiling');
-        profiled += Number(
+        sum.profiled += Number(
           (JSON.parse(readFileSync(profile, 'utf8')) as { total_bytes_read: number }).total_bytes_read,
         );
-        osRead += io1 - io0;
-        files += s.files.length;
+        sum.osRead += io1 - io0;
+        sum.files += s.files.length;
         const meta = (
           await conn.runAndReadAll(
             `SELECT coalesce(sum(total_compressed_size), 0) AS b FROM parquet_metadata([${s.files.map(quote).join(', ')}]) WHERE path_in_schema IN (${s.columns.map(quote).join(', ') || "''"})`,
           )
         ).getRowObjectsJS()[0] as { b: bigint | number };
         const foot = s.files.reduce((a, f) => a + footerBytes(f), 0);
-        footers += foot;
-        expected += Number(meta.b) + foot;
-        fileBytes += s.files.reduce((a, f) => a + statSync(f).size, 0);
+        sum.footers += foot;
+        sum.expected += Number(meta.b) + foot;
+        sum.fileBytes += s.files.reduce((a, f) => a + statSync(f).size, 0);
       }
       // The OS's count is the headline: it is what the process really read (profiler and metadata beside it).
-      const share = osRead / rawLakeBytes;
+      const share = sum.osRead / rawLakeBytes;
       if (q.counts) viewShare['report page'] = (viewShare['report page'] ?? 0) + share;
-      figures[`${q.label} duckdb total_bytes_read`] = profiled;
-      figures[`${q.label} footers`] = footers;
-      figures[`${q.label} os rchar`] = osRead;
-      figures[`${q.label} expected bytes`] = expected;
+      figures[`${q.label} duckdb total_bytes_read`] = sum.profiled;
+      figures[`${q.label} footers`] = sum.footers;
+      figures[`${q.label} os rchar`] = sum.osRead;
+      figures[`${q.label} expected bytes`] = sum.expected;
       lines.push(
-        `  ${q.label}: read ${(osRead / 1e6).toFixed(2)} MB = ${(share * 100).toFixed(3)} % of the raw lake (OS count; ${files} files of ${(fileBytes / 1e6).toFixed(1)} MB; DuckDB total_bytes_read ${(profiled / 1e6).toFixed(2)} MB; by the files' metadata: footers ${(footers / 1e6).toFixed(2)} MB + referenced column chunks = ${(expected / 1e6).toFixed(2)} MB at most)`,
+        `  ${q.label}: read ${(sum.osRead / 1e6).toFixed(2)} MB = ${(share * 100).toFixed(3)} % of the raw lake (OS count; ${sum.files} files of ${(sum.fileBytes / 1e6).toFixed(1)} MB; DuckDB total_bytes_read ${(sum.profiled / 1e6).toFixed(2)} MB; by the files' metadata: footers ${(sum.footers / 1e6).toFixed(2)} MB + referenced column chunks = ${(sum.expected / 1e6).toFixed(2)} MB)`,
       );
       log(lines[lines.length - 1]!);
     }
