@@ -25,7 +25,8 @@ export function httpGet(url: string, key: string): Promise<{ status: number; bod
   });
 }
 
-async function getOk(url: string, key: string): Promise<string> {
+/** GET that must answer 200; the body. */
+export async function getOk(url: string, key: string): Promise<string> {
   const r = await httpGet(url, key);
   if (r.status !== 200) throw new Error(`${url} answered ${r.status}: ${r.body.slice(0, 200)}`);
   return r.body;
