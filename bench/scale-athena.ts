@@ -299,8 +299,9 @@ export async function measureAthenaProxy(opts: {
       Object.fromEntries(
         Object.entries(r.files).map(([t, fs]) => [t, fs.filter((f) => days.some((d) => f.includes(`dt=${d}`)))]),
       ) as Record<Table, string[]>;
+    const needed = new Set([...wholeDays, ...liveDays]).size;
     log(
-      `  rollups of ${wholeDays.length + liveDays.length} days ready in ${((performance.now() - t0) / 1000).toFixed(0)} s (${r.ownDays ? `${r.ownDays} days the lake's own, ` : ''}${r.ownDays < wholeDays.length ? 'the others built with rollupBuildSql' : ''})`,
+      `  rollups of ${needed} days ready in ${((performance.now() - t0) / 1000).toFixed(0)} s: ${r.ownDays} the lake's own, ${needed - r.ownDays} built here with rollupBuildSql`,
     );
     const rawLakeBytes = dirBytes(join(lakeDir, 'events'));
     const queries = proxyQueries({
