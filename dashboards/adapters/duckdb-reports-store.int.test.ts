@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openLake } from '../../queries/duckdb-lake';
 import { NAMED_QUERIES } from '../../queries/named-queries';
 import type { ReportParams } from '../api/ports';
-import { ROLLUP_RENDERINGS } from '../rollup-renderings';
+import { rollupRenderings } from '../report-split';
 import { buildTestLake, type TestLake } from '../test-lake';
 import { createDuckDbLiveFigures, createDuckDbRollupLiveFigures } from './duckdb-live-figures';
 import { createDuckDbReportEngine, createDuckDbRollupReportEngine } from './duckdb-report-engine';
@@ -58,7 +58,7 @@ async function expectSameAsRaw(store: DuckDbReportsStore, label: string, quick =
   try {
     for (const [period, from, to] of quick ? PERIODS.slice(1, 2) : PERIODS) {
       for (const tenant of quick ? [null] : TENANTS) {
-        for (const name of [...ROLLUP_RENDERINGS.keys(), 'bounce-breakdown', 'bounced-recipients']) {
+        for (const name of [...rollupRenderings(NAMED_QUERIES).keys(), 'bounced-recipients']) {
           const p = { from, to, tenant, limit: 100_000 };
           const got = await engine.run(name, p);
           const want = await ref.run(name, p);
@@ -135,7 +135,7 @@ describe('reports engine: rollups and the raw open window', () => {
       await expectSameAsRaw(store, 'day 1 stale');
 
       // The writer rebuilds that day's rollups: that day alone is loaded again, and is rolled up again.
-      await writeRollups(lake.dir, ['2026-07-01'], 'rebuilt.parquet');
+      await writeRollups(lake.dir, ['2026-07-01']);
       await store.refresh();
       expect(store.lastReloaded).toEqual([
         'bounces/2026-07-01',
