@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { localRollupDays, rollupKey } from '../../ingest/rollups-writer';
 import { defineEventsViews } from '../../queries/duckdb-lake';
-import { ROLLUP_TABLES, type RollupTable, rollupPrefix } from '../../queries/rollups';
+import { ROLLUP_TABLES, type RollupTable } from '../../queries/rollups';
 import { DAY_MS, dayText, hourPartitions } from '../report-split';
 
 /**
