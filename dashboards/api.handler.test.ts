@@ -185,6 +185,47 @@ describe('Reports API Lambda handler (fake AWS clients, real aws-jwt-verify)', (
     expect(ddb.calls).toEqual([]);
   });
 
+  it('hands an erasure request to the erasure function where the stage names one (202), and 404s it where not', async () => {
+    const invoked: { FunctionName?: string; InvocationType?: string; Payload?: Uint8Array }[] = [];
+    const lambda = {
+      send: async (cmd: { input: (typeof invoked)[number] }) => {
+        invoked.push(cmd.input);
+        return { StatusCode: 202, $metadata: { requestId: 'inv-1' } };
+      },
+    };
+    const handler = createReportsLambdaHandler({
+      env: { ...ENV, SESFLOW_ERASE_FUNCTION: 'sesflow-test-erase-recipient:live' },
+      dynamodb: dynamodb().client,
+      athena: athena().client,
+      lambda: lambda as never,
+      jwks,
+      log: { info: () => undefined, error: () => undefined },
+      now: () => NOW,
+    });
+    const post = (token: string) => {
+      const e = event('POST', '/v1/erasures', { token });
+      return { ...e, body: JSON.stringify({ address: 'ann@example.org', reason: 'ticket 12', tenant: 'acme' }) };
+    };
+    const officer = idToken({ sub: 'officer-1', 'cognito:groups': ['compliance'] });
+    const res = await handler(post(officer));
+    expect(res.statusCode).toBe(202);
+    expect(json(res.body)).toEqual({ accepted: true, requestId: 'inv-1', dryRun: false });
+    expect(invoked.map((i) => [i.FunctionName, i.InvocationType])).toEqual([
+      ['sesflow-test-erase-recipient:live', 'Event'],
+    ]);
+    expect(JSON.parse(new TextDecoder().decode(invoked[0]!.Payload))).toEqual({
+      address: 'ann@example.org',
+      reason: 'ticket 12',
+      tenant: 'acme',
+      requestedBy: 'user:officer-1',
+      dryRun: false,
+    });
+    const client = idToken({ sub: 'client-1', 'cognito:groups': ['client'], 'custom:tenant': 'acme' });
+    expect((await handler(post(client))).statusCode).toBe(403);
+    expect(invoked.length).toBe(1);
+    expect((await setUp().handler(post(officer))).statusCode).toBe(404);
+  });
+
   it("gives a compliance user every tenant with its state and the week's figures from the hour counters", async () => {
     const { handler, logged } = setUp();
     const token = idToken({ sub: 'officer-1', 'cognito:groups': ['compliance'] });

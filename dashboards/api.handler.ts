@@ -1,6 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { AthenaClient } from '@aws-sdk/client-athena';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Jwks } from 'aws-jwt-verify/jwk';
@@ -16,6 +17,7 @@ import { DynamoDbTenantStore } from '../tenants/tenant-service';
 import { type AthenaReportFailure, createAthenaReportEngine } from './adapters/athena-report-engine';
 import { createCognitoAuthenticator, createIdTokenVerifier, type JwtVerifier } from './adapters/cognito-authenticator';
 import { DynamoDbLiveFigures } from './adapters/dynamodb-live-figures';
+import { LambdaRecipientEraser } from './adapters/lambda-recipient-eraser';
 import { DEFAULT_THRESHOLDS } from './api/risk';
 import { type ApiRequest, type ApiResponse, createRouter, type RequestLog } from './api/router';
 import { loadReportsLambdaConfig, type ReportsLambdaConfig } from './lambda-config';
@@ -39,6 +41,8 @@ export interface ReportsLambdaDeps {
   athena?: Pick<AthenaClient, 'send'>;
   dynamodb?: DynamoDBClient;
   ses?: SESv2Client;
+  /** Invokes the erasure function (`POST /v1/erasures`). */
+  lambda?: Pick<LambdaClient, 'send'>;
   /** Replaces aws-jwt-verify altogether. */
   verifier?: JwtVerifier;
   /** Preloads aws-jwt-verify's JWKS cache (otherwise fetched from the user pool on first use and cached). */
@@ -89,6 +93,9 @@ export function buildReportsRouter(
     readiness: new DynamoDbReadinessStore(doc, config.tableName),
     limiter: new TokenBucketLimiter(config.rateLimit.capacity, config.rateLimit.refillPerSecond),
     thresholds: DEFAULT_THRESHOLDS,
+    ...(config.eraseFunction
+      ? { erasure: new LambdaRecipientEraser(deps.lambda ?? new LambdaClient({}), config.eraseFunction) }
+      : {}),
     credential: 'Authorization: Bearer <Cognito ID token>',
     ...(deps.now ? { now: deps.now } : {}),
     log: (entry: RequestLog) =>

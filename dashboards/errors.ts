@@ -8,6 +8,7 @@ export {
   statusOf,
   TooManyRequestsError as RateLimitedError,
   UnauthenticatedError,
+  UnavailableError,
 } from '../lib/http/errors';
 
 /**

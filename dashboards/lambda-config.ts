@@ -19,6 +19,8 @@ export interface ReportsLambdaConfig {
   rateLimit: { capacity: number; refillPerSecond: number };
   /** How long the tenant list's live figures are reused within a container. */
   liveCacheMs: number;
+  /** The erasure function (with its alias) `POST /v1/erasures` hands requests to; undefined: not offered (404). */
+  eraseFunction: string | undefined;
 }
 
 function required(env: NodeJS.ProcessEnv, name: string): string {
@@ -61,5 +63,6 @@ export function loadReportsLambdaConfig(env: NodeJS.ProcessEnv = process.env): R
     },
     rateLimit: base.rateLimit,
     liveCacheMs: optionalWhole(env, 'SESFLOW_LIVE_CACHE_MS', 0) ?? 10_000,
+    eraseFunction: env.SESFLOW_ERASE_FUNCTION || undefined,
   };
 }

@@ -68,6 +68,16 @@ describe('the erasure function in the template (stage dev)', () => {
     expect(JSON.stringify(writes.Resource)).toContain('/errors/*');
   });
 
+  it("is what the Reports API's POST /v1/erasures invokes: its live alias, and only that function", () => {
+    const env = props('ReportsApiLambdaFunction').Environment.Variables;
+    expect(env.SESFLOW_ERASE_FUNCTION).toBe('sesflow-dev-erase-recipient:live');
+    const invoke = (
+      props('ReportsApiRole').Policies[0].PolicyDocument.Statement as { Action: string[]; Resource: unknown }[]
+    ).filter((s) => s.Action.some((a) => a.startsWith('lambda:')));
+    expect(invoke.map((s) => s.Action)).toEqual([['lambda:InvokeFunction']]);
+    expect(JSON.stringify(invoke[0]!.Resource)).toContain(':function:sesflow-dev-erase-recipient:live');
+  });
+
   it('may delete documents of both search indexes', () => {
     const policy = JSON.stringify(props('EraseSearchAccessPolicy').Policy);
     expect(policy).toContain('aoss:WriteDocument');

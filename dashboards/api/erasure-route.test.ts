@@ -75,6 +75,31 @@ describe('POST /v1/erasures', () => {
     expect(JSON.parse(bad.body as string)).toEqual({ error: 'address: not an email address (local@domain)' });
   });
 
+  it('202 with the request id where the erasure runs in the background; 503 with one line when it cannot start', async () => {
+    const accepted: RecipientEraser = {
+      forget: async (input) => ({ ok: true, accepted: { requestId: 'inv-7', dryRun: input.dryRun } }),
+    };
+    const res = await setup(accepted)('key-compliance', {
+      address: 'ann@example.org',
+      reason: 'ticket 12',
+      dryRun: true,
+    });
+    expect(res.status).toBe(202);
+    expect(JSON.parse(res.body as string)).toEqual({ accepted: true, requestId: 'inv-7', dryRun: true });
+    const down: RecipientEraser = {
+      forget: async () => ({
+        ok: false,
+        unavailable: true,
+        error: 'the erasure function could not be invoked: Throttled',
+      }),
+    };
+    const refused = await setup(down)('key-compliance', { address: 'ann@example.org', reason: 'ticket 12' });
+    expect(refused.status).toBe(503);
+    expect(JSON.parse(refused.body as string)).toEqual({
+      error: 'the erasure function could not be invoked: Throttled',
+    });
+  });
+
   it('404 where the stack offers no erasure', async () => {
     const res = await setup()('key-compliance', { address: 'ann@example.org', reason: 'ticket 12' });
     expect(res.status).toBe(404);

@@ -118,9 +118,17 @@ export interface ErasureInput {
 }
 
 /**
- * Forgets a recipient in every store (privacy/: `sesflow forget`). Answers the erasure report (no address in it), or
- * the one-line reason a request was refused.
+ * Forgets a recipient in every store (privacy/: `sesflow forget`). Answers the erasure report (no address in it); or,
+ * where the erasure runs in the background (the erasure function in AWS), that it was accepted, the report then
+ * going to the erasure audit; or the one-line reason a request was refused (`unavailable`: the eraser could not take
+ * it, not the request's fault).
  */
 export interface RecipientEraser {
-  forget(input: ErasureInput): Promise<{ ok: true; report: unknown } | { ok: false; error: string }>;
+  forget(
+    input: ErasureInput,
+  ): Promise<
+    | { ok: true; report: unknown }
+    | { ok: true; accepted: { requestId: string | null; dryRun: boolean } }
+    | { ok: false; error: string; unavailable?: boolean }
+  >;
 }

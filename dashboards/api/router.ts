@@ -12,7 +12,14 @@ import {
 import type { TokenBucketLimiter } from '../../lib/http/token-bucket';
 import { TransitionRefusedError } from '../../tenants/errors';
 import type { FiguresAtChange } from '../../tenants/lifecycle';
-import { BadRequestError, ConflictError, ForbiddenError, NotFoundError, RateLimitedError } from '../errors';
+import {
+  BadRequestError,
+  ConflictError,
+  ForbiddenError,
+  NotFoundError,
+  RateLimitedError,
+  UnavailableError,
+} from '../errors';
 import { toCsv } from './csv';
 import { parseReportQuery, ReasonBodySchema, ReportNameSchema, TenantIdSchema } from './params';
 import type {
@@ -244,7 +251,10 @@ export function createRouter(deps: RouterDeps): ReportsApiHandler {
       const body = parseJsonBody(req.body, ErasureBodySchema, '{"address": "...", "reason": "..."}');
       log.tenant = body.tenant ?? null;
       const done = await deps.erasure.forget({ ...body, requestedBy: p.id, dryRun: body.dryRun ?? false });
-      if (!done.ok) throw new BadRequestError(done.error);
+      if (!done.ok) throw done.unavailable ? new UnavailableError(done.error) : new BadRequestError(done.error);
+      if ('accepted' in done) {
+        return json(202, { accepted: true, requestId: done.accepted.requestId, dryRun: done.accepted.dryRun });
+      }
       return json(200, done.report);
     }
 
