@@ -37,8 +37,8 @@ export interface ReportsStoreOptions {
 interface Listed {
   /** The current build's file of each `<table>/<dt>`, and its signature (the build's name: each build has its own). */
   rollups: Map<string, { table: RollupTable['name']; dt: string; file: string; signature: string }>;
-  /** Raw event files by hour partition (`dt=…/hour=…`). */
-  raw: Map<string, { folder: string; names: string[] }>;
+  /** Raw event files by hour partition (`dt=…/hour=…`), with their versions (size and modification time). */
+  raw: Map<string, { folder: string; names: string[]; versions: string[] }>;
   /** Days (`YYYY-MM-DD`) rolled up and fresh: built from the raw files the lake holds now (or since deleted). */
   fresh: Set<string>;
 }
@@ -57,8 +57,9 @@ async function listLake(lakeDir: string): Promise<Listed> {
     for (const o of d.raw) {
       const m = /^events\/(dt=\d{4}-\d{2}-\d{2}\/hour=\d{2})\/([^/]+)$/.exec(o.key);
       if (!m) continue;
-      const entry = out.raw.get(m[1]!) ?? { folder: join(lakeDir, 'events', m[1]!), names: [] };
+      const entry = out.raw.get(m[1]!) ?? { folder: join(lakeDir, 'events', m[1]!), names: [], versions: [] };
       entry.names.push(m[2]!);
+      entry.versions.push(`${m[2]}:${o.size}:${o.version}`);
       out.raw.set(m[1]!, entry);
     }
     if (d.build === null) continue;
@@ -80,6 +81,8 @@ export class DuckDbReportsStore {
   private lastList = Number.NEGATIVE_INFINITY;
   /** Days (`YYYY-MM-DD`) rolled up and fresh (ingest/rollups-writer.ts), their current build loaded. */
   private ready = new Set<string>();
+  /** The files the temporary `events` view is defined over now (null: none, or to be defined again). */
+  private viewKey: string | null = null;
   /** The `<table>/<dt>` the last refresh loaded or dropped (for logs and tests). */
   lastReloaded: string[] = [];
 
@@ -216,16 +219,29 @@ export class DuckDbReportsStore {
   async withRawEvents<T>(ranges: readonly { from: number; to: number }[], task: () => Promise<T>): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       const folders = new Map<string, string[]>();
+      const versions: string[] = [];
       for (const r of ranges) {
         for (const p of hourPartitions(r.from, r.to)) {
           const e = this.listed.raw.get(p);
-          if (e) folders.set(e.folder, e.names);
+          if (e && !folders.has(e.folder)) {
+            folders.set(e.folder, e.names);
+            versions.push(p, ...e.versions);
+          }
         }
       }
+      // The views stay defined between requests: defined again only when the files or their versions differ (an
+      // erasure rewrites a file under its name); reading the schemas and looking for duplicates costs more than a
+      // small report.
+      const key = versions.join('|');
       try {
-        await defineEventsViews(this.connection, folders, { temp: true });
+        if (key !== this.viewKey) {
+          this.viewKey = null;
+          await defineEventsViews(this.connection, folders, { temp: true });
+          this.viewKey = key;
+        }
         return await task();
       } catch (err) {
+        this.viewKey = null;
         const gone = [...folders].some(([folder, names]) => names.some((n) => !existsSync(join(folder, n))));
         if (attempt >= 2 || !gone) throw err;
         await this.refresh(true);
