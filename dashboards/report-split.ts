@@ -134,14 +134,20 @@ export function hourPartitions(from: number, to: number): string[] {
 
 /**
  * The values a rollup rendering takes besides the named query's own: the period answered (`from`, `to`, as the
- * engine's timestamp text) and the whole days from rollups (`day_from`, `day_to`, equal when none).
+ * engine's timestamp text) and the whole days from rollups (`day_from`, `day_to`; both null when none).
  */
-export function rollupValues(split: PeriodSplit, timestamp: (ms: number) => string): Record<string, string> {
-  const day = split.days ? dayText(split.days.from) : '1970-01-01';
+export function rollupValues(split: PeriodSplit, timestamp: (ms: number) => string): Record<string, string | null> {
   return {
     from: timestamp(Date.parse(split.basis.from)),
     to: timestamp(Date.parse(split.basis.to)),
-    day_from: day,
-    day_to: split.days ? dayText(split.days.to) : day,
+    day_from: split.days ? dayText(split.days.from) : null,
+    day_to: split.days ? dayText(split.days.to) : null,
   };
+}
+
+/** The rollup renderings of a registry's aggregate queries, by name (queries/named-queries.ts `NamedQuery.rollup`). */
+export function rollupRenderings<Q extends { name: string; rollup?: Q }>(
+  registry: ReadonlyMap<string, Q>,
+): ReadonlyMap<string, Q> {
+  return new Map([...registry.values()].flatMap((q) => (q.rollup ? [[q.name, q.rollup] as const] : [])));
 }

@@ -3,8 +3,15 @@ import { athenaStatement } from '../../queries/athena/statement';
 import { NAMED_QUERIES, type NamedQuery, type ParamValues } from '../../queries/named-queries';
 import type { ReportEngine, ReportInfo, ReportParams, ReportResult } from '../api/ports';
 import { BadRequestError, DashboardError } from '../errors';
-import { DAY_MS, dayText, drillDownBasis, type PeriodSplit, rollupValues, splitAggregatePeriod } from '../report-split';
-import { ROLLUP_RENDERINGS } from '../rollup-renderings';
+import {
+  DAY_MS,
+  dayText,
+  drillDownBasis,
+  type PeriodSplit,
+  rollupRenderings,
+  rollupValues,
+  splitAggregatePeriod,
+} from '../report-split';
 
 /** Athena could not answer a report: the status says whose move it is (502 failed, 503 cancelled, 504 timed out). */
 export class ReportEngineError extends DashboardError {
@@ -32,7 +39,7 @@ export interface AthenaReportEngineOptions {
   runner: Pick<AthenaRunner, 'run'>;
   /** The named queries (default queries/'s registry: the same definitions DuckDB runs locally). */
   registry?: ReadonlyMap<string, NamedQuery>;
-  /** The reports answered from the rollup tables and their renderings (default: dashboards/rollup-renderings.ts). */
+  /** The reports answered from the rollup tables and their renderings (default: the registry's, `NamedQuery.rollup`). */
   rollups?: ReadonlyMap<string, NamedQuery>;
   /**
    * The days (`YYYY-MM-DD`) between two UTC midnights that are rolled up and not stale (their `daily` rollup newer
@@ -88,7 +95,7 @@ export function reportInfos(registry: ReadonlyMap<string, NamedQuery>): ReportIn
  */
 export function createAthenaReportEngine(opts: AthenaReportEngineOptions): ReportEngine {
   const registry = opts.registry ?? NAMED_QUERIES;
-  const rollups = opts.rollups ?? ROLLUP_RENDERINGS;
+  const rollups = opts.rollups ?? rollupRenderings(registry);
   const infos = reportInfos(registry);
   const keptFrom = (): number | null => {
     const days = opts.rawRetentionDays;

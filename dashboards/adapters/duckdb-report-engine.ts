@@ -4,15 +4,14 @@ import { duckTimestamp } from '../../queries/duckdb-lake';
 import { NAMED_QUERIES, type NamedQuery } from '../../queries/named-queries';
 import type { ReportEngine, ReportInfo, ReportParams, ReportResult } from '../api/ports';
 import { BadRequestError } from '../errors';
-import { drillDownBasis, rollupValues, splitAggregatePeriod } from '../report-split';
-import { ROLLUP_RENDERINGS } from '../rollup-renderings';
+import { drillDownBasis, rollupRenderings, rollupValues, splitAggregatePeriod } from '../report-split';
 import type { DuckDbReportsStore } from './duckdb-reports-store';
 import { createSerialQueue, plainRow } from './serial-lake';
 
 export interface DuckDbReportEngineOptions {
   /** queries/'s registry (default NAMED_QUERIES): each report runs its one definition (the one Athena runs too). */
   registry?: ReadonlyMap<string, NamedQuery>;
-  /** The reports answered from rollups and their renderings (default: dashboards/rollup-renderings.ts). */
+  /** The reports answered from rollups and their renderings (default: the registry's, `NamedQuery.rollup`). */
   rollups?: ReadonlyMap<string, NamedQuery>;
   serial?: <T>(task: () => Promise<T>) => Promise<T>;
 }
@@ -91,7 +90,7 @@ export function createDuckDbRollupReportEngine(
   opts: DuckDbReportEngineOptions = {},
 ): ReportEngine {
   const registry = opts.registry ?? NAMED_QUERIES;
-  const rollups = opts.rollups ?? ROLLUP_RENDERINGS;
+  const rollups = opts.rollups ?? rollupRenderings(registry);
   const serial = opts.serial ?? createSerialQueue();
   const infos = infosOf(registry);
   return {

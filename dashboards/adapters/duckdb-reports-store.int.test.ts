@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openLake } from '../../queries/duckdb-lake';
 import { NAMED_QUERIES } from '../../queries/named-queries';
 import type { ReportParams } from '../api/ports';
-import { ROLLUP_RENDERINGS } from '../rollup-renderings';
+import { rollupRenderings } from '../report-split';
+import { startDashboardServer } from '../server';
 import { buildTestLake, type TestLake } from '../test-lake';
 import { createDuckDbLiveFigures, createDuckDbRollupLiveFigures } from './duckdb-live-figures';
 import { createDuckDbReportEngine, createDuckDbRollupReportEngine } from './duckdb-report-engine';
@@ -58,7 +59,7 @@ async function expectSameAsRaw(store: DuckDbReportsStore, label: string, quick =
   try {
     for (const [period, from, to] of quick ? PERIODS.slice(1, 2) : PERIODS) {
       for (const tenant of quick ? [null] : TENANTS) {
-        for (const name of [...ROLLUP_RENDERINGS.keys(), 'bounce-breakdown', 'bounced-recipients']) {
+        for (const name of [...rollupRenderings(NAMED_QUERIES).keys(), 'bounced-recipients']) {
           const p = { from, to, tenant, limit: 100_000 };
           const got = await engine.run(name, p);
           const want = await ref.run(name, p);
@@ -135,7 +136,7 @@ describe('reports engine: rollups and the raw open window', () => {
       await expectSameAsRaw(store, 'day 1 stale');
 
       // The writer rebuilds that day's rollups: that day alone is loaded again, and is rolled up again.
-      await writeRollups(lake.dir, ['2026-07-01'], 'rebuilt.parquet');
+      await writeRollups(lake.dir, ['2026-07-01']);
       await store.refresh();
       expect(store.lastReloaded).toEqual([
         'bounces/2026-07-01',
@@ -271,6 +272,30 @@ describe('reports engine: a period longer than raw retention', () => {
         expect(recent.basis).toMatchObject({ source: 'rollups+raw', rawEventsKeptFrom: null, note: null });
       } finally {
         store.close();
+      }
+      // Through the Reports API: the same rows, and `basis` in the answer (docs/reports-api.openapi.yaml).
+      const server = await startDashboardServer({
+        port: 0,
+        lakeDir: own.dir,
+        apiKeys: { 'test-compliance-key-0123456789': { keyId: 'c', role: 'compliance', tenantId: null } },
+        rawRetentionDays: Math.floor(Date.now() / (24 * H)) - Math.floor(START / (24 * H)) - 1,
+      });
+      try {
+        const res = await fetch(
+          `${server.url}/v1/reports/tenant-summary?from=2026-07-01T06:00:00Z&to=2026-07-04T00:00:00Z`,
+          { headers: { 'x-api-key': 'test-compliance-key-0123456789' } },
+        );
+        expect(res.status).toBe(200);
+        const body = (await res.json()) as { rows: unknown[]; basis: Record<string, unknown> };
+        expect(body.rows).toEqual(expected.rows);
+        expect(body.basis).toMatchObject({
+          source: 'rollups',
+          from: '2026-07-01T00:00:00.000Z',
+          rawEventsKeptFrom: '2026-07-02',
+        });
+        expect(String(body.basis.note)).toMatch(/^raw events before 2026-07-02 were deleted by retention/);
+      } finally {
+        await server.close();
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -1,16 +1,17 @@
 import { existsSync } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { localRollupDays, rollupKey } from '../../ingest/rollups-writer';
 import { defineEventsViews } from '../../queries/duckdb-lake';
-import { ROLLUP_TABLES, type RollupTable, rollupPrefix } from '../../queries/rollups';
+import { ROLLUP_TABLES, type RollupTable } from '../../queries/rollups';
 import { DAY_MS, dayText, hourPartitions } from '../report-split';
 
 /**
  * What the local reports engine holds, and how it reads the rest (docs/dashboards.md "Reports engine"):
- * - the rollup tables (queries/rollups.ts) of every rolled-up day, loaded from `<lake>/rollups/<table>/dt=*` into
- *   DuckDB tables `rollup_<table>` (with the day as `dt`, text, as in the Glue tables). A day whose files changed (a
- *   late event or an erasure rebuilt it, compaction replaced it) is loaded again alone; nothing else is reloaded;
+ * - the rollup tables (queries/rollups.ts) of every rolled-up day, its current build's files loaded from
+ *   `<lake>/rollups/<table>/dt=*` into DuckDB tables `rollup_<table>` (with the day as `dt`, text, as in the Glue
+ *   tables). A day rebuilt (a late event, a compaction, an erasure) is loaded again alone; nothing else is reloaded.
+ *   A stale day (its raw files changed since its build) is read raw until the writer rebuilds it;
  * - no raw rows: the raw events of a report's open edges and drill-down are read from the Parquet files of the hour
  *   partitions its period touches, through a temporary `events` view with the lake's deduplication
  *   (queries/duckdb-lake.ts), at each request.
@@ -34,71 +35,54 @@ export interface ReportsStoreOptions {
 }
 
 interface Listed {
-  /** Rollup files by `<table>/<dt>`: paths and their signature (names, sizes, modification times). */
-  rollups: Map<string, { table: RollupTable['name']; dt: string; files: string[]; signature: string; mtime: number }>;
-  /** Raw event files by hour partition (`dt=…/hour=…`). */
-  raw: Map<string, { folder: string; names: string[] }>;
-  /** The newest raw file's modification time of each day. */
-  rawDayMtime: Map<string, number>;
+  /** The current build's file of each `<table>/<dt>`, and its signature (the build's name: each build has its own). */
+  rollups: Map<string, { table: RollupTable['name']; dt: string; file: string; signature: string }>;
+  /** Raw event files by hour partition (`dt=…/hour=…`), with their versions (size and modification time). */
+  raw: Map<string, { folder: string; names: string[]; versions: string[] }>;
+  /** Days (`YYYY-MM-DD`) rolled up and fresh: built from the raw files the lake holds now (or since deleted). */
+  fresh: Set<string>;
 }
 
 const sqlString = (s: string) => `'${s.replaceAll("'", "''")}'`;
 const DUCK_TYPES = { VARCHAR: 'VARCHAR', BIGINT: 'BIGINT', BOOLEAN: 'BOOLEAN', TIMESTAMP: 'TIMESTAMP' } as const;
 
-/** Every Parquet file under `dir` with its size and modification time (a dot name is a file being written). */
-async function listFiles(dir: string): Promise<{ path: string; size: number; mtime: number }[]> {
-  let names: string[];
-  try {
-    names = await readdir(dir, { recursive: true });
-  } catch {
-    return [];
-  }
-  const out: { path: string; size: number; mtime: number }[] = [];
-  for (const n of names) {
-    if (!n.endsWith('.parquet') || basename(n).startsWith('.')) continue;
-    const s = await stat(join(dir, n)).catch(() => null);
-    if (s) out.push({ path: join(dir, n), size: s.size, mtime: s.mtimeMs });
-  }
-  return out;
-}
-
+/**
+ * The lake as the rollup writer sees it (ingest/rollups-writer.ts): each day's current build (its `daily` file's
+ * name; only the files of that name belong to the day) and whether it is fresh (the digest of the day's raw listing
+ * in the build's name is that of the raw files now), and the raw event files by hour partition.
+ */
 async function listLake(lakeDir: string): Promise<Listed> {
-  const rollups: Listed['rollups'] = new Map();
-  for (const t of ROLLUP_TABLES) {
-    const dir = join(lakeDir, rollupPrefix(t.name));
-    for (const f of (await listFiles(dir)).sort((a, b) => a.path.localeCompare(b.path))) {
-      const dt = /(?:^|\/)dt=(\d{4}-\d{2}-\d{2})\//.exec(f.path.slice(dir.length - 1))?.[1];
-      if (!dt) continue;
-      const key = `${t.name}/${dt}`;
-      const entry = rollups.get(key) ?? { table: t.name, dt, files: [], signature: '', mtime: 0 };
-      entry.files.push(f.path);
-      entry.signature += `${basename(f.path)}:${f.size}:${f.mtime};`;
-      entry.mtime = Math.max(entry.mtime, f.mtime);
-      rollups.set(key, entry);
+  const out: Listed = { rollups: new Map(), raw: new Map(), fresh: new Set() };
+  for (const d of (await localRollupDays(lakeDir)).values()) {
+    for (const o of d.raw) {
+      const m = /^events\/(dt=\d{4}-\d{2}-\d{2}\/hour=\d{2})\/([^/]+)$/.exec(o.key);
+      if (!m) continue;
+      const entry = out.raw.get(m[1]!) ?? { folder: join(lakeDir, 'events', m[1]!), names: [], versions: [] };
+      entry.names.push(m[2]!);
+      entry.versions.push(`${m[2]}:${o.size}:${o.version}`);
+      out.raw.set(m[1]!, entry);
+    }
+    if (d.build === null) continue;
+    if (d.fresh) out.fresh.add(d.day);
+    for (const t of ROLLUP_TABLES) {
+      const key = rollupKey(t.name, d.day, d.build);
+      if (!d.rollupKeys.includes(key)) continue;
+      out.rollups.set(`${t.name}/${d.day}`, { table: t.name, dt: d.day, file: join(lakeDir, key), signature: d.build });
     }
   }
-  const raw: Listed['raw'] = new Map();
-  const rawDayMtime = new Map<string, number>();
-  const eventsDir = join(lakeDir, 'events');
-  for (const f of await listFiles(eventsDir)) {
-    const m = /(?:^|\/)(dt=(\d{4}-\d{2}-\d{2})\/hour=\d{2})\/[^/]+$/.exec(f.path.slice(eventsDir.length));
-    if (!m) continue;
-    const entry = raw.get(m[1]!) ?? { folder: dirname(f.path), names: [] };
-    entry.names.push(basename(f.path));
-    raw.set(m[1]!, entry);
-    rawDayMtime.set(m[2]!, Math.max(rawDayMtime.get(m[2]!) ?? 0, f.mtime));
-  }
-  return { rollups, raw, rawDayMtime };
+  return out;
 }
 
 /** The local reports engine's DuckDB: rollup tables loaded day by day, raw events read per request. */
 export class DuckDbReportsStore {
   /** The signature of each loaded `<table>/<dt>` (as stored in `_rollup_files`). */
   private readonly loaded = new Map<string, string>();
-  private listed: Listed = { rollups: new Map(), raw: new Map(), rawDayMtime: new Map() };
+  private listed: Listed = { rollups: new Map(), raw: new Map(), fresh: new Set() };
   private lastList = Number.NEGATIVE_INFINITY;
-  /** Days (`YYYY-MM-DD`) rolled up and not stale: their `daily` file is there, no raw file of theirs is newer. */
+  /** Days (`YYYY-MM-DD`) rolled up and fresh (ingest/rollups-writer.ts), their current build loaded. */
   private ready = new Set<string>();
+  /** The files the temporary `events` view is defined over now (null: none, or to be defined again). */
+  private viewKey: string | null = null;
   /** The `<table>/<dt>` the last refresh loaded or dropped (for logs and tests). */
   lastReloaded: string[] = [];
 
@@ -163,7 +147,7 @@ export class DuckDbReportsStore {
       changed.set(table, c);
     };
     for (const [part, e] of this.listed.rollups) {
-      if (this.loaded.get(part) !== e.signature) note(e.table, e.dt, e.files, part, e.signature);
+      if (this.loaded.get(part) !== e.signature) note(e.table, e.dt, [e.file], part, e.signature);
     }
     for (const part of this.loaded.keys()) {
       if (!this.listed.rollups.has(part)) {
@@ -177,9 +161,8 @@ export class DuckDbReportsStore {
       if (c) await this.reload(t, c.dts, c.files, c.parts);
     }
     this.ready = new Set();
-    for (const [part, e] of this.listed.rollups) {
-      if (e.table !== 'daily' || this.loaded.get(part) !== e.signature) continue;
-      if ((this.listed.rawDayMtime.get(e.dt) ?? 0) <= e.mtime) this.ready.add(e.dt);
+    for (const day of this.listed.fresh) {
+      if (this.loaded.get(`daily/${day}`) === this.listed.rollups.get(`daily/${day}`)?.signature) this.ready.add(day);
     }
   }
 
@@ -236,16 +219,29 @@ export class DuckDbReportsStore {
   async withRawEvents<T>(ranges: readonly { from: number; to: number }[], task: () => Promise<T>): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       const folders = new Map<string, string[]>();
+      const versions: string[] = [];
       for (const r of ranges) {
         for (const p of hourPartitions(r.from, r.to)) {
           const e = this.listed.raw.get(p);
-          if (e) folders.set(e.folder, e.names);
+          if (e && !folders.has(e.folder)) {
+            folders.set(e.folder, e.names);
+            versions.push(p, ...e.versions);
+          }
         }
       }
+      // The views stay defined between requests: defined again only when the files or their versions differ (an
+      // erasure rewrites a file under its name); reading the schemas and looking for duplicates costs more than a
+      // small report.
+      const key = versions.join('|');
       try {
-        await defineEventsViews(this.connection, folders, { temp: true });
+        if (key !== this.viewKey) {
+          this.viewKey = null;
+          await defineEventsViews(this.connection, folders, { temp: true });
+          this.viewKey = key;
+        }
         return await task();
       } catch (err) {
+        this.viewKey = null;
         const gone = [...folders].some(([folder, names]) => names.some((n) => !existsSync(join(folder, n))));
         if (attempt >= 2 || !gone) throw err;
         await this.refresh(true);

@@ -1,25 +1,10 @@
-import { mkdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { openLake } from '../../queries/duckdb-lake';
-import { ROLLUP_TABLES, rollupBuildSql, rollupPrefix } from '../../queries/rollups';
+import { FsLakeStore } from '../../ingest/fs-lake-store';
+import { rebuildRollupDays } from '../../ingest/rollups-writer';
 
 /**
- * Writes the rollups of `days` (`YYYY-MM-DD`) under `<lakeDir>/rollups/`, one file per table and day, built from the
- * lake's deduplicated `events` with queries/rollups.ts' build SQL (what compaction writes), `daily` last.
+ * Builds the rollups of `days` (`YYYY-MM-DD`) in a local lake with the rollup writer (ingest/rollups-writer.ts, what
+ * compaction runs): one build per day, named after the day's raw listing, `daily` last, older builds deleted.
  */
-export async function writeRollups(lakeDir: string, days: readonly string[], name = 'rollup.parquet'): Promise<void> {
-  const lake = await openLake(lakeDir);
-  try {
-    for (const day of days) {
-      for (const t of ROLLUP_TABLES) {
-        const dir = join(lakeDir, rollupPrefix(t.name), `dt=${day}`);
-        rmSync(dir, { recursive: true, force: true });
-        mkdirSync(dir, { recursive: true });
-        const sql = rollupBuildSql(t.name).replaceAll(':day', `'${day}'`);
-        await lake.connection.run(`COPY (${sql}) TO '${join(dir, name).replaceAll("'", "''")}' (FORMAT parquet)`);
-      }
-    }
-  } finally {
-    lake.close();
-  }
+export async function writeRollups(lakeDir: string, days: readonly string[]): Promise<void> {
+  await rebuildRollupDays(new FsLakeStore(lakeDir), days);
 }
