@@ -13,8 +13,8 @@ export const SCALE_TENANTS = 500;
 export const SCALE_DAYS = 90;
 /** Lake rows per simulated message (traffic model: 1-3 recipients, several events each; measured at 1 M, 2.6). */
 const ROWS_PER_MESSAGE = 2.62;
-/** Disk per event, used before a lake exists to size one (measured on the 1 M lake; a built lake's own figure wins). */
-const COMPACTED_BYTES_PER_EVENT = 120;
+/** Disk per event, used before a lake exists to size one (measured: 160 B at 1 M, 128 B at 10 M; a lake's own wins). */
+const COMPACTED_BYTES_PER_EVENT = 160;
 const GZIP_INPUT_BYTES_PER_EVENT = 100;
 /** Uncompacted ingest files are about 3.6x the compacted size (docs/BENCHMARKS.md, ingest). */
 const UNCOMPACTED_FACTOR = 3.6;

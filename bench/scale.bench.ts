@@ -1,7 +1,7 @@
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { Benchmark, BenchResult } from './index';
-import { measureAthenaProxy, TARGET_SHARE } from './scale-athena';
+import { measureAthenaProxy } from './scale-athena';
 import { type EngineFigures, getOk, largestTenant, measureEngine, startEngineProcess, TARGETS } from './scale-engine';
 import { ensureScaleLake, eventLabel, freeDisk, gb, parseEventCount, type ScaleLake } from './scale-lake';
 import { measureApiScenarios, measurePostgres, pgScenarios } from './scale-postgres';
@@ -167,7 +167,6 @@ export const scaleBenchmark: Benchmark = {
         });
         for (const l of a.lines) out(l);
         for (const [k, v] of Object.entries(a.figures)) figures[`${label} athena ${k}`] = v;
-        void TARGET_SHARE;
       }
     }
     if (largest && !settings.sizes.includes(1e8)) {
