@@ -35,7 +35,7 @@ export function lakeRolledUpDays(
     for (let i = 0; i < days.length; i += CONCURRENCY) {
       const batch = days.slice(i, i + CONCURRENCY);
       const fresh = await Promise.all(batch.map(freshness));
-      batch.forEach((d, j) => fresh[j] && ready.add(d));
+      for (const [j, d] of batch.entries()) if (fresh[j]) ready.add(d);
     }
     return ready;
   };
