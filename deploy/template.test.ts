@@ -214,7 +214,7 @@ describe('serverless package --stage dev', () => {
     expect(dev.stack.template.Resources.CodeDeployServiceRole).toBeUndefined();
   });
 
-  it('compacts the S3 lake hourly in one function that fits Lambda, may touch only events/ and runs once at a time', () => {
+  it('compacts the S3 lake hourly in one function that fits Lambda, may touch only events/ and rollups/ and runs once at a time', () => {
     const fn = props('CompactLakeLambdaFunction');
     expect(fn.Handler).toBe('ingest/compact.handler.handler');
     expect(fn.Architectures).toEqual(['x86_64']);
@@ -232,9 +232,14 @@ describe('serverless package --stage dev', () => {
     const grants = (props('CompactLakeRole').Policies[0].PolicyDocument.Statement as any[]).filter((x) =>
       [x.Action].flat().includes('s3:DeleteObject'),
     );
+    // The hours it compacts, and the rollups it writes after (deploy/rollups-template.test.ts).
     expect(grants.map((g) => JSON.stringify(g.Resource))).toEqual([
-      // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub variable, not a JS template
-      JSON.stringify({ 'Fn::Sub': '${LakeBucket.Arn}/events/*' }),
+      JSON.stringify([
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub variable, not a JS template
+        { 'Fn::Sub': '${LakeBucket.Arn}/events/*' },
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub variable, not a JS template
+        { 'Fn::Sub': '${LakeBucket.Arn}/rollups/*' },
+      ]),
     ]);
     // The package holds the bundle and DuckDB's linux-x64 binding, under Lambda's 250 MB unzipped.
     const entries = zipEntries(join(dev.stack.dir, 'compactLake.zip'));

@@ -9,7 +9,7 @@ import type { RunningStandIn } from '../local/stack/stand-in';
 import { buildQueryTestLake, type QueryTestLake } from '../queries/test-lake';
 import { encodeParquet } from './parquet-writer';
 import { ROLLUP_TABLES } from './rollups';
-import { rebuildRollupDays, rollUpLake, rollupDays, rollupKey } from './rollups-writer';
+import { rebuildRollupDays, rollUpLake, rollupBuildName, rollupDays, rollupKey } from './rollups-writer';
 import { S3LakeStore } from './s3-lake-store';
 import { testEvent, testMail } from './test-events';
 import { expectRollupsEqualBuildSql } from './test-rollups';
@@ -98,9 +98,23 @@ describe('rollups of a lake in S3 (fauxqs)', () => {
     const state = (await rollupDays(store, day)).get(day)!;
     expect(state.build).toBe(current); // the greatest name: the stray one is older
     expect(state.fresh).toBe(true);
-    const s = await rollUpLake(store, { closedBefore: new Date('2026-05-03T00:00:00Z'), dt: day });
+    // A build under way elsewhere, listed a minute ago: its first file is there, its daily file not yet.
+    const now = new Date(Date.now() + 120_000); // the current build was listed before this test began
+    const underWay = rollupBuildName([], new Date(now.getTime() - 60_000));
+    expect(underWay > current).toBe(true);
+    await store.put(rollupKey('pairs', day, underWay), await store.get(rollupKey('pairs', day, current)));
+    const s = await rollUpLake(store, { closedBefore: new Date('2026-05-03T00:00:00Z'), dt: day, now: () => now });
     expect(s).toMatchObject({ built: 0, rebuilt: 0, fresh: 1, filesDeleted: 2 });
     expect((await store.list(`rollups/hourly/dt=${day}/`)).map((k) => k.split('/').at(-1))).toEqual([current]);
+    expect((await store.list(`rollups/pairs/dt=${day}/`)).map((k) => k.split('/').at(-1))).toEqual([current, underWay]);
+    // An hour later it has not finished: it stopped, and goes too.
+    const later = await rollUpLake(store, {
+      closedBefore: new Date('2026-05-03T00:00:00Z'),
+      dt: day,
+      now: () => new Date(now.getTime() + 3_600_000),
+    });
+    expect(later.filesDeleted).toBe(1);
+    expect((await store.list(`rollups/pairs/dt=${day}/`)).map((k) => k.split('/').at(-1))).toEqual([current]);
   });
 
   it('rebuilds given days on demand, and refuses a day that is not one', async () => {

@@ -22,7 +22,7 @@ import { ROLLUP_TABLES, type RollupTable, rollupBuildSql, rollupPrefix } from '.
  * - a day's current build is its `daily` file (the greatest name, if a crash left two); in every table, only the file
  *   of that name belongs to it (a crash or a build under way may leave another for a moment: readers ignore it);
  * - a day is stale when its raw files are no longer those the build read (the digest differs): a late event, a
- *   compaction, an erasure that rewrote a file under the same key. Any raw file newer than the `daily` file is such a
+ *   compaction, an erasure that rewrote a file under the same key; or when the rollup tables' definition changed. Any raw file newer than the `daily` file is such a
  *   change, and so is one added between the listing and the end of the build, which a comparison of times would miss.
  *   A stale day is built again at the next compaction; a day whose raw files are all gone (retention) keeps its rollup.
  */
@@ -33,6 +33,8 @@ export const ROLLUP_WRITER = 'sesflow~rollup';
 const BUILD_NAME = /^sesflow~rollup-(\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2}-\d{3})-([0-9a-f]{16})\.parquet$/;
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 const DAY_MS = 86_400_000;
+/** A build newer than a day's current one, listed longer ago than this, stopped (a build takes minutes at most). */
+const LEFTOVER_AFTER_MS = 3_600_000;
 
 /** A store the writer can use: a lake directory or bucket that lists its objects with versions. */
 export type RollupStore = LakeStore & VersionedListing;
@@ -64,9 +66,18 @@ export interface RollupSummary {
   filesDeleted: number;
 }
 
-/** The digest of a day's raw listing that names a build. */
+/**
+ * The rollup tables' definition (columns and build SQL): part of every build's digest, so a change of the contract
+ * makes every day stale, and the next compaction builds each again (a day whose raw files are gone keeps its build).
+ */
+const CONTRACT = createHash('sha256')
+  .update(JSON.stringify(ROLLUP_TABLES.map((t) => [t.name, t.columns, rollupBuildSql(t.name)])))
+  .digest('hex');
+
+/** The digest of a day's raw listing (and of the rollup contract) that names a build. */
 export function rawListingDigest(raw: readonly LakeObjectVersion[]): string {
   const h = createHash('sha256');
+  h.update(`${CONTRACT}\n`);
   for (const o of raw) h.update(`${o.key}\t${o.size}\t${o.version}\n`);
   return h.digest('hex').slice(0, 16);
 }
@@ -242,9 +253,12 @@ export async function rollUpLake(
     if (state.raw.length === 0 && state.build === null) continue;
     if (state.fresh) {
       summary.fresh++;
-      // Files of another build than the current one: a crash between writing a build and deleting the old one.
+      // Files of another build than the current one: an older build a crash did not delete, or a build that
+      // stopped before its daily file (one still under way elsewhere, listed less than an hour ago, is left alone).
+      const stale = new Date((options.now?.() ?? new Date()).getTime() - LEFTOVER_AFTER_MS);
       for (const key of state.rollupKeys) {
-        if (key.endsWith(`/${state.build}`)) continue;
+        const name = key.slice(key.lastIndexOf('/') + 1);
+        if (name === state.build || (name > state.build! && name > rollupBuildName([], stale))) continue;
         await store.delete(key);
         summary.filesDeleted++;
       }

@@ -17,6 +17,7 @@ import { forgetRecipient } from './erase';
 import { ErasureRequestError } from './errors';
 import { LakeErrorsEraser } from './lake-errors-eraser';
 import { LakeEventsEraser } from './lake-events-eraser';
+import { LakeRollupsEraser } from './lake-rollups-eraser';
 import { OpenSearchEraser, rawRecordErasureQuery } from './opensearch-eraser';
 import type { ErasureReport } from './ports';
 import { ReportingEraser } from './reporting-eraser';
@@ -75,6 +76,10 @@ export const handler = async (event: unknown): Promise<ErasureReport | { error: 
   }
   try {
     const secrets = await currentSecrets();
+    const events = new LakeEventsEraser(
+      lake,
+      new AthenaLakeFileFinder(athena, config.athena.lakeTable, `s3://${config.lakeBucket}/`),
+    );
     const report = await forgetRecipient(request, {
       key: secrets.key,
       dryRun: input.dryRun === true,
@@ -94,10 +99,9 @@ export const handler = async (event: unknown): Promise<ErasureReport | { error: 
         new DynamoDbEraser(doc, config.table),
         new SuppressionNote(new SesV2SuppressionLookup(new SESv2Client({}))),
         new LakeErrorsEraser(lake),
-        new LakeEventsEraser(
-          lake,
-          new AthenaLakeFileFinder(athena, config.athena.lakeTable, `s3://${config.lakeBucket}/`),
-        ),
+        events,
+        // The days of the rewritten files: their rollups built again (DuckDB, /tmp).
+        new LakeRollupsEraser(lake, events, { scratchDir: '/tmp' }),
       ],
       audit: new DynamoDbErasureAudit(doc, config.table),
     });

@@ -38,6 +38,11 @@ export class LakeEventsEraser implements ErasureTarget {
     }
   }
 
+  /** The keys of the files that held the address when `discover` ran (their days' rollups are rebuilt after). */
+  affectedKeys(): readonly string[] {
+    return [...this.found.keys()];
+  }
+
   async discover(ctx: ErasureContext): Promise<void> {
     const { address, tenant } = ctx.request;
     const keys = await this.finder.find(address, tenant);

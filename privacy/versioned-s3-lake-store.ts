@@ -4,7 +4,8 @@ import { S3LakeStore } from '../ingest/s3-lake-store';
 /**
  * The lake bucket as an erasure writes it: the bucket keeps versions (serverless.yml), so the object an erasure
  * replaces would stay as a noncurrent version, address and all, until the lifecycle rule expires it. After each
- * put, every other version of the key (and delete marker) is deleted, so nothing of the old object is left.
+ * put, every other version of the key (and delete marker) is deleted, so nothing of the old object is left; after a
+ * delete (an older rollup build, replaced by one built from the rewritten events), every version of the key is.
  */
 export class VersionedS3LakeStore extends S3LakeStore {
   constructor(
@@ -19,7 +20,12 @@ export class VersionedS3LakeStore extends S3LakeStore {
     await this.purgeOldVersions(key);
   }
 
-  /** Deletes every version of `key` but the latest. */
+  override async delete(key: string): Promise<void> {
+    await super.delete(key);
+    await this.purgeOldVersions(key);
+  }
+
+  /** Deletes every version of `key` but the latest (after a delete: the delete marker). */
   async purgeOldVersions(key: string): Promise<number> {
     let purged = 0;
     let keyMarker: string | undefined;

@@ -4,7 +4,7 @@ import type { NormalisedEvent } from '../ingest/normalise';
 import { UsageError } from '../lib/errors';
 import { type LakeDb, openLake } from './duckdb-lake';
 import { NAMED_QUERIES } from './named-queries';
-import { compareNullsLast, dayOf, groupBy, type Metrics, metricsOf, providerOf } from './oracle';
+import { compareNullsLast, dayOf, expectedRows, groupBy, type Metrics, metricsOf, providerOf } from './oracle';
 import { type QueryRow, runNamedQuery } from './run-named-query';
 import { buildQueryTestLake, EDGE_MESSAGE_ID, EDGE_TENANT, type QueryTestLake } from './test-lake';
 
@@ -178,44 +178,10 @@ describe('named queries on the DuckDB lake, against the metric definitions compu
   it('bounce-breakdown: per type and subtype, the top status codes with their counts', async () => {
     for (const top of [undefined, '1']) {
       const rows = await runNamedQuery(db, 'bounce-breakdown', top ? { top } : {});
-      const bounces = lake.rows.filter((r) => r.event_type === 'bounce');
-      const subtypes = groupBy(bounces, (r) => [r.bounce_type, r.bounce_subtype] as const);
-      const want: unknown[][] = [];
-      for (const { key, rows: sub } of subtypes.values()) {
-        const codes = [...groupBy(sub, (r) => [r.smtp_status] as const).values()]
-          .map((g) => ({
-            code: g.key[0],
-            n: g.rows.length,
-            recipients: new Set(g.rows.map((r) => r.recipient).filter((x) => x !== null)).size,
-            example:
-              g.rows
-                .map((r) => r.diagnostic_code)
-                .filter((x): x is string => x !== null)
-                .sort()[0] ?? null,
-          }))
-          .sort((a, b) => b.n - a.n || compareNullsLast(a.code, b.code));
-        codes.slice(0, top ? Number(top) : 5).forEach((c, i) => {
-          want.push([key[0], key[1], sub.length, i + 1, c.code, c.n, c.recipients, c.example]);
-        });
-      }
-      want.sort(
-        (a, b) =>
-          (b[2] as number) - (a[2] as number) ||
-          compareNullsLast(a[0] as string, b[0] as string) ||
-          compareNullsLast(a[1] as string, b[1] as string) ||
-          (a[3] as number) - (b[3] as number),
+      expect(rows).toEqual(
+        expectedRows('bounce-breakdown', lake.rows, { tenant: null, from: null, to: null, top: top ?? null }),
       );
-      const got = rows.map((r) => [
-        r.bounce_type,
-        r.bounce_subtype,
-        r.subtype_bounces,
-        r.code_rank,
-        r.smtp_status,
-        r.bounces,
-        r.recipients,
-        r.example_diagnostic,
-      ]);
-      expect(got).toEqual(want);
+      expect(rows.length).toBeGreaterThanOrEqual(4);
     }
     const classes = await runNamedQuery(db, 'bounce-breakdown', {}, { tenant: EDGE_TENANT });
     expect(classes.map((r) => [r.bounce_subtype, r.bounce_class]).sort()).toEqual([

@@ -21,8 +21,11 @@ describe('the named-query registry', () => {
           q.params.map((p) => p.name),
           q.name,
         ).toContain(s.name);
-      for (const d of DIALECTS)
+      for (const d of DIALECTS) {
         expect(q.text(d), `${q.name} ${d}`).toContain('(:tenant IS NULL OR tenant_id = :tenant)');
+        if (q.rollup)
+          expect(q.rollup.text(d), `${q.name} rollup ${d}`).toContain('(:tenant IS NULL OR tenant_id = :tenant)');
+      }
     }
     expect(() =>
       defineNamedQuery({ name: 'x', description: 'x', params: [], columns: [], text: () => 'SELECT :undeclared' }),

@@ -70,3 +70,28 @@ export function daysOf(days: WholeDays): string[] {
   for (let d = dayMs(days.from); d < dayMs(days.to); d += DAY_MS) out.push(dayText(d));
   return out;
 }
+
+/** A day's rollup as the writer lists it (`RollupDay` of ingest/rollups-writer.ts). */
+export interface RollupDayState {
+  day: string;
+  /** The current build (its `daily` file name), null when the day is not rolled up. */
+  build: string | null;
+  /** Built from the raw files the lake holds now. */
+  fresh: boolean;
+  /** Every rollup file of the day, all tables and builds. */
+  rollupKeys: readonly string[];
+}
+
+/**
+ * The days a query may read from rollups: rolled up, fresh, and holding no file but their current build's. A file of
+ * another build (a crash between writing a build and deleting the old one; the next compaction deletes it) would be
+ * read as well by Athena, whose rollup tables read every file of a day's folder; the local views read only the
+ * current build, but the rule is the same everywhere.
+ */
+export function usableRollupDays(days: Iterable<RollupDayState>): Set<string> {
+  const out = new Set<string>();
+  for (const d of days) {
+    if (d.fresh && d.build !== null && d.rollupKeys.every((k) => k.endsWith(`/${d.build}`))) out.add(d.day);
+  }
+  return out;
+}

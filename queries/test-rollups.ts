@@ -5,8 +5,9 @@ import type { NormalisedEvent } from '../ingest/normalise';
 import { encodeParquet } from '../ingest/parquet-writer';
 import { localRollupDays, rollUpLake } from '../ingest/rollups-writer';
 import { partitionOf } from '../ingest/transform';
-import { dayOf, type OracleParams } from './oracle';
-import type { WholeDays } from './rollup-split';
+import { dayOf, expectedRows, type OracleParams, type OracleRow } from './oracle';
+import { usableRollupDays, type WholeDays } from './rollup-split';
+import { getNamedQuery, validateParams } from './run-named-query';
 import { buildQueryTestLake } from './test-lake';
 
 /**
@@ -16,9 +17,9 @@ import { buildQueryTestLake } from './test-lake';
  * periods and splits to check every rendering against.
  */
 
-/** The days of a local lake rolled up and fresh: those a split may read from rollups. */
+/** The days of a local lake a split may read from rollups (fresh, one build). */
 export async function freshDays(lakeDir: string): Promise<Set<string>> {
-  return new Set([...(await localRollupDays(lakeDir)).values()].filter((d) => d.fresh).map((d) => d.day));
+  return usableRollupDays((await localRollupDays(lakeDir)).values());
 }
 
 /** A seeded random source (mulberry32): the same periods and splits at every run. */
@@ -39,8 +40,10 @@ export interface RollupTestLake {
   rows: NormalisedEvent[];
   /** Every day with events, in order. */
   days: string[];
-  /** Days rolled up and fresh (may be read from rollups). */
+  /** Days rolled up, fresh and holding one build only (may be read from rollups). */
   fresh: Set<string>;
+  /** A fresh day beside whose current build lies a file of an older build (a crash left it): not usable. */
+  leftover: string;
   /** Days rolled up before late events landed in them (their rollups are stale). */
   stale: Set<string>;
   tenants: string[];
@@ -67,7 +70,8 @@ function writeRawFiles(dir: string, rows: readonly NormalisedEvent[], name: stri
  * The lake: generated traffic over six days and the edge cases, one partition delivered twice (test-lake.ts) and two
  * more redelivered, every day rolled up; then, after the rollups, late events (opens and clicks of pairs already
  * seen on other days, bounces and complaints of known recipients, a copy of an unsubscribe) and a redelivered file
- * land in `staleCount` days, which become stale.
+ * land in `staleCount` days, which become stale; and one fresh day keeps a file of an older build beside its current
+ * one (a crash left it), which makes it unusable too.
  */
 export async function buildRollupTestLake(seed = 7, staleCount = 2): Promise<RollupTestLake> {
   const lake = buildQueryTestLake({ messages: 500, spanHours: 144, seed });
@@ -126,6 +130,14 @@ export async function buildRollupTestLake(seed = 7, staleCount = 2): Promise<Rol
   writeRawFiles(lake.dir, late, 'events-1-2026-05-21-00-00-00-late.parquet');
   // Redelivered: the late file again, as Firehose may deliver it twice.
   writeRawFiles(lake.dir, late, 'events-1-2026-05-21-00-05-00-late-again.parquet');
+  // A crash between writing a build and deleting the old one leaves a file of the old build beside the new one.
+  const leftover = days.find((d) => !stale.has(d) && d !== days[0])!;
+  const dailyDir = join(lake.dir, 'rollups', 'daily', `dt=${leftover}`);
+  const [current] = readdirSync(dailyDir);
+  copyFileSync(
+    join(dailyDir, current!),
+    join(dailyDir, 'sesflow~rollup-2000-01-01-00-00-00-000-0000000000000000.parquet'),
+  );
   const rows = [...lake.rows, ...late];
   return {
     dir: lake.dir,
@@ -133,6 +145,7 @@ export async function buildRollupTestLake(seed = 7, staleCount = 2): Promise<Rol
     days,
     fresh: await freshDays(lake.dir),
     stale,
+    leftover,
     tenants: [...new Set(rows.map((r) => r.tenant_id))].sort(),
     campaigns: [...new Set(rows.map((r) => r.campaign_id))],
   };
@@ -204,4 +217,37 @@ export function randomSplit(p: OracleParams, usable: ReadonlySet<string>, random
   let end = start;
   while (end + 1 < inside.length && inside[end + 1] === inside[end]! + DAY_MS && random() < 0.75) end++;
   return { from: day(inside[start]!), to: day(inside[end]! + DAY_MS) };
+}
+
+/** One random case ready to run: its validated values, its random split, and the oracle's rows. */
+export interface CheckedCase extends RandomCase {
+  split: WholeDays | null;
+  want: OracleRow[];
+}
+
+/**
+ * Runs `check` on `n` seeded random cases of a query, each with a random split over the lake's usable days and the
+ * oracle's answer; returns how many read whole days from rollups and how many had rows (so a test can show it was
+ * not vacuous).
+ */
+export async function forRandomCases(
+  lake: RollupTestLake,
+  name: string,
+  n: number,
+  seed: number,
+  check: (c: CheckedCase, label: string) => Promise<void>,
+): Promise<{ withWholeDays: number; nonEmpty: number }> {
+  const random = seededRandom(seed);
+  const query = getNamedQuery(name);
+  let withWholeDays = 0;
+  let nonEmpty = 0;
+  for (const c of randomCases(lake, name, n, random)) {
+    const values = validateParams(query, c.raw, { tenant: c.tenant });
+    const split = randomSplit(values, lake.fresh, random);
+    const want = expectedRows(name, lake.rows, values);
+    await check({ ...c, split, want }, `${c.label} split=${JSON.stringify(split)}`);
+    if (split && split.from !== split.to) withWholeDays++;
+    if (want.length > 0) nonEmpty++;
+  }
+  return { withWholeDays, nonEmpty };
 }

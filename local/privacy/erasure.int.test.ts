@@ -7,6 +7,10 @@ import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compactLake } from '../../ingest/compact';
+import { FsLakeStore } from '../../ingest/fs-lake-store';
+import { pairKeySql, recipientKeySql } from '../../ingest/rollups';
+import { rollUpLake } from '../../ingest/rollups-writer';
+import { expectRollupsEqualBuildSql } from '../../ingest/test-rollups';
 import { hasSharedFixtures, loadSesEventFixtures } from '../../lib/shared-fixtures';
 import type { ErasureReport } from '../../privacy/ports';
 import { parseErasureRequest } from '../../privacy/request';
@@ -19,8 +23,8 @@ import { LOCAL_REPORTING_KEY_FILE, pushPipelineService } from '../services/push'
 import { createLocalErasure, LOCAL_ERASURE_AUDIT_FILE } from './local-erasure';
 
 // The acceptance test of erasure: one recipient, in events of every type (two tenants, a compacted hour and a raw
-// Firehose hour) and in error records, forgotten on the local pipeline; nothing of them left anywhere, every count
-// the same.
+// Firehose hour, and a closed day already rolled up) and in error records, forgotten on the local pipeline; nothing of
+// them left anywhere (the rollups derived from them rebuilt), every count the same.
 const ADDRESS = 'Forget.Me_1@example.org';
 const REQUESTED = 'forget.me_1@EXAMPLE.org';
 const OTHER = 'stays.here@example.com';
@@ -177,6 +181,54 @@ const request = parseErasureRequest({
 const messageA = '010001a0b1c2d3e4-aaaaaaaa-0000-0000-0000-00000000000a-000000';
 const messageB = '010001a0b1c2d3e4-bbbbbbbb-0000-0000-0000-00000000000b-000000';
 const messageC = '010001a0b1c2d3e4-cccccccc-0000-0000-0000-00000000000c-000000';
+const messageD = '010001a0b1c2d3e4-dddddddd-0000-0000-0000-00000000000d-000000';
+let derivedKeys: { recipient: string[]; pair: string[] } = { recipient: [], pair: [] };
+let heldBefore: string[] = [];
+
+/** The recipient and pair keys of the rows of the address (what the rollups hold of it), as text. */
+async function keysOfAddress(): Promise<{ recipient: string[]; pair: string[] }> {
+  const db = await openLake(lakeDir);
+  try {
+    const mine = `lower(recipient) = '${ADDRESS.toLowerCase()}'`;
+    const r = await db.query<{ k: bigint }>(
+      `SELECT DISTINCT ${recipientKeySql('duckdb')} AS k FROM events WHERE ${mine}`,
+    );
+    const p = await db.query<{ k: bigint }>(
+      `SELECT DISTINCT ${pairKeySql('duckdb')} AS k FROM events WHERE ${mine} AND event_type IN ('open', 'click')`,
+    );
+    return { recipient: r.map((x) => String(x.k)), pair: p.map((x) => String(x.k)) };
+  } finally {
+    db.close();
+  }
+}
+
+/** Which of the keys the rollup files hold (`<table>:<key>`). */
+async function rollupRowsOf(keys: { recipient: string[]; pair: string[] }): Promise<string[]> {
+  const instance = await DuckDBInstance.create(':memory:');
+  const conn = await instance.connect();
+  const found: string[] = [];
+  try {
+    for (const [table, column, list] of [
+      ['bounces', 'recipient_key', keys.recipient],
+      ['complaints', 'recipient_key', keys.recipient],
+      ['pairs', 'pair_key', keys.pair],
+    ] as const) {
+      if (list.length === 0) continue;
+      const glob = join(lakeDir, 'rollups', table, '*', '*.parquet');
+      const rows = (
+        await conn.runAndReadAll(
+          `SELECT DISTINCT CAST(${column} AS VARCHAR) AS k FROM read_parquet('${glob}', hive_partitioning = false)
+           WHERE CAST(${column} AS VARCHAR) IN (${list.map((k) => `'${k}'`).join(', ')})`,
+        )
+      ).getRowObjectsJS() as { k: string }[];
+      found.push(...rows.map((x) => `${table}:${x.k}`));
+    }
+  } finally {
+    conn.closeSync();
+    instance.closeSync();
+  }
+  return found;
+}
 let erasure: ReturnType<typeof createLocalErasure>;
 let before: Record<string, string[]>;
 let dryRun: ErasureReport;
@@ -211,12 +263,17 @@ describe.skipIf(!hasSharedFixtures)(
         ...recordsFor('acme', messageA, now - 3 * hour, ADDRESS),
         ...recordsFor('globex', messageB, now - 10 * 60_000, ADDRESS.toLowerCase()),
         ...recordsFor('acme', messageC, now - 3 * hour, OTHER).slice(0, 3),
+        // Yesterday noon: a closed day, rolled up before the erasure.
+        ...recordsFor('acme', messageD, Math.floor(now / 86_400_000) * 86_400_000 - 12 * hour, ADDRESS),
         JSON.stringify({ eventType: 'Bounce', mail: { destination: [ADDRESS] } }),
         `not json, but it names ${encodeURIComponent(ADDRESS)} and ${ADDRESS}`,
       ]);
       await settle();
       await compactLake(lakeDir, { closedBefore: new Date(now - hour) });
-      before = await allQueryResults([messageA, messageB, messageC]);
+      await rollUpLake(new FsLakeStore(lakeDir), { closedBefore: new Date(now) });
+      derivedKeys = await keysOfAddress();
+      heldBefore = await rollupRowsOf(derivedKeys);
+      before = await allQueryResults([messageA, messageB, messageC, messageD]);
       foundBefore = await whereIsAddress();
       const key = readFileSync(join(dataDir, LOCAL_REPORTING_KEY_FILE), 'utf8').trim();
       erasure = createLocalErasure({
@@ -243,7 +300,7 @@ describe.skipIf(!hasSharedFixtures)(
       rmSync(dataDir, { recursive: true, force: true });
     });
 
-    it('before: the address is in compacted and Firehose files, error records, DynamoDB and at the receiver', () => {
+    it('before: the address is in compacted and Firehose files, rollups, error records, DynamoDB and at the receiver', () => {
       // The search that must come back empty afterwards finds it before, in each form it looks at.
       expect(foundBefore.some((f) => f.endsWith('.parquet (rows)') && f.includes('sesflow~compacted'))).toBe(true);
       expect(foundBefore.some((f) => f.endsWith('.parquet (rows)') && !f.includes('sesflow~compacted'))).toBe(true);
@@ -255,7 +312,19 @@ describe.skipIf(!hasSharedFixtures)(
       expect(lake.items!.some((i) => !i.includes('sesflow~compacted'))).toBe(true);
       expect(dryRun.stores.find((s) => s.store === 'lake error records')!.found).toBe(2);
       expect(dryRun.stores.find((s) => s.store.startsWith('DynamoDB'))!.found).toBeGreaterThan(0);
-      expect(dryRun.stores.find((s) => s.store.startsWith('External Reporting'))!.found).toBe(2);
+      expect(dryRun.stores.find((s) => s.store.startsWith('External Reporting'))!.found).toBe(3);
+      // Yesterday's rollups: the bounce diagnostic quotes the address, the keys derive from it.
+      expect(foundBefore.some((f) => f.includes(join('rollups', 'bounces')) && f.endsWith('(rows)'))).toBe(true);
+      expect(derivedKeys.recipient.length).toBeGreaterThan(0);
+      expect(derivedKeys.pair.length).toBeGreaterThan(0);
+      for (const table of ['bounces', 'complaints', 'pairs'])
+        expect(
+          heldBefore.some((k) => k.startsWith(`${table}:`)),
+          table,
+        ).toBe(true);
+      const rollups = dryRun.stores.find((s) => s.store === 'lake rollups')!;
+      expect(rollups.found).toBe(1);
+      expect(rollups.action).toMatch(/^would rebuild 1 days/);
     });
 
     it('--dry-run changes nothing and lists what would change', () => {
@@ -277,6 +346,14 @@ describe.skipIf(!hasSharedFixtures)(
       }
     });
 
+    it('afterwards no rollup row derives from the address; each rollup is its build SQL over the rewritten events', async () => {
+      expect(await rollupRowsOf(derivedKeys)).toEqual([]);
+      const rollups = report.stores.find((s) => s.store === 'lake rollups')!;
+      expect([rollups.found, rollups.changed]).toEqual([1, 1]);
+      const totals = await expectRollupsEqualBuildSql(lakeDir);
+      expect(totals.size).toBeGreaterThan(0);
+    });
+
     it('afterwards the address is nowhere in DynamoDB', async () => {
       const items = await dynamoItems();
       expect(items.length).toBeGreaterThan(0);
@@ -288,12 +365,12 @@ describe.skipIf(!hasSharedFixtures)(
       expect(receiver().records().size).toBeGreaterThan(100);
       expect(holds(readFileSync(join(dataDir, 'reporting-received.ndjson'), 'utf8'))).toBe(false);
       const ext = report.stores.find((s) => s.store.startsWith('External Reporting'))!;
-      expect(ext.changed).toBe(2);
+      expect(ext.changed).toBe(3);
     });
 
     it('every named query for every tenant gives the same answers as before', async () => {
-      const after = await allQueryResults([messageA, messageB, messageC]);
-      expect(Object.keys(after).length).toBe(NAMED_QUERIES.size * 3 + 2 * 3);
+      const after = await allQueryResults([messageA, messageB, messageC, messageD]);
+      expect(Object.keys(after).length).toBe(NAMED_QUERIES.size * 3 + 3 * 3);
       expect(after).toEqual(before);
       expect(before['tenant-summary all ']!.length).toBeGreaterThan(0);
     });
@@ -306,6 +383,7 @@ describe.skipIf(!hasSharedFixtures)(
         'SES suppression lists',
         'lake error records',
         'lake events (Parquet)',
+        'lake rollups',
       ]);
       expect(report.complete).toBe(true);
       expect(report.addressDigest).toMatch(/^hmac-sha256:[0-9a-f]{64}$/);

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { FsLakeStore } from '../../ingest/fs-lake-store';
-import type { LakeStore } from '../../ingest/lake-store';
+import type { RollupStore } from '../../ingest/rollups-writer';
 import { S3LakeStore } from '../../ingest/s3-lake-store';
 import { DuckDbLakeFileFinder } from '../../privacy/duckdb-lake-file-finder';
 import { DynamoDbEraser } from '../../privacy/dynamodb-eraser';
@@ -12,6 +12,7 @@ import { forgetRecipient, skippedStore } from '../../privacy/erase';
 import { allAudits, FileErasureAudit } from '../../privacy/file-erasure-audit';
 import { LakeErrorsEraser } from '../../privacy/lake-errors-eraser';
 import { LakeEventsEraser } from '../../privacy/lake-events-eraser';
+import { LakeRollupsEraser } from '../../privacy/lake-rollups-eraser';
 import { OpenSearchEraser } from '../../privacy/opensearch-eraser';
 import type { ErasureAudit, ErasureReport, ErasureTarget } from '../../privacy/ports';
 import { ReportingEraser } from '../../privacy/reporting-eraser';
@@ -54,18 +55,19 @@ export interface LocalErasureOptions {
 
 /**
  * The local composition of an erasure: every store the local stack has, in erase order (External Reporting,
- * OpenSearch, DynamoDB, the suppression lists, the error records, the lake's events last), and the audit (the
- * table's audit entries and `<data dir>/erasure-audit.ndjson`).
+ * OpenSearch, DynamoDB, the suppression lists, the error records, the lake's events, then the rollups derived from
+ * them), and the audit (the table's audit entries and `<data dir>/erasure-audit.ndjson`).
  */
 export function createLocalErasure(opts: LocalErasureOptions): {
   forget(request: ErasureRequest, dryRun: boolean): Promise<ErasureReport>;
   close(): void;
 } {
   const clients = createLocalClients(opts.endpoints);
-  const lake: LakeStore =
+  const lake: RollupStore =
     opts.lakeBucket && clients.s3 ? new S3LakeStore(clients.s3, opts.lakeBucket) : new FsLakeStore(opts.lakeDir);
   const finder = lake instanceof FsLakeStore ? new DuckDbLakeFileFinder(opts.lakeDir) : new StoreScanFileFinder(lake);
   const doc: DynamoDBDocumentClient | undefined = clients.documentClient;
+  const events = new LakeEventsEraser(lake, finder);
   const targets: ErasureTarget[] = [
     new ReportingEraser(
       opts.endpoints.reporting && opts.reportingKey
@@ -84,7 +86,8 @@ export function createLocalErasure(opts: LocalErasureOptions): {
         ),
     new SuppressionNote(clients.ses ? new SesV2SuppressionLookup(clients.ses) : null),
     new LakeErrorsEraser(lake),
-    new LakeEventsEraser(lake, finder),
+    events,
+    new LakeRollupsEraser(lake, events),
   ];
   const audits: ErasureAudit[] = [new FileErasureAudit(join(opts.dataDir, LOCAL_ERASURE_AUDIT_FILE))];
   if (doc) audits.push(new DynamoDbErasureAudit(doc, opts.table));

@@ -2,9 +2,20 @@ import { describe, expect, it } from 'vitest';
 import { LAKE_COLUMN_TYPES, LAKE_COLUMNS } from '../../ingest/lake-schema';
 import type { LakeStore } from '../../ingest/lake-store';
 import { LakeWriter } from '../../ingest/lake-writer';
+import { ROLLUP_TABLES } from '../../ingest/rollups';
+import { rollupKey } from '../../ingest/rollups-writer';
 import { testEvent, testMail } from '../../ingest/test-events';
 import { ERROR_TYPES, makeErrorRecord, transformRecord } from '../../ingest/transform';
-import { type AthenaLakeConfig, athenaDdl, ERROR_FOLDERS, errorsTableDdl, eventsTableDdl, eventsViewDdl } from './ddl';
+import {
+  type AthenaLakeConfig,
+  athenaDdl,
+  ERROR_FOLDERS,
+  errorsTableDdl,
+  eventsTableDdl,
+  eventsViewDdl,
+  ROLLUP_HIVE_TYPES,
+  rollupTableDdl,
+} from './ddl';
 
 const CFG: AthenaLakeConfig = {
   database: 'sesflow_prod',
@@ -128,6 +139,31 @@ describe('Athena DDL for the lake (aws-facts §5)', () => {
     expect(view).toContain('row_number() OVER (PARTITION BY "dt", "hour", "event_id" ORDER BY "$path")');
     expect(view).toContain('FROM "sesflow_prod"."events_raw"');
     expect(view).toMatch(/WHERE "copy_rank" = 1$/);
+  });
+
+  it('declares each rollup table over rollups/<table>/dt=YYYY-MM-DD/, its columns in file order, dt projected', () => {
+    expect(ROLLUP_TABLES.map((t) => t.name).sort()).toEqual(['bounces', 'complaints', 'daily', 'hourly', 'pairs']);
+    for (const t of ROLLUP_TABLES) {
+      const ddl = rollupTableDdl(CFG, t);
+      expect(athenaDdl(CFG)).toContain(ddl);
+      expect(ddl).toMatch(
+        new RegExp(`^CREATE EXTERNAL TABLE IF NOT EXISTS \`sesflow_prod\`\\.\`rollup_${t.name}\` \\(`),
+      );
+      expect(ddl).toContain('STORED AS PARQUET');
+      expect(ddl).toContain(`LOCATION 's3://acme-ses-lake/lake/rollups/${t.name}/'`);
+      const cols = [...ddl.split('PARTITIONED BY')[0]!.matchAll(/^ {2}`(\w+)` (\w+),?$/gm)].map((m) => [m[1], m[2]]);
+      expect(cols, t.name).toEqual(t.columns.map(([n, ty]) => [n, ROLLUP_HIVE_TYPES[ty]]));
+      expect(partitionColumns(ddl)).toEqual(['dt']);
+      const p = tblProperties(ddl);
+      expect(p.get('projection.enabled')).toBe('true');
+      expect([p.get('projection.dt.type'), p.get('projection.dt.format')]).toEqual(['date', 'yyyy-MM-dd']);
+      expect(p.get('projection.dt.range')).toBe('2026-01-01,NOW');
+      // The folder the template names is the folder the writer writes the day's file in.
+      const key = rollupKey(t.name, '2026-03-10', 'build.parquet');
+      expect(`s3://acme-ses-lake/lake/${key.slice(0, key.lastIndexOf('/') + 1)}`).toBe(
+        fill(p.get('storage.location.template')!, { dt: '2026-03-10' }),
+      );
+    }
   });
 
   it('refuses names that would break out of the DDL', () => {

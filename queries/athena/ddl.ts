@@ -1,4 +1,5 @@
 import { LAKE_COLUMN_TYPES, LAKE_COLUMNS, LAKE_PREFIX } from '../../ingest/lake-schema';
+import { ROLLUP_TABLES, type RollupColumnType, type RollupTable, rollupPrefix } from '../../ingest/rollups';
 import { ERROR_TYPES } from '../../ingest/transform';
 
 /**
@@ -9,7 +10,10 @@ import { ERROR_TYPES } from '../../ingest/transform';
  *   cross-tenant and time-range reports could not give; the lake has no tenant partition anyway (Firehose allows
  *   500 active partitions);
  * - `events`: the view every named query reads, one row per event_id (the first copy), as the local DuckDB view;
- * - `ingest_errors`: the JSON error records under `errors/<error-type>/dt=YYYY-MM-DD/`, nothing dropped.
+ * - `ingest_errors`: the JSON error records under `errors/<error-type>/dt=YYYY-MM-DD/`, nothing dropped;
+ * - `rollup_<table>`: the rollup tables compaction writes under `rollups/<table>/dt=YYYY-MM-DD/` (ingest/rollups.ts),
+ *   projected on `dt` like the events. A day's folder may hold a second build's file for a moment (a rebuild under
+ *   way, or a crash): only the file named as the day's `daily` file belongs to the day (`"$path"` tells).
  */
 
 export interface AthenaLakeConfig {
@@ -82,21 +86,44 @@ export function createDatabaseDdl(cfg: AthenaLakeConfig): string {
  */
 export function eventsTableDdl(cfg: AthenaLakeConfig): string {
   const c = checked(cfg);
-  const location = eventsLocation(c);
-  const columns = LAKE_COLUMNS.map((col) => `  \`${col}\` ${HIVE_TYPES[LAKE_COLUMN_TYPES[col]]}`).join(',\n');
-  return `CREATE EXTERNAL TABLE IF NOT EXISTS \`${c.database}\`.\`${ATHENA_TABLES.raw}\` (
-${columns}
-)
-PARTITIONED BY (\`dt\` string, \`hour\` string)
-STORED AS PARQUET
-LOCATION '${location}'
-TBLPROPERTIES (
-  'projection.enabled' = 'true',
-${dtProjection(c.firstDay)}
+  return parquetTableDdl(c, {
+    name: ATHENA_TABLES.raw,
+    columns: LAKE_COLUMNS.map((col) => [col, HIVE_TYPES[LAKE_COLUMN_TYPES[col]]] as const),
+    partitions: ['dt', 'hour'],
+    location: eventsLocation(c),
+  });
+}
+
+/**
+ * An external Parquet table of the lake with partition projection: `dt` always (a day), `hour` (00 to 23) when the
+ * folders are hourly; the storage template names the partitions' folders in order (`dt=…/hour=…/`).
+ */
+function parquetTableDdl(
+  c: Required<AthenaLakeConfig>,
+  t: {
+    name: string;
+    columns: readonly (readonly [string, string])[];
+    partitions: readonly ('dt' | 'hour')[];
+    location: string;
+  },
+): string {
+  const columns = t.columns.map(([n, type]) => `  \`${n}\` ${type}`).join(',\n');
+  const hour = t.partitions.includes('hour')
+    ? `
   'projection.hour.type' = 'integer',
   'projection.hour.range' = '0,23',
-  'projection.hour.digits' = '2',
-  'storage.location.template' = '${location}dt=\${dt}/hour=\${hour}/',
+  'projection.hour.digits' = '2',`
+    : '';
+  return `CREATE EXTERNAL TABLE IF NOT EXISTS \`${c.database}\`.\`${t.name}\` (
+${columns}
+)
+PARTITIONED BY (${t.partitions.map((p) => `\`${p}\` string`).join(', ')})
+STORED AS PARQUET
+LOCATION '${t.location}'
+TBLPROPERTIES (
+  'projection.enabled' = 'true',
+${dtProjection(c.firstDay)}${hour}
+  'storage.location.template' = '${t.location}${t.partitions.map((p) => `${p}=\${${p}}/`).join('')}',
   'classification' = 'parquet'
 )`;
 }
@@ -162,7 +189,41 @@ ${dtProjection(c.firstDay)}
 )`;
 }
 
+/** The Glue table name of a rollup table. */
+export const rollupTableName = (table: RollupTable['name']): string => `rollup_${table}`;
+
+/** A rollup column's Hive type (Glue and Athena DDL). */
+export const ROLLUP_HIVE_TYPES: Record<RollupColumnType, string> = {
+  VARCHAR: 'string',
+  BIGINT: 'bigint',
+  BOOLEAN: 'boolean',
+  TIMESTAMP: 'timestamp',
+};
+
+/** `s3://bucket/prefix/rollups/<table>/` */
+export function rollupLocation(cfg: AthenaLakeConfig, table: RollupTable['name']): string {
+  const c = checked(cfg);
+  return `s3://${c.bucket}/${c.prefix}${rollupPrefix(table)}`;
+}
+
+/** One rollup table: the columns of ingest/rollups.ts in file order, `dt` projected from the folder. */
+export function rollupTableDdl(cfg: AthenaLakeConfig, table: RollupTable): string {
+  const c = checked(cfg);
+  return parquetTableDdl(c, {
+    name: rollupTableName(table.name),
+    columns: table.columns.map(([n, t]) => [n, ROLLUP_HIVE_TYPES[t]] as const),
+    partitions: ['dt'],
+    location: rollupLocation(c, table.name),
+  });
+}
+
 /** Every statement, in the order to run them (each is one Athena query: DDL is free, aws-facts §5.3). */
 export function athenaDdl(cfg: AthenaLakeConfig): string[] {
-  return [createDatabaseDdl(cfg), eventsTableDdl(cfg), eventsViewDdl(cfg), errorsTableDdl(cfg)];
+  return [
+    createDatabaseDdl(cfg),
+    eventsTableDdl(cfg),
+    eventsViewDdl(cfg),
+    errorsTableDdl(cfg),
+    ...ROLLUP_TABLES.map((t) => rollupTableDdl(cfg, t)),
+  ];
 }

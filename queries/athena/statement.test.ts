@@ -61,6 +61,27 @@ describe('named queries rendered for Athena (Trino SQL + ExecutionParameters)', 
     expect(scoped.sql).not.toContain('2026-05-01');
   });
 
+  it('every rollup rendering parses as Trino, has at most 25 parameters with every value set, and prunes by dt', () => {
+    const wholeDays = { from: '2026-05-02', to: '2026-05-04' };
+    const rollups = [...NAMED_QUERIES.values()].filter((q) => q.rollup);
+    expect(rollups).toHaveLength(7);
+    for (const q of rollups) {
+      for (const scope of [{ tenant: 'acme', wholeDays }, { tenant: null }]) {
+        const values = validateParams(q.rollup!, { ...allValues(q.name), to: '2026-05-05T12:00:00Z' }, scope);
+        const st = athenaStatement(q.rollup!, values);
+        expect(() => parser.astify(st.sql, { database: 'trino' }), `${q.name}\n${st.sql}`).not.toThrow();
+        expect(st.parameters.length, q.name).toBe(st.sql.split('?').length - 1);
+        expect(st.parameters.length, q.name).toBeLessThanOrEqual(25);
+      }
+      const text = q.rollup!.text('trino');
+      // The rollup rows of the whole days only, and the edge rows outside them, both by the partition column.
+      expect(text, q.name).toContain('dt >= :day_from AND dt < :day_to');
+      expect(text, q.name).toContain('(:day_from IS NULL OR dt < :day_from OR dt >= :day_to)');
+      expect(text, q.name).toContain('dt >= substr(:from, 1, 10)');
+      expect(q.rollup!.text('duckdb'), q.name).not.toContain('substr(:from');
+    }
+  });
+
   it('filters the partition column dt with the time range on Athena only (partition projection prunes the days)', () => {
     const q = NAMED_QUERIES.get('daily-timeseries')!;
     expect(q.text('trino')).toContain('dt >= substr(:from, 1, 10)');
