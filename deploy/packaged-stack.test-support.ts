@@ -18,7 +18,7 @@ export function usePackagedStack(stage: string): PackagedStackFixture {
   let packaged: PackagedStack | undefined;
   beforeAll(async () => {
     packaged = await packageStack(stage);
-  }, 120_000);
+  }, 600_000);
   const fixture: PackagedStackFixture = {
     get stack() {
       if (!packaged) throw new Error(`the ${stage} stack is not packaged yet`);
