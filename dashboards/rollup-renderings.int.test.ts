@@ -1,14 +1,12 @@
 import { rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LAKE_COLUMNS } from '../ingest/lake-schema';
 import { SeededRandom } from '../local/seeded-random';
-import { eventsViewDdl } from '../queries/athena/ddl';
+import { athenaOnDuckDb } from '../queries/athena/athena-on-duckdb.test-support';
 import { trinoSql } from '../queries/athena/statement';
 import { duckTimestamp, type LakeDb, openLake } from '../queries/duckdb-lake';
 import { NAMED_QUERIES, type NamedQuery } from '../queries/named-queries';
-import { ROLLUP_TABLES, textKeySql } from '../queries/rollups';
+import { textKeySql } from '../queries/rollups';
 import { buildQueryTestLake, EDGE_TENANT, type QueryTestLake } from '../queries/test-lake';
 import { writeRollups } from './adapters/rollup-lake.test-support';
 import { plainRow } from './adapters/serial-lake';
@@ -32,33 +30,13 @@ let local: LakeDb;
 let instance: DuckDBInstance;
 let athena: DuckDBConnection;
 
-/** The Glue-shaped rollup tables: every rollup file (one build per day: the writer deleted the older ones). */
-async function loadRollups(conn: DuckDBConnection, schema: string): Promise<void> {
-  for (const t of ROLLUP_TABLES) {
-    const glob = join(lake.dir, 'rollups', t.name, '*', '*.parquet').replaceAll("'", "''");
-    await conn.run(
-      `CREATE TABLE ${schema}.rollup_${t.name} AS SELECT *
-       FROM read_parquet('${glob}', hive_partitioning = true, hive_types = {'dt': VARCHAR})`,
-    );
-  }
-}
-
 beforeAll(async () => {
   lake = buildQueryTestLake({ messages: 400, spanHours: 72 });
   await writeRollups(lake.dir, DAYS);
   // The local side: openLake's rollup_<table> views over each day's current build.
   local = await openLake(lake.dir);
-  instance = await DuckDBInstance.create(':memory:', { threads: '2' });
-  athena = await instance.connect();
-  const glob = join(lake.dir, 'events', '**', '*.parquet').replaceAll("'", "''");
-  await athena.run('CREATE SCHEMA sesflow');
-  await athena.run(
-    `CREATE TABLE sesflow.events_raw AS SELECT ${LAKE_COLUMNS.join(', ')}, dt, hour, filename AS "$path"
-     FROM read_parquet('${glob}', hive_partitioning = true, hive_types = {'dt': VARCHAR, 'hour': VARCHAR}, filename = true)`,
-  );
-  await athena.run(eventsViewDdl({ database: 'sesflow', bucket: 'lake-bucket', firstDay: '2026-01-01' }));
-  await loadRollups(athena, 'sesflow');
-  await athena.run("SET schema = 'sesflow'");
+  // The Athena side: the Glue-shaped tables, the Athena view's DDL, the rollup tables.
+  ({ instance, athena } = await athenaOnDuckDb(lake.dir, { rollups: true }));
 });
 
 afterAll(() => {
