@@ -1,17 +1,16 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLocalErasure } from '../local/privacy/local-erasure';
 import { parseErasureRequest } from '../privacy/request';
 import { type LakeDb, openLake } from '../queries/duckdb-lake';
 import { MemoryTenantStore } from '../tenants/tenant-service';
 import { type RunningDashboardServer, startDashboardServer } from './server';
-import { signInWithKey } from './sign-in.test-support';
+import { CHROMIUM, launchTestChromium, signInWithKey } from './sign-in.test-support';
 import { buildTestLake, type TestLake } from './test-lake';
 
-const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
 const KEYS = {
   'e2e-officer-key': { keyId: 'k-officer', role: 'compliance', tenantId: null },
@@ -62,11 +61,7 @@ beforeAll(async () => {
       forget: async (input) => ({ ok: true, report: await erasure.forget(parseErasureRequest(input), input.dryRun) }),
     },
   });
-  userDataDir = mkdtempSync(join(tmpdir(), 'sesflow-e2e-chromium-'));
-  context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-quic'],
-  });
+  ({ context, userDataDir } = await launchTestChromium());
 });
 
 afterAll(async () => {

@@ -1,14 +1,12 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { type BrowserContext, chromium } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeRollups } from './adapters/rollup-lake.test-support';
 import { type RunningDashboardServer, startDashboardServer } from './server';
-import { signInWithKey } from './sign-in.test-support';
+import { CHROMIUM, launchTestChromium, signInWithKey } from './sign-in.test-support';
 import { buildTestLake, type TestLake } from './test-lake';
 
-const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
 const DAY = 86_400_000;
 /** Three days of mail, ten days ago; raw events are kept 8 days, so the first day's have been deleted. */
@@ -32,11 +30,7 @@ beforeAll(async () => {
     apiKeys: { 'e2e-officer-key': { keyId: 'k-officer', role: 'compliance', tenantId: null } },
     rawRetentionDays: 9,
   });
-  userDataDir = mkdtempSync(join(tmpdir(), 'sesflow-e2e-chromium-'));
-  context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-quic'],
-  });
+  ({ context, userDataDir } = await launchTestChromium());
 });
 
 afterAll(async () => {
