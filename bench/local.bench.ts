@@ -1,12 +1,8 @@
 import { FirehoseClient } from '@aws-sdk/client-firehose';
-import {
-  CreateConfigurationSetCommand,
-  CreateConfigurationSetEventDestinationCommand,
-  SESv2Client,
-  SendBulkEmailCommand,
-} from '@aws-sdk/client-sesv2';
+import { SESv2Client, SendBulkEmailCommand } from '@aws-sdk/client-sesv2';
 import { MemoryRowSink } from '../local/firehose/row-sink';
 import { startLocalFirehose } from '../local/firehose/server';
+import { onboardDemoTenant } from '../local/pipeline/demo-tenants';
 import { resolveSinks } from '../local/ses-simulator/event-sinks';
 import { startSesSimulator } from '../local/ses-simulator/server';
 import { generateTraffic } from '../local/traffic-model';
@@ -62,20 +58,13 @@ export const localBenchmark: Benchmark = {
     });
     const ses = new SESv2Client({ endpoint: sim.endpoint, region: 'us-east-1', credentials });
     try {
-      await ses.send(new CreateConfigurationSetCommand({ ConfigurationSetName: 'bench' }));
-      await ses.send(
-        new CreateConfigurationSetEventDestinationCommand({
-          ConfigurationSetName: 'bench',
-          EventDestinationName: 'firehose',
-          EventDestination: {
-            Enabled: true,
-            KinesisFirehoseDestination: {
-              DeliveryStreamArn: 'arn:aws:firehose:us-east-1:1:deliverystream/bench',
-              IamRoleArn: 'r',
-            },
-          },
-        }),
-      );
+      await onboardDemoTenant(ses, {
+        tenant: 'bench',
+        configurationSet: 'bench',
+        deliveryStreamArn: 'arn:aws:firehose:us-east-1:1:deliverystream/bench',
+        accountId: '1',
+        region: 'us-east-1',
+      });
       t0 = performance.now();
       let accepted = 0;
       const inFlight: Promise<void>[] = [];

@@ -58,6 +58,45 @@ function achievedRate(grants: readonly { at: number; n: number }[]): number {
 }
 
 /**
+ * What the lake holds after the run: Send rows raw and deduplicated, distinct Send event ids and (message, recipient)
+ * pairs, all rows, and how many jobs' accepted counts differ from the lake's Send rows for their tenant and campaign.
+ */
+async function countLake(
+  lakeDir: string,
+  jobs: readonly { tenant: string; jobId: string }[],
+  records: ReadonlyMap<string, JobRecord>,
+) {
+  const lake = await openLake(lakeDir);
+  try {
+    const [c] = await lake.query<{ raw: bigint; ids: bigint; recips: bigint; all_rows: bigint }>(
+      `SELECT count(*) FILTER (WHERE event_type = 'send') AS raw,
+              count(DISTINCT event_id) FILTER (WHERE event_type = 'send') AS ids,
+              count(DISTINCT (message_id, recipient)) FILTER (WHERE event_type = 'send') AS recips,
+              count(*) AS all_rows
+         FROM events_raw`,
+    );
+    const perJob = await lake.query<{ tenant_id: string; campaign_id: string; sent: bigint }>(
+      `SELECT tenant_id, campaign_id, count(*) AS sent FROM events WHERE event_type = 'send' GROUP BY ALL`,
+    );
+    const lakeCount = new Map(perJob.map((r) => [`${r.tenant_id}/${r.campaign_id}`, Number(r.sent)]));
+    const jobMismatches = jobs.filter((j) => {
+      const rec = records.get(j.jobId)!;
+      return (lakeCount.get(`${j.tenant}/${rec.campaign}`) ?? 0) !== rec.sent;
+    }).length;
+    return {
+      rawSends: Number(c!.raw),
+      sends: perJob.reduce((n, r) => n + Number(r.sent), 0),
+      distinctIds: Number(c!.ids),
+      distinctRecipients: Number(c!.recips),
+      rawRows: Number(c!.all_rows),
+      jobMismatches,
+    };
+  } finally {
+    lake.close();
+  }
+}
+
+/**
  * 100,000 messages (one recipient each) for 50 tenants through the Email API (`POST /v1/batches`, 2,000
  * destinations per tenant) -> SQS (fauxqs) -> the bulk worker -> SesSender (gate, suppression, DynamoDB rate
  * limiter at the account's MaxSendRate) -> SES simulator -> local Firehose -> transform -> Parquet lake; then the
@@ -281,38 +320,11 @@ export const sendLoadBenchmark: Benchmark = {
       const jobs = [...load.jobs, ...limited.jobs];
       const records = new Map([...load.records, ...limited.records]);
       const accepted = load.accepted + limited.accepted;
-      const lake = await openLake(lakeDir);
-      let rawSends = 0;
-      let sends = 0;
-      let distinctIds = 0;
-      let distinctRecipients = 0;
-      let rawRows = 0;
-      let jobMismatches = 0;
-      try {
-        const [c] = await lake.query<{ raw: bigint; ids: bigint; recips: bigint; all_rows: bigint }>(
-          `SELECT count(*) FILTER (WHERE event_type = 'send') AS raw,
-                  count(DISTINCT event_id) FILTER (WHERE event_type = 'send') AS ids,
-                  count(DISTINCT (message_id, recipient)) FILTER (WHERE event_type = 'send') AS recips,
-                  count(*) AS all_rows
-             FROM events_raw`,
-        );
-        rawSends = Number(c!.raw);
-        distinctIds = Number(c!.ids);
-        distinctRecipients = Number(c!.recips);
-        rawRows = Number(c!.all_rows);
-        // Every job's accepted count against the lake's Send rows for its tenant and campaign.
-        const perJob = await lake.query<{ tenant_id: string; campaign_id: string; sent: bigint }>(
-          `SELECT tenant_id, campaign_id, count(*) AS sent FROM events WHERE event_type = 'send' GROUP BY ALL`,
-        );
-        sends = perJob.reduce((n, r) => n + Number(r.sent), 0);
-        const lakeCount = new Map(perJob.map((r) => [`${r.tenant_id}/${r.campaign_id}`, Number(r.sent)]));
-        for (const j of jobs) {
-          const rec = records.get(j.jobId)!;
-          if ((lakeCount.get(`${j.tenant}/${rec.campaign}`) ?? 0) !== rec.sent) jobMismatches++;
-        }
-      } finally {
-        lake.close();
-      }
+      const { rawSends, sends, distinctIds, distinctRecipients, rawRows, jobMismatches } = await countLake(
+        lakeDir,
+        jobs,
+        records,
+      );
 
       const ok =
         sends === accepted && rawSends === distinctIds && distinctIds === distinctRecipients && jobMismatches === 0;

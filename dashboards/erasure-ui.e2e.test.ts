@@ -1,17 +1,18 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLocalErasure } from '../local/privacy/local-erasure';
 import { parseErasureRequest } from '../privacy/request';
 import { type LakeDb, openLake } from '../queries/duckdb-lake';
+import { busiestRecipient } from '../queries/test-lake';
 import { MemoryTenantStore } from '../tenants/tenant-service';
+import { hasChromium, launchChromiumContext } from './chromium.test-support';
 import { type RunningDashboardServer, startDashboardServer } from './server';
-import { CHROMIUM, launchTestChromium, signInWithKey } from './sign-in.test-support';
+import { openSignedIn } from './sign-in.test-support';
 import { buildTestLake, type TestLake } from './test-lake';
 
-const hasChromium = existsSync(CHROMIUM);
 const KEYS = {
   'e2e-officer-key': { keyId: 'k-officer', role: 'compliance', tenantId: null },
   'e2e-acme-key': { keyId: 'k-acme', role: 'client', tenantId: 'acme' },
@@ -19,7 +20,6 @@ const KEYS = {
 
 let lake: TestLake;
 let dataDir: string;
-let userDataDir: string;
 let server: RunningDashboardServer;
 let context: BrowserContext;
 let address: string;
@@ -36,20 +36,11 @@ const holding = async (): Promise<number> => {
   }
 };
 
-/** Signs in to the test server's dashboards with the API key `key`. */
-const signIn = (page: Page, key: string) => signInWithKey(page, server.url, key);
-
 beforeAll(async () => {
   if (!hasChromium) return;
   lake = buildTestLake({ messages: 300, start: new Date(Date.now() - 30 * 3_600_000) });
   dataDir = mkdtempSync(join(tmpdir(), 'sesflow-e2e-erase-'));
-  const db = await openLake(lake.dir);
-  address = (
-    await db.query<{ r: string }>(
-      "SELECT recipient AS r FROM events WHERE tenant_id = 'acme' AND recipient IS NOT NULL GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1",
-    )
-  )[0]!.r;
-  db.close();
+  address = await busiestRecipient(lake.dir, 'acme');
   // The lake's erasure (no DynamoDB, receiver or SES here: those stores are reported as skipped).
   const erasure = createLocalErasure({ dataDir, lakeDir: lake.dir, endpoints: {}, table: 'none' });
   server = await startDashboardServer({
@@ -61,23 +52,20 @@ beforeAll(async () => {
       forget: async (input) => ({ ok: true, report: await erasure.forget(parseErasureRequest(input), input.dryRun) }),
     },
   });
-  ({ context, userDataDir } = await launchTestChromium());
+  context = await launchChromiumContext();
 });
 
 afterAll(async () => {
   await context?.close();
   await server?.close();
-  for (const d of [lake?.dir, dataDir, userDataDir]) if (d) rmSync(d, { recursive: true, force: true });
+  for (const d of [lake?.dir, dataDir]) if (d) rmSync(d, { recursive: true, force: true });
 });
 
 describe.skipIf(!hasChromium)(
   'erasing a recipient from the dashboard in Chromium (skipped: no /usr/bin/chromium)',
   () => {
     it('a client key gets no erasure card, and the API refuses it (403)', async () => {
-      const page = await context.newPage();
-      await signIn(page, 'e2e-acme-key');
-      await page.goto(`${server.url}/#/tenants/acme`);
-      await page.waitForSelector('h1');
+      const page = await openSignedIn(context, server.url, 'e2e-acme-key', 'h1', '#/tenants/acme');
       expect(await page.locator('#erase-form').count()).toBe(0);
       const status = await page.evaluate(async (addr) => {
         const res = await fetch('/v1/erasures', {
@@ -92,10 +80,7 @@ describe.skipIf(!hasChromium)(
     });
 
     it('the officer runs a dry run (nothing changes), then erases: the report lists each store', async () => {
-      const page = await context.newPage();
-      await signIn(page, 'e2e-officer-key');
-      await page.goto(`${server.url}/#/tenants/acme`);
-      await page.waitForSelector('#erase-form');
+      const page = await openSignedIn(context, server.url, 'e2e-officer-key', '#erase-form', '#/tenants/acme');
       const before = await holding();
       expect(before).toBeGreaterThan(0);
       await page.fill('#erase-address', address);
@@ -112,11 +97,10 @@ describe.skipIf(!hasChromium)(
       await page.click('#erase-action');
       await page.locator('#erase-report p', { hasText: 'Erased.' }).waitFor();
       const rows = await page.locator('#erase-report tbody tr').allTextContents();
-      // Every store, the lake's rollups (rebuilt from the rewritten events) last.
       expect(rows).toHaveLength(7);
       expect(rows[0]).toMatch(/^External Reporting .*no External Reporting endpoint/);
       expect(rows[5]).toMatch(/^lake events \(Parquet\)[1-9]\d*[1-9]\d*rewrote/);
-      expect(rows[6]).toMatch(/rollup/i);
+      expect(rows[6]).toMatch(/^lake rollups/);
       expect(await holding()).toBe(0);
       expect(await page.content()).not.toContain(address);
       await page.close();

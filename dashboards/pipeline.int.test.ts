@@ -2,9 +2,8 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { readLocalConfig } from '../local/config';
-import { type RunningPipeline, startLocalPipeline } from '../local/pipeline';
-import { stopPipelineAfterAll } from '../local/pipeline/stop-after-all.test-support';
+import type { RunningPipeline } from '../local/pipeline';
+import { startTestPipeline, stopPipelineAfterAll } from '../local/pipeline/test-pipeline.test-support';
 import { dashboardPipelineService, type LocalKeys } from '../local/services/dashboard';
 import { DynamoDbTenantStore } from '../tenants/tenant-service';
 import { loadDashboardConfig } from './config';
@@ -27,12 +26,8 @@ async function eventually<T>(what: string, probe: () => Promise<T | null>): Prom
 }
 
 beforeAll(async () => {
-  pipeline = await startLocalPipeline({
-    config: readLocalConfig({ SESFLOW_DATA_DIR: dataDir }),
-    ephemeralPorts: true,
-    inMemory: true,
+  pipeline = await startTestPipeline(dataDir, {
     historyMessages: 800,
-    trafficRate: 0,
     extensions: [dashboardPipelineService(config)],
   });
   url = pipeline.ctx.links.find((l) => l.label.startsWith('Dashboard'))!.url;

@@ -1,23 +1,21 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type BrowserContext, chromium } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { policyOf, thresholdsOf } from '../tenants/policy';
+import { hasChromium, launchChromiumContext } from './chromium.test-support';
 
 // `sesflow start` itself (the CLI, as a user runs it), with its demo tenants, and the compliance view in Chromium:
 // the demo tenant without a DMARC record (initech, DKIM pending too) is "at risk" with its reasons.
-const CHROMIUM = '/usr/bin/chromium';
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const hasChromium = existsSync(CHROMIUM);
 const hasJava = !spawnSync('java', ['-version'], { stdio: 'ignore' }).error;
 
 let dataDir: string;
 let child: ChildProcess;
 let dashboard: string;
-let userDataDir: string;
 let context: BrowserContext;
 
 /** A port free now (the dashboard's must be given: 0 is not accepted there). */
@@ -88,10 +86,7 @@ beforeAll(async () => {
   if (!hasChromium || !hasJava) return;
   dataDir = mkdtempSync(join(tmpdir(), 'sesflow-readiness-e2e-'));
   dashboard = await startSesflow();
-  userDataDir = mkdtempSync(join(tmpdir(), 'sesflow-readiness-chromium-'));
-  context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
+  context = await launchChromiumContext({
     viewport: { width: 1360, height: 900 },
   });
 }, 180_000);
@@ -104,7 +99,6 @@ afterAll(async () => {
     await exited;
   }
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-  if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
 }, 60_000);
 
 describe.skipIf(!hasChromium || !hasJava)('sender readiness in the compliance view (sesflow start)', () => {

@@ -1,7 +1,4 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 
 /** Opens the dashboards at `url` and signs in with the API key `key`, waiting until the page shows the role. */
 export async function signInWithKey(page: Page, url: string, key: string): Promise<void> {
@@ -11,15 +8,20 @@ export async function signInWithKey(page: Page, url: string, key: string): Promi
   await page.waitForSelector('#who-role');
 }
 
-/** Debian's Chromium, which the browser tests drive (they are skipped without it). */
-export const CHROMIUM = '/usr/bin/chromium';
-
-/** Chromium headless with the probe's flags and a fresh user-data directory (delete `userDataDir` after). */
-export async function launchTestChromium(): Promise<{ context: BrowserContext; userDataDir: string }> {
-  const userDataDir = mkdtempSync(join(tmpdir(), 'sesflow-e2e-chromium-'));
-  const context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-quic'],
-  });
-  return { context, userDataDir };
+/**
+ * A new page of `context` signed in to the dashboards at `url` with the API key `key`, shown once `waitFor` is on
+ * it, after moving to the route `at` (a hash such as `#/tenants/acme`; none: where sign-in lands).
+ */
+export async function openSignedIn(
+  context: BrowserContext,
+  url: string,
+  key: string,
+  waitFor: string,
+  at?: string,
+): Promise<Page> {
+  const page = await context.newPage();
+  await signInWithKey(page, url, key);
+  if (at) await page.goto(`${url}/${at}`);
+  await page.waitForSelector(waitFor);
+  return page;
 }

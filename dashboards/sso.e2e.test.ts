@@ -1,10 +1,11 @@
-import { existsSync, rmSync } from 'node:fs';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import { rmSync } from 'node:fs';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningOidcProvider, signInWithCode, startOidcProvider } from '../local/oidc-provider';
 import { findFreePort } from '../local/stack/ports';
 import { MemoryTenantStore } from '../tenants/tenant-service';
 import { createCognitoAuthenticator, createIdTokenVerifier } from './adapters/cognito-authenticator';
+import { hasChromium, launchChromium } from './chromium.test-support';
 import { type RunningDashboardServer, startDashboardServer } from './server';
 import { buildTestLake, type TestLake } from './test-lake';
 
@@ -13,8 +14,6 @@ import { buildTestLake, type TestLake } from './test-lake';
  * (oidc-provider), authorization code with PKCE, Cognito-shaped ID tokens verified by the Reports API through the
  * same authenticator as in AWS (issuer and JWKS URL only). ID tokens live 5 s here, so refresh and expiry show.
  */
-const CHROMIUM = '/usr/bin/chromium';
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'];
 const CLIENT_ID = 'sesflow-dashboard';
 const USERS = {
   officer: { username: 'officer@example.test', password: 'Officer-pass-123', groups: ['compliance'] },
@@ -24,7 +23,6 @@ const USERS = {
 };
 const TOKEN_LIFE_S = 5;
 
-const hasChromium = existsSync(CHROMIUM);
 let lake: TestLake;
 let op: RunningOidcProvider;
 let server: RunningDashboardServer;
@@ -49,7 +47,7 @@ beforeAll(async () => {
     tenants: new MemoryTenantStore(),
     webConfig: { mode: 'cognito', domain: op.url, clientId: CLIENT_ID },
   });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {

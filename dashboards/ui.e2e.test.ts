@@ -1,10 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTableInput } from '../lib/table-design';
 import { createLocalClients, type LocalClients } from '../local/stack/clients';
@@ -14,21 +13,11 @@ import { STANDARD_POLICY, STRICT_POLICY } from '../tenants/policy';
 import { DynamoDbTenantStore, MemoryTenantStore } from '../tenants/tenant-service';
 import type { TenantStatus } from './api/ports';
 import { DEFAULT_THRESHOLDS } from './api/risk';
+import { hasChromium, launchChromiumContext } from './chromium.test-support';
 import { type RunningDashboardServer, startDashboardServer } from './server';
-import { signInWithKey } from './sign-in.test-support';
+import { openSignedIn } from './sign-in.test-support';
 import { buildTestLake, type TestLake, XSS_SUBJECT } from './test-lake';
 
-const CHROMIUM = '/usr/bin/chromium';
-const FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-];
 const SCREENSHOTS = join(dirname(fileURLToPath(import.meta.url)), '..', 'docs', 'screenshots');
 
 const KEYS = {
@@ -79,7 +68,6 @@ function seededStatuses(now: number): TenantStatus[] {
 /** A rate as the UI writes it. */
 const pct = (x: number) => `${(x * 100).toFixed(2)} %`;
 
-const hasChromium = existsSync(CHROMIUM);
 /** DynamoDB Local needs Java; without it the tenant state lives in memory (and the test name says so). */
 const hasJava = !spawnSync('java', ['-version'], { stdio: 'ignore' }).error;
 const STORE = hasJava ? 'DynamoDB Local' : 'the in-memory store (no Java for DynamoDB Local)';
@@ -88,10 +76,6 @@ let clients: LocalClients | undefined;
 let lake: TestLake;
 let server: RunningDashboardServer;
 let context: BrowserContext;
-let userDataDir: string;
-
-/** Signs in to the test server's dashboards with the API key `key`. */
-const signIn = (page: Page, key: string) => signInWithKey(page, server.url, key);
 
 beforeAll(async () => {
   if (!hasChromium) return;
@@ -109,10 +93,7 @@ beforeAll(async () => {
     tenants = store;
   }
   server = await startDashboardServer({ port: 0, lakeDir: lake.dir, apiKeys: KEYS, tenants });
-  userDataDir = mkdtempSync(join(tmpdir(), 'sesflow-e2e-chromium-'));
-  context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
-    args: FLAGS,
+  context = await launchChromiumContext({
     viewport: { width: 1360, height: 900 },
     acceptDownloads: true,
   });
@@ -125,14 +106,11 @@ afterAll(async () => {
   clients?.destroy();
   await ddb?.stop();
   if (lake) rmSync(lake.dir, { recursive: true, force: true });
-  if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
 });
 
 describe.skipIf(!hasChromium)('web UI in Chromium', () => {
   it('compliance view: tenants ranked by risk with real figures, the tenant page with charts, evidence and audit', async () => {
-    const page = await context.newPage();
-    await signIn(page, 'e2e-compliance-key');
-    await page.waitForSelector('#tenant-table tbody tr');
+    const page = await openSignedIn(context, server.url, 'e2e-compliance-key', '#tenant-table tbody tr');
     const ids = await page.$$eval('#tenant-table tbody tr', (trs) => trs.map((tr) => tr.getAttribute('data-tenant')));
     expect(ids[0]).toBe('umbrella');
     expect([...ids].sort()).toEqual(['acme', 'globex', 'hooli', 'initech', 'umbrella']);
@@ -156,10 +134,7 @@ describe.skipIf(!hasChromium)('web UI in Chromium', () => {
   });
 
   it(`pause and resume from the UI need a reason, change the state and are audited (tenant state in ${STORE})`, async () => {
-    const page = await context.newPage();
-    await signIn(page, 'e2e-compliance-key');
-    await page.goto(`${server.url}/#/tenants/globex`);
-    await page.waitForSelector('#state-form');
+    const page = await openSignedIn(context, server.url, 'e2e-compliance-key', '#state-form', '#/tenants/globex');
     expect(await page.textContent('#state-action')).toBe('Pause sending');
     // An empty reason is refused before any request: the state stays.
     await page.click('#state-action');
@@ -187,9 +162,7 @@ describe.skipIf(!hasChromium)('web UI in Chromium', () => {
   });
 
   it('compliance view shows the thresholds the engine applies, for a standard and a strict tenant', async () => {
-    const page = await context.newPage();
-    await signIn(page, 'e2e-compliance-key');
-    await page.waitForSelector('#tenant-table tbody tr');
+    const page = await openSignedIn(context, server.url, 'e2e-compliance-key', '#tenant-table tbody tr');
     const cells = async (tenant: string) =>
       page.$$eval(`#tenant-table tbody tr[data-tenant="${tenant}"] td`, (tds) => tds.map((td) => td.textContent));
     const standard = await cells('acme');
@@ -213,10 +186,7 @@ describe.skipIf(!hasChromium)('web UI in Chromium', () => {
   });
 
   it(`a manual pause keeps the engine's evidence and adds its own; the internal note stays internal (${STORE})`, async () => {
-    const page = await context.newPage();
-    await signIn(page, 'e2e-compliance-key');
-    await page.goto(`${server.url}/#/tenants/umbrella`);
-    await page.waitForSelector('#state-form');
+    const page = await openSignedIn(context, server.url, 'e2e-compliance-key', '#state-form', '#/tenants/umbrella');
     await page.fill('#reason', 'Internal: legal asked us to hold this sender');
     await page.click('#state-action');
     await page.waitForSelector('#tenant-title .badge[data-state="paused"]');
@@ -237,9 +207,7 @@ describe.skipIf(!hasChromium)('web UI in Chromium', () => {
   });
 
   it('client view: its own report by day, campaign and domain, bounced addresses, and a subject with <script> shown as text', async () => {
-    const page = await context.newPage();
-    await signIn(page, 'e2e-acme-key');
-    await page.waitForSelector('#report-campaign-report table');
+    const page = await openSignedIn(context, server.url, 'e2e-acme-key', '#report-campaign-report table');
     expect(await page.textContent('#report-title')).toBe('acme · email report');
     expect(Number((await page.textContent('#summary .kpi .value'))?.replaceAll(',', ''))).toBeGreaterThan(100);
     expect(await page.$$eval('#report-daily-timeseries tbody tr', (r) => r.length)).toBeGreaterThan(0);
@@ -268,10 +236,7 @@ describe.skipIf(!hasChromium)('web UI in Chromium', () => {
   });
 
   it('a client key cannot see another tenant, in the UI or through the API', async () => {
-    const page = await context.newPage();
-    await signIn(page, 'e2e-acme-key');
-    await page.goto(`${server.url}/#/tenants/globex`);
-    await page.waitForSelector('#report-title');
+    const page = await openSignedIn(context, server.url, 'e2e-acme-key', '#report-title', '#/tenants/globex');
     expect(await page.textContent('#report-title')).toBe('acme · email report');
     expect(await page.textContent('body')).not.toMatch(/globex|umbrella/);
     const statuses = await page.evaluate(async (key) => {

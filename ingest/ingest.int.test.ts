@@ -8,7 +8,7 @@ import { runCli } from '../cli/commands/run-cli.test-support';
 import { hasRealworld, realworldFile } from '../lib/shared-fixtures';
 import { generateTraffic } from '../local/traffic-model';
 import { openLake } from '../queries/duckdb-lake';
-import { runNamedQuery } from '../queries/run-named-query';
+import { queryLake } from '../queries/test-lake';
 import { compactLake, listPartitions } from './compact';
 import { FsLakeStore } from './fs-lake-store';
 import { ingestNdjson } from './ingest-stream';
@@ -168,14 +168,7 @@ function expectedFromInput(lines: string[]): Map<string, { sent: number; hard: n
   return out;
 }
 
-async function tenantSummary(lake: string) {
-  const db = await openLake(lake);
-  try {
-    return await runNamedQuery(db, 'tenant-summary', {});
-  } finally {
-    db.close();
-  }
-}
+const tenantSummary = (lake: string) => queryLake(lake, 'tenant-summary');
 
 async function rawRowCount(lake: string): Promise<number> {
   const db = await openLake(lake);

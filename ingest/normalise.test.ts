@@ -40,6 +40,16 @@ describe.skipIf(!hasSharedFixtures)(
       expect(JSON.parse(row.tags)).toEqual(ev.mail.tags);
     }
 
+    /** The one row of fixture `name`: its mail fields checked, its type, and its time from the `detail` object. */
+    function rowOf(name: string, type: string, detail: string): { ev: Json; row: NormalisedEvent } {
+      const ev = fx[name]!;
+      const row = only(ev);
+      common(row, ev);
+      expect(row.event_type).toBe(type);
+      expect(row.event_time).toBe(ms(ev[detail].timestamp));
+      return { ev, row };
+    }
+
     it('Send: one row per destination at the mail time, counting toward nothing', () => {
       const ev = fx.Send!;
       const rows = rowsOf(ev);
@@ -53,23 +63,15 @@ describe.skipIf(!hasSharedFixtures)(
     });
 
     it('Delivery: recipients, processing time and SMTP response from the delivery object', () => {
-      const ev = fx.Delivery!;
-      const row = only(ev);
-      common(row, ev);
-      expect(row.event_type).toBe('delivery');
+      const { ev, row } = rowOf('Delivery', 'delivery', 'delivery');
       expect(row.recipient).toBe(ev.delivery.recipients[0]);
-      expect(row.event_time).toBe(ms(ev.delivery.timestamp));
       expect(row.processing_time_ms).toBe(ev.delivery.processingTimeMillis);
       expect(row.diagnostic_code).toBe(ev.delivery.smtpResponse);
     });
 
     it('Bounce: hard bounce with DSN fields counts toward the bounce rate', () => {
-      const ev = fx.Bounce!;
-      const row = only(ev);
-      common(row, ev);
+      const { ev, row } = rowOf('Bounce', 'bounce', 'bounce');
       const rcpt = ev.bounce.bouncedRecipients[0];
-      expect(row.event_type).toBe('bounce');
-      expect(row.event_time).toBe(ms(ev.bounce.timestamp));
       expect(row.bounce_type).toBe(ev.bounce.bounceType);
       expect(row.bounce_subtype).toBe(ev.bounce.bounceSubType);
       expect(row.smtp_status).toBe(rcpt.status);
@@ -80,11 +82,7 @@ describe.skipIf(!hasSharedFixtures)(
     });
 
     it('Complaint: abuse feedback counts toward the complaint rate', () => {
-      const ev = fx.Complaint!;
-      const row = only(ev);
-      common(row, ev);
-      expect(row.event_type).toBe('complaint');
-      expect(row.event_time).toBe(ms(ev.complaint.timestamp));
+      const { ev, row } = rowOf('Complaint', 'complaint', 'complaint');
       expect(row.complaint_feedback_type).toBe(ev.complaint.complaintFeedbackType);
       expect(row.complaint_subtype).toBeNull();
       expect(row.counts_toward_complaint_rate).toBe(true);

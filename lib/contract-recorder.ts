@@ -98,6 +98,25 @@ function checkNow(contracts: OpenApiContract[], { kind, ex, document }: Deferred
   state.violations.push(`${first.c.name}: ${first.problems[0]}`);
 }
 
+/**
+ * Wraps the stream's `write` and `end` so that what it writes is kept (up to the capture's limit), and hands the
+ * capture to `atEnd` when the stream ends, before the stream's own `end` runs.
+ */
+function captureWrites<S extends ServerResponse | ClientRequest>(stream: S, atEnd: (body: Capture) => void): void {
+  const body: Capture = { chunks: [], bytes: 0, truncated: false };
+  const write = stream.write as (...a: unknown[]) => boolean;
+  const end = stream.end as (...a: unknown[]) => S;
+  stream.write = function (this: S, chunk: unknown, ...rest: unknown[]) {
+    capture(body, chunk, rest[0]);
+    return write.apply(this, [chunk, ...rest]);
+  } as S['write'];
+  stream.end = function (this: S, ...args: unknown[]) {
+    capture(body, args[0], args[1]);
+    atEnd(body);
+    return end.apply(this, args);
+  } as S['end'];
+}
+
 function onServerRequest({
   request,
   response,
@@ -108,21 +127,13 @@ function onServerRequest({
   server: object;
 }): void {
   const document = (server as Record<symbol, string | undefined>)[DOCUMENT];
-  const body: Capture = { chunks: [], bytes: 0, truncated: false };
   let headArgs: Record<string, string> = {};
   const writeHead = response.writeHead;
-  const write = response.write;
-  const end = response.end;
   response.writeHead = function (this: ServerResponse, ...args: unknown[]) {
     headArgs = headersArg(args.slice(1));
     return (writeHead as (...a: unknown[]) => ServerResponse).apply(this, args);
   } as typeof response.writeHead;
-  response.write = function (this: ServerResponse, chunk: unknown, ...rest: unknown[]) {
-    capture(body, chunk, rest[0]);
-    return (write as (...a: unknown[]) => boolean).apply(this, [chunk, ...rest]);
-  } as typeof response.write;
-  response.end = function (this: ServerResponse, ...args: unknown[]) {
-    capture(body, args[0], args[1]);
+  captureWrites(response, (body) => {
     const path = (request.url ?? '/').split('?')[0]!;
     // Only a server that names its document is held to it: a test's stub of a deployed API (the smoke test's) is not.
     if (document && !body.truncated && (request.url ?? '').startsWith('/')) {
@@ -139,22 +150,13 @@ function onServerRequest({
         document,
       );
     }
-    return (end as (...a: unknown[]) => ServerResponse).apply(this, args);
-  } as typeof response.end;
+  });
 }
 
 function onClientRequest({ request }: { request: ClientRequest }): void {
   const agent = request.getHeader('user-agent');
   if (typeof agent !== 'string' || !agent.startsWith('sesflow-')) return;
-  const body: Capture = { chunks: [], bytes: 0, truncated: false };
-  const write = request.write;
-  const end = request.end;
-  request.write = function (this: ClientRequest, chunk: unknown, ...rest: unknown[]) {
-    capture(body, chunk, rest[0]);
-    return (write as (...a: unknown[]) => boolean).apply(this, [chunk, ...rest]);
-  } as typeof request.write;
-  request.end = function (this: ClientRequest, ...args: unknown[]) {
-    capture(body, args[0], args[1]);
+  captureWrites(request, (body) => {
     if (!body.truncated) {
       check('request', {
         method: request.method,
@@ -166,8 +168,7 @@ function onClientRequest({ request }: { request: ClientRequest }): void {
         responseBody: Buffer.alloc(0),
       });
     }
-    return (end as (...a: unknown[]) => ClientRequest).apply(this, args);
-  } as typeof request.end;
+  });
 }
 
 /** Starts watching (once per process). */

@@ -2,10 +2,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningDashboardServer, startDashboardServer } from '../dashboards/server';
 import { buildTestLake } from '../dashboards/test-lake';
-import { hashApiKey } from '../lib/http/api-key';
-import { MemorySendStore } from '../send/api/memory-send-store';
-import { createEmailApiRouter } from '../send/api/router';
-import { type RunningEmailApi, startEmailApiServer } from '../send/api/server';
+import { fakeEmailApiForTests } from '../send/api/fake-email-api.test-support';
 import { MemoryTenantStore } from '../tenants/tenant-service';
 
 // Property-based fuzzing of both APIs' running servers (the Reports API over a real lake and DuckDB, the Email API's
@@ -26,7 +23,7 @@ const REPORT_KEYS = {
 const EMAIL_KEY = 'sfk_fuzz_acme_0123456789';
 
 let reports: RunningDashboardServer;
-let email: RunningEmailApi;
+const email = fakeEmailApiForTests(EMAIL_KEY, null);
 
 beforeAll(async () => {
   const lake = buildTestLake({ messages: 300, start: new Date(Date.now() - 30 * 3_600_000) });
@@ -39,27 +36,10 @@ beforeAll(async () => {
     // Unthrottled, so that the valid keys keep reaching the routes (the throttle has its own test).
     failedAuth: null,
   });
-  const store = new MemorySendStore();
-  email = await startEmailApiServer({
-    port: 0,
-    handle: createEmailApiRouter({
-      lookupKey: async (h) => (h === hashApiKey(EMAIL_KEY) ? { tenantId: 'acme', keyId: 'key-acme' } : null),
-      sender: {
-        send: async (m) => ({ messageId: `0100-${m.to.length}`, suppressed: [] }),
-        sendBulk: async () => [],
-        assertMaySend: async () => undefined,
-      },
-      messages: store,
-      jobs: store,
-      queue: { enqueue: async () => undefined },
-      failedAuth: null,
-    }),
-  });
 }, 120_000);
 
 afterAll(async () => {
   await reports?.close();
-  await email?.close();
 });
 
 const printable = fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)) });

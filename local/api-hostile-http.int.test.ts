@@ -1,10 +1,7 @@
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningDashboardServer, startDashboardServer } from '../dashboards/server';
-import { hashApiKey } from '../lib/http/api-key';
-import { MemorySendStore } from '../send/api/memory-send-store';
-import { createEmailApiRouter } from '../send/api/router';
-import { type RunningEmailApi, startEmailApiServer } from '../send/api/server';
+import { fakeEmailApiForTests, startFakeEmailApi } from '../send/api/fake-email-api.test-support';
 import { MemoryTenantStore } from '../tenants/tenant-service';
 
 // Rows 9, 10, 13 and 14 of the hostile-input probes, against both APIs' real node:http servers (what `npm start`
@@ -16,7 +13,7 @@ const EMAIL_KEY = 'sfk_acme_0123456789abcdef';
 /** The default allowance of 20 failures, refilled too slowly to matter however long the test takes. */
 const SLOW_REFILL = { capacity: 20, refillPerSecond: 0.001 };
 let reports: RunningDashboardServer;
-let email: RunningEmailApi;
+const email = fakeEmailApiForTests(EMAIL_KEY, SLOW_REFILL);
 const tenants = new MemoryTenantStore();
 
 beforeAll(async () => {
@@ -30,23 +27,10 @@ beforeAll(async () => {
     rateLimit: { capacity: 1000, refillPerSecond: 1000 },
     failedAuth: SLOW_REFILL,
   });
-  const store = new MemorySendStore();
-  email = await startEmailApiServer({
-    port: 0,
-    handle: createEmailApiRouter({
-      lookupKey: async (h) => (h === hashApiKey(EMAIL_KEY) ? { tenantId: 'acme', keyId: 'key-acme' } : null),
-      sender: { send: async () => ({ messageId: '0100-x', suppressed: [] }), sendBulk: async () => [] },
-      messages: store,
-      jobs: store,
-      queue: { enqueue: async () => undefined },
-      failedAuth: SLOW_REFILL,
-    }),
-  });
 }, 60_000);
 
 afterAll(async () => {
   await reports?.close();
-  await email?.close();
 });
 
 /** A Reports API with a compliance key over an empty report engine (the rows under test need no data). */
@@ -125,16 +109,7 @@ function answerBeforeBody(url: string, headers: Record<string, string>, total: n
 
 describe('row 13: the key is checked before the body is read', () => {
   it('Email API: a 5 MiB POST without a valid key is answered 401 after its first 64 KiB', async () => {
-    const fresh = await startEmailApiServer({
-      port: 0,
-      handle: createEmailApiRouter({
-        lookupKey: async () => null,
-        sender: { send: async () => ({ messageId: '', suppressed: [] }), sendBulk: async () => [] },
-        messages: new MemorySendStore(),
-        jobs: new MemorySendStore(),
-        queue: { enqueue: async () => undefined },
-      }),
-    });
+    const fresh = await startFakeEmailApi(EMAIL_KEY);
     try {
       const a = await answerBeforeBody(`${fresh.url}/v1/batches`, {}, 5 * 1024 * 1024);
       expect(a).toMatchObject({ status: 401, sent: 64 * 1024 });

@@ -28,3 +28,22 @@ export class AwsApiError<Code extends string> extends LocalStackError {
     this.status = statusByCode[code];
   }
 }
+
+/**
+ * The error class of one stand-in's service: its explicit `name` (bundlers rename classes) bound to the service's
+ * HTTP status by error name, so a throw names only the code and the message.
+ */
+export function awsApiErrorClass<Code extends string>(
+  name: string,
+  statusByCode: Readonly<Record<Code, number>>,
+): new (
+  code: Code,
+  message: string,
+) => AwsApiError<Code> {
+  return class extends AwsApiError<Code> {
+    override name = name;
+    constructor(code: Code, message: string) {
+      super(code, message, statusByCode);
+    }
+  };
+}

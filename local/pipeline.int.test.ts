@@ -2,22 +2,16 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FirehoseClient } from '@aws-sdk/client-firehose';
-import {
-  CreateConfigurationSetCommand,
-  CreateConfigurationSetEventDestinationCommand,
-  CreateTenantCommand,
-  CreateTenantResourceAssociationCommand,
-  SESv2Client,
-  SendBulkEmailCommand,
-  SendEmailCommand,
-} from '@aws-sdk/client-sesv2';
+import { SESv2Client, SendBulkEmailCommand } from '@aws-sdk/client-sesv2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FsLakeStore } from '../ingest/fs-lake-store';
 import { LakeWriter } from '../ingest/lake-writer';
 import { openLake } from '../queries/duckdb-lake';
 import { type LocalFirehose, startLocalFirehose } from './firehose/server';
+import { onboardDemoTenant } from './pipeline/demo-tenants';
 import { resolveSinks } from './ses-simulator/event-sinks';
 import { type SesSimulatorServer, startSesSimulator } from './ses-simulator/server';
+import { textMail } from './ses-simulator/text-mail.test-support';
 
 const lakeDir = mkdtempSync(join(tmpdir(), 'sesflow-chain-'));
 let fh: LocalFirehose;
@@ -45,28 +39,13 @@ beforeAll(async () => {
     sinks: resolveSinks({ firehose }),
   });
   ses = new SESv2Client({ endpoint: sim.endpoint, region: 'us-east-1', credentials });
-  await ses.send(new CreateConfigurationSetCommand({ ConfigurationSetName: 'globex-events' }));
-  await ses.send(
-    new CreateConfigurationSetEventDestinationCommand({
-      ConfigurationSetName: 'globex-events',
-      EventDestinationName: 'lake',
-      EventDestination: {
-        Enabled: true,
-        MatchingEventTypes: ['SEND', 'DELIVERY', 'BOUNCE', 'COMPLAINT', 'OPEN', 'CLICK', 'DELIVERY_DELAY'],
-        KinesisFirehoseDestination: {
-          DeliveryStreamArn: 'arn:aws:firehose:us-east-1:123456789012:deliverystream/sesflow-events',
-          IamRoleArn: 'arn:aws:iam::123456789012:role/ses-firehose',
-        },
-      },
-    }),
-  );
-  await ses.send(new CreateTenantCommand({ TenantName: 'globex' }));
-  await ses.send(
-    new CreateTenantResourceAssociationCommand({
-      TenantName: 'globex',
-      ResourceArn: 'arn:aws:ses:us-east-1:123456789012:configuration-set/globex-events',
-    }),
-  );
+  await onboardDemoTenant(ses, {
+    tenant: 'globex',
+    configurationSet: 'globex-events',
+    deliveryStreamArn: 'arn:aws:firehose:us-east-1:123456789012:deliverystream/sesflow-events',
+    accountId: '123456789012',
+    region: 'us-east-1',
+  });
 });
 
 afterAll(async () => {
@@ -85,13 +64,14 @@ describe('SES simulator -> local Firehose -> shared transform -> lake writer -> 
       { Name: 'message_kind', Value: 'marketing' },
     ];
     const one = await ses.send(
-      new SendEmailCommand({
-        FromEmailAddress: 'Globex <news@mail.globex-example.com>',
-        Destination: { ToAddresses: ['complaint@simulator.amazonses.com'] },
-        Content: { Simple: { Subject: { Data: 'Launch' }, Body: { Text: { Data: 'x' } } } },
-        ConfigurationSetName: 'globex-events',
-        TenantName: 'globex',
-        EmailTags: tags,
+      textMail({
+        from: 'Globex <news@mail.globex-example.com>',
+        to: ['complaint@simulator.amazonses.com'],
+        subject: 'Launch',
+        text: 'x',
+        configurationSet: 'globex-events',
+        tenant: 'globex',
+        tags,
       }),
     );
     const bulk = await ses.send(

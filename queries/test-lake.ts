@@ -6,6 +6,8 @@ import { encodeParquet } from '../ingest/parquet-writer';
 import { testEvent, testMail } from '../ingest/test-events';
 import { partitionOf, transformRecord } from '../ingest/transform';
 import { defaultTenants, generateTraffic } from '../local/traffic-model';
+import { openLake } from './duckdb-lake';
+import { type QueryRow, runNamedQuery } from './run-named-query';
 
 /** The tenant of the hand-written edge cases below. */
 export const EDGE_TENANT = 'edge-co';
@@ -121,6 +123,17 @@ export function edgeRecords(): Record<string, unknown>[] {
   ];
 }
 
+/** SES records through the real transform: every row they make, in record order. Throws on a refused record. */
+export function transformedRows(records: Iterable<unknown>): NormalisedEvent[] {
+  const rows: NormalisedEvent[] = [];
+  for (const record of records) {
+    const out = transformRecord(`${JSON.stringify(record)}\n`);
+    if (!out.ok) throw new Error(`the transform refused a test record: ${out.reason}`);
+    rows.push(...out.rows);
+  }
+  return rows;
+}
+
 /** SES records through the real transform, grouped by their lake partition (`dt=…/hour=…`). */
 export function rowsByPartition(records: readonly unknown[]): Map<string, NormalisedEvent[]> {
   const byPartition = new Map<string, NormalisedEvent[]>();
@@ -186,4 +199,37 @@ export function buildQueryTestLake(
     }
   }
   return { dir, rows: [...unique.values()], duplicates };
+}
+
+/**
+ * The address with the most events in the lake at `dir` (of `tenantId` when given; ties by address): the recipient
+ * erasure tests forget.
+ */
+export async function busiestRecipient(dir: string, tenantId?: string): Promise<string> {
+  const db = await openLake(dir);
+  try {
+    const [row] = await db.query<{ r: string }>(
+      `SELECT recipient AS r FROM events WHERE recipient IS NOT NULL${tenantId ? ' AND tenant_id = ?' : ''}
+       GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1`,
+      tenantId ? [tenantId] : [],
+    );
+    if (!row) throw new Error(`the lake at ${dir} has no recipient`);
+    return row.r;
+  } finally {
+    db.close();
+  }
+}
+
+/** The named query `name` over the lake at `dir`, unscoped (the lake opened for it and closed after). */
+export async function queryLake(
+  dir: string,
+  name: string,
+  params: Readonly<Record<string, string | undefined>> = {},
+): Promise<QueryRow[]> {
+  const db = await openLake(dir);
+  try {
+    return await runNamedQuery(db, name, params);
+  } finally {
+    db.close();
+  }
 }

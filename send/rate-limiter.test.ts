@@ -31,22 +31,18 @@ describe('MemoryRateLimiter', () => {
     expect(later.slice(1).map((t, i) => t - later[i]!)).toEqual(Array(9).fill(100));
   });
 
-  it('counts recipients, not calls', async () => {
-    const { limiter, now } = clocked(10);
-    await limiter.acquire(6);
-    const first = Math.floor(now() / 1000);
-    await limiter.acquire(6);
-    expect(Math.floor(now() / 1000)).toBe(first + 1);
-  });
-
-  it('lets a message with more recipients than the limit take an empty second alone', async () => {
-    const { limiter, now } = clocked(5);
-    await limiter.acquire(1);
-    const first = Math.floor(now() / 1000);
-    await limiter.acquire(8);
-    expect(Math.floor(now() / 1000)).toBe(first + 1);
-    await limiter.acquire(1);
-    expect(Math.floor(now() / 1000)).toBe(first + 2);
+  // Each case: a limit, the recipients of each acquire in turn, and the second each is granted in (from the first's).
+  it.each([
+    ['counts recipients, not calls', 10, [6, 6], [0, 1]],
+    ['lets a message with more recipients than the limit take an empty second alone', 5, [1, 8, 1], [0, 1, 2]],
+  ])('%s', async (_name, rate, acquires, seconds) => {
+    const { limiter, now } = clocked(rate);
+    const granted: number[] = [];
+    for (const n of acquires) {
+      await limiter.acquire(n);
+      granted.push(Math.floor(now() / 1000));
+    }
+    expect(granted.map((s) => s - granted[0]!)).toEqual(seconds);
   });
 
   it('releases a grant at its first slot, not its last: a bulk grant leaves early enough to reach SES in its second', async () => {

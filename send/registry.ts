@@ -84,6 +84,18 @@ function keyInfoOf(item: Record<string, unknown>): ApiKeyInfo {
   };
 }
 
+/** A registry write that carries an audit entry: a Put or an Update of the single table (the table name is added). */
+type AuditedChange =
+  | { Put: { Item: Record<string, unknown>; ConditionExpression?: string } }
+  | {
+      Update: {
+        Key: Record<string, unknown>;
+        UpdateExpression: string;
+        ConditionExpression?: string;
+        ExpressionAttributeValues?: Record<string, unknown>;
+      };
+    };
+
 /**
  * The tenant registry: onboarding (the profile, through the tenant repository: tenants/dynamodb-tenant-repository.ts,
  * the one writer of the tenant item), suspensions (tenants/lifecycle.ts), and the tenant's API keys in the single
@@ -198,27 +210,21 @@ export class TenantRegistry {
     };
     const oauthClientIds = clean(auth.oauthClientIds, 'OAuth client id');
     const mtlsSubjects = clean(auth.mtlsSubjects, 'certificate subject');
-    const audit = this.auditItem({
-      tenantId,
-      action: 'set-authentication',
-      actor: opts.actor ?? 'sesflow',
-      reason: `oauth ${oauthClientIds.length ? 'required' : 'off'}, mutual TLS ${mtlsSubjects.length ? 'required' : 'off'}`,
-      status: current.status,
-    });
-    await this.doc.send(
-      new TransactWriteCommand({
-        TransactItems: [
-          {
-            Update: {
-              TableName: this.tableName,
-              Key: keys.tenantProfile(tenantId),
-              UpdateExpression: 'SET oauthClientIds = :o, mtlsSubjects = :m',
-              ExpressionAttributeValues: { ':o': oauthClientIds, ':m': mtlsSubjects },
-            },
-          },
-          { Put: { TableName: this.tableName, Item: audit } },
-        ],
-      }),
+    await this.writeAudited(
+      {
+        Update: {
+          Key: keys.tenantProfile(tenantId),
+          UpdateExpression: 'SET oauthClientIds = :o, mtlsSubjects = :m',
+          ExpressionAttributeValues: { ':o': oauthClientIds, ':m': mtlsSubjects },
+        },
+      },
+      {
+        tenantId,
+        action: 'set-authentication',
+        actor: opts.actor ?? 'sesflow',
+        reason: `oauth ${oauthClientIds.length ? 'required' : 'off'}, mutual TLS ${mtlsSubjects.length ? 'required' : 'off'}`,
+        status: current.status,
+      },
     );
     return { ...current, oauthClientIds, mtlsSubjects };
   }
@@ -240,37 +246,31 @@ export class TenantRegistry {
     const keyId = `key_${randomBytes(6).toString('hex')}`;
     const createdAt = this.now().toISOString();
     const info: ApiKeyInfo = { keyId, tenantId, createdAt, revokedAt: null, label: opts.label ?? null };
-    const audit = this.auditItem({
-      tenantId,
-      action: 'key-issue',
-      actor: opts.actor ?? 'sesflow',
-      reason: `API key ${keyId} issued${opts.label ? ` (${opts.label})` : ''}`,
-      status: tenant.status,
-      keyId,
-    });
     try {
-      await this.doc.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: {
-                  ...keys.apiKey(hashApiKey(key)),
-                  gsi1pk: `KEYS#${tenantId}`,
-                  gsi1sk: `${createdAt}#${keyId}`,
-                  keyId,
-                  tenantId,
-                  role: 'client',
-                  createdAt,
-                  ...(opts.label ? { label: opts.label } : {}),
-                },
-                ConditionExpression: 'attribute_not_exists(pk)',
-              },
+      await this.writeAudited(
+        {
+          Put: {
+            Item: {
+              ...keys.apiKey(hashApiKey(key)),
+              gsi1pk: `KEYS#${tenantId}`,
+              gsi1sk: `${createdAt}#${keyId}`,
+              keyId,
+              tenantId,
+              role: 'client',
+              createdAt,
+              ...(opts.label ? { label: opts.label } : {}),
             },
-            { Put: { TableName: this.tableName, Item: audit } },
-          ],
-        }),
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        },
+        {
+          tenantId,
+          action: 'key-issue',
+          actor: opts.actor ?? 'sesflow',
+          reason: `API key ${keyId} issued${opts.label ? ` (${opts.label})` : ''}`,
+          status: tenant.status,
+          keyId,
+        },
       );
     } catch (err) {
       throw new RegistryError(`could not issue a key for tenant ${tenantId}`, { cause: err });
@@ -300,33 +300,23 @@ export class TenantRegistry {
     const tenant = await this.getTenant(tenantId);
     const at = this.now().toISOString();
     try {
-      await this.doc.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Update: {
-                TableName: this.tableName,
-                Key: { pk: String(item.pk), sk: String(item.sk) },
-                UpdateExpression: 'SET revokedAt = :at',
-                ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(revokedAt)',
-                ExpressionAttributeValues: { ':at': at },
-              },
-            },
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: this.auditItem({
-                  tenantId,
-                  action: 'key-revoke',
-                  actor: opts.actor ?? 'sesflow',
-                  reason: opts.reason ?? `API key ${keyId} revoked`,
-                  status: tenant?.status ?? 'active',
-                  keyId,
-                }),
-              },
-            },
-          ],
-        }),
+      await this.writeAudited(
+        {
+          Update: {
+            Key: { pk: String(item.pk), sk: String(item.sk) },
+            UpdateExpression: 'SET revokedAt = :at',
+            ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(revokedAt)',
+            ExpressionAttributeValues: { ':at': at },
+          },
+        },
+        {
+          tenantId,
+          action: 'key-revoke',
+          actor: opts.actor ?? 'sesflow',
+          reason: opts.reason ?? `API key ${keyId} revoked`,
+          status: tenant?.status ?? 'active',
+          keyId,
+        },
       );
     } catch (err) {
       throw new RegistryError(`could not revoke key ${keyId} of tenant ${tenantId}`, { cause: err });
@@ -352,6 +342,15 @@ export class TenantRegistry {
     const i = out.Item;
     if (!i || typeof i.revokedAt === 'string' || typeof i.tenantId !== 'string') return null;
     return { tenantId: i.tenantId, keyId: String(i.keyId) };
+  }
+
+  /** One change to the table and the audit entry that records it, in one transaction: both are written or neither. */
+  private async writeAudited(change: AuditedChange, audit: AuditInput): Promise<void> {
+    const TableName = this.tableName;
+    const write = 'Put' in change ? { Put: { TableName, ...change.Put } } : { Update: { TableName, ...change.Update } };
+    await this.doc.send(
+      new TransactWriteCommand({ TransactItems: [write, { Put: { TableName, Item: this.auditItem(audit) } }] }),
+    );
   }
 
   private auditItem(e: AuditInput): Record<string, unknown> {

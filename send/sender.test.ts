@@ -71,6 +71,14 @@ function makeSender(
   return { sender, sleeps };
 }
 
+/** What every send of acme names: its configuration set and SES tenant. */
+const THROUGH_ACME = { ConfigurationSetName: 'acme-default', TenantName: 'acme' };
+/** The message tags SES gets for acme: the tenant first, then `more` in order. */
+const acmeTags = (more: Record<string, string>) => [
+  { Name: 'tenant', Value: 'acme' },
+  ...Object.entries(more).map(([Name, Value]) => ({ Name, Value })),
+];
+
 const message = { tenantId: 'acme', from: 'News <news@acme.example>', subject: 'Hi', text: 'hello' };
 
 describe('SesSender.send', () => {
@@ -81,13 +89,8 @@ describe('SesSender.send', () => {
     expect(out).toEqual({ messageId: 'm-1', suppressed: [] });
     expect(ses.calls[0]?.name).toBe('SendEmailCommand');
     expect(ses.calls[0]?.input).toMatchObject({
-      ConfigurationSetName: 'acme-default',
-      TenantName: 'acme',
-      EmailTags: [
-        { Name: 'tenant', Value: 'acme' },
-        { Name: 'campaign', Value: 'spring' },
-        { Name: 'message_kind', Value: 'marketing' },
-      ],
+      ...THROUGH_ACME,
+      EmailTags: acmeTags({ campaign: 'spring', message_kind: 'marketing' }),
       Destination: { ToAddresses: ['a@x.test'] },
     });
   });
@@ -200,12 +203,8 @@ describe('SesSender.sendBulk', () => {
     expect(out).toHaveLength(120);
     expect(out.every((o) => o.status === 'sent')).toBe(true);
     expect(ses.calls[0]?.input).toMatchObject({
-      ConfigurationSetName: 'acme-default',
-      TenantName: 'acme',
-      DefaultEmailTags: [
-        { Name: 'tenant', Value: 'acme' },
-        { Name: 'campaign', Value: 'c1' },
-      ],
+      ...THROUGH_ACME,
+      DefaultEmailTags: acmeTags({ campaign: 'c1' }),
     });
   });
 

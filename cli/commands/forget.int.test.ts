@@ -2,8 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openLake } from '../../queries/duckdb-lake';
-import { buildQueryTestLake, type QueryTestLake } from '../../queries/test-lake';
+import { buildQueryTestLake, busiestRecipient, type QueryTestLake } from '../../queries/test-lake';
 import { runCli } from './run-cli.test-support';
 
 let lake: QueryTestLake;
@@ -13,13 +12,7 @@ let address: string;
 beforeAll(async () => {
   lake = buildQueryTestLake({ messages: 150, spanHours: 4 });
   dataDir = mkdtempSync(join(tmpdir(), 'sesflow-forget-cli-'));
-  const db = await openLake(lake.dir);
-  address = (
-    await db.query<{ r: string }>(
-      'SELECT recipient AS r FROM events WHERE recipient IS NOT NULL GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1',
-    )
-  )[0]!.r;
-  db.close();
+  address = await busiestRecipient(lake.dir);
 });
 
 afterAll(() => {

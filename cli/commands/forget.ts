@@ -1,24 +1,14 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { z } from 'zod';
 import { UsageError } from '../../lib/errors';
+import { readEndpointsFile } from '../../local/pipeline/endpoints-file';
 import { createLocalErasure } from '../../local/privacy/local-erasure';
 import { LOCAL_REPORTING_KEY_FILE } from '../../local/services/push';
 import { formatErasureReport } from '../../privacy/erase';
 import { ErasureRequestError } from '../../privacy/errors';
 import { parseErasureRequest } from '../../privacy/request';
 import { DEFAULT_LAKE } from './ingest';
-
-/** The parts of `sesflow start`'s `<data dir>/endpoints.json` an erasure reaches. */
-const EndpointsSchema = z.looseObject({
-  dynamodb: z.string().optional(),
-  fauxqs: z.string().optional(),
-  ses: z.string().optional(),
-  reporting: z.string().optional(),
-  lakeDir: z.string().optional(),
-  resources: z.looseObject({ table: z.string().optional(), lakeBucket: z.string().optional() }).optional(),
-});
 
 interface ForgetOptions {
   tenant?: string;
@@ -73,13 +63,8 @@ finds nothing and changes nothing.`,
         throw err;
       }
       const dataDir = resolve(opts.dataDir ?? process.env.SESFLOW_DATA_DIR ?? '.sesflow');
-      const file = join(dataDir, 'endpoints.json');
-      let endpoints: z.infer<typeof EndpointsSchema> = {};
-      if (existsSync(file)) {
-        const parsed = EndpointsSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
-        if (!parsed.success) throw new UsageError(`${file} does not look like sesflow start's endpoints file`);
-        endpoints = parsed.data;
-      }
+      // The stores an erasure reaches in the local stack `sesflow start` runs there (none: the lake alone).
+      const endpoints = readEndpointsFile(dataDir) ?? {};
       const keyFile = join(dataDir, LOCAL_REPORTING_KEY_FILE);
       const reportingKey =
         process.env.SESFLOW_REPORTING_API_KEY ||

@@ -11,6 +11,7 @@ import { createReportingApiClient } from '../../enrich/push/reporting-api-client
 import { redriveDeadLetters, SqsDeadLetterQueue } from '../../enrich/push/sqs-record-queue';
 import { UsageError } from '../../lib/errors';
 import { formatProgressBar } from '../../local/ndjson-output';
+import { endpointsFilePath, readEndpointsFile } from '../../local/pipeline/endpoints-file';
 import { LOCAL_REPORTING_KEY_FILE } from '../../local/services/push';
 import { createLocalClients } from '../../local/stack/clients';
 import { openLake } from '../../queries/duckdb-lake';
@@ -56,12 +57,6 @@ interface PushTarget {
   close(): void;
 }
 
-const EndpointsSchema = z.object({
-  fauxqs: z.string().optional(),
-  reporting: z.string().optional(),
-  resources: z.object({ reportingQueue: z.string(), reportingDlq: z.string() }).optional(),
-});
-
 /**
  * The target from the environment (`SESFLOW_REPORTING_URL` + `SESFLOW_REPORTING_API_KEY`, queues from
  * `SESFLOW_PUSH_QUEUE_URL` / `SESFLOW_PUSH_DLQ_URL` with the SDK's default SQS endpoint), else from the local
@@ -82,20 +77,22 @@ async function resolveTarget(dataDir: string): Promise<PushTarget> {
       close: () => sqs?.destroy(),
     };
   }
-  const file = join(dataDir, 'endpoints.json');
-  if (!existsSync(file)) {
+  const endpoints = readEndpointsFile(dataDir);
+  if (!endpoints) {
     throw new UsageError(
-      `no External Reporting target: set SESFLOW_REPORTING_URL and SESFLOW_REPORTING_API_KEY, or run \`sesflow start\` (no ${file})`,
+      `no External Reporting target: set SESFLOW_REPORTING_URL and SESFLOW_REPORTING_API_KEY, or run \`sesflow start\` (no ${endpointsFilePath(dataDir)})`,
     );
   }
-  const parsed = EndpointsSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
-  if (!parsed.success || !parsed.data.reporting || !parsed.data.fauxqs || !parsed.data.resources) {
-    throw new UsageError(`${file} names no local External Reporting receiver (is \`sesflow start\` up to date?)`);
+  const { reporting, fauxqs, resources } = endpoints;
+  if (!reporting || !fauxqs || !resources?.reportingQueue || !resources.reportingDlq) {
+    throw new UsageError(
+      `${endpointsFilePath(dataDir)} names no local External Reporting receiver (is \`sesflow start\` up to date?)`,
+    );
   }
   const keyFile = join(dataDir, LOCAL_REPORTING_KEY_FILE);
   const apiKey = env.SESFLOW_REPORTING_API_KEY || (existsSync(keyFile) ? readFileSync(keyFile, 'utf8').trim() : '');
   if (!apiKey) throw new UsageError(`no local reporting key in ${keyFile}`);
-  const clients = createLocalClients({ fauxqs: parsed.data.fauxqs });
+  const clients = createLocalClients({ fauxqs });
   const sqs = clients.sqs!;
   const url = async (name: string) => {
     try {
@@ -108,11 +105,11 @@ async function resolveTarget(dataDir: string): Promise<PushTarget> {
     }
   };
   return {
-    reportingUrl: parsed.data.reporting,
+    reportingUrl: reporting,
     apiKey,
     sqs,
-    queueUrl: await url(parsed.data.resources.reportingQueue),
-    dlqUrl: await url(parsed.data.resources.reportingDlq),
+    queueUrl: await url(resources.reportingQueue),
+    dlqUrl: await url(resources.reportingDlq),
     source: `the local pipeline (${dataDir})`,
     close: () => clients.destroy(),
   };

@@ -1,28 +1,18 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Command } from 'commander';
-import { z } from 'zod';
 import { SesV2TenantControl } from '../../enrich/reputation/sesv2-tenant-control';
 import { checkTenant } from '../../enrich/sender-auth/check-tenant';
 import { composeSenderAuth } from '../../enrich/sender-auth/compose';
 import { describeError, SesflowError, UsageError } from '../../lib/errors';
 import { type Row, toTable } from '../../lib/tabular';
+import { endpointsFilePath, readEndpointsFile } from '../../local/pipeline/endpoints-file';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/stack/clients';
 import { onboardTenant } from '../../send/onboarding';
 import { TenantRegistry } from '../../send/registry';
 import { POLICIES } from '../../tenants/policy';
-
-/** What `sesflow start` writes to `<data dir>/endpoints.json` (only the parts read here). */
-const EndpointsFileSchema = z.looseObject({
-  dynamodb: z.string().optional(),
-  ses: z.string().optional(),
-  dns: z.string().optional(),
-  unsubscribe: z.string().optional(),
-  resources: z.looseObject({ table: z.string().optional(), eventsStream: z.string().optional() }).optional(),
-});
 
 interface TenantsOptions {
   endpoint?: string;
@@ -44,20 +34,6 @@ interface Target {
   dnsServers: string[];
   /** Whether the Email API adds one-click unsubscribe links there. */
   oneClickUnsubscribe: boolean;
-}
-
-function readEndpointsFile(dataDir: string): z.infer<typeof EndpointsFileSchema> | null {
-  const file = join(dataDir, 'endpoints.json');
-  if (!existsSync(file)) return null;
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
-  } catch {
-    throw new UsageError(`${file} is not valid JSON: restart \`sesflow start\`, or pass --endpoint`);
-  }
-  const parsed = EndpointsFileSchema.safeParse(raw);
-  if (!parsed.success) throw new UsageError(`${file} does not look like sesflow start's endpoints file`);
-  return parsed.data;
 }
 
 function checkUrl(flag: string, v: string | undefined): void {
@@ -87,7 +63,7 @@ function resolveTarget(opts: TenantsOptions, needSes: boolean): Target {
     ses: ses === 'aws' ? undefined : ses,
     table: opts.table ?? process.env.SESFLOW_TABLE ?? file?.resources?.table ?? 'sesflow',
     eventsStream: process.env.SESFLOW_EVENTS_STREAM ?? file?.resources?.eventsStream ?? 'sesflow-events',
-    source: opts.endpoint ? '--endpoint' : dynamodb === 'aws' ? 'AWS' : join(dataDir, 'endpoints.json'),
+    source: opts.endpoint ? '--endpoint' : dynamodb === 'aws' ? 'AWS' : endpointsFilePath(dataDir),
     dnsServers: opts.dnsServer
       ? [opts.dnsServer]
       : file?.dns
@@ -170,14 +146,18 @@ export function registerTenants(program: Command): void {
     checkFormat(format);
     return { ...opts, format };
   };
+  /** A subcommand that needs the registry alone: its target from the options, and the options for its output. */
+  const withRegistry = (cmd: Command, run: (registry: TenantRegistry, opts: TenantsOptions) => Promise<void>) => {
+    const opts = common(cmd);
+    return withClients(resolveTarget(opts, false), false, ({ registry }) => run(registry, opts));
+  };
 
   tenants
     .command('list')
     .description('every registered tenant with its status, policy and domains')
     .option('--format <format>', 'table or json')
     .action(async (_o, cmd: Command) => {
-      const opts = common(cmd);
-      await withClients(resolveTarget(opts, false), false, async ({ registry }) => {
+      await withRegistry(cmd, async (registry, opts) => {
         const all = await registry.listTenants();
         print(
           opts.format,
@@ -311,8 +291,7 @@ export function registerTenants(program: Command): void {
     .option('--oauth-client <id>', 'an OAuth 2.0 client id whose tokens the tenant uses (repeatable)', many)
     .option('--mtls-subject <cn>', "a TLS client certificate's subject CN (repeatable)", many)
     .action(async (tenantId: string, o: { oauthClient?: string[]; mtlsSubject?: string[] }, cmd: Command) => {
-      const opts = common(cmd);
-      await withClients(resolveTarget(opts, false), false, async ({ registry }) => {
+      await withRegistry(cmd, async (registry, _opts) => {
         const out = await registry.setAuthentication(
           tenantId,
           { oauthClientIds: o.oauthClient ?? [], mtlsSubjects: o.mtlsSubject ?? [] },
@@ -373,28 +352,32 @@ export function registerTenants(program: Command): void {
       });
     });
 
-  tenants
-    .command('audit <tenant>')
-    .description("the tenant's audit trail: onboarding, keys, suspensions, pauses and resumes, oldest first")
-    .option('--format <format>', 'table or json')
-    .action(async (tenantId: string, _o, cmd: Command) => {
-      const opts = common(cmd);
-      await withClients(resolveTarget(opts, false), false, async ({ registry }) => {
-        const entries = await registry.listAudit(tenantId);
-        print(
-          opts.format,
-          entries,
-          entries.map((e) => ({
-            at: e.at,
-            action: e.action,
-            actor: e.actor,
-            from: e.fromState,
-            to: e.toState,
-            reason: e.reason,
-          })),
-        );
+  /** `<name> <tenant>` under `parent`: one tenant's list, as JSON or as a table of each item's `row`. */
+  const tenantListing = <T>(
+    parent: Command,
+    name: string,
+    description: string,
+    load: (registry: TenantRegistry, tenantId: string) => Promise<T[]>,
+    row: (item: T) => Row,
+  ) =>
+    parent
+      .command(`${name} <tenant>`)
+      .description(description)
+      .option('--format <format>', 'table or json')
+      .action(async (tenantId: string, _o, cmd: Command) => {
+        await withRegistry(cmd, async (registry, opts) => {
+          const items = await load(registry, tenantId);
+          print(opts.format, items, items.map(row));
+        });
       });
-    });
+
+  tenantListing(
+    tenants,
+    'audit',
+    "the tenant's audit trail: onboarding, keys, suspensions, pauses and resumes, oldest first",
+    (registry, tenantId) => registry.listAudit(tenantId),
+    (e) => ({ at: e.at, action: e.action, actor: e.actor, from: e.fromState, to: e.toState, reason: e.reason }),
+  );
 
   const key = tenants.command('key').description("a tenant's API keys (the clear key is shown once, at issue)");
   key
@@ -403,8 +386,7 @@ export function registerTenants(program: Command): void {
     .option('--label <text>', 'what the key is for')
     .option('--format <format>', 'table or json')
     .action(async (tenantId: string, o: { label?: string }, cmd: Command) => {
-      const opts = common(cmd);
-      await withClients(resolveTarget(opts, false), false, async ({ registry }) => {
+      await withRegistry(cmd, async (registry, opts) => {
         const issued = await registry.issueKey(tenantId, { label: o.label, actor: 'sesflow tenants key issue' });
         if (opts.format === 'json') {
           print('json', issued, []);
@@ -415,28 +397,19 @@ export function registerTenants(program: Command): void {
         );
       });
     });
-  key
-    .command('list <tenant>')
-    .description("the tenant's keys: id, created, revoked (never the key)")
-    .option('--format <format>', 'table or json')
-    .action(async (tenantId: string, _o, cmd: Command) => {
-      const opts = common(cmd);
-      await withClients(resolveTarget(opts, false), false, async ({ registry }) => {
-        const keys = await registry.listKeys(tenantId);
-        print(
-          opts.format,
-          keys,
-          keys.map((k) => ({ key_id: k.keyId, created: k.createdAt, revoked: k.revokedAt, label: k.label })),
-        );
-      });
-    });
+  tenantListing(
+    key,
+    'list',
+    "the tenant's keys: id, created, revoked (never the key)",
+    (registry, tenantId) => registry.listKeys(tenantId),
+    (k) => ({ key_id: k.keyId, created: k.createdAt, revoked: k.revokedAt, label: k.label }),
+  );
   key
     .command('revoke <tenant> <keyId>')
     .description('revoke a key: the Email API refuses it from now on')
     .option('--reason <text>', 'why (audited)')
     .action(async (tenantId: string, keyId: string, o: { reason?: string }, cmd: Command) => {
-      const opts = common(cmd);
-      await withClients(resolveTarget(opts, false), false, async ({ registry }) => {
+      await withRegistry(cmd, async (registry, _opts) => {
         await registry.revokeKey(tenantId, keyId, { reason: o.reason, actor: 'sesflow tenants key revoke' });
         process.stdout.write(`key ${keyId} of tenant ${tenantId} revoked\n`);
       });
@@ -446,8 +419,7 @@ export function registerTenants(program: Command): void {
     .description('issue a new key, then revoke the old one; prints the new key once')
     .option('--format <format>', 'table or json')
     .action(async (tenantId: string, keyId: string, _o, cmd: Command) => {
-      const opts = common(cmd);
-      await withClients(resolveTarget(opts, false), false, async ({ registry }) => {
+      await withRegistry(cmd, async (registry, opts) => {
         const issued = await registry.rotateKey(tenantId, keyId, { actor: 'sesflow tenants key rotate' });
         if (opts.format === 'json') {
           print('json', issued, []);

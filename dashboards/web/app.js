@@ -35,6 +35,23 @@ const badge = (state) => el('span', { class: `badge badge-${state}`, 'data-state
 const readinessBadge = (verdict) =>
   el('span', { class: `badge badge-${verdict.replace(/ /g, '-')}`, 'data-readiness': verdict }, verdict);
 
+/** A table with one header row: `heads` are texts (each a plain `th`) or cells made here (null skipped). */
+const table = (attrs, heads, rows) =>
+  el(
+    'table',
+    attrs,
+    el(
+      'thead',
+      {},
+      el(
+        'tr',
+        {},
+        heads.map((h) => (typeof h === 'string' ? el('th', {}, h) : h)),
+      ),
+    ),
+    el('tbody', {}, rows),
+  );
+
 /** The readiness cell of the tenant list: the verdict, and its first reason (all of them on hover). */
 function readinessCell(r) {
   if (!r) return el('td', {}, el('span', { class: 'muted' }, 'not checked'));
@@ -88,30 +105,17 @@ function readinessCard(r, th, complaintRate7d, client = false) {
         'div',
         { class: 'domain-checks', 'data-domain': d.domain },
         el('h3', {}, d.domain, ' ', readinessBadge(d.verdict)),
-        el(
-          'table',
+        table(
           {},
-          el(
-            'thead',
-            {},
+          CHECK_COLUMNS,
+          d.checks.map((c) =>
             el(
               'tr',
               {},
-              CHECK_COLUMNS.map((h) => el('th', {}, h)),
-            ),
-          ),
-          el(
-            'tbody',
-            {},
-            d.checks.map((c) =>
-              el(
-                'tr',
-                {},
-                el('td', {}, c.id),
-                el('td', {}, outcome(c.outcome)),
-                el('td', { class: 'text' }, c.detail),
-                el('td', { class: 'text' }, c.outcome === 'pass' ? '' : (c.fix ?? '')),
-              ),
+              el('td', {}, c.id),
+              el('td', {}, outcome(c.outcome)),
+              el('td', { class: 'text' }, c.detail),
+              el('td', { class: 'text' }, c.outcome === 'pass' ? '' : (c.fix ?? '')),
             ),
           ),
         ),
@@ -124,6 +128,13 @@ function rateCell(rate, warning, pause) {
   const cls = rate >= pause ? 'num over-pause' : rate >= warning ? 'num over-warning' : 'num';
   return el('td', { class: cls }, fmtPct(rate), el('span', { class: 'limit' }, `/ ${fmtPct(pause)}`));
 }
+
+/** A page's head: the link back as [href, text] (none for null), the title (an `h1`) and the line under it. */
+const pageHead = (back, title, ...sub) => [
+  back ? el('p', {}, el('a', { href: back[0] }, back[1])) : null,
+  title,
+  el('p', { class: 'sub' }, ...sub),
+];
 
 /** Replaces the page content; children as for `el` (nested arrays, null skipped). */
 function mount(...children) {
@@ -169,6 +180,9 @@ async function api(path, options = {}, retried = false) {
 }
 
 const getJson = async (path) => (await api(path)).json();
+
+const postJson = (path, body) =>
+  api(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
 async function downloadCsv(report, params) {
   const res = await api(`/v1/reports/${encodeURIComponent(report)}?${params}`, { headers: { accept: 'text/csv' } });
@@ -283,37 +297,26 @@ async function renderTenantList() {
     ),
   );
   mount(
-    el('h1', {}, 'Tenants by risk'),
-    el(
-      'p',
-      { class: 'sub' },
+    pageHead(
+      null,
+      el('h1', {}, 'Tenants by risk'),
       `Paused and warned tenants first, then by how close the worse 7-day rate is to its own policy's pause threshold (the rate's 95 % lower bound must reach it). Standard policy: pause at bounce ${fmtPct(t.bouncePause)}, complaint ${fmtPct(t.complaintPause)}; each row shows its tenant's own.`,
     ),
     el(
       'div',
       { class: 'card' },
-      el(
-        'table',
+      table(
         { id: 'tenant-table' },
-        el(
-          'thead',
-          {},
-          el(
-            'tr',
-            {},
-            el('th', {}, 'Tenant'),
-            el('th', {}, 'State'),
-            el('th', {}, 'AWS verdict'),
-            el('th', { class: 'num' }, 'Sent 24 h'),
-            el('th', { class: 'num' }, 'Sent 7 d'),
-            el('th', { class: 'num' }, 'Bounce 7 d'),
-            el('th', { class: 'num' }, 'Complaint 7 d'),
-            el('th', {}, 'Bounce trend'),
-            el('th', {}, 'Decision'),
-            el('th', {}, 'Sender readiness'),
-          ),
-        ),
-        el('tbody', {}, rows),
+        [
+          'Tenant',
+          'State',
+          'AWS verdict',
+          ...['Sent 24 h', 'Sent 7 d', 'Bounce 7 d', 'Complaint 7 d'].map((h) => el('th', { class: 'num' }, h)),
+          'Bounce trend',
+          'Decision',
+          'Sender readiness',
+        ],
+        rows,
       ),
     ),
   );
@@ -379,52 +382,53 @@ function auditCard(entries) {
     el('h2', {}, 'Audit trail'),
     entries.length === 0
       ? el('p', { class: 'muted' }, 'No entries.')
-      : el(
-          'table',
+      : table(
           { id: 'audit-table' },
-          el(
-            'thead',
-            {},
+          ['Time', 'Action', 'Change', 'By', 'Reason (tenant sees)', withNotes ? 'Internal note' : null],
+          entries.map((a) =>
             el(
               'tr',
               {},
-              el('th', {}, 'Time'),
-              el('th', {}, 'Action'),
-              el('th', {}, 'Change'),
-              el('th', {}, 'By'),
-              el('th', {}, 'Reason (tenant sees)'),
-              withNotes ? el('th', {}, 'Internal note') : null,
-            ),
-          ),
-          el(
-            'tbody',
-            {},
-            entries.map((a) =>
-              el(
-                'tr',
-                {},
-                el('td', {}, fmtTime(a.at)),
-                el('td', {}, a.action),
-                // Entries that move no state (an erasure, a readiness change) show no arrow.
-                el('td', {}, a.fromState || a.toState ? `${a.fromState ?? '–'} → ${a.toState ?? '–'}` : '–'),
-                el('td', { class: 'mono' }, a.actor),
-                el('td', { class: 'text' }, a.reason),
-                withNotes ? el('td', { class: 'text note' }, a.note ?? '') : null,
-              ),
+              el('td', {}, fmtTime(a.at)),
+              el('td', {}, a.action),
+              // Entries that move no state (an erasure, a readiness change) show no arrow.
+              el('td', {}, a.fromState || a.toState ? `${a.fromState ?? '–'} → ${a.toState ?? '–'}` : '–'),
+              el('td', { class: 'mono' }, a.actor),
+              el('td', { class: 'text' }, a.reason),
+              withNotes ? el('td', { class: 'text note' }, a.note ?? '') : null,
             ),
           ),
         ),
   );
 }
 
+/** The required reason of a compliance form. */
+const reasonBox = (id, placeholder) => el('textarea', { id, required: true, placeholder });
+
+/**
+ * The submit handler of a compliance form: a reason of 3 characters or more, then `action` with the button disabled
+ * until it ends; its error is shown.
+ */
+const submitWithReason = (reason, button, action) => async (e) => {
+  e.preventDefault();
+  if (reason.value.trim().length < 3) {
+    showError('Give a reason (3 characters or more).');
+    return;
+  }
+  button.disabled = true;
+  try {
+    await action(reason.value.trim());
+  } catch (err) {
+    showError(err.message);
+  } finally {
+    button.disabled = false;
+  }
+};
+
 function actionCard(tenantId, state) {
   if (me.role !== 'compliance') return null;
   const paused = state === 'paused' || state === 'suspended';
-  const reason = el('textarea', {
-    id: 'reason',
-    required: true,
-    placeholder: 'Internal note (required, kept in the audit trail, never shown to the tenant)',
-  });
+  const reason = reasonBox('reason', 'Internal note (required, kept in the audit trail, never shown to the tenant)');
   const tenantReason = el('input', {
     id: 'tenant-reason',
     type: 'text',
@@ -441,28 +445,13 @@ function actionCard(tenantId, state) {
     {
       class: 'card',
       id: 'state-form',
-      onsubmit: async (e) => {
-        e.preventDefault();
-        if (reason.value.trim().length < 3) {
-          showError('Give a reason (3 characters or more).');
-          return;
-        }
-        button.disabled = true;
-        try {
-          await api(`/v1/tenants/${encodeURIComponent(tenantId)}/${paused ? 'resume' : 'pause'}`, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json' },
-            body: JSON.stringify({
-              reason: reason.value.trim(),
-              ...(tenantReason.value.trim() ? { tenantReason: tenantReason.value.trim() } : {}),
-            }),
-          });
-          await renderTenant(tenantId);
-        } catch (err) {
-          button.disabled = false;
-          showError(err.message);
-        }
-      },
+      onsubmit: submitWithReason(reason, button, async (why) => {
+        await postJson(`/v1/tenants/${encodeURIComponent(tenantId)}/${paused ? 'resume' : 'pause'}`, {
+          reason: why,
+          ...(tenantReason.value.trim() ? { tenantReason: tenantReason.value.trim() } : {}),
+        });
+        await renderTenant(tenantId);
+      }),
     },
     el('h2', {}, paused ? 'Resume this tenant' : 'Pause this tenant'),
     reason,
@@ -490,11 +479,7 @@ function erasureCard(tenantId) {
     required: true,
     placeholder: 'recipient@example.org',
   });
-  const reason = el('textarea', {
-    id: 'erase-reason',
-    required: true,
-    placeholder: 'Reason (required: the request, its reference)',
-  });
+  const reason = reasonBox('erase-reason', 'Reason (required: the request, its reference)');
   const dryRun = el('input', { id: 'erase-dry-run', type: 'checkbox', checked: true });
   const button = el('button', { type: 'submit', id: 'erase-action', class: 'danger' }, 'Erase recipient');
   const result = el('div', { id: 'erase-report' });
@@ -503,53 +488,36 @@ function erasureCard(tenantId) {
     {
       class: 'card',
       id: 'erase-form',
-      onsubmit: async (e) => {
-        e.preventDefault();
-        if (reason.value.trim().length < 3) {
-          showError('Give a reason (3 characters or more).');
-          return;
-        }
-        button.disabled = true;
-        try {
-          const res = await api('/v1/erasures', {
-            method: 'POST',
-            headers: { 'content-type': 'application/json' },
-            body: JSON.stringify({
-              address: address.value.trim(),
-              reason: reason.value.trim(),
-              tenant: tenantId,
-              dryRun: dryRun.checked,
-            }),
-          });
-          const report = await res.json();
+      onsubmit: submitWithReason(reason, button, async (why) => {
+        const res = await postJson('/v1/erasures', {
+          address: address.value.trim(),
+          reason: why,
+          tenant: tenantId,
+          dryRun: dryRun.checked,
+        });
+        const report = await res.json();
+        if (res.status === 202) {
+          // In AWS the erasure function runs it in the background and writes its report to the audit.
           result.replaceChildren(
             el(
               'p',
               {},
-              report.dryRun ? 'Dry run: nothing changed.' : report.complete ? 'Erased.' : 'Not complete: run it again.',
-              ` Audit ${report.id}.`,
-            ),
-            el(
-              'table',
-              {},
-              el(
-                'thead',
-                {},
-                el(
-                  'tr',
-                  {},
-                  ['Store', 'Found', 'Changed', 'Action'].map((h) => el('th', {}, h)),
-                ),
-              ),
-              el('tbody', {}, report.stores.map(storeRow)),
+              `${report.dryRun ? 'Dry run' : 'Erasure'} accepted (request ${report.requestId ?? 'without an id'}): `,
+              'it runs in the background; its report appears in this tenant’s audit when done.',
             ),
           );
-        } catch (err) {
-          showError(err.message);
-        } finally {
-          button.disabled = false;
+          return;
         }
-      },
+        result.replaceChildren(
+          el(
+            'p',
+            {},
+            report.dryRun ? 'Dry run: nothing changed.' : report.complete ? 'Erased.' : 'Not complete: run it again.',
+            ` Audit ${report.id}.`,
+          ),
+          table({}, ['Store', 'Found', 'Changed', 'Action'], report.stores.map(storeRow)),
+        );
+      }),
     },
     el('h2', {}, 'Erase a recipient (erasure request)'),
     address,
@@ -588,11 +556,9 @@ async function renderTenant(tenantId) {
     );
   const f = t.figures;
   mount(
-    el('p', {}, el('a', { href: '#/' }, '← All tenants')),
-    el('h1', { id: 'tenant-title' }, tenantId, ' ', badge(t.state)),
-    el(
-      'p',
-      { class: 'sub' },
+    pageHead(
+      ['#/', '← All tenants'],
+      el('h1', { id: 'tenant-title' }, tenantId, ' ', badge(t.state)),
       `State since ${fmtTime(t.since)} · AWS verdict: ${t.awsVerdict ?? 'not known'} · `,
       el(
         'span',
@@ -630,71 +596,57 @@ const kpi = (label, value) =>
 
 const isoDay = (d) => d.toISOString().slice(0, 10);
 
-/** Columns of each table: [key, heading, kind]; kind `num`, `pct`, `time` or `text`. */
+/** Every report column: its heading and kind (`num`, `pct`, `time`, `key` or `text`). */
+const COLUMNS = {
+  day: ['Day', 'key'],
+  campaign_id: ['Campaign', 'key'],
+  subject: ['Subject', 'text'],
+  recipient_domain: ['Domain', 'key'],
+  provider: ['Provider', 'key'],
+  event_time: ['Time', 'time'],
+  event_type: ['Event', 'key'],
+  recipient: ['Address', 'text'],
+  bounce_type: ['Type', 'key'],
+  bounce_subtype: ['Subtype', 'key'],
+  reason: ['Reason', 'text'],
+  sent: ['Sent', 'num'],
+  delivered: ['Delivered', 'num'],
+  human_opens: ['Human opens', 'num'],
+  machine_opens: ['Machine opens', 'num'],
+  unique_clicks: ['Clicks', 'num'],
+  hard_bounces: ['Hard bounces', 'num'],
+  complaints: ['Complaints', 'num'],
+  unsubscribes: ['Unsubscribes', 'num'],
+  recipients: ['Recipients', 'num'],
+  open_rate: ['Open rate', 'pct'],
+  click_rate: ['Click rate', 'pct'],
+  bounce_rate: ['Bounce rate', 'pct'],
+  complaint_rate: ['Complaint rate', 'pct'],
+};
+
+/** The client report's tables in page order: the title and the columns (keys of COLUMNS) of each. */
 const TABLES = {
   'daily-timeseries': {
     title: 'By day',
-    cols: [
-      ['day', 'Day', 'key'],
-      ['sent', 'Sent', 'num'],
-      ['delivered', 'Delivered', 'num'],
-      ['human_opens', 'Human opens', 'num'],
-      ['machine_opens', 'Machine opens', 'num'],
-      ['unique_clicks', 'Clicks', 'num'],
-      ['hard_bounces', 'Hard bounces', 'num'],
-      ['complaints', 'Complaints', 'num'],
-      ['bounce_rate', 'Bounce rate', 'pct'],
-      ['complaint_rate', 'Complaint rate', 'pct'],
-    ],
+    cols: 'day sent delivered human_opens machine_opens unique_clicks hard_bounces complaints bounce_rate complaint_rate',
   },
   'campaign-report': {
     title: 'By campaign',
-    cols: [
-      ['campaign_id', 'Campaign', 'key'],
-      ['subject', 'Subject', 'text'],
-      ['sent', 'Sent', 'num'],
-      ['open_rate', 'Open rate', 'pct'],
-      ['human_opens', 'Human opens', 'num'],
-      ['machine_opens', 'Machine opens', 'num'],
-      ['click_rate', 'Click rate', 'pct'],
-      ['bounce_rate', 'Bounce rate', 'pct'],
-      ['complaint_rate', 'Complaint rate', 'pct'],
-    ],
+    cols: 'campaign_id subject sent open_rate human_opens machine_opens click_rate bounce_rate complaint_rate',
   },
   'domain-deliverability': {
     title: 'By recipient domain',
-    cols: [
-      ['recipient_domain', 'Domain', 'key'],
-      ['provider', 'Provider', 'key'],
-      ['sent', 'Sent', 'num'],
-      ['delivered', 'Delivered', 'num'],
-      ['open_rate', 'Open rate', 'pct'],
-      ['bounce_rate', 'Bounce rate', 'pct'],
-      ['complaint_rate', 'Complaint rate', 'pct'],
-    ],
+    cols: 'recipient_domain provider sent delivered open_rate bounce_rate complaint_rate',
   },
   'bounced-recipients': {
     title: 'Bounced and complained addresses',
-    cols: [
-      ['event_time', 'Time', 'time'],
-      ['event_type', 'Event', 'key'],
-      ['recipient', 'Address', 'text'],
-      ['bounce_type', 'Type', 'key'],
-      ['bounce_subtype', 'Subtype', 'key'],
-      ['reason', 'Reason', 'text'],
-      ['campaign_id', 'Campaign', 'key'],
-    ],
+    cols: 'event_time event_type recipient bounce_type bounce_subtype reason campaign_id',
   },
-  unsubscribes: {
-    title: 'Unsubscribes',
-    cols: [
-      ['day', 'Day', 'key'],
-      ['campaign_id', 'Campaign', 'key'],
-      ['unsubscribes', 'Unsubscribes', 'num'],
-      ['recipients', 'Recipients', 'num'],
-    ],
-  },
+  unsubscribes: { title: 'Unsubscribes', cols: 'day campaign_id unsubscribes recipients' },
 };
+
+/** A table's columns as [key, heading, kind]. */
+const columnsOf = (spec) => spec.cols.split(' ').map((k) => [k, ...COLUMNS[k]]);
 
 function cell(value, kind) {
   if (kind === 'num') return el('td', { class: 'num' }, fmtInt(value));
@@ -706,6 +658,7 @@ function cell(value, kind) {
 
 function reportTable(name, data, params) {
   const spec = TABLES[name];
+  const cols = columnsOf(spec);
   return el(
     'div',
     { class: 'card', id: `report-${name}` },
@@ -729,27 +682,14 @@ function reportTable(name, data, params) {
       : el(
           'div',
           { class: 'scroll' },
-          el(
-            'table',
+          table(
             {},
-            el(
-              'thead',
-              {},
+            cols.map(([, h, kind]) => el('th', { class: kind === 'num' || kind === 'pct' ? 'num' : null }, h)),
+            data.rows.map((r) =>
               el(
                 'tr',
                 {},
-                spec.cols.map(([, h, kind]) => el('th', { class: kind === 'num' || kind === 'pct' ? 'num' : null }, h)),
-              ),
-            ),
-            el(
-              'tbody',
-              {},
-              data.rows.map((r) =>
-                el(
-                  'tr',
-                  {},
-                  spec.cols.map(([k, , kind]) => cell(r[k], kind)),
-                ),
+                cols.map(([k, , kind]) => cell(r[k], kind)),
               ),
             ),
           ),
@@ -778,13 +718,9 @@ async function renderReport(tenantId, from, to) {
   const fromInput = el('input', { type: 'date', id: 'from', value: f });
   const toInput = el('input', { type: 'date', id: 'to', value: t });
   mount(
-    me.role === 'client'
-      ? null
-      : el('p', {}, el('a', { href: `#/tenants/${encodeURIComponent(tenantId)}` }, '← Tenant')),
-    el('h1', { id: 'report-title' }, `${tenantId} · email report`),
-    el(
-      'p',
-      { class: 'sub' },
+    pageHead(
+      me.role === 'client' ? null : [`#/tenants/${encodeURIComponent(tenantId)}`, '← Tenant'],
+      el('h1', { id: 'report-title' }, `${tenantId} · email report`),
       `From ${f} to ${t} (UTC, end exclusive). Human opens leave out machine opens (mail privacy proxies, image prefetch).`,
     ),
     // Said when the period reaches before raw retention: those days come from the daily rollups, whole days only.

@@ -5,9 +5,8 @@ import { DeleteConfigurationSetEventDestinationCommand } from '@aws-sdk/client-s
 import { GetQueueUrlCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../../cli/main';
-import { readLocalConfig } from '../../local/config';
-import { type RunningPipeline, startLocalPipeline } from '../../local/pipeline';
-import { stopPipelineAfterAll } from '../../local/pipeline/stop-after-all.test-support';
+import type { RunningPipeline } from '../../local/pipeline';
+import { startTestPipeline, stopPipelineAfterAll } from '../../local/pipeline/test-pipeline.test-support';
 import { reputationPipelineService } from '../../local/services/reputation';
 import { type Finding, listTenantConfigurationSets } from './checks';
 
@@ -31,14 +30,9 @@ async function doctor(...args: string[]): Promise<{ code: number; out: string }>
 }
 
 beforeAll(async () => {
-  pipeline = await startLocalPipeline({
-    config: readLocalConfig({ SESFLOW_DATA_DIR: dataDir }),
-    ephemeralPorts: true,
-    inMemory: true,
+  pipeline = await startTestPipeline(dataDir, {
     tenants: 3,
     historyMessages: 300,
-    trafficRate: 0,
-    timeFactor: 0.00001,
     extensions: [reputationPipelineService({ idleMs: 50 })],
   });
   // The reputation consumer has read everything the history put on the stream.

@@ -6,10 +6,15 @@ import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { z } from 'zod';
 import { DynamoDbCounterStore } from '../../enrich/reputation/dynamodb-counter-store';
 import { UsageError } from '../../lib/errors';
 import { keys } from '../../lib/table-design';
+import {
+  EndpointsFileSchema,
+  EndpointsResourcesSchema,
+  endpointsFilePath,
+  readEndpointsFile,
+} from '../../local/pipeline/endpoints-file';
 import { createLocalClients } from '../../local/stack/clients';
 import { openLake } from '../../queries/duckdb-lake';
 import { DynamoDbTenantRepository } from '../../tenants/dynamodb-tenant-repository';
@@ -102,18 +107,18 @@ export function statusQuietReason(doc: DynamoDBDocumentClient, table: string): Q
 
 // ---------------------------------------------------------------- the local pipeline
 
-const EndpointsSchema = z.looseObject({
-  dynamodb: z.string().optional(),
-  fauxqs: z.string(),
-  kinesis: z.string(),
-  ses: z.string(),
-  lakeDir: z.string(),
-  pid: z.number().optional(),
-  resources: z.looseObject({
-    eventsStream: z.string(),
-    reputationStream: z.string(),
-    reportingDlq: z.string(),
-    table: z.string(),
+/** What the doctor needs of the local pipeline's endpoints file. */
+const LocalTargetSchema = EndpointsFileSchema.required({
+  fauxqs: true,
+  kinesis: true,
+  ses: true,
+  lakeDir: true,
+}).extend({
+  resources: EndpointsResourcesSchema.required({
+    eventsStream: true,
+    reputationStream: true,
+    reportingDlq: true,
+    table: true,
   }),
 });
 
@@ -151,18 +156,16 @@ export function readLocalConsumers(dataDir: string): ConsumerPosition[] {
  * pipeline is a usage error saying so.
  */
 export function localTarget(dataDir: string): DoctorTarget {
-  const file = join(dataDir, 'endpoints.json');
-  if (!existsSync(file)) {
+  const endpoints = readEndpointsFile(dataDir);
+  if (!endpoints) {
     throw new UsageError(`no local pipeline in ${dataDir} (no endpoints.json): run sesflow start, or pass --stage`);
   }
-  let parsed: z.infer<typeof EndpointsSchema>;
-  try {
-    const r = EndpointsSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
-    if (!r.success) throw new Error(r.error.issues[0]?.path.join('.') ?? 'invalid');
-    parsed = r.data;
-  } catch (err) {
-    throw new UsageError(`${file} is not a sesflow endpoints file (${(err as Error).message})`);
+  const r = LocalTargetSchema.safeParse(endpoints);
+  if (!r.success) {
+    const missing = r.error.issues[0]?.path.join('.') ?? 'invalid';
+    throw new UsageError(`${endpointsFilePath(dataDir)} is not a sesflow endpoints file (${missing})`);
   }
+  const parsed = r.data;
   if (parsed.pid !== undefined && !isAlive(parsed.pid)) {
     throw new UsageError(`the local pipeline of ${dataDir} (pid ${parsed.pid}) is not running: run sesflow start`);
   }

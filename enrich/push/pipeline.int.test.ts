@@ -2,9 +2,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readLocalConfig } from '../../local/config';
 import { MemoryRowSink } from '../../local/firehose/row-sink';
-import { type RunningPipeline, startLocalPipeline } from '../../local/pipeline/local-pipeline';
+import type { RunningPipeline } from '../../local/pipeline/local-pipeline';
+import { startTestPipeline } from '../../local/pipeline/test-pipeline.test-support';
 import { LOCAL_REPORTING_KEY_FILE, pushPipelineService } from '../../local/services/push';
 import { buildRecords, toReportingRecord } from './record';
 
@@ -18,14 +18,9 @@ let previousPort: string | undefined;
 beforeAll(async () => {
   previousPort = process.env.SESFLOW_PORT_REPORTING;
   process.env.SESFLOW_PORT_REPORTING = '0';
-  pipeline = await startLocalPipeline({
-    config: readLocalConfig({ SESFLOW_DATA_DIR: dataDir }),
-    ephemeralPorts: true,
-    inMemory: true,
+  pipeline = await startTestPipeline(dataDir, {
     tenants: [{ name: 'acme' }, { name: 'globex' }],
     historyMessages: 800,
-    trafficRate: 0,
-    timeFactor: 0.00001,
     rowSink: () => rows,
     extensions: [pushPipelineService()],
   });

@@ -1,5 +1,4 @@
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
-import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTableInput } from '../../lib/table-design';
 import { type ReportingReceiver, startReportingReceiver } from '../../local/reporting-receiver/server';
@@ -7,6 +6,7 @@ import { SeededRandom } from '../../local/seeded-random';
 import { createLocalClients, type LocalClients } from '../../local/stack/clients';
 import { startDynamoDbLocal } from '../../local/stack/dynamodb-local';
 import { startFauxqsServer } from '../../local/stack/fauxqs';
+import { ensureQueueWithDlq } from '../../local/stack/sqs-queues';
 import type { RunningStandIn } from '../../local/stack/stand-in';
 import type { BatchLimits } from './config';
 import { DynamoDbRecordStateStore } from './dynamodb-record-state-store';
@@ -35,16 +35,10 @@ beforeAll(async () => {
   const table = `push-producer-${process.pid}`;
   await clients.dynamodb!.send(new CreateTableCommand(createTableInput(table)));
   const sqs = clients.sqs!;
-  const dlq = await sqs.send(new CreateQueueCommand({ QueueName: 'producer-dlq' }));
-  const arn = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] }));
-  const q = await sqs.send(
-    new CreateQueueCommand({
-      QueueName: 'producer-records',
-      Attributes: {
-        VisibilityTimeout: '10',
-        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: arn.Attributes!.QueueArn, maxReceiveCount: 5 }),
-      },
-    }),
+  const q = await ensureQueueWithDlq(
+    sqs,
+    { queue: 'producer-records', dlq: 'producer-dlq' },
+    { maxReceiveCount: 5, visibilityTimeoutSeconds: 10 },
   );
   // 20 % faults on the way out too: the producer's records must still arrive once each.
   receiver = await startReportingReceiver({ apiKeys: [KEY], faults: { rate: 0.2, slowMs: 1200, seed: 3 } });
@@ -54,18 +48,18 @@ beforeAll(async () => {
     queue: {
       enqueue: async (batches) => {
         enqueued.push(batches.reduce((n, b) => n + b.recordIds.length, 0));
-        await enqueueBatches(sqs, q.QueueUrl!, batches);
+        await enqueueBatches(sqs, q.queueUrl, batches);
       },
     },
     limits: LIMITS,
   };
   pusher = startLocalPusher({
     sqs,
-    queueUrl: q.QueueUrl!,
+    queueUrl: q.queueUrl,
     waitTimeSeconds: 0,
     deps: {
       api,
-      deadLetters: new SqsDeadLetterQueue(sqs, dlq.QueueUrl!),
+      deadLetters: new SqsDeadLetterQueue(sqs, q.dlqUrl),
       limits: LIMITS,
       retry: { maxAttempts: 8, baseDelayMs: 30, maxDelayMs: 500, timeoutMs: 800 },
       maxReceiveCount: 5,

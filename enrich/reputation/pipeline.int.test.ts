@@ -3,11 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SendEmailCommand, SendingPausedException } from '@aws-sdk/client-sesv2';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { readLocalConfig } from '../../local/config';
 import { MemoryRowSink } from '../../local/firehose/row-sink';
 import type { KinesisPoller } from '../../local/kinesis-poller';
-import { type RunningPipeline, startLocalPipeline } from '../../local/pipeline/local-pipeline';
-import { stopPipelineAfterAll } from '../../local/pipeline/stop-after-all.test-support';
+import type { RunningPipeline } from '../../local/pipeline/local-pipeline';
+import { startTestPipeline, stopPipelineAfterAll } from '../../local/pipeline/test-pipeline.test-support';
 import { reputationPipelineService } from '../../local/services/reputation';
 import type { DynamoDbTenantRepository } from '../../tenants/dynamodb-tenant-repository';
 import { assertTenantMaySend, resumeTenant } from './actuate';
@@ -35,15 +34,10 @@ const send = (tenant: string) =>
   );
 
 beforeAll(async () => {
-  pipeline = await startLocalPipeline({
-    config: readLocalConfig({ SESFLOW_DATA_DIR: dataDir }),
-    ephemeralPorts: true,
-    inMemory: true,
+  pipeline = await startTestPipeline(dataDir, {
     // A clean tenant and one whose list bounces at 8 % (hard), sending side by side over the past day.
     tenants: [{ name: 'acme' }, { name: 'globex' }, { name: 'umbrella', sender: { hardBounceRate: 0.08 } }],
     historyMessages: 3000,
-    trafficRate: 0,
-    timeFactor: 0.00001,
     rowSink: () => rows,
     extensions: [reputationPipelineService({ idleMs: 20 })],
   });

@@ -2,12 +2,11 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readLocalConfig } from '../../local/config';
 import { demoSenderAuth, demoZoneRecords } from '../../local/dns-server/demo-zone';
 import { type LocalDnsServer, startDnsServer } from '../../local/dns-server/server';
 import { MemoryRowSink } from '../../local/firehose/row-sink';
-import { type RunningPipeline, startLocalPipeline } from '../../local/pipeline/local-pipeline';
-import { stopPipelineAfterAll } from '../../local/pipeline/stop-after-all.test-support';
+import type { RunningPipeline } from '../../local/pipeline/local-pipeline';
+import { startTestPipeline, stopPipelineAfterAll } from '../../local/pipeline/test-pipeline.test-support';
 import { emailApiPipelineService } from '../../local/services/email-api';
 import { senderAuthPipelineService } from '../../local/services/sender-auth';
 import { DynamoDbTenantRepository } from '../../tenants/dynamodb-tenant-repository';
@@ -22,13 +21,8 @@ let pipeline: RunningPipeline;
 let deps: CheckDeps;
 
 beforeAll(async () => {
-  pipeline = await startLocalPipeline({
-    config: readLocalConfig({ SESFLOW_DATA_DIR: dataDir }),
-    ephemeralPorts: true,
-    inMemory: true,
+  pipeline = await startTestPipeline(dataDir, {
     tenants: [{ name: 'acme' }, { name: 'globex' }, { name: 'initech' }],
-    historyMessages: 0,
-    trafficRate: 0,
     rowSink: () => new MemoryRowSink(),
     extensions: [emailApiPipelineService({ port: 0 }), senderAuthPipelineService({ everyMs: 0 })],
   });

@@ -1,4 +1,4 @@
-import { AwsApiError } from '../errors';
+import { type AwsApiError, awsApiErrorClass } from '../errors';
 
 /** Firehose error names with their HTTP status (awsJson1_1; `@aws-sdk/client-firehose` error schemas). */
 export const FIREHOSE_ERROR_STATUS = {
@@ -12,9 +12,5 @@ export const FIREHOSE_ERROR_STATUS = {
 export type FirehoseErrorName = keyof typeof FIREHOSE_ERROR_STATUS;
 
 /** An error returned to the Firehose client: status, `x-amzn-ErrorType` and `{ __type, message }`. */
-export class FirehoseApiError extends AwsApiError<FirehoseErrorName> {
-  override name = 'FirehoseApiError';
-  constructor(code: FirehoseErrorName, message: string) {
-    super(code, message, FIREHOSE_ERROR_STATUS);
-  }
-}
+export const FirehoseApiError = awsApiErrorClass('FirehoseApiError', FIREHOSE_ERROR_STATUS);
+export type FirehoseApiError = AwsApiError<FirehoseErrorName>;

@@ -6,8 +6,7 @@ import { listPartitions, partitionHourEnd } from '../../ingest/compact';
 import { CHECKED_WRITERS, parseLakeFileName } from '../../ingest/lake-schema';
 import { localRollupDays } from '../../ingest/rollups-writer';
 import { expectRollupsEqualBuildSql } from '../../ingest/test-rollups';
-import { openLake } from '../../queries/duckdb-lake';
-import { runNamedQuery } from '../../queries/run-named-query';
+import { queryLake } from '../../queries/test-lake';
 import { startLakeCompactor } from './lake-compactor';
 
 const START = Date.parse('2026-08-01T00:00:00Z');
@@ -20,14 +19,7 @@ afterEach(() => {
   lake = null;
 });
 
-async function summary(dir: string) {
-  const db = await openLake(dir);
-  try {
-    return await runNamedQuery(db, 'tenant-summary', {});
-  } finally {
-    db.close();
-  }
-}
+const summary = (dir: string) => queryLake(dir, 'tenant-summary');
 
 describe('lake compaction in sesflow start', () => {
   it('reads the end of an hour partition from its folder name, and nothing from another name', () => {

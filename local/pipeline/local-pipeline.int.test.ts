@@ -3,16 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   GetTenantCommand,
-  SendEmailCommand,
   SendingPausedException,
   UpdateReputationEntityCustomerManagedStatusCommand,
 } from '@aws-sdk/client-sesv2';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { readLocalConfig } from '../config';
 import { MemoryRowSink } from '../firehose/row-sink';
-import { type RunningPipeline, startLocalPipeline } from './local-pipeline';
+import { textMail } from '../ses-simulator/text-mail.test-support';
+import type { RunningPipeline } from './local-pipeline';
 import type { PipelineService } from './service';
-import { stopPipelineAfterAll } from './stop-after-all.test-support';
+import { startTestPipeline, stopPipelineAfterAll } from './test-pipeline.test-support';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'sesflow-pipeline-'));
 const rows = new MemoryRowSink();
@@ -28,24 +27,12 @@ const extension: PipelineService = {
 };
 
 /** A one-line mail from globex to the simulator's success address, through globex's configuration set. */
-const globexSend = (EmailTags?: { Name: string; Value: string }[]) =>
-  new SendEmailCommand({
-    FromEmailAddress: 'news@mail.globex-example.com',
-    Destination: { ToAddresses: ['success@simulator.amazonses.com'] },
-    Content: { Simple: { Subject: { Data: 's' }, Body: { Text: { Data: 'b' } } } },
-    ConfigurationSetName: 'globex-events',
-    TenantName: 'globex',
-    EmailTags,
-  });
+const globexSend = (tags?: { Name: string; Value: string }[]) =>
+  textMail({ from: 'news@mail.globex-example.com', configurationSet: 'globex-events', tenant: 'globex', tags });
 
 beforeAll(async () => {
-  pipeline = await startLocalPipeline({
-    config: readLocalConfig({ SESFLOW_DATA_DIR: dataDir }),
-    ephemeralPorts: true,
-    inMemory: true,
+  pipeline = await startTestPipeline(dataDir, {
     historyMessages: 300,
-    trafficRate: 0,
-    timeFactor: 0.00001,
     rowSink: () => rows,
     extensions: [extension],
   });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { PutRecordBatchCommand } from '@aws-sdk/client-firehose';
 import { CreateStreamCommand, ResourceInUseException, waitUntilStreamExists } from '@aws-sdk/client-kinesis';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
-import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand } from '@aws-sdk/client-sqs';
 import { FsLakeStore } from '../../ingest/fs-lake-store';
 import type { LakeStore } from '../../ingest/lake-store';
 import { LakeWriter } from '../../ingest/lake-writer';
@@ -20,6 +20,7 @@ import { startDynamoDbLocal } from '../stack/dynamodb-local';
 import { startFauxqsServer } from '../stack/fauxqs';
 import { startKinesalite } from '../stack/kinesis-local';
 import { findFreePort } from '../stack/ports';
+import { ensureQueueWithDlq } from '../stack/sqs-queues';
 import {
   createTrafficModel,
   defaultTenants,
@@ -30,6 +31,7 @@ import {
   type TenantProfile,
 } from '../traffic-model';
 import { onboardDemoTenant, setUpDemoIdentity } from './demo-tenants';
+import { writeEndpointsFile } from './endpoints-file';
 import { startLakeCompactor } from './lake-compactor';
 import type { PipelineContext, PipelineService } from './service';
 import { startTrafficDriver } from './traffic-driver';
@@ -126,18 +128,7 @@ export function coreServices(opts: LocalPipelineOptions): { before: PipelineServ
         ctx.refreshClients();
         const { s3, sqs } = ctx.clients;
         await s3!.send(new CreateBucketCommand({ Bucket: res.lakeBucket }));
-        const dlq = await sqs!.send(new CreateQueueCommand({ QueueName: res.reportingDlq }));
-        const attrs = await sqs!.send(
-          new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] }),
-        );
-        await sqs!.send(
-          new CreateQueueCommand({
-            QueueName: res.reportingQueue,
-            Attributes: {
-              RedrivePolicy: JSON.stringify({ deadLetterTargetArn: attrs.Attributes?.QueueArn, maxReceiveCount: 5 }),
-            },
-          }),
-        );
+        await ensureQueueWithDlq(sqs!, { queue: res.reportingQueue, dlq: res.reportingDlq }, { maxReceiveCount: 5 });
         await sqs!.send(new CreateQueueCommand({ QueueName: res.sendQueue }));
         ctx.links.push({ label: 'SQS / SNS / S3 (fauxqs)', url: s.endpoint });
         return s;
@@ -381,9 +372,6 @@ export async function startLocalPipeline(opts: LocalPipelineOptions): Promise<Ru
     await stop();
     throw err;
   }
-  writeFileSync(
-    join(cfg.dataDir, 'endpoints.json'),
-    `${JSON.stringify({ ...ctx.endpoints, lakeDir, resources: cfg.resources, pid: process.pid }, null, 2)}\n`,
-  );
+  writeEndpointsFile(cfg.dataDir, { ...ctx.endpoints, lakeDir, resources: cfg.resources, pid: process.pid });
   return { ctx, services: started.map((s) => s.name), stop };
 }

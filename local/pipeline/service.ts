@@ -73,3 +73,64 @@ export interface PipelineService {
   /** Starts the service; returns how to stop it (nothing to stop: return undefined). */
   start(ctx: PipelineContext): Promise<{ stop(): Promise<void> } | undefined>;
 }
+
+/** The stand-in behind each client of the context, as a log line names it. */
+const CLIENT_STAND_INS = {
+  dynamodb: 'DynamoDB Local',
+  documentClient: 'DynamoDB Local',
+  sqs: 'fauxqs',
+  sns: 'fauxqs',
+  s3: 'fauxqs',
+  kinesis: 'kinesalite',
+  ses: 'the SES simulator',
+  firehose: 'the local Firehose',
+} as const;
+/** The stand-in behind each endpoint a service may need besides its clients. */
+const ENDPOINT_STAND_INS = { ses: 'the SES simulator', dns: 'the local DNS server' } as const;
+
+type ClientName = keyof typeof CLIENT_STAND_INS;
+type EndpointName = keyof typeof ENDPOINT_STAND_INS;
+
+/**
+ * A service that runs only with the stand-ins it names: `clients` of the context, and `endpoints` it reaches itself.
+ * When one of them is not running it logs `<name>: not started (needs …)` and starts nothing; otherwise `start` is
+ * given them, none undefined.
+ */
+export function serviceNeeding<C extends ClientName, E extends EndpointName = never>(
+  name: string,
+  needs: { clients: readonly C[]; endpoints?: readonly E[] },
+  start: (
+    ctx: PipelineContext,
+    clients: { [K in C]-?: NonNullable<LocalClients[K]> },
+    endpoints: Record<E, string>,
+  ) => ReturnType<PipelineService['start']>,
+): PipelineService {
+  return {
+    name,
+    async start(ctx) {
+      const clients = {} as { [K in C]-?: NonNullable<LocalClients[K]> };
+      const endpoints = {} as Record<E, string>;
+      const missing: string[] = [];
+      for (const c of needs.clients) {
+        const client = ctx.clients[c];
+        if (client) clients[c] = client as NonNullable<LocalClients[typeof c]>;
+        else missing.push(CLIENT_STAND_INS[c]);
+      }
+      for (const e of needs.endpoints ?? []) {
+        const url = ctx.endpoints[e];
+        if (url) endpoints[e] = url;
+        else missing.push(ENDPOINT_STAND_INS[e]);
+      }
+      if (missing.length === 0) return start(ctx, clients, endpoints);
+      const names = [
+        ...new Set([
+          ...needs.clients.map((c) => CLIENT_STAND_INS[c]),
+          ...(needs.endpoints ?? []).map((e) => ENDPOINT_STAND_INS[e]),
+        ]),
+      ];
+      const list = names.length > 1 ? `${names.slice(0, -1).join(', ')} and ${names.at(-1)}` : names[0];
+      ctx.log(`${name}: not started (needs ${list})`);
+      return undefined;
+    },
+  };
+}

@@ -17,8 +17,8 @@ import { parseErasureRequest } from '../../privacy/request';
 import { openLake } from '../../queries/duckdb-lake';
 import { NAMED_QUERIES } from '../../queries/named-queries';
 import { type QueryRow, runNamedQuery } from '../../queries/run-named-query';
-import { readLocalConfig } from '../config';
-import { type RunningPipeline, startLocalPipeline } from '../pipeline/local-pipeline';
+import type { RunningPipeline } from '../pipeline/local-pipeline';
+import { startTestPipeline } from '../pipeline/test-pipeline.test-support';
 import { LOCAL_REPORTING_KEY_FILE, pushPipelineService } from '../services/push';
 import { createLocalErasure, LOCAL_ERASURE_AUDIT_FILE } from './local-erasure';
 
@@ -243,15 +243,10 @@ describe.skipIf(!hasSharedFixtures)(
     beforeAll(async () => {
       previousPort = process.env.SESFLOW_PORT_REPORTING;
       process.env.SESFLOW_PORT_REPORTING = '0';
-      pipeline = await startLocalPipeline({
-        config: readLocalConfig({ SESFLOW_DATA_DIR: dataDir }),
+      pipeline = await startTestPipeline(dataDir, {
         lakeDir,
-        ephemeralPorts: true,
-        inMemory: true,
         tenants: TENANTS.map((name) => ({ name })),
         historyMessages: 150,
-        trafficRate: 0,
-        timeFactor: 0.00001,
         compactEveryMs: 0,
         extensions: [pushPipelineService()],
       });

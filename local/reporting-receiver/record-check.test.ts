@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ReportingRecordSchema } from '../../enrich/push/record';
 import { syntheticRecords } from '../../enrich/push/test-events';
 import { checkRecordBatchBody, describeIssues, parseBody, RecordBatchBodySchema, refusalReason } from './record-check';
 import { scanRecordBatch } from './record-scan';
@@ -9,31 +10,6 @@ type Obj = Record<string, unknown>;
 const valid = syntheticRecords(7, { prefix: 'chk' }) as unknown as Obj[];
 const withBounce = valid.find((r) => r.bounce !== null)!;
 const withComplaint = valid.find((r) => r.complaint !== null)!;
-
-const TIMES = [
-  'status_at',
-  'last_event_at',
-  'sent_at',
-  'delayed_at',
-  'delivered_at',
-  'first_opened_at',
-  'last_opened_at',
-  'first_human_opened_at',
-  'first_clicked_at',
-  'last_clicked_at',
-  'rejected_at',
-  'bounced_at',
-  'complained_at',
-];
-const TEXTS = [
-  'recipient',
-  'recipient_domain',
-  'campaign_id',
-  'message_kind',
-  'configuration_set',
-  'from_domain',
-  'reject_reason',
-];
 
 /** Times the contract's pattern accepts, and near misses it refuses. */
 const GOOD_TIMES = ['2024-02-29T23:59:59.999Z', '2000-02-29T00:00:00.000Z', '2026-12-31T00:00:00.000Z'];
@@ -54,6 +30,15 @@ const BAD_TIMES = [
   1_777_629_600_000,
 ];
 const WRONG_TYPES: unknown[] = [undefined, 0, 1.5, true, [], {}, 'x'];
+
+/**
+ * The record's fields by what the contract's schema takes, read from the schema rather than the checker under test:
+ * times (a good ISO time, never plain text) and nullable texts.
+ */
+const SHAPE: Record<string, { safeParse(v: unknown): { success: boolean } }> = ReportingRecordSchema.shape;
+const takes = (field: string, value: unknown) => SHAPE[field]!.safeParse(value).success;
+const TIMES = Object.keys(SHAPE).filter((f) => takes(f, GOOD_TIMES[0]) && !takes(f, 'x'));
+const TEXTS = Object.keys(SHAPE).filter((f) => takes(f, null) && takes(f, 'x'));
 
 /** Each case: a name and a record (or body) made from a valid one. */
 function recordCases(): [string, Obj][] {
@@ -125,6 +110,13 @@ const bodyOf = (records: unknown[]): Obj => ({ schema_version: 1, records });
 
 describe('the receiver checker agrees with the documented zod schema', () => {
   const cases = recordCases();
+
+  it('reads the 13 time fields and the 7 nullable text fields from the schema', () => {
+    expect(TIMES).toHaveLength(13);
+    expect(TIMES).toEqual(expect.arrayContaining(['status_at', 'last_event_at', 'sent_at', 'complained_at']));
+    expect(TEXTS).toHaveLength(7);
+    expect(TEXTS).toEqual(expect.arrayContaining(['recipient', 'configuration_set', 'reject_reason']));
+  });
 
   it('has both valid and invalid cases to compare', () => {
     const outcomes = cases.map(([, r]) => RecordBatchBodySchema.safeParse(bodyOf([r])).success);

@@ -4,12 +4,7 @@ import { join } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { FirehoseClient } from '@aws-sdk/client-firehose';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
-import {
-  CreateQueueCommand,
-  GetQueueAttributesCommand,
-  SetQueueAttributesCommand,
-  type SQSClient,
-} from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { describeError } from '../../lib/errors';
@@ -25,8 +20,9 @@ import { createUnsubscribeRouter, UNSUBSCRIBE_PATH } from '../../send/api/unsubs
 import { type ChunkLog, createBulkWorkerHandler } from '../../send/bulk-worker';
 import { type BulkWorkerPoller, startBulkWorkerPoller } from '../../send/bulk-worker-poller';
 import type { SendRateLimiter } from '../../send/rate-limiter';
-import type { PipelineService } from '../pipeline/service';
+import { type PipelineService, serviceNeeding } from '../pipeline/service';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../stack/clients';
+import { ensureQueueWithDlq } from '../stack/sqs-queues';
 
 export interface LocalEmailApiOptions {
   dynamodb: DynamoDBClient;
@@ -72,42 +68,20 @@ export interface LocalEmailApi {
   stop(): Promise<void>;
 }
 
-/** The job queue and its DLQ (CreateQueue is idempotent; the redrive policy is set on whatever queue exists). */
-export async function ensureSendQueues(
-  sqs: SQSClient,
-  queueName: string,
-  opts: { visibilityTimeoutSeconds: number; maxReceiveCount: number },
-): Promise<{ queueUrl: string; queueArn: string; dlqUrl: string }> {
-  const dlqUrl = (await sqs.send(new CreateQueueCommand({ QueueName: `${queueName}-dlq` }))).QueueUrl!;
-  const arnOf = async (url: string) =>
-    (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }))).Attributes!
-      .QueueArn!;
-  const queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: queueName }))).QueueUrl!;
-  await sqs.send(
-    new SetQueueAttributesCommand({
-      QueueUrl: queueUrl,
-      Attributes: {
-        VisibilityTimeout: String(opts.visibilityTimeoutSeconds),
-        RedrivePolicy: JSON.stringify({
-          deadLetterTargetArn: await arnOf(dlqUrl),
-          maxReceiveCount: opts.maxReceiveCount,
-        }),
-      },
-    }),
-  );
-  return { queueUrl, queueArn: await arnOf(queueUrl), dlqUrl };
-}
-
 /**
  * The Email API on node:http and the bulk worker polling the job queue, over DynamoDB Local, fauxqs and the SES
  * simulator: the same router and handler Lambda runs (`sesflow start`, the integration tests, the load benchmark).
  */
 export async function startLocalEmailApi(o: LocalEmailApiOptions): Promise<LocalEmailApi> {
   await ensureTable(o.dynamodb, o.tableName);
-  const q = await ensureSendQueues(o.sqs, o.queueName, {
-    visibilityTimeoutSeconds: o.visibilityTimeoutSeconds ?? 10,
-    maxReceiveCount: o.maxReceiveCount ?? 5,
-  });
+  const q = await ensureQueueWithDlq(
+    o.sqs,
+    { queue: o.queueName, dlq: `${o.queueName}-dlq` },
+    {
+      visibilityTimeoutSeconds: o.visibilityTimeoutSeconds ?? 10,
+      maxReceiveCount: o.maxReceiveCount ?? 5,
+    },
+  );
   const ses =
     o.ses ??
     new SESv2Client({ endpoint: o.sesEndpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, maxAttempts: 1 });
@@ -230,15 +204,10 @@ export function emailApiPipelineService(
     >
   > = {},
 ): PipelineService {
-  return {
-    name: 'email-api',
-    async start(ctx) {
-      const { dynamodb, documentClient, sqs } = ctx.clients;
-      const sesEndpoint = ctx.endpoints.ses;
-      if (!dynamodb || !documentClient || !sqs || !sesEndpoint) {
-        ctx.log('email-api: not started (needs DynamoDB Local, fauxqs and the SES simulator)');
-        return undefined;
-      }
+  return serviceNeeding(
+    'email-api',
+    { clients: ['dynamodb', 'documentClient', 'sqs'], endpoints: ['ses'] },
+    async (ctx, { dynamodb, documentClient, sqs }, { ses: sesEndpoint }) => {
       // Mutual TLS and OAuth for the tenants that require them: from the options, else the environment.
       const tls = opts.tls ?? readEmailApiTls();
       const oauth = readOAuthIssuerConfig();
@@ -304,5 +273,5 @@ export function emailApiPipelineService(
       }
       return api;
     },
-  };
+  );
 }

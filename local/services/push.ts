@@ -10,7 +10,7 @@ import { createReportingApiClient } from '../../enrich/push/reporting-api-client
 import { enqueueBatches, SqsDeadLetterQueue } from '../../enrich/push/sqs-record-queue';
 import { ensureTable } from '../../lib/table-design';
 import { startKinesisPoller } from '../kinesis-poller';
-import type { PipelineService } from '../pipeline/service';
+import { type PipelineService, serviceNeeding } from '../pipeline/service';
 import { readReceiverConfig } from '../reporting-receiver/config';
 import { startReportingReceiver } from '../reporting-receiver/server';
 
@@ -40,14 +40,10 @@ export function ensureLocalReportingKey(dataDir: string, env: NodeJS.ProcessEnv 
  * `<dataDir>/reporting-api-key`, which `sesflow push` reads.
  */
 export function pushPipelineService(): PipelineService {
-  return {
-    name: 'push',
-    async start(ctx) {
-      const { dynamodb, documentClient, kinesis, sqs } = ctx.clients;
-      if (!dynamodb || !documentClient || !kinesis || !sqs) {
-        ctx.log('push: not started (needs DynamoDB Local, kinesalite and fauxqs)');
-        return undefined;
-      }
+  return serviceNeeding(
+    'push',
+    { clients: ['dynamodb', 'documentClient', 'kinesis', 'sqs'] },
+    async (ctx, { dynamodb, documentClient, kinesis, sqs }) => {
       const apiKey = ensureLocalReportingKey(ctx.dataDir);
       const rc = readReceiverConfig();
       const receiverOptions = {
@@ -119,5 +115,5 @@ export function pushPipelineService(): PipelineService {
         },
       };
     },
-  };
+  );
 }

@@ -6,7 +6,7 @@ import { SesV2TenantControl } from '../../enrich/reputation/sesv2-tenant-control
 import { ensureTable } from '../../lib/table-design';
 import { DynamoDbTenantRepository } from '../../tenants/dynamodb-tenant-repository';
 import { startKinesisPoller } from '../kinesis-poller';
-import type { PipelineService } from '../pipeline/service';
+import { type PipelineService, serviceNeeding } from '../pipeline/service';
 
 export interface ReputationServiceOptions {
   /** Pause when a shard has nothing new (default 200 ms). */
@@ -20,14 +20,10 @@ export interface ReputationServiceOptions {
  * lines. Shard positions are kept in `<dataDir>/reputation-consumer.json`.
  */
 export function reputationPipelineService(opts: ReputationServiceOptions = {}): PipelineService {
-  return {
-    name: 'reputation',
-    async start(ctx) {
-      const { dynamodb, documentClient, kinesis, ses } = ctx.clients;
-      if (!dynamodb || !documentClient || !kinesis || !ses) {
-        ctx.log('reputation: not started (needs DynamoDB Local, kinesalite and the SES simulator)');
-        return undefined;
-      }
+  return serviceNeeding(
+    'reputation',
+    { clients: ['dynamodb', 'documentClient', 'kinesis', 'ses'] },
+    async (ctx, { dynamodb, documentClient, kinesis, ses }) => {
       const table = ctx.resources.table;
       await ensureTable(dynamodb, table);
       const status = new DynamoDbTenantRepository(documentClient, table);
@@ -55,5 +51,5 @@ export function reputationPipelineService(opts: ReputationServiceOptions = {}): 
       ctx.log(`reputation: consuming ${ctx.resources.reputationStream} (counters and status in table ${table})`);
       return poller;
     },
-  };
+  );
 }

@@ -2,7 +2,7 @@ import { type CheckAllResult, type CheckDeps, checkAllTenants } from '../../enri
 import { composeSenderAuth } from '../../enrich/sender-auth/compose';
 import { describeError } from '../../lib/errors';
 import { ensureTable } from '../../lib/table-design';
-import type { PipelineService } from '../pipeline/service';
+import { type PipelineService, serviceNeeding } from '../pipeline/service';
 
 export interface SenderAuthServiceOptions {
   /** How often every tenant is checked again (default one hour; 0: only at start). */
@@ -25,15 +25,10 @@ export function summariseChecks(r: CheckAllResult): string {
  * says whether one-click unsubscribe is configured.
  */
 export function senderAuthPipelineService(opts: SenderAuthServiceOptions = {}): PipelineService {
-  return {
-    name: 'sender-auth',
-    async start(ctx) {
-      const { dynamodb, documentClient, ses } = ctx.clients;
-      const dns = ctx.endpoints.dns;
-      if (!dynamodb || !documentClient || !ses || !dns) {
-        ctx.log('sender-auth: not started (needs DynamoDB Local, the SES simulator and the local DNS server)');
-        return undefined;
-      }
+  return serviceNeeding(
+    'sender-auth',
+    { clients: ['dynamodb', 'documentClient', 'ses'], endpoints: ['dns'] },
+    async (ctx, { dynamodb, documentClient, ses }, { dns }) => {
       await ensureTable(dynamodb, ctx.resources.table);
       const emailApi = ctx.shared.emailApi;
       const deps = composeSenderAuth({
@@ -66,7 +61,7 @@ export function senderAuthPipelineService(opts: SenderAuthServiceOptions = {}): 
         },
       };
     },
-  };
+  );
 }
 
 /** What the sender-auth service hands on (tests; a check on demand). */

@@ -1,4 +1,4 @@
-import { AwsApiError } from '../errors';
+import { type AwsApiError, awsApiErrorClass } from '../errors';
 
 /**
  * The SESv2 error names the simulator answers with, and their HTTP status, as the SESv2 client's error schemas
@@ -24,9 +24,5 @@ export type SesErrorName = keyof typeof SES_ERROR_STATUS;
  * body `{ "message": … }`. The SDK reads the header first (smithy `loadErrorCode`), so the client throws the
  * named exception class.
  */
-export class SesApiError extends AwsApiError<SesErrorName> {
-  override name = 'SesApiError';
-  constructor(code: SesErrorName, message: string) {
-    super(code, message, SES_ERROR_STATUS);
-  }
-}
+export const SesApiError = awsApiErrorClass('SesApiError', SES_ERROR_STATUS);
+export type SesApiError = AwsApiError<SesErrorName>;

@@ -129,19 +129,22 @@ function parse<T>(schema: z.ZodType<T>, body: unknown): T {
   return r.data;
 }
 
-/** Pages a list with an opaque offset token. */
+/**
+ * One page of a list as SESv2 answers it: the page's items under `key`, and `NextToken` (an opaque offset) while
+ * more follow.
+ */
 function page<T>(
+  key: string,
   items: T[],
   pageSize: number | undefined,
   token: string | null | undefined,
-): { items: T[]; next?: string } {
+): Record<string, unknown> {
   const start = token ? Number.parseInt(Buffer.from(token, 'base64url').toString(), 10) || 0 : 0;
   const size = pageSize ?? 1000;
-  const slice = items.slice(start, start + size);
   const nextStart = start + size;
   return {
-    items: slice,
-    next: nextStart < items.length ? Buffer.from(String(nextStart)).toString('base64url') : undefined,
+    [key]: items.slice(start, nextStart),
+    ...(nextStart < items.length ? { NextToken: Buffer.from(String(nextStart)).toString('base64url') } : {}),
   };
 }
 
@@ -286,8 +289,7 @@ const ROUTES: [string, RegExp, Handler][] = [
     /^\/v2\/email\/list-configuration-sets$/,
     (sim, c) => {
       const b = parse(ListSchema, c.body);
-      const p = page(sim.listConfigurationSets(), b.PageSize, b.NextToken);
-      return { ConfigurationSets: p.items, ...(p.next ? { NextToken: p.next } : {}) };
+      return page('ConfigurationSets', sim.listConfigurationSets(), b.PageSize, b.NextToken);
     },
   ],
   [
@@ -295,8 +297,12 @@ const ROUTES: [string, RegExp, Handler][] = [
     /^\/v2\/email\/configuration-sets$/,
     (sim, c) => {
       const size = c.query.get('PageSize');
-      const p = page(sim.listConfigurationSets(), size ? Number(size) : undefined, c.query.get('NextToken'));
-      return { ConfigurationSets: p.items, ...(p.next ? { NextToken: p.next } : {}) };
+      return page(
+        'ConfigurationSets',
+        sim.listConfigurationSets(),
+        size ? Number(size) : undefined,
+        c.query.get('NextToken'),
+      );
     },
   ],
   ['GET', /^\/v2\/email\/configuration-sets\/([^/]+)$/, (sim, c) => sim.getConfigurationSet(c.params[0]!)],
@@ -369,8 +375,7 @@ const ROUTES: [string, RegExp, Handler][] = [
     /^\/v2\/email\/tenants\/list$/,
     (sim, c) => {
       const b = parse(ListSchema, c.body);
-      const p = page(sim.listTenants(b.Filter), b.PageSize, b.NextToken);
-      return { Tenants: p.items, ...(p.next ? { NextToken: p.next } : {}) };
+      return page('Tenants', sim.listTenants(b.Filter), b.PageSize, b.NextToken);
     },
   ],
   [
@@ -404,8 +409,12 @@ const ROUTES: [string, RegExp, Handler][] = [
     /^\/v2\/email\/tenants\/resources\/list$/,
     (sim, c) => {
       const b = parse(ListTenantResourcesSchema, c.body);
-      const p = page(sim.listTenantResources(b.TenantName, b.Filter?.RESOURCE_TYPE), b.PageSize, b.NextToken);
-      return { TenantResources: p.items, ...(p.next ? { NextToken: p.next } : {}) };
+      return page(
+        'TenantResources',
+        sim.listTenantResources(b.TenantName, b.Filter?.RESOURCE_TYPE),
+        b.PageSize,
+        b.NextToken,
+      );
     },
   ],
   [
@@ -434,8 +443,7 @@ const ROUTES: [string, RegExp, Handler][] = [
     /^\/v2\/email\/reputation\/entities$/,
     (sim, c) => {
       const b = parse(ListSchema, c.body);
-      const p = page(sim.listReputationEntities(b.Filter), b.PageSize, b.NextToken);
-      return { ReputationEntities: p.items, ...(p.next ? { NextToken: p.next } : {}) };
+      return page('ReputationEntities', sim.listReputationEntities(b.Filter), b.PageSize, b.NextToken);
     },
   ],
   [
@@ -443,8 +451,7 @@ const ROUTES: [string, RegExp, Handler][] = [
     /^\/v2\/email\/resources\/tenants\/list$/,
     (sim, c) => {
       const b = parse(ListResourceTenantsSchema, c.body);
-      const p = page(sim.listResourceTenants(b.ResourceArn), b.PageSize, b.NextToken);
-      return { ResourceTenants: p.items, ...(p.next ? { NextToken: p.next } : {}) };
+      return page('ResourceTenants', sim.listResourceTenants(b.ResourceArn), b.PageSize, b.NextToken);
     },
   ],
   [
@@ -489,8 +496,7 @@ const ROUTES: [string, RegExp, Handler][] = [
         start: time(c.query.get('StartDate')),
         end: time(c.query.get('EndDate')),
       });
-      const p = page(all, size ? Number(size) : undefined, c.query.get('NextToken'));
-      return { SuppressedDestinationSummaries: p.items, ...(p.next ? { NextToken: p.next } : {}) };
+      return page('SuppressedDestinationSummaries', all, size ? Number(size) : undefined, c.query.get('NextToken'));
     },
   ],
   [

@@ -2,10 +2,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  CreateConfigurationSetCommand,
-  CreateConfigurationSetEventDestinationCommand,
-  CreateTenantCommand,
-  CreateTenantResourceAssociationCommand,
   DeleteConfigurationSetCommand,
   DeleteSuppressedDestinationCommand,
   DeleteTenantCommand,
@@ -33,11 +29,14 @@ import {
   UpdateReputationEntityCustomerManagedStatusCommand,
 } from '@aws-sdk/client-sesv2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { onboardDemoTenant } from '../pipeline/demo-tenants';
 import { SES_MESSAGE_ID } from '../traffic-model';
 import { MemoryEventSink } from './event-sinks';
 import { EICAR, type SesSimulatorServer, startSesSimulator } from './server';
+import { textMail } from './text-mail.test-support';
 
 const STREAM_ARN = 'arn:aws:firehose:us-east-1:123456789012:deliverystream/sesflow-events';
+const ACCOUNT = { accountId: '123456789012', region: 'us-east-1' };
 
 let sim: SesSimulatorServer;
 let ses: SESv2Client;
@@ -52,38 +51,23 @@ function sesClient(endpoint: string): SESv2Client {
   });
 }
 
+/** The tenant `<tenant>`, its configuration set `<tenant>-events` sending every event to the stream, associated. */
 async function onboard(tenant: string): Promise<{ configSet: string; tenantArn: string }> {
   const configSet = `${tenant}-events`;
-  await ses.send(new CreateConfigurationSetCommand({ ConfigurationSetName: configSet }));
-  await ses.send(
-    new CreateConfigurationSetEventDestinationCommand({
-      ConfigurationSetName: configSet,
-      EventDestinationName: 'to-firehose',
-      EventDestination: {
-        Enabled: true,
-        MatchingEventTypes: ['SEND', 'DELIVERY', 'BOUNCE', 'COMPLAINT', 'OPEN', 'CLICK', 'DELIVERY_DELAY', 'REJECT'],
-        KinesisFirehoseDestination: { DeliveryStreamArn: STREAM_ARN, IamRoleArn: 'arn:aws:iam::123456789012:role/ses' },
-      },
-    }),
-  );
-  const t = await ses.send(new CreateTenantCommand({ TenantName: tenant }));
-  await ses.send(
-    new CreateTenantResourceAssociationCommand({
-      TenantName: tenant,
-      ResourceArn: `arn:aws:ses:us-east-1:123456789012:configuration-set/${configSet}`,
-    }),
-  );
-  return { configSet, tenantArn: t.TenantArn! };
+  await onboardDemoTenant(ses, { tenant, configurationSet: configSet, deliveryStreamArn: STREAM_ARN, ...ACCOUNT });
+  const t = await ses.send(new GetTenantCommand({ TenantName: tenant }));
+  return { configSet, tenantArn: t.Tenant!.TenantArn! };
 }
 
 function simpleEmail(tenant: string, configSet: string, to: string[], campaign = 'welcome') {
-  return new SendEmailCommand({
-    FromEmailAddress: `Acme <news@mail.${tenant}-example.com>`,
-    Destination: { ToAddresses: to },
-    Content: { Simple: { Subject: { Data: 'Hello' }, Body: { Text: { Data: 'Hi' } } } },
-    ConfigurationSetName: configSet,
-    TenantName: tenant,
-    EmailTags: [
+  return textMail({
+    from: `Acme <news@mail.${tenant}-example.com>`,
+    to,
+    subject: 'Hello',
+    text: 'Hi',
+    configurationSet: configSet,
+    tenant,
+    tags: [
       { Name: 'tenant', Value: tenant },
       { Name: 'campaign', Value: campaign },
       { Name: 'message_kind', Value: 'transactional' },
@@ -209,14 +193,7 @@ describe('SES simulator through @aws-sdk/client-sesv2', () => {
       const account = await client.send(new GetAccountCommand({}));
       expect(account.SendQuota?.MaxSendRate).toBe(3);
       expect(account.SendingEnabled).toBe(true);
-      const send = () =>
-        client.send(
-          new SendEmailCommand({
-            FromEmailAddress: 'a@mail.example.com',
-            Destination: { ToAddresses: ['success@simulator.amazonses.com'] },
-            Content: { Simple: { Subject: { Data: 's' }, Body: { Text: { Data: 'b' } } } },
-          }),
-        );
+      const send = () => client.send(textMail());
       const results = await Promise.allSettled([send(), send(), send(), send(), send()]);
       const throttled = results.filter((r) => r.status === 'rejected');
       expect(results.filter((r) => r.status === 'fulfilled').length).toBeLessThanOrEqual(3);
@@ -254,16 +231,7 @@ describe('SES simulator through @aws-sdk/client-sesv2', () => {
   });
 
   it('answers NotFoundException for an unknown configuration set', async () => {
-    const err = await ses
-      .send(
-        new SendEmailCommand({
-          FromEmailAddress: 'a@mail.example.com',
-          Destination: { ToAddresses: ['success@simulator.amazonses.com'] },
-          Content: { Simple: { Subject: { Data: 's' }, Body: { Text: { Data: 'b' } } } },
-          ConfigurationSetName: 'nope',
-        }),
-      )
-      .catch((e: unknown) => e);
+    const err = await ses.send(textMail({ configurationSet: 'nope' })).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(NotFoundException);
   });
 
@@ -341,27 +309,14 @@ describe('SES simulator through @aws-sdk/client-sesv2', () => {
       const before = new MemoryEventSink();
       const first = await startSesSimulator({ port: 0, dataDir, timeFactor: 1, sinks: () => before });
       const c1 = sesClient(first.endpoint);
-      await c1.send(new CreateConfigurationSetCommand({ ConfigurationSetName: 'kept-events' }));
-      await c1.send(
-        new CreateConfigurationSetEventDestinationCommand({
-          ConfigurationSetName: 'kept-events',
-          EventDestinationName: 'd',
-          EventDestination: {
-            Enabled: true,
-            KinesisFirehoseDestination: { DeliveryStreamArn: STREAM_ARN, IamRoleArn: 'r' },
-          },
-        }),
-      );
+      await onboardDemoTenant(c1, {
+        tenant: 'kept',
+        configurationSet: 'kept-events',
+        deliveryStreamArn: STREAM_ARN,
+        ...ACCOUNT,
+      });
       // Delivery comes about 1-2.5 s after the send: the restart happens before, so it must survive it.
-      const sent = await c1.send(
-        new SendEmailCommand({
-          FromEmailAddress: 'a@mail.example.com',
-          Destination: { ToAddresses: ['success@simulator.amazonses.com'] },
-          Content: { Simple: { Subject: { Data: 's' }, Body: { Text: { Data: 'b' } } } },
-          ConfigurationSetName: 'kept-events',
-        }),
-      );
-      await c1.send(new CreateTenantCommand({ TenantName: 'kept' }));
+      const sent = await c1.send(textMail({ configurationSet: 'kept-events' }));
       await c1.send(new PutSuppressedDestinationCommand({ EmailAddress: 'x@example.org', Reason: 'COMPLAINT' }));
       c1.destroy();
       await first.close();

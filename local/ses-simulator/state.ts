@@ -18,9 +18,11 @@ export const EventDestinationSchema = z.looseObject({
 });
 export type EventDestination = z.infer<typeof EventDestinationSchema>;
 
+/** What every named SES resource the simulator keeps has: its name and when it was created (epoch ms). */
+const NAMED = { name: z.string(), createdAt: z.number() };
+
 const ConfigurationSetSchema = z.object({
-  name: z.string(),
-  createdAt: z.number(),
+  ...NAMED,
   sendingEnabled: z.boolean(),
   /** Everything else CreateConfigurationSet was given (TrackingOptions, DeliveryOptions, …), echoed by Get. */
   options: z.record(z.string(), z.unknown()),
@@ -30,10 +32,9 @@ const ConfigurationSetSchema = z.object({
 export type ConfigurationSetState = z.infer<typeof ConfigurationSetSchema>;
 
 const TenantSchema = z.object({
-  name: z.string(),
+  ...NAMED,
   id: z.string(),
   arn: z.string(),
-  createdAt: z.number(),
   tags: z.array(z.object({ Key: z.string(), Value: z.string() })),
   suppressionAttributes: z
     .object({ SuppressedReasons: z.array(z.string()).optional(), SuppressionScope: z.string().optional() })
@@ -54,8 +55,7 @@ const SuppressionSchema = z.object({
 export type SuppressionEntry = z.infer<typeof SuppressionSchema>;
 
 const IdentitySchema = z.object({
-  name: z.string(),
-  createdAt: z.number(),
+  ...NAMED,
   dkimSigningEnabled: z.boolean(),
   dkimTokens: z.array(z.string()),
   mailFromDomain: z.string().nullable(),

@@ -1,28 +1,19 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { NormalisedEvent } from '../../ingest/normalise';
-import { transformRecord } from '../../ingest/transform';
 import { generateTraffic } from '../../local/traffic-model';
+import { transformedRows } from '../test-lake';
 import { createOpenSearchClient, endpointAuth } from './client';
 import { OpenSearchEventIndex } from './opensearch-event-index';
+import { removeIndexAfterAll } from './test-index.test-support';
 
 const url = process.env.OPENSEARCH_URL;
 
 /** Rows of a small seeded traffic sample (3 tenants), through the real transform. */
-function sampleRows(): NormalisedEvent[] {
-  const rows: NormalisedEvent[] = [];
-  for (const record of generateTraffic({
-    seed: 7,
-    tenants: 3,
-    messages: 60,
-    start: new Date('2026-11-01T00:00:00Z'),
-    spanHours: 6,
-  })) {
-    const r = transformRecord(JSON.stringify(record));
-    if (r.ok) rows.push(...r.rows);
-  }
-  return rows;
-}
+const sampleRows = (): NormalisedEvent[] =>
+  transformedRows(
+    generateTraffic({ seed: 7, tenants: 3, messages: 60, start: new Date('2026-11-01T00:00:00Z'), spanHours: 6 }),
+  );
 
 describe.skipIf(!url)('OpenSearch adapter against a real cluster (skipped: OPENSEARCH_URL not set)', () => {
   // A fresh index (and template) per run, removed afterwards.
@@ -53,10 +44,7 @@ describe.skipIf(!url)('OpenSearch adapter against a real cluster (skipped: OPENS
     await index.putTemplate();
   }, 60_000);
 
-  afterAll(async () => {
-    await client.indices.delete({ index: name }).catch(() => {});
-    await client.indices.deleteIndexTemplate({ name }).catch(() => {});
-  }, 60_000);
+  removeIndexAfterAll(client, name);
 
   it('creates the index with the template mapping on first write', async () => {
     const outcome = await index.indexEvents(rows);

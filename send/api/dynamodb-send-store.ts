@@ -39,20 +39,46 @@ function readOutcome(v: unknown): BulkEntryOutcome | null {
   };
 }
 
-function readJob(item: Record<string, unknown>): JobRecord {
+type Item = Record<string, unknown>;
+
+/** The item's text attributes among `names` (one that is absent or not text is left out). */
+function texts<K extends string>(item: Item, ...names: K[]): { [P in K]?: string } {
+  const out: { [P in K]?: string } = {};
+  for (const n of names) {
+    const v = item[n];
+    if (typeof v === 'string') out[n] = v;
+  }
+  return out;
+}
+
+/** What a message item and a job item both hold. */
+const sharedFields = (item: Item) => ({
+  tenantId: String(item.tenantId),
+  createdAt: String(item.createdAt),
+  updatedAt: String(item.updatedAt),
+  suppressed: Number(item.suppressed ?? 0),
+  ...texts(item, 'campaign', 'messageKind'),
+});
+
+function readMessage(item: Item): MessageRecord {
+  return {
+    messageId: String(item.messageId),
+    ...sharedFields(item),
+    status: String(item.status),
+    recipients: Number(item.recipients ?? 0),
+    ...texts(item, 'jobId'),
+  };
+}
+
+function readJob(item: Item): JobRecord {
   return {
     jobId: String(item.jobId),
-    tenantId: String(item.tenantId),
-    createdAt: String(item.createdAt),
-    updatedAt: String(item.updatedAt),
+    ...sharedFields(item),
     destinations: Number(item.destinations),
     chunks: Number(item.chunks),
     sent: Number(item.sent ?? 0),
-    suppressed: Number(item.suppressed ?? 0),
     failed: Number(item.failed ?? 0),
     chunksDone: Number(item.chunksDone ?? 0),
-    ...(typeof item.campaign === 'string' ? { campaign: item.campaign } : {}),
-    ...(typeof item.messageKind === 'string' ? { messageKind: item.messageKind } : {}),
   };
 }
 
@@ -90,20 +116,7 @@ export class DynamoDbSendStore implements MessageStore, JobStore {
 
   async getMessage(messageId: string): Promise<MessageRecord | null> {
     const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: keys.message(messageId) }));
-    const item = out.Item;
-    if (!item) return null;
-    return {
-      messageId: String(item.messageId),
-      tenantId: String(item.tenantId),
-      status: String(item.status),
-      createdAt: String(item.createdAt),
-      updatedAt: String(item.updatedAt),
-      recipients: Number(item.recipients ?? 0),
-      suppressed: Number(item.suppressed ?? 0),
-      ...(typeof item.campaign === 'string' ? { campaign: item.campaign } : {}),
-      ...(typeof item.messageKind === 'string' ? { messageKind: item.messageKind } : {}),
-      ...(typeof item.jobId === 'string' ? { jobId: item.jobId } : {}),
-    };
+    return out.Item ? readMessage(out.Item) : null;
   }
 
   async createJob(job: JobRecord): Promise<void> {

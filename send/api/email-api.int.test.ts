@@ -5,10 +5,9 @@ import { PutSuppressedDestinationCommand } from '@aws-sdk/client-sesv2';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SesV2TenantControl } from '../../enrich/reputation/sesv2-tenant-control';
-import { readLocalConfig } from '../../local/config';
 import { MemoryRowSink } from '../../local/firehose/row-sink';
-import { type RunningPipeline, startLocalPipeline } from '../../local/pipeline/local-pipeline';
-import { stopPipelineAfterAll } from '../../local/pipeline/stop-after-all.test-support';
+import type { RunningPipeline } from '../../local/pipeline/local-pipeline';
+import { startTestPipeline, stopPipelineAfterAll } from '../../local/pipeline/test-pipeline.test-support';
 import { emailApiPipelineService, type LocalEmailApi } from '../../local/services/email-api';
 import type { SesSimulatorServer } from '../../local/ses-simulator/server';
 import { MANUAL_PAUSE_REASON } from '../../tenants/lifecycle';
@@ -54,14 +53,8 @@ async function waitForJob(jobId: string, done: (j: Record<string, unknown>) => b
 }
 
 beforeAll(async () => {
-  pipeline = await startLocalPipeline({
-    config: readLocalConfig({ SESFLOW_DATA_DIR: dataDir }),
-    ephemeralPorts: true,
-    inMemory: true,
+  pipeline = await startTestPipeline(dataDir, {
     tenants: [{ name: 'acme' }, { name: 'globex' }, { name: 'umbrella' }],
-    historyMessages: 0,
-    trafficRate: 0,
-    timeFactor: 0.00001,
     maxSendRate: 200,
     rowSink: () => rows,
     log: (line) => logLines.push(line),

@@ -3,10 +3,10 @@ import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readLocalConfig } from '../../local/config';
 import { MemoryRowSink } from '../../local/firehose/row-sink';
 import { startTestOidcProvider, type TestOidcProvider } from '../../local/oidc-test-provider.test-support';
-import { type RunningPipeline, startLocalPipeline } from '../../local/pipeline/local-pipeline';
+import type { RunningPipeline } from '../../local/pipeline/local-pipeline';
+import { startTestPipeline } from '../../local/pipeline/test-pipeline.test-support';
 import { emailApiPipelineService, type LocalEmailApi } from '../../local/services/email-api';
 import { createTestCa, type TestCa, type TestCertificate } from '../../local/test-ca.test-support';
 import { createAccessTokenVerifier } from './oauth';
@@ -30,14 +30,8 @@ beforeAll(async () => {
   acmeCert = ca.client('acme-mtls-client');
   oidc = await startTestOidcProvider(['acme-client', 'globex-client']);
   otherOidc = await startTestOidcProvider(['acme-client']);
-  pipeline = await startLocalPipeline({
-    config: readLocalConfig({ SESFLOW_DATA_DIR: dataDir }),
-    ephemeralPorts: true,
-    inMemory: true,
+  pipeline = await startTestPipeline(dataDir, {
     tenants: [{ name: 'acme' }, { name: 'globex' }],
-    historyMessages: 0,
-    trafficRate: 0,
-    timeFactor: 0.00001,
     maxSendRate: 200,
     rowSink: () => new MemoryRowSink(),
     extensions: [

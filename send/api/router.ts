@@ -111,6 +111,13 @@ function checkOwner(scope: ApiKeyScope, tenantId: string, what: string): void {
   if (tenantId !== scope.tenantId) throw new ForbiddenError(`this key cannot see that ${what}`);
 }
 
+/** The item when there is one and the caller owns it: 404 when there is none, 403 when another tenant's. */
+function owned<T extends { tenantId: string }>(scope: ApiKeyScope, item: T | null, what: string): T {
+  if (!item) throw new NotFoundError(`no such ${what}`);
+  checkOwner(scope, item.tenantId, what);
+  return item;
+}
+
 function messageView(m: MessageRecord) {
   return {
     messageId: m.messageId,
@@ -222,38 +229,52 @@ export function createEmailApiRouter(deps: EmailApiDeps): EmailApiHandler {
     if (parts[0] !== 'v1' || parts.length > 3) throw new NotFoundError('no such route');
     const [, resource, id] = parts;
 
-    if (resource === 'messages' && !id) {
-      log.route = '/v1/messages';
-      if (method !== 'POST') throw new MethodNotAllowedError('use POST /v1/messages to send');
-      return sendOne(req, scope, log);
-    }
-    if (resource === 'messages' && id) {
-      log.route = '/v1/messages/{id}';
-      if (method !== 'GET') throw new MethodNotAllowedError('use GET /v1/messages/{id}');
-      const messageId = pathId(id, MessageIdSchema, 'message id');
-      log.messageId = messageId;
-      const m = await deps.messages.getMessage(messageId);
-      if (!m) throw new NotFoundError('no such message');
-      checkOwner(scope, m.tenantId, 'message');
-      return json(200, messageView(m));
-    }
-    if (resource === 'batches' && !id) {
-      log.route = '/v1/batches';
-      if (method !== 'POST') throw new MethodNotAllowedError('use POST /v1/batches to send a batch');
-      return createBatch(req, scope, log);
-    }
-    if (resource === 'batches' && id) {
-      log.route = '/v1/batches/{id}';
-      if (method !== 'GET') throw new MethodNotAllowedError('use GET /v1/batches/{id}');
-      const jobId = pathId(id, JobIdSchema, 'batch id');
-      log.jobId = jobId;
-      const job = await deps.jobs.getJob(jobId);
-      if (!job) throw new NotFoundError('no such batch');
-      checkOwner(scope, job.tenantId, 'batch');
-      return json(200, jobView(job, await deps.jobs.listFailures(jobId, MAX_LISTED_FAILURES)));
-    }
-    throw new NotFoundError('no such route');
+    const handlers = resource === undefined ? undefined : RESOURCES.get(resource);
+    if (!handlers) throw new NotFoundError('no such route');
+    const [verb, action] = id === undefined ? (['POST', handlers.create] as const) : (['GET', handlers.read] as const);
+    log.route = action.route;
+    if (method !== verb) throw new MethodNotAllowedError(action.hint);
+    return action.run(req, scope, log, id ?? '');
   }
+
+  /** A message by id, the caller's own only. */
+  async function readMessage(_req: ApiRequest, scope: ApiKeyScope, log: EmailApiLog, raw: string) {
+    const messageId = pathId(raw, MessageIdSchema, 'message id');
+    log.messageId = messageId;
+    const m = owned(scope, await deps.messages.getMessage(messageId), 'message');
+    return json(200, messageView(m));
+  }
+
+  /** A batch by id with its failures listed, the caller's own only. */
+  async function readBatch(_req: ApiRequest, scope: ApiKeyScope, log: EmailApiLog, raw: string) {
+    const jobId = pathId(raw, JobIdSchema, 'batch id');
+    log.jobId = jobId;
+    const job = owned(scope, await deps.jobs.getJob(jobId), 'batch');
+    return json(200, jobView(job, await deps.jobs.listFailures(jobId, MAX_LISTED_FAILURES)));
+  }
+
+  type Action = {
+    route: string;
+    hint: string;
+    run: (req: ApiRequest, scope: ApiKeyScope, log: EmailApiLog, id: string) => Promise<ApiResponse>;
+  };
+  /** The API's resources: POST on the collection creates, GET on an item (`/{id}`) reads one. */
+  const RESOURCES = new Map<string, { create: Action; read: Action }>([
+    [
+      'messages',
+      {
+        create: { route: '/v1/messages', hint: 'use POST /v1/messages to send', run: sendOne },
+        read: { route: '/v1/messages/{id}', hint: 'use GET /v1/messages/{id}', run: readMessage },
+      },
+    ],
+    [
+      'batches',
+      {
+        create: { route: '/v1/batches', hint: 'use POST /v1/batches to send a batch', run: createBatch },
+        read: { route: '/v1/batches/{id}', hint: 'use GET /v1/batches/{id}', run: readBatch },
+      },
+    ],
+  ]);
 
   async function handle(req: ApiRequest): Promise<ApiResponse> {
     const log: EmailApiLog = {

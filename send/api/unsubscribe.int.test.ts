@@ -3,10 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetSuppressedDestinationCommand } from '@aws-sdk/client-sesv2';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { readLocalConfig } from '../../local/config';
 import { MemoryRowSink } from '../../local/firehose/row-sink';
-import { type RunningPipeline, startLocalPipeline } from '../../local/pipeline/local-pipeline';
-import { stopPipelineAfterAll } from '../../local/pipeline/stop-after-all.test-support';
+import type { RunningPipeline } from '../../local/pipeline/local-pipeline';
+import { startTestPipeline, stopPipelineAfterAll } from '../../local/pipeline/test-pipeline.test-support';
 import { emailApiPipelineService } from '../../local/services/email-api';
 import type { SesSimulatorServer } from '../../local/ses-simulator/server';
 import { MARKETING_MESSAGE } from './marketing-message.test-support';
@@ -50,14 +49,8 @@ const oneClick = (url: string) =>
   });
 
 beforeAll(async () => {
-  pipeline = await startLocalPipeline({
-    config: readLocalConfig({ SESFLOW_DATA_DIR: dataDir }),
-    ephemeralPorts: true,
-    inMemory: true,
+  pipeline = await startTestPipeline(dataDir, {
     tenants: [{ name: 'acme' }],
-    historyMessages: 0,
-    trafficRate: 0,
-    timeFactor: 0.00001,
     rowSink: () => rows,
     extensions: [emailApiPipelineService({ port: 0 })],
   });
