@@ -1,22 +1,19 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { type BrowserContext, chromium } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeRollups } from './adapters/rollup-lake.test-support';
+import { hasChromium, launchChromiumContext } from './chromium.test-support';
 import { type RunningDashboardServer, startDashboardServer } from './server';
 import { signInWithKey } from './sign-in.test-support';
 import { buildTestLake, type TestLake } from './test-lake';
 
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
 const DAY = 86_400_000;
 /** Three days of mail, ten days ago; raw events are kept 8 days, so the first day's have been deleted. */
 const START = Math.floor(Date.now() / DAY) * DAY - 10 * DAY;
 const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
 let lake: TestLake;
-let userDataDir: string;
 let server: RunningDashboardServer;
 let context: BrowserContext;
 
@@ -32,17 +29,13 @@ beforeAll(async () => {
     apiKeys: { 'e2e-officer-key': { keyId: 'k-officer', role: 'compliance', tenantId: null } },
     rawRetentionDays: 9,
   });
-  userDataDir = mkdtempSync(join(tmpdir(), 'sesflow-e2e-chromium-'));
-  context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-quic'],
-  });
+  context = await launchChromiumContext();
 });
 
 afterAll(async () => {
   await context?.close();
   await server?.close();
-  for (const d of [lake?.dir, userDataDir]) if (d) rmSync(d, { recursive: true, force: true });
+  if (lake) rmSync(lake.dir, { recursive: true, force: true });
 });
 
 describe.skipIf(!hasChromium)('a report over days past raw retention (skipped: no /usr/bin/chromium)', () => {
