@@ -2,6 +2,8 @@ import { rmSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { startDashboardServer } from '../dashboards/server';
 import { buildTestLake } from '../dashboards/test-lake';
+import { FsLakeStore } from '../ingest/fs-lake-store';
+import { rollUpLake } from '../ingest/rollups-writer';
 import type { Benchmark, BenchResult } from './index';
 
 const TARGET_P95_MS = 200;
@@ -13,8 +15,9 @@ function percentile(sorted: readonly number[], p: number): number {
 }
 
 /**
- * Reports API latency over HTTP (node:http server, DuckDB over a Parquet lake built by the real transform from
- * traffic-model SES records): p50 / p95 of the main endpoints, compliance and client keys, against a 200 ms target.
+ * Reports API latency over HTTP (node:http server, the reports engine over a Parquet lake built by the real
+ * transform from traffic-model SES records, its closed days rolled up by the rollup writer): p50 / p95 of the main
+ * endpoints, compliance and client keys, against a 200 ms target.
  */
 export const dashboardsBenchmark: Benchmark = {
   name: 'dashboards',
@@ -28,6 +31,12 @@ export const dashboardsBenchmark: Benchmark = {
     log(
       `lake: ${lake.rows.toLocaleString('en-US')} rows from ${lake.records.toLocaleString('en-US')} SES records, built in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
     );
+    // The closed days rolled up as compaction does (ingest/rollups-writer.ts): the reports engine holds those rollups
+    // and reads raw events only for the open day and the edges of a period.
+    const r0 = performance.now();
+    const rolled = await rollUpLake(new FsLakeStore(lake.dir), { closedBefore: new Date(end) });
+    log(`rollups: ${rolled.built} days built in ${((performance.now() - r0) / 1000).toFixed(1)} s`);
+    const s0 = performance.now();
     const server = await startDashboardServer({
       port: 0,
       lakeDir: lake.dir,
@@ -39,6 +48,11 @@ export const dashboardsBenchmark: Benchmark = {
       // Every request computes the tenant figures (the server reuses them for 2 s by default).
       liveCacheMs: 0,
     });
+    // The engine loads the rollups at the first request: timed apart, as the start of the dashboards.
+    const first = await fetch(`${server.url}/v1/tenants`, { headers: { 'x-api-key': 'bench-compliance' } });
+    await first.arrayBuffer();
+    const startMs = performance.now() - s0;
+    log(`reports engine: started and rollups loaded in ${(startMs / 1000).toFixed(1)} s`);
     const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
     const range = `from=${day(end - 7 * 86_400_000)}&to=${day(end + 86_400_000)}`;
     const endpoints: [string, string, string][] = [
@@ -57,6 +71,8 @@ export const dashboardsBenchmark: Benchmark = {
       requests,
       cpus: cpus().length,
       'load average before': loadavg()[0]!.toFixed(2),
+      'rolled-up days': rolled.built,
+      'engine start ms': Math.round(startMs),
     };
     let worst = 0;
     try {

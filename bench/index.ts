@@ -4,6 +4,7 @@ import { localBenchmark } from './local.bench';
 import { postgresBenchmark } from './postgres.bench';
 import { pushBenchmark } from './push.bench';
 import { reputationBenchmark } from './reputation.bench';
+import { scaleBenchmark } from './scale.bench';
 import { sendLoadBenchmark } from './send-load.bench';
 
 /**
@@ -32,4 +33,5 @@ export const BENCHMARKS: Benchmark[] = [
   postgresBenchmark,
   sendLoadBenchmark,
   pushBenchmark,
+  scaleBenchmark,
 ];

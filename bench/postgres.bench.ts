@@ -3,7 +3,8 @@ import { request } from 'node:http';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import type pg from 'pg';
-import { DuckDbLakeCache } from '../dashboards/adapters/duckdb-lake-cache';
+import { createDuckDbRollupReportEngine } from '../dashboards/adapters/duckdb-report-engine';
+import { DuckDbReportsStore } from '../dashboards/adapters/duckdb-reports-store';
 import type { ReportParams } from '../dashboards/api/ports';
 import { startDashboardServer } from '../dashboards/server';
 import { LAKE_COLUMN_TYPES, LAKE_COLUMNS } from '../ingest/lake-schema';
@@ -44,9 +45,8 @@ const PG_SCOPE = `($1::text IS NULL OR tenant_id = $1::text)
  * queries/named-queries.ts (distinct (message, recipient) pairs first, then pairs per group), which is also the
  * faster form on PostgreSQL than `count(DISTINCT ...)` (a sort per group).
  */
-function pgMetricsSql(keys: { name: string; row: string; out?: string }[], orderBy: string): string {
+function pgMetricsSql(keys: PgKey[], orderBy: string): string {
   const list = keys.map((k) => k.name).join(', ');
-  const join = keys.map((k) => `e.${k.name} IS NOT DISTINCT FROM c.${k.name}`).join(' AND ');
   return `WITH scoped AS NOT MATERIALIZED (
   SELECT ${keys.map((k) => `${k.row} AS ${k.name}`).join(', ')},
     event_type, message_id, recipient, machine_open, bounce_type, bounce_subtype, complaint_subtype, complaint_feedback_type
@@ -54,7 +54,25 @@ function pgMetricsSql(keys: { name: string; row: string; out?: string }[], order
   WHERE ${PG_SCOPE}
 ),
 ${metricCtes(list, 'message_id, recipient')}
-SELECT ${keys.map((k) => `${k.out ?? `c.${k.name}`} AS ${k.name}`).join(', ')}, c.sent, c.delivered, c.hard_bounces, c.soft_bounces, c.complaints,
+${pgMetricsSelect(keys, orderBy)}`;
+}
+
+/** A group key of the PostgreSQL metric queries: its name, its expression over a row, its output form. */
+export interface PgKey {
+  name: string;
+  row: string;
+  out?: string;
+}
+
+/**
+ * The final SELECT of the PostgreSQL metric queries over their `counts` and `engagement` CTEs (the rates derived
+ * from the counts), shared by the raw-row queries and the rollup-table ones (bench/scale-postgres.ts).
+ */
+export function pgMetricsSelect(keys: PgKey[], orderBy: string): string {
+  // Plain equality, so PostgreSQL can hash-join (IS NOT DISTINCT FROM made it a nested loop: 97 M comparisons for
+  // 500 tenants x 20 days); the group keys (tenant, day) are never NULL in the lake, and every answer is compared.
+  const join = keys.map((k) => `e.${k.name} = c.${k.name}`).join(' AND ');
+  return `SELECT ${keys.map((k) => `${k.out ?? `c.${k.name}`} AS ${k.name}`).join(', ')}, c.sent, c.delivered, c.hard_bounces, c.soft_bounces, c.complaints,
   c.opens, coalesce(e.unique_opens, 0) AS unique_opens, coalesce(e.human_opens, 0) AS human_opens,
   coalesce(e.machine_opens, 0) AS machine_opens, c.clicks, coalesce(e.unique_clicks, 0) AS unique_clicks,
   c.rejects, c.delivery_delays, c.rendering_failures, c.subscriptions,
@@ -90,7 +108,7 @@ interface Scenario {
   params: { tenant?: string; from?: string; to?: string };
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 
 /**
@@ -98,7 +116,7 @@ const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
  * recording wall time and the CPU time `cpuMs` reports for each run. The machine is shared: wall time depends on how
  * much of the 2 CPUs each engine got, CPU time does not.
  */
-async function timeRuns<T>(
+export async function timeRuns<T>(
   runs: number,
   fn: () => Promise<T>,
   cpuMs: () => number,
@@ -118,7 +136,7 @@ async function timeRuns<T>(
 }
 
 /** CPU milliseconds of a process from /proc/<pid>/stat: its own (utime + stime), or its reaped children's. */
-function procCpuMs(pid: number, which: 'self' | 'children'): number {
+export function procCpuMs(pid: number, which: 'self' | 'children'): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // f[0] is field 3 (state)
   const ticks = which === 'self' ? Number(f[11]) + Number(f[12]) : Number(f[13]) + Number(f[14]);
@@ -131,7 +149,7 @@ const ownCpuMs = () => {
   return (u.user + u.system) / 1000;
 };
 
-function pgValue(v: unknown): string | number | boolean | null {
+export function pgValue(v: unknown): string | number | boolean | null {
   if (v === null || v === undefined) return null;
   if (typeof v === 'number' || typeof v === 'boolean') return v;
   if (typeof v === 'string' && /^-?\d+$/.test(v)) return Number(v); // bigint counts come back as text
@@ -166,9 +184,9 @@ export function compareAnswers(query: string, duck: QueryRow[], pgRows: QueryRow
   return duck.length;
 }
 
-async function loadPostgres(
+export async function loadPostgres(
   server: ThrowawayPostgres,
-  lake: BenchLake,
+  lake: Pick<BenchLake, 'dir' | 'rows'>,
   workDir: string,
   log: (line: string) => void,
 ): Promise<{ loadSeconds: number | null; tableBytes: number; indexBytes: number }> {
@@ -315,9 +333,10 @@ async function measureApi(
 const DAY_MS = 86_400_000;
 
 /**
- * The same scenarios through sesflow's reports engine as the dashboards run it: the lake cache (the deduplicated rows
- * in a DuckDB table, with per-tenant-and-day aggregates kept beside them: dashboards/adapters/duckdb-lake-cache.ts),
- * in this process, against PostgreSQL's answers and times from the same run. Loading the cache is timed apart.
+ * The same scenarios through sesflow's reports engine as the dashboards run it (dashboards/adapters/
+ * duckdb-reports-store.ts: the lake's rollup tables loaded into DuckDB, the raw events of the open edges read per
+ * request; a lake without rollups is answered from its raw events), in this process, against PostgreSQL's answers
+ * and times from the same run. Loading the rollups is timed apart.
  * An all-time scenario is asked for the whole days holding every event (the same rows as no time filter).
  */
 async function measureReportsEngine(
@@ -336,14 +355,15 @@ async function measureReportsEngine(
     );
     const allFrom = Math.floor(span!.lo.getTime() / DAY_MS) * DAY_MS;
     const allTo = (Math.floor(span!.hi.getTime() / DAY_MS) + 1) * DAY_MS;
-    const cache = new DuckDbLakeCache(db, lakeDir, 0);
     const c0 = ownCpuMs();
     const t0 = performance.now();
-    await cache.refresh();
+    const store = await DuckDbReportsStore.open({ lakeDir, minIntervalMs: 60_000 });
+    await store.refresh(true);
+    const engine = createDuckDbRollupReportEngine(store);
     const loadMs = performance.now() - t0;
     figures['engine cache load ms'] = Math.round(loadMs);
     figures['engine cache load cpu ms'] = Math.round(ownCpuMs() - c0);
-    log(`reports engine: lake cache loaded in ${(loadMs / 1000).toFixed(1)} s (once, when the dashboards start)`);
+    log(`reports engine: rollups loaded in ${(loadMs / 1000).toFixed(1)} s (once, when the dashboards start)`);
     for (const s of scenarios) {
       const pgAnswer = pgAnswers.get(s.label);
       if (!pgAnswer) continue;
@@ -353,15 +373,7 @@ async function measureReportsEngine(
         to: s.params.to ? Date.parse(s.params.to) : allTo,
         limit: 1_000_000,
       };
-      const run = await timeRuns(
-        RUNS,
-        async () => {
-          const answer = await cache.report(s.query, params);
-          if (!answer) throw new Error(`${s.query}: the lake cache did not answer`);
-          return answer.rows as QueryRow[];
-        },
-        ownCpuMs,
-      );
+      const run = await timeRuns(RUNS, async () => (await engine.run(s.query, params)).rows as QueryRow[], ownCpuMs);
       const rows = compareAnswers(s.query, run.result, pgAnswer.rows);
       const d = median(run.times);
       const dc = median(run.cpu);
@@ -376,8 +388,9 @@ async function measureReportsEngine(
       log(lines[lines.length - 1]!);
     }
     lines.push(
-      `reports engine = the dashboards' lake cache, loaded once in ${(loadMs / 1000).toFixed(1)} s (${((figures['engine cache load cpu ms'] ?? 0) / 1000).toFixed(0)} CPU-s), not counted above; answers compared with PostgreSQL's (equal)`,
+      `reports engine = the dashboards' rollup engine, rollups loaded once in ${(loadMs / 1000).toFixed(1)} s (${((figures['engine cache load cpu ms'] ?? 0) / 1000).toFixed(0)} CPU-s), not counted above; answers compared with PostgreSQL's (equal)`,
     );
+    store.close();
   } finally {
     db.close();
   }
@@ -546,6 +559,6 @@ export const postgresBenchmark: Benchmark = {
 };
 
 /** The named queries' timestamp form (UTC, no zone) for PostgreSQL's `timestamp`. */
-function pgTime(iso: string | undefined): string | null {
+export function pgTime(iso: string | undefined): string | null {
   return iso === undefined ? null : new Date(iso).toISOString().replace('T', ' ').replace('Z', '');
 }

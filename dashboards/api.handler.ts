@@ -2,6 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { AthenaClient } from '@aws-sdk/client-athena';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LambdaClient } from '@aws-sdk/client-lambda';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Jwks } from 'aws-jwt-verify/jwk';
@@ -9,6 +10,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import { DynamoDbCounterStore } from '../enrich/reputation/dynamodb-counter-store';
 import { SesV2TenantControl } from '../enrich/reputation/sesv2-tenant-control';
 import { DynamoDbReadinessStore } from '../enrich/sender-auth/dynamodb-readiness-store';
+import { S3LakeStore } from '../ingest/s3-lake-store';
 import { describeError } from '../lib/errors';
 import { createHandler, toApiRequest, toResult } from '../lib/http/lambda';
 import { TokenBucketLimiter } from '../lib/http/token-bucket';
@@ -17,6 +19,7 @@ import { DynamoDbTenantStore } from '../tenants/tenant-service';
 import { type AthenaReportFailure, createAthenaReportEngine } from './adapters/athena-report-engine';
 import { createCognitoAuthenticator, createIdTokenVerifier, type JwtVerifier } from './adapters/cognito-authenticator';
 import { DynamoDbLiveFigures } from './adapters/dynamodb-live-figures';
+import { lakeRolledUpDays } from './adapters/lake-rolled-up-days';
 import { LambdaRecipientEraser } from './adapters/lambda-recipient-eraser';
 import { DEFAULT_THRESHOLDS } from './api/risk';
 import { type ApiRequest, type ApiResponse, createRouter, type RequestLog } from './api/router';
@@ -43,6 +46,8 @@ export interface ReportsLambdaDeps {
   ses?: SESv2Client;
   /** Invokes the erasure function (`POST /v1/erasures`). */
   lambda?: Pick<LambdaClient, 'send'>;
+  /** Lists the lake bucket (which days are rolled up). */
+  s3?: S3Client;
   /** Replaces aws-jwt-verify altogether. */
   verifier?: JwtVerifier;
   /** Preloads aws-jwt-verify's JWKS cache (otherwise fetched from the user pool on first use and cached). */
@@ -81,6 +86,11 @@ export function buildReportsRouter(
   const reports = createAthenaReportEngine({
     runner,
     log: (f: AthenaReportFailure) => deps.log.error('athena report failed', { ...f }),
+    // Whole days from the rollup tables where the lake bucket's listing says they are rolled up and fresh.
+    ...(config.lakeBucket
+      ? { rolledUpDays: lakeRolledUpDays(new S3LakeStore(deps.s3 ?? new S3Client({}), config.lakeBucket)) }
+      : {}),
+    rawRetentionDays: config.rawRetentionDays ?? null,
   });
   return createRouter({
     auth: createCognitoAuthenticator(deps.verifier ?? cognitoVerifier(config, deps.jwks), {

@@ -21,6 +21,13 @@ export interface ReportsLambdaConfig {
   liveCacheMs: number;
   /** The erasure function (with its alias) `POST /v1/erasures` hands requests to; undefined: not offered (404). */
   eraseFunction: string | undefined;
+  /**
+   * The lake bucket (`SESFLOW_LAKE_BUCKET`): listed to know which days are rolled up and fresh, so aggregate reports
+   * read those days from the rollup tables; undefined: every report reads raw events.
+   */
+  lakeBucket: string | undefined;
+  /** `SESFLOW_RAW_RETENTION_DAYS`, the lake's raw-event lifecycle rule: older days are answered from rollups alone. */
+  rawRetentionDays: number | undefined;
 }
 
 function required(env: NodeJS.ProcessEnv, name: string): string {
@@ -64,5 +71,7 @@ export function loadReportsLambdaConfig(env: NodeJS.ProcessEnv = process.env): R
     rateLimit: base.rateLimit,
     liveCacheMs: optionalWhole(env, 'SESFLOW_LIVE_CACHE_MS', 0) ?? 10_000,
     eraseFunction: env.SESFLOW_ERASE_FUNCTION || undefined,
+    lakeBucket: env.SESFLOW_LAKE_BUCKET || undefined,
+    rawRetentionDays: optionalWhole(env, 'SESFLOW_RAW_RETENTION_DAYS', 1),
   };
 }

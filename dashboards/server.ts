@@ -5,13 +5,12 @@ import type { FailedAuthLimit } from '../lib/http/auth-gate';
 import { type HttpAnswer, startHttpServer } from '../lib/http/node-server';
 import type { ApiRequest } from '../lib/http/request';
 import { TokenBucketLimiter } from '../lib/http/token-bucket';
-import { openLake } from '../queries/duckdb-lake';
 import { NAMED_QUERIES } from '../queries/named-queries';
 import { MemoryTenantStore } from '../tenants/tenant-service';
 import { type ApiKeyRecord, createApiKeyAuthenticator, memoryApiKeyLookup } from './adapters/api-key-authenticator';
-import { DuckDbLakeCache } from './adapters/duckdb-lake-cache';
-import { createDuckDbLiveFigures } from './adapters/duckdb-live-figures';
-import { createDuckDbReportEngine } from './adapters/duckdb-report-engine';
+import { createDuckDbRollupLiveFigures } from './adapters/duckdb-live-figures';
+import { createDuckDbRollupReportEngine } from './adapters/duckdb-report-engine';
+import { DuckDbReportsStore } from './adapters/duckdb-reports-store';
 import { createSerialQueue } from './adapters/serial-lake';
 import type {
   Authenticator,
@@ -66,6 +65,15 @@ export interface DashboardServerOptions {
   host?: string;
   /** The lake read by DuckDB (unless `reports` and `live` are given). */
   lakeDir: string;
+  /**
+   * The reports engine's DuckDB file (rollup tables kept across restarts; `sesflow start`: `<dataDir>/reports.duckdb`).
+   * Default: in memory.
+   */
+  engineFile?: string | null;
+  /** DuckDB's memory limit for the reports engine (default 1GB). */
+  engineMemoryLimit?: string;
+  /** Raw events are kept this many days (retention); older days are answered from rollups alone. Default: for ever. */
+  rawRetentionDays?: number | null;
   /** Local API keys (plain key -> record); hashed at start. Ignored when `auth` is given. */
   apiKeys?: Readonly<Record<string, ApiKeyRecord>>;
   auth?: Authenticator;
@@ -104,12 +112,17 @@ export interface RunningDashboardServer {
  */
 export async function startDashboardServer(opts: DashboardServerOptions): Promise<RunningDashboardServer> {
   const needsLake = !opts.reports || !opts.live;
-  const lake = needsLake ? await openLake(opts.lakeDir) : null;
+  const store = needsLake
+    ? await DuckDbReportsStore.open({
+        lakeDir: opts.lakeDir,
+        dbFile: opts.engineFile ?? null,
+        memoryLimit: opts.engineMemoryLimit,
+        rawRetentionDays: opts.rawRetentionDays ?? null,
+      })
+    : null;
   const serial = createSerialQueue();
-  const cache = lake ? new DuckDbLakeCache(lake, opts.lakeDir) : null;
-  const reports = opts.reports ?? createDuckDbReportEngine(lake!, { registry: NAMED_QUERIES, serial, cache });
-  const live =
-    opts.live ?? createDuckDbLiveFigures(lake!, serial, { cache: cache ?? undefined, cacheMs: opts.liveCacheMs });
+  const reports = opts.reports ?? createDuckDbRollupReportEngine(store!, { registry: NAMED_QUERIES, serial });
+  const live = opts.live ?? createDuckDbRollupLiveFigures(store!, serial, { cacheMs: opts.liveCacheMs });
   const rate = opts.rateLimit ?? { capacity: 60, refillPerSecond: 10 };
   const tenants = opts.tenants ?? new MemoryTenantStore();
   const webConfig: WebConfig = opts.webConfig ?? { mode: 'api-key' };
@@ -165,7 +178,7 @@ export async function startDashboardServer(opts: DashboardServerOptions): Promis
     },
     async close() {
       await server.close();
-      lake?.close();
+      store?.close();
     },
   };
 }

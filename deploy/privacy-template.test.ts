@@ -165,3 +165,17 @@ describe('lake retention in the template (stage dev)', () => {
     expect(versions.length).toBeGreaterThan(0);
   });
 });
+
+describe('the Reports API and raw retention (stage dev)', () => {
+  it('knows the raw retention and the lake bucket, and may read the rollups Athena answers whole days from', () => {
+    const vars = props('ReportsApiLambdaFunction').Environment.Variables;
+    expect(vars.SESFLOW_RAW_RETENTION_DAYS).toBe(String(DEFAULT_RETENTION_POLICY.rawDays));
+    expect(vars.SESFLOW_LAKE_BUCKET).toEqual({ Ref: 'LakeBucket' });
+    const reads = (
+      props('ReportsApiRole').Policies[0].PolicyDocument.Statement as { Action: string[]; Resource: unknown }[]
+    )
+      .filter((s) => s.Action.includes('s3:GetObject'))
+      .map((s) => JSON.stringify(s.Resource));
+    expect(reads.some((r) => r.includes('/rollups/*'))).toBe(true);
+  });
+});

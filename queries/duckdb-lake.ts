@@ -4,7 +4,6 @@ import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { PAIR_KEY_COLUMN, PAIR_KEY_SQL } from '../ingest/compact-layout';
 import {
   CHECKED_WRITERS,
-  duckdbColumnList,
   LAKE_COLUMN_TYPES,
   LAKE_COLUMNS,
   type LakeColumnType,
@@ -33,7 +32,7 @@ export interface LakeDb {
 }
 
 /** Every Parquet file under `dir`, grouped by the folder holding it (a partition, in the lake layout). */
-function parquetFilesByFolder(dir: string, out = new Map<string, string[]>()): Map<string, string[]> {
+export function parquetFilesByFolder(dir: string, out = new Map<string, string[]>()): Map<string, string[]> {
   if (!existsSync(dir)) return out;
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     if (entry.isDirectory()) parquetFilesByFolder(join(dir, entry.name), out);
@@ -78,15 +77,19 @@ export function dedupViewSql(raw: string): string {
  * only in the files of suspect partitions (`suspect`: see partitionMayHoldDuplicates), with a narrow GROUP BY on a
  * 64-bit hash of the id (then checked on the id itself): exact, and free for a lake of compacted or ingested files.
  */
-async function createDedupView(connection: DuckDBConnection, suspect: readonly string[]): Promise<void> {
+async function createDedupView(
+  connection: DuckDBConnection,
+  suspect: readonly string[],
+  create: string,
+): Promise<void> {
   const cols = [...LAKE_COLUMNS, PAIR_KEY_COLUMN].map((c) => `r.${c}`).join(', ');
   if (suspect.length === 0) {
-    await connection.run(`CREATE VIEW events AS SELECT ${cols} FROM events_raw r`);
+    await connection.run(`${create} events AS SELECT ${cols} FROM events_raw r`);
     return;
   }
   const list = `[${suspect.map(sqlString).join(', ')}]`;
   await connection.run(
-    `CREATE TEMP TABLE _dup_keep AS
+    `CREATE OR REPLACE TEMP TABLE _dup_keep AS
      WITH suspect AS (
        SELECT event_id, filename AS _file, file_row_number AS _row
        FROM read_parquet(${list}, hive_partitioning = false, union_by_name = true, filename = true, file_row_number = true)),
@@ -96,7 +99,7 @@ async function createDedupView(connection: DuckDBConnection, suspect: readonly s
      GROUP BY event_id HAVING count(*) > 1`,
   );
   await connection.run(
-    `CREATE VIEW events AS
+    `${create} events AS
      SELECT ${cols} FROM events_raw r ANTI JOIN _dup_keep d ON r.event_id = d.event_id
      UNION ALL
      SELECT ${cols} FROM events_raw r SEMI JOIN _dup_keep d ON r.event_id = d.event_id AND r._file = d.k.f AND r._row = d.k.r`,
@@ -181,27 +184,40 @@ async function createRollupView(
   );
 }
 
-export async function openLake(lakeDir: string, options: { threads?: number } = {}): Promise<LakeDb> {
-  const instance = await DuckDBInstance.create(':memory:', { threads: String(options.threads ?? 2) });
-  const connection = await instance.connect();
-  // Footers are read once, not at every query (lake files are never rewritten in place; DuckDB checks their mtime).
-  await connection.run('SET parquet_metadata_cache = true');
-  const eventsDir = join(lakeDir, 'events');
-  const folders = parquetFilesByFolder(eventsDir);
+/**
+ * Defines `events_raw` and `events` (see {@link LakeDb}) over the Parquet files of the given partitions (folder ->
+ * file names) on `connection`, replacing earlier definitions: the whole lake when a lake is opened, or only the hour
+ * partitions a report's period touches (the reports engine's raw edges and drill-down).
+ */
+export async function defineEventsViews(
+  connection: DuckDBConnection,
+  folders: ReadonlyMap<string, readonly string[]>,
+  options: { temp?: boolean } = {},
+): Promise<void> {
   const suspect: string[] = [];
   const files: string[] = [];
   for (const [folder, names] of folders) {
     for (const n of names) files.push(join(folder, n));
     if (partitionMayHoldDuplicates(names)) for (const n of names) suspect.push(join(folder, n));
   }
+  const create = `CREATE OR REPLACE ${options.temp ? 'TEMP ' : ''}VIEW`;
   if (files.length > 0) {
-    await connection.run(`CREATE VIEW events_raw AS ${await rawViewSql(connection, files)}`);
+    await connection.run(`${create} events_raw AS ${await rawViewSql(connection, files)}`);
   } else {
     await connection.run(
-      `CREATE TABLE events_raw (${duckdbColumnList()}, ${PAIR_KEY_COLUMN} UBIGINT, _file VARCHAR, _row BIGINT)`,
+      `${create} events_raw AS SELECT * FROM (SELECT ${LAKE_COLUMNS.map((c) => `CAST(NULL AS ${DUCKDB_TYPES[LAKE_COLUMN_TYPES[c]]}) AS ${c}`).join(', ')},
+         CAST(NULL AS UBIGINT) AS ${PAIR_KEY_COLUMN}, CAST(NULL AS VARCHAR) AS _file, CAST(NULL AS BIGINT) AS _row) WHERE false`,
     );
   }
-  await createDedupView(connection, suspect);
+  await createDedupView(connection, suspect, create);
+}
+
+export async function openLake(lakeDir: string, options: { threads?: number } = {}): Promise<LakeDb> {
+  const instance = await DuckDBInstance.create(':memory:', { threads: String(options.threads ?? 2) });
+  const connection = await instance.connect();
+  // Footers are read once, not at every query (lake files are never rewritten in place; DuckDB checks their mtime).
+  await connection.run('SET parquet_metadata_cache = true');
+  await defineEventsViews(connection, parquetFilesByFolder(join(lakeDir, 'events')));
   const builds = rollupBuilds(lakeDir);
   for (const table of ROLLUP_TABLES) await createRollupView(connection, lakeDir, builds, table);
   return {

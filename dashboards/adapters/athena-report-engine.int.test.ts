@@ -108,7 +108,7 @@ describe('Athena engine results have the DuckDB engine shape, report by report',
       const { client, calls } = athenaServing(name, expected, 97);
       const runner = new AthenaRunner({ client, workGroup: 'wg', database: 'db', sleep: async () => {}, pageSize: 97 });
       const got = await createAthenaReportEngine({ runner }).run(name, params);
-      expect(got).toEqual(expected);
+      expect({ columns: got.columns, rows: got.rows }).toEqual(expected);
       expect(calls.filter((c) => c.op === 'GetQueryResults')).toHaveLength(Math.ceil((expected.rows.length + 1) / 97));
     });
   }

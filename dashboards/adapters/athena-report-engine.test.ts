@@ -7,7 +7,12 @@ import type { Authenticator, Principal } from '../api/ports';
 import { DEFAULT_THRESHOLDS } from '../api/risk';
 import { createRouter } from '../api/router';
 import { BadRequestError } from '../errors';
-import { type AthenaReportFailure, createAthenaReportEngine, ReportEngineError } from './athena-report-engine';
+import {
+  type AthenaReportEngineOptions,
+  type AthenaReportFailure,
+  createAthenaReportEngine,
+  ReportEngineError,
+} from './athena-report-engine';
 import { athenaExecution, athenaRow, fakeAthenaClient, type Reply } from './fake-aws.test-support';
 
 const FROM = Date.parse('2026-05-01T00:00:00Z');
@@ -202,6 +207,85 @@ describe('Athena report engine (fake Athena answering the SDK shapes)', () => {
       engineOver(client).engine.run('drop-table', { from: FROM, to: TO, tenant: null, limit: 5 }),
     ).rejects.toThrow(BadRequestError);
     expect(calls).toEqual([]);
+  });
+});
+
+function engineWith(client: ReturnType<typeof athena>['client'], opts: Partial<AthenaReportEngineOptions>) {
+  const runner = new AthenaRunner({
+    client,
+    workGroup: 'sesflow-prod',
+    database: 'sesflow_prod',
+    sleep: async () => {},
+  });
+  return createAthenaReportEngine({ runner, ...opts });
+}
+
+describe('Athena report engine: whole days from the rollup tables, the edges from raw events', () => {
+  it('binds the rolled-up days as day_from/day_to and reads rollup_daily and rollup_pairs for them', async () => {
+    const { client, calls } = athena(['SUCCEEDED'], [{ Rows: [athenaRow('tenant_id', 'sent', 'bounce_rate')] }]);
+    const asked: [string, string][] = [];
+    const engine = engineWith(client, {
+      rolledUpDays: async (from, to) => {
+        asked.push([new Date(from).toISOString(), new Date(to).toISOString()]);
+        return new Set(['2026-05-01', '2026-05-02']);
+      },
+    });
+    const result = await engine.run('tenant-summary', { from: FROM, to: TO, tenant: 'acme', limit: 10 });
+    expect(asked).toEqual([['2026-05-01T00:00:00.000Z', '2026-05-04T00:00:00.000Z']]);
+    const start = calls.find((c) => c.op === 'StartQueryExecution')!.body;
+    const sql = String(start.QueryString);
+    expect(sql).toContain('FROM rollup_daily');
+    expect(sql).toContain('FROM rollup_pairs');
+    expect(sql).not.toContain('2026-05');
+    const params = start.ExecutionParameters as string[];
+    expect(placeholders(sql)).toBe(params.length);
+    expect(params).toContain("'2026-05-01'");
+    expect(params).toContain("'2026-05-03'");
+    expect(result.basis).toEqual({
+      source: 'rollups+raw',
+      from: '2026-05-01T00:00:00.000Z',
+      to: '2026-05-03T12:30:00.000Z',
+      rawEventsKeptFrom: null,
+      note: null,
+    });
+  });
+
+  it('over days before raw retention: rollups alone, whole days, and the answer says so; drill-down says the raw events were deleted', async () => {
+    const { client, calls } = athena(['SUCCEEDED'], [{ Rows: [athenaRow('tenant_id', 'sent', 'bounce_rate')] }]);
+    const engine = engineWith(client, {
+      rolledUpDays: async () => new Set(),
+      rawRetentionDays: 5,
+      now: () => Date.parse('2026-05-08T10:00:00Z'),
+    });
+    const from = Date.parse('2026-05-01T06:00:00Z');
+    const summary = await engine.run('tenant-summary', { from, to: TO, tenant: null, limit: 10 });
+    expect(summary.basis).toEqual({
+      source: 'rollups+raw',
+      from: '2026-05-01T00:00:00.000Z',
+      to: '2026-05-03T12:30:00.000Z',
+      rawEventsKeptFrom: '2026-05-03',
+      note: 'raw events before 2026-05-03 were deleted by retention: the days before then come from the daily rollups, whole days only (2026-05-01 to 2026-05-03)',
+    });
+    const params = calls.find((c) => c.op === 'StartQueryExecution')!.body.ExecutionParameters as string[];
+    expect(params).toContain("'2026-05-01 00:00:00.000'");
+    expect(params).not.toContain("'2026-05-01 06:00:00.000'");
+    expect(params).toContain("'2026-05-03'");
+    const bounced = await engine.run('bounced-recipients', { from, to: TO, tenant: null, limit: 10 });
+    expect(bounced.basis?.note).toBe(
+      'raw events before 2026-05-03 were deleted by retention: rows before then cannot be shown',
+    );
+    const raw = calls.filter((c) => c.op === 'StartQueryExecution').at(-1)!.body;
+    expect(String(raw.QueryString)).not.toContain('rollup_');
+  });
+
+  it('without a list of rolled-up days, an aggregate report reads raw events only (no rollup row)', async () => {
+    const { client, calls } = athena(['SUCCEEDED'], [{ Rows: [athenaRow('tenant_id', 'sent', 'bounce_rate')] }]);
+    const result = await engineWith(client, {}).run('campaign-report', { from: FROM, to: TO, tenant: null, limit: 5 });
+    expect(result.basis?.source).toBe('raw');
+    const params = calls.find((c) => c.op === 'StartQueryExecution')!.body.ExecutionParameters as string[];
+    // No whole day: day_from and day_to are typed NULLs, no day is bound.
+    expect(params.length).toBeGreaterThan(0);
+    expect(params.filter((p) => /^'\d{4}-\d{2}-\d{2}'$/.test(p))).toEqual([]);
   });
 });
 

@@ -3,6 +3,15 @@ import { athenaStatement } from '../../queries/athena/statement';
 import { NAMED_QUERIES, type NamedQuery, type ParamValues } from '../../queries/named-queries';
 import type { ReportEngine, ReportInfo, ReportParams, ReportResult } from '../api/ports';
 import { BadRequestError, DashboardError } from '../errors';
+import {
+  DAY_MS,
+  dayText,
+  drillDownBasis,
+  type PeriodSplit,
+  rollupRenderings,
+  rollupValues,
+  splitAggregatePeriod,
+} from '../report-split';
 
 /** Athena could not answer a report: the status says whose move it is (502 failed, 503 cancelled, 504 timed out). */
 export class ReportEngineError extends DashboardError {
@@ -30,6 +39,16 @@ export interface AthenaReportEngineOptions {
   runner: Pick<AthenaRunner, 'run'>;
   /** The named queries (default queries/'s registry: the same definitions DuckDB runs locally). */
   registry?: ReadonlyMap<string, NamedQuery>;
+  /** The reports answered from the rollup tables and their renderings (default: the registry's, `NamedQuery.rollup`). */
+  rollups?: ReadonlyMap<string, NamedQuery>;
+  /**
+   * The days (`YYYY-MM-DD`) between two UTC midnights that are rolled up and not stale (their `daily` rollup newer
+   * than every raw file of the day). Absent: no day is, and the aggregate reports read raw events only.
+   */
+  rolledUpDays?: (fromDay: number, toDay: number) => Promise<ReadonlySet<string>>;
+  /** Raw events are kept this many days (the lake's lifecycle rule); older days have rollups only. Null: for ever. */
+  rawRetentionDays?: number | null;
+  now?: () => number;
   log?: (failure: AthenaReportFailure) => void;
 }
 
@@ -66,7 +85,9 @@ export function reportInfos(registry: ReadonlyMap<string, NamedQuery>): ReportIn
 }
 
 /**
- * Reports on Athena: each named query's Trino rendering with its values as ExecutionParameters (never in the SQL),
+ * Reports on Athena: an aggregate report with a rollup rendering answers its whole rolled-up days from the Glue
+ * tables `rollup_*` and its edges from raw events (the split of the local engine, dashboards/report-split.ts), so
+ * a view scans the rollups and at most two partial days of raw events; every other report, each named query's Trino rendering with its values as ExecutionParameters (never in the SQL),
  * run by the Athena runner (workgroup, result reuse, bytes-scanned guard). Rows come back typed from Athena's column
  * types, as the DuckDB engine gives them (numbers, booleans, ISO 8601 times, null), under the same column names, so
  * the UI and the CSV export do not know which engine answered. The row limit is the runner's: results are read up
@@ -74,7 +95,25 @@ export function reportInfos(registry: ReadonlyMap<string, NamedQuery>): ReportIn
  */
 export function createAthenaReportEngine(opts: AthenaReportEngineOptions): ReportEngine {
   const registry = opts.registry ?? NAMED_QUERIES;
+  const rollups = opts.rollups ?? rollupRenderings(registry);
   const infos = reportInfos(registry);
+  const keptFrom = (): number | null => {
+    const days = opts.rawRetentionDays;
+    if (days === null || days === undefined) return null;
+    return Math.floor((opts.now?.() ?? Date.now()) / DAY_MS) * DAY_MS - days * DAY_MS;
+  };
+  /** The same split as the local engine: whole rolled-up days from the rollup tables, the edges from raw events. */
+  const splitFor = async (params: ReportParams, rawKeptFrom: number | null): Promise<PeriodSplit> => {
+    const first = Math.floor(params.from / DAY_MS) * DAY_MS;
+    const last = Math.ceil(params.to / DAY_MS) * DAY_MS;
+    const ready = opts.rolledUpDays ? await opts.rolledUpDays(first, last) : new Set<string>();
+    return splitAggregatePeriod({
+      from: params.from,
+      to: params.to,
+      rolledUp: (d) => ready.has(dayText(d)),
+      rawKeptFrom,
+    });
+  };
 
   return {
     reports: () => infos,
@@ -84,10 +123,21 @@ export function createAthenaReportEngine(opts: AthenaReportEngineOptions): Repor
       if (!Number.isSafeInteger(params.limit) || params.limit < 1) {
         throw new BadRequestError('limit must be a whole number of 1 or more');
       }
-      const { sql, parameters } = athenaStatement(named, reportValues(named, params));
+      const rendering = rollups.get(name);
+      const rawKeptFrom = keptFrom();
+      let query = named;
+      let values: ParamValues = reportValues(named, params);
+      let basis = drillDownBasis(params.from, params.to, rawKeptFrom);
+      if (rendering) {
+        const split = await splitFor(params, rawKeptFrom);
+        query = rendering;
+        values = { ...reportValues(rendering, params), ...rollupValues(split, timestampText) };
+        basis = split.basis;
+      }
+      const { sql, parameters } = athenaStatement(query, values);
       try {
         const result = await opts.runner.run(sql, { parameters, maxRows: params.limit });
-        return { columns: result.columns.map((c) => c.name), rows: result.rows };
+        return { columns: result.columns.map((c) => c.name), rows: result.rows, basis };
       } catch (err) {
         throw reportError(name, err, opts.log);
       }

@@ -1,7 +1,9 @@
+import type { DuckDBResultReader } from '@duckdb/node-api';
 import type { LakeDb } from '../../queries/duckdb-lake';
 import { duckTimestamp } from '../../queries/duckdb-lake';
 import type { LiveFigures, TenantFigures } from '../api/ports';
-import { CACHE_TABLE, type DuckDbLakeCache } from './duckdb-lake-cache';
+import { DAY_MS, dayText } from '../report-split';
+import type { DuckDbReportsStore } from './duckdb-reports-store';
 import { createSerialQueue, plainRow } from './serial-lake';
 
 const HOUR_MS = 3_600_000;
@@ -15,44 +17,103 @@ interface HourRow {
   complaints: number;
 }
 
+const HOURLY_COUNTS = `count(*) FILTER (WHERE event_type = 'send') AS sent,
+             count(*) FILTER (WHERE event_type = 'delivery') AS delivered,
+             count(*) FILTER (WHERE counts_toward_bounce_rate) AS hard_bounces,
+             count(*) FILTER (WHERE counts_toward_complaint_rate) AS complaints`;
+const HOUR_TEXT = (t: string) => `strftime(date_trunc('hour', ${t}), '%Y-%m-%dT%H:00:00Z')`;
+
 /**
- * Live figures from the lake (locally, where the lake is fresh to the second): hourly counts per tenant over the
- * last 7 days, mailbox-simulator traffic left out as the reputation policy does. In AWS the same figures come from
- * the DynamoDB hourly rollups of enrich/.
+ * Live figures from `read`, which returns the hourly rows of `[start, end)` (run in the lake's serial queue), reused
+ * for `cacheMs` within one hour.
  */
-export function createDuckDbLiveFigures(
-  lake: LakeDb,
-  serial = createSerialQueue(),
-  options: { cacheMs?: number; cache?: DuckDbLakeCache } = {},
+function cachedFigures(
+  serial: <T>(task: () => Promise<T>) => Promise<T>,
+  read: (start: number, end: number) => Promise<DuckDBResultReader>,
+  cacheMs = 2_000,
 ): LiveFigures {
   let cached: { at: number; key: number; value: TenantFigures[] } | null = null;
   return {
     async figures(now: Date): Promise<TenantFigures[]> {
       const end = Math.floor(now.getTime() / HOUR_MS + 1) * HOUR_MS;
-      const cacheMs = options.cacheMs ?? 2_000;
       if (cached && cached.key === end && Date.now() - cached.at < cacheMs) return cached.value;
-      const start = end - 7 * 24 * HOUR_MS;
-      const relation = options.cache ? CACHE_TABLE : 'events';
-      const rows = await serial(async () => {
-        await options.cache?.refresh();
-        const reader = await lake.connection.runAndReadAll(
-          `SELECT tenant_id, strftime(date_trunc('hour', event_time), '%Y-%m-%dT%H:00:00Z') AS hour,
-             count(*) FILTER (WHERE event_type = 'send') AS sent,
-             count(*) FILTER (WHERE event_type = 'delivery') AS delivered,
-             count(*) FILTER (WHERE counts_toward_bounce_rate) AS hard_bounces,
-             count(*) FILTER (WHERE counts_toward_complaint_rate) AS complaints
-           FROM ${relation}
-           WHERE event_time >= CAST(? AS TIMESTAMP) AND event_time < CAST(? AS TIMESTAMP) AND NOT is_simulator
-           GROUP BY 1, 2 ORDER BY 1, 2`,
-          [duckTimestamp(start), duckTimestamp(end)] as never,
-        );
-        return reader.getRowObjectsJS().map((r) => plainRow(r) as unknown as HourRow);
-      });
+      const reader = await serial(() => read(end - 7 * 24 * HOUR_MS, end));
+      const rows = reader.getRowObjectsJS().map((r) => plainRow(r) as unknown as HourRow);
       const value = summariseHours(rows, end);
       cached = { at: Date.now(), key: end, value };
       return value;
     },
   };
+}
+
+/**
+ * Live figures from the lake (locally, where the lake is fresh to the second): hourly counts per tenant over the
+ * last 7 days, mailbox-simulator traffic left out as the reputation policy does. In AWS the same figures come from
+ * the DynamoDB hourly rollups of enrich/. This one reads the raw events of a lake opened whole.
+ */
+export function createDuckDbLiveFigures(
+  lake: LakeDb,
+  serial = createSerialQueue(),
+  opts: { cacheMs?: number } = {},
+): LiveFigures {
+  const read = (start: number, end: number) =>
+    lake.connection.runAndReadAll(
+      `SELECT tenant_id, ${HOUR_TEXT('event_time')} AS hour, ${HOURLY_COUNTS}
+       FROM events
+       WHERE event_time >= CAST(? AS TIMESTAMP) AND event_time < CAST(? AS TIMESTAMP) AND NOT is_simulator
+       GROUP BY 1, 2 ORDER BY 1, 2`,
+      [duckTimestamp(start), duckTimestamp(end)] as never,
+    );
+  return cachedFigures(serial, read, opts.cacheMs);
+}
+
+/**
+ * The same live figures from the reports engine's store: the hours of rolled-up, fresh days from `rollup_hourly`
+ * (its rows of simulator traffic left out), the other hours (today, days not rolled up yet or stale) from the raw
+ * events of their partitions.
+ */
+export function createDuckDbRollupLiveFigures(
+  store: DuckDbReportsStore,
+  serial = createSerialQueue(),
+  opts: { cacheMs?: number } = {},
+): LiveFigures {
+  const read = async (start: number, end: number) => {
+    await store.refresh();
+    const rolled: string[] = [];
+    const raw: { from: number; to: number }[] = [];
+    for (let d = Math.floor(start / DAY_MS) * DAY_MS; d < end; d += DAY_MS) {
+      const span = { from: Math.max(d, start), to: Math.min(d + DAY_MS, end) };
+      if (store.rolledUp(d)) rolled.push(dayText(d));
+      else if (raw.length > 0 && raw.at(-1)!.to === span.from) raw.at(-1)!.to = span.to;
+      else raw.push(span);
+    }
+    const inRaw = raw.map(() => '(event_time >= CAST(? AS TIMESTAMP) AND event_time < CAST(? AS TIMESTAMP))');
+    // The days are the engine's own YYYY-MM-DD texts; times are bound.
+    const days = rolled.length > 0 ? rolled.map((d) => `'${d}'`).join(', ') : 'NULL';
+    return store.withRawEvents(raw, () =>
+      store.connection.runAndReadAll(
+        `SELECT tenant_id, hour, sum(sent) AS sent, sum(delivered) AS delivered,
+           sum(hard_bounces) AS hard_bounces, sum(complaints) AS complaints
+         FROM (
+           SELECT tenant_id, ${HOUR_TEXT('hour')} AS hour, sent, delivered, hard_bounces, complaints
+           FROM rollup_hourly
+           WHERE NOT is_simulator AND dt IN (${days}) AND hour >= CAST(? AS TIMESTAMP) AND hour < CAST(? AS TIMESTAMP)
+           UNION ALL
+           SELECT tenant_id, ${HOUR_TEXT('event_time')} AS hour, ${HOURLY_COUNTS}
+           FROM events
+           WHERE ${inRaw.length > 0 ? `(${inRaw.join(' OR ')})` : 'false'} AND NOT is_simulator
+           GROUP BY 1, 2
+         ) x
+         GROUP BY 1, 2 ORDER BY 1, 2`,
+        [
+          duckTimestamp(start),
+          duckTimestamp(end),
+          ...raw.flatMap((r) => [duckTimestamp(r.from), duckTimestamp(r.to)]),
+        ] as never,
+      ),
+    );
+  };
+  return cachedFigures(serial, read, opts.cacheMs);
 }
 
 /** Folds hourly rows into per-tenant figures: 24 h and 7 d volumes, 7-day rates, and every hour of the week. */

@@ -4,13 +4,15 @@ import { type LakeDb, openLake } from '../../queries/duckdb-lake';
 import { NAMED_QUERIES } from '../../queries/named-queries';
 import type { ReportEngine } from '../api/ports';
 import { buildTestLake, type TestLake } from '../test-lake';
-import { DuckDbLakeCache } from './duckdb-lake-cache';
-import { createDuckDbReportEngine } from './duckdb-report-engine';
+import { createDuckDbReportEngine, createDuckDbRollupReportEngine } from './duckdb-report-engine';
+import { DuckDbReportsStore } from './duckdb-reports-store';
+import { writeRollups } from './rollup-lake.test-support';
 import { createSerialQueue } from './serial-lake';
 
 let lake: TestLake;
 let db: LakeDb;
 let engine: ReportEngine;
+let store: DuckDbReportsStore;
 const FROM = Date.parse('2026-05-01T00:00:00Z');
 const TO = Date.parse('2026-05-04T00:00:00Z');
 const ALL = { from: FROM, to: TO, tenant: null, limit: 10_000 };
@@ -18,11 +20,15 @@ const ALL = { from: FROM, to: TO, tenant: null, limit: 10_000 };
 beforeAll(async () => {
   lake = buildTestLake({ messages: 2000, start: new Date(FROM), spanHours: 48 });
   db = await openLake(lake.dir);
-  engine = createDuckDbReportEngine(db, { serial: createSerialQueue(), cache: new DuckDbLakeCache(db, lake.dir) });
+  // The dashboards' engine: the first day rolled up, the rest read raw.
+  await writeRollups(lake.dir, ['2026-05-01']);
+  store = await DuckDbReportsStore.open({ lakeDir: lake.dir });
+  engine = createDuckDbRollupReportEngine(store, { serial: createSerialQueue() });
 });
 
 afterAll(() => {
   db?.close();
+  store?.close();
   if (lake) rmSync(lake.dir, { recursive: true, force: true });
 });
 

@@ -1,16 +1,19 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
 import type { LakeDb } from '../../queries/duckdb-lake';
 import { duckTimestamp } from '../../queries/duckdb-lake';
 import { NAMED_QUERIES, type NamedQuery } from '../../queries/named-queries';
 import type { ReportEngine, ReportInfo, ReportParams, ReportResult } from '../api/ports';
 import { BadRequestError } from '../errors';
-import type { DuckDbLakeCache } from './duckdb-lake-cache';
+import { drillDownBasis, rollupRenderings, rollupValues, splitAggregatePeriod } from '../report-split';
+import type { DuckDbReportsStore } from './duckdb-reports-store';
 import { createSerialQueue, plainRow } from './serial-lake';
 
 export interface DuckDbReportEngineOptions {
   /** queries/'s registry (default NAMED_QUERIES): each report runs its one definition (the one Athena runs too). */
   registry?: ReadonlyMap<string, NamedQuery>;
+  /** The reports answered from rollups and their renderings (default: the registry's, `NamedQuery.rollup`). */
+  rollups?: ReadonlyMap<string, NamedQuery>;
   serial?: <T>(task: () => Promise<T>) => Promise<T>;
-  cache?: DuckDbLakeCache | null;
 }
 
 /** The values a named query's declared parameters take, from the router's validated parameters. */
@@ -27,44 +30,98 @@ export function namedQueryValues(q: NamedQuery, p: ReportParams): Record<string,
   return out;
 }
 
+/** The reports a registry offers, as the router lists them. */
+function infosOf(registry: ReadonlyMap<string, NamedQuery>): ReportInfo[] {
+  return [...registry.values()].map((q) => ({
+    name: q.name,
+    description: q.description,
+    requires: q.params.some((s) => s.name === 'message_id' && s.required) ? (['message_id'] as const) : [],
+  }));
+}
+
+function namedOf(registry: ReadonlyMap<string, NamedQuery>, name: string): NamedQuery {
+  const named = registry.get(name);
+  if (!named) throw new BadRequestError(`unknown report "${name.slice(0, 64)}"`);
+  return named;
+}
+
+/** Runs a query with its values bound (the limit too, a validated whole number) and returns plain rows. */
+async function runBound(
+  connection: DuckDBConnection,
+  q: NamedQuery,
+  values: Record<string, string | number | null>,
+  limit: number,
+): Promise<ReportResult> {
+  const reader = await connection.runAndReadAll(`SELECT * FROM (${q.sql}) q LIMIT ?`, [
+    ...q.bind(values),
+    limit,
+  ] as never);
+  return { columns: reader.columnNames(), rows: reader.getRowObjectsJS().map(plainRow) };
+}
+
 /**
- * Reports on the local lake with DuckDB (the local stand-in for Athena), values bound as parameters: queries/'s
- * named queries (the same definitions Athena runs). With a cache, tenant-summary and
- * daily-timeseries are answered from the cache's per-day aggregates when the period holds a whole day.
+ * Reports over a whole lake opened with queries/duckdb-lake.ts (`events` over every file): queries/'s named queries
+ * as they are, values bound as parameters. What the CLI and the tests comparing engines run; the dashboards run
+ * {@link createDuckDbRollupReportEngine}.
  */
 export function createDuckDbReportEngine(lake: LakeDb, opts: DuckDbReportEngineOptions = {}): ReportEngine {
   const registry = opts.registry ?? NAMED_QUERIES;
   const serial = opts.serial ?? createSerialQueue();
-  const cache = opts.cache ?? null;
-  const infos: ReportInfo[] = [
-    ...[...registry.values()].map((q) => ({
-      name: q.name,
-      description: q.description,
-      requires: q.params.some((s) => s.name === 'message_id' && s.required) ? (['message_id'] as const) : [],
-    })),
-  ];
-
-  function statement(name: string, params: ReportParams): { sql: string; values: unknown[] } {
-    const named = registry.get(name);
-    if (!named) throw new BadRequestError(`unknown report "${name}"`);
-    // The limit is a validated whole number, bound like every value.
-    return {
-      sql: `SELECT * FROM (${named.sql}) q LIMIT ?`,
-      values: [...named.bind(namedQueryValues(named, params)), params.limit],
-    };
-  }
-
+  const infos = infosOf(registry);
   return {
     reports: () => infos,
     async run(name: string, params: ReportParams): Promise<ReportResult> {
-      const { sql, values } = statement(name, params);
+      const named = namedOf(registry, name);
+      return serial(() => runBound(lake.connection, named, namedQueryValues(named, params), params.limit));
+    },
+  };
+}
+
+/**
+ * The dashboards' reports engine (docs/dashboards.md "Reports engine"): an aggregate report with a rollup rendering
+ * answers its whole rolled-up, non-stale days from the rollup tables the store holds and its edges from the raw
+ * events of the hour partitions they touch; every other report (drill-down: bounced recipients, message timeline)
+ * reads the raw events of its period's partitions. Each answer says what answered it (`basis`), and when the period
+ * reaches before raw retention, that its expired days came from rollups alone (or, for drill-down, that their raw
+ * events were deleted).
+ */
+export function createDuckDbRollupReportEngine(
+  store: DuckDbReportsStore,
+  opts: DuckDbReportEngineOptions = {},
+): ReportEngine {
+  const registry = opts.registry ?? NAMED_QUERIES;
+  const rollups = opts.rollups ?? rollupRenderings(registry);
+  const serial = opts.serial ?? createSerialQueue();
+  const infos = infosOf(registry);
+  return {
+    reports: () => infos,
+    async run(name: string, params: ReportParams): Promise<ReportResult> {
+      const named = namedOf(registry, name);
+      const rendering = rollups.get(name);
       return serial(async () => {
-        await cache?.refresh();
-        // tenant-summary and daily-timeseries from the cache's per-day aggregates (same rows, same figures).
-        const fast = cache ? await cache.report(name, params) : null;
-        if (fast) return fast;
-        const reader = await lake.connection.runAndReadAll(sql, values as never);
-        return { columns: reader.columnNames(), rows: reader.getRowObjectsJS().map(plainRow) };
+        await store.refresh();
+        if (!rendering) {
+          const basis = drillDownBasis(params.from, params.to, store.rawKeptFrom());
+          const values = namedQueryValues(named, params);
+          const result = await store.withRawEvents([params], () =>
+            runBound(store.connection, named, values, params.limit),
+          );
+          return { ...result, basis };
+        }
+        const split = splitAggregatePeriod({
+          from: params.from,
+          to: params.to,
+          rolledUp: (d) => store.rolledUp(d),
+          rawKeptFrom: store.rawKeptFrom(),
+        });
+        const values = {
+          ...namedQueryValues(rendering, params),
+          ...rollupValues(split, duckTimestamp),
+        };
+        const result = await store.withRawEvents(split.raw, () =>
+          runBound(store.connection, rendering, values, params.limit),
+        );
+        return { ...result, basis: split.basis };
       });
     },
   };

@@ -1,3 +1,7 @@
+import type { ReportBasis } from '../report-split';
+
+export type { ReportBasis } from '../report-split';
+
 /**
  * The ports of the Reports API: what the pure router needs from the world. One adapter per file under
  * `dashboards/adapters/` (DuckDB or Athena for reports, API keys or Cognito for identity, DynamoDB or memory for
@@ -40,6 +44,8 @@ export interface ReportInfo {
 export interface ReportResult {
   columns: string[];
   rows: Record<string, unknown>[];
+  /** What answered the report (rollups, raw events, retention); engines that do not split periods leave it out. */
+  basis?: ReportBasis;
 }
 
 /** Runs named reports: DuckDB over the lake locally, Athena in AWS. */

@@ -305,6 +305,7 @@ export function createRouter(deps: RouterDeps): ReportsApiHandler {
         to: new Date(q.to).toISOString(),
         columns: result.columns,
         rows: result.rows,
+        ...(result.basis ? { basis: result.basis } : {}),
       });
     }
     throw new NotFoundError('no such route');

@@ -723,6 +723,10 @@ async function renderReport(tenantId, from, to) {
       el('h1', { id: 'report-title' }, `${tenantId} · email report`),
       `From ${f} to ${t} (UTC, end exclusive). Human opens leave out machine opens (mail privacy proxies, image prefetch).`,
     ),
+    // Said when the period reaches before raw retention: those days come from the daily rollups, whole days only.
+    [summary, ...tables].find((d) => d.basis?.note)
+      ? el('p', { class: 'notice', id: 'report-basis' }, [summary, ...tables].find((d) => d.basis?.note).basis.note)
+      : null,
     el(
       'form',
       {

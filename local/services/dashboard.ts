@@ -14,6 +14,7 @@ import { type DashboardServerOptions, startDashboardServer } from '../../dashboa
 import { SesV2TenantControl } from '../../enrich/reputation/sesv2-tenant-control';
 import { DynamoDbReadinessStore } from '../../enrich/sender-auth/dynamodb-readiness-store';
 import { ensureTable } from '../../lib/table-design';
+import { readPrivacyConfig } from '../../privacy/config';
 import { openLake } from '../../queries/duckdb-lake';
 import { DynamoDbTenantStore, MemoryTenantStore } from '../../tenants/tenant-service';
 import type { OidcUser, RunningOidcProvider } from '../oidc-provider';
@@ -154,6 +155,9 @@ export function dashboardPipelineService(
         port,
         host: '127.0.0.1',
         lakeDir: ctx.lakeDir,
+        // The rollup tables kept across restarts; raw retention as `sesflow compact --retention` applies it.
+        engineFile: join(ctx.dataDir, 'reports.duckdb'),
+        rawRetentionDays: readPrivacyConfig().retention.rawDays,
         ...(sso?.server ?? { auth: createApiKeyAuthenticator(async (hash) => byHash.get(hash) ?? null) }),
         tenants,
         readiness,

@@ -1,13 +1,11 @@
 import { rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LAKE_COLUMNS } from '../../ingest/lake-schema';
 import { type LakeDb, openLake } from '../duckdb-lake';
 import { NAMED_QUERIES } from '../named-queries';
 import { type QueryRow, runNamedQuery, toPlain, validateParams } from '../run-named-query';
 import { buildQueryTestLake, EDGE_MESSAGE_ID, EDGE_TENANT, type QueryTestLake } from '../test-lake';
-import { eventsViewDdl } from './ddl';
+import { athenaOnDuckDb } from './athena-on-duckdb.test-support';
 import { trinoSql } from './statement';
 
 /**
@@ -27,16 +25,7 @@ beforeAll(async () => {
   // Both sides read tables loaded once (the files are read again by every query otherwise); the local side keeps
   // its view's rows, the Athena side builds its own with the view DDL.
   await local.connection.run('CREATE TEMP TABLE events AS SELECT * FROM main.events');
-  instance = await DuckDBInstance.create(':memory:', { threads: '2' });
-  athena = await instance.connect();
-  const glob = join(lake.dir, 'events', '**', '*.parquet').replaceAll("'", "''");
-  await athena.run('CREATE SCHEMA sesflow');
-  await athena.run(
-    `CREATE TABLE sesflow.events_raw AS SELECT ${LAKE_COLUMNS.join(', ')}, dt, hour, filename AS "$path"
-     FROM read_parquet('${glob}', hive_partitioning = true, hive_types = {'dt': VARCHAR, 'hour': VARCHAR}, filename = true)`,
-  );
-  await athena.run(eventsViewDdl({ database: 'sesflow', bucket: 'lake-bucket', firstDay: '2026-01-01' }));
-  await athena.run("SET schema = 'sesflow'");
+  ({ instance, athena } = await athenaOnDuckDb(lake.dir));
 });
 
 afterAll(() => {

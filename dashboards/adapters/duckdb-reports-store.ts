@@ -1,0 +1,270 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { localRollupDays, rollupKey } from '../../ingest/rollups-writer';
+import { defineEventsViews } from '../../queries/duckdb-lake';
+import { ROLLUP_TABLES, type RollupTable } from '../../queries/rollups';
+import { DAY_MS, dayText, hourPartitions } from '../report-split';
+
+/**
+ * What the local reports engine holds, and how it reads the rest (docs/dashboards.md "Reports engine"):
+ * - the rollup tables (queries/rollups.ts) of every rolled-up day, its current build's files loaded from
+ *   `<lake>/rollups/<table>/dt=*` into DuckDB tables `rollup_<table>` (with the day as `dt`, text, as in the Glue
+ *   tables). A day rebuilt (a late event, a compaction, an erasure) is loaded again alone; nothing else is reloaded.
+ *   A stale day (its raw files changed since its build) is read raw until the writer rebuilds it;
+ * - no raw rows: the raw events of a report's open edges and drill-down are read from the Parquet files of the hour
+ *   partitions its period touches, through a temporary `events` view with the lake's deduplication
+ *   (queries/duckdb-lake.ts), at each request.
+ * Memory is therefore bounded by the rollups and one request's window, not by the lake: DuckDB's `memory_limit` caps
+ * its buffers (default 1 GB; a larger sort or aggregate spills to `temp_directory` instead of growing), and the
+ * rollup tables live in a DuckDB file when one is given (kept across restarts: a restart reloads only the days whose
+ * files changed meanwhile), in memory otherwise.
+ */
+export interface ReportsStoreOptions {
+  lakeDir: string;
+  /** The DuckDB file that keeps the rollup tables across restarts (null: in memory). */
+  dbFile?: string | null;
+  /** DuckDB's memory_limit (default `1GB`). */
+  memoryLimit?: string;
+  threads?: number;
+  /** The lake is listed at most once per this many ms (default 1 s; 0: at every refresh). */
+  minIntervalMs?: number;
+  /** Raw events are kept this many days (privacy/ retention); days before have rollups only. Null: kept for ever. */
+  rawRetentionDays?: number | null;
+  now?: () => number;
+}
+
+interface Listed {
+  /** The current build's file of each `<table>/<dt>`, and its signature (the build's name: each build has its own). */
+  rollups: Map<string, { table: RollupTable['name']; dt: string; file: string; signature: string }>;
+  /** Raw event files by hour partition (`dt=…/hour=…`), with their versions (size and modification time). */
+  raw: Map<string, { folder: string; names: string[]; versions: string[] }>;
+  /** Days (`YYYY-MM-DD`) rolled up and fresh: built from the raw files the lake holds now (or since deleted). */
+  fresh: Set<string>;
+}
+
+const sqlString = (s: string) => `'${s.replaceAll("'", "''")}'`;
+const DUCK_TYPES = { VARCHAR: 'VARCHAR', BIGINT: 'BIGINT', BOOLEAN: 'BOOLEAN', TIMESTAMP: 'TIMESTAMP' } as const;
+
+/**
+ * The lake as the rollup writer sees it (ingest/rollups-writer.ts): each day's current build (its `daily` file's
+ * name; only the files of that name belong to the day) and whether it is fresh (the digest of the day's raw listing
+ * in the build's name is that of the raw files now), and the raw event files by hour partition.
+ */
+async function listLake(lakeDir: string): Promise<Listed> {
+  const out: Listed = { rollups: new Map(), raw: new Map(), fresh: new Set() };
+  for (const d of (await localRollupDays(lakeDir)).values()) {
+    for (const o of d.raw) {
+      const m = /^events\/(dt=\d{4}-\d{2}-\d{2}\/hour=\d{2})\/([^/]+)$/.exec(o.key);
+      if (!m) continue;
+      const entry = out.raw.get(m[1]!) ?? { folder: join(lakeDir, 'events', m[1]!), names: [], versions: [] };
+      entry.names.push(m[2]!);
+      entry.versions.push(`${m[2]}:${o.size}:${o.version}`);
+      out.raw.set(m[1]!, entry);
+    }
+    if (d.build === null) continue;
+    if (d.fresh) out.fresh.add(d.day);
+    for (const t of ROLLUP_TABLES) {
+      const key = rollupKey(t.name, d.day, d.build);
+      if (!d.rollupKeys.includes(key)) continue;
+      out.rollups.set(`${t.name}/${d.day}`, { table: t.name, dt: d.day, file: join(lakeDir, key), signature: d.build });
+    }
+  }
+  return out;
+}
+
+/** The local reports engine's DuckDB: rollup tables loaded day by day, raw events read per request. */
+export class DuckDbReportsStore {
+  /** The signature of each loaded `<table>/<dt>` (as stored in `_rollup_files`). */
+  private readonly loaded = new Map<string, string>();
+  private listed: Listed = { rollups: new Map(), raw: new Map(), fresh: new Set() };
+  private lastList = Number.NEGATIVE_INFINITY;
+  /** Days (`YYYY-MM-DD`) rolled up and fresh (ingest/rollups-writer.ts), their current build loaded. */
+  private ready = new Set<string>();
+  /** The files the temporary `events` view is defined over now (null: none, or to be defined again). */
+  private viewKey: string | null = null;
+  /** The `<table>/<dt>` the last refresh loaded or dropped (for logs and tests). */
+  lastReloaded: string[] = [];
+
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    /** The one connection (a connection runs one statement at a time: callers share a serial queue). */
+    readonly connection: DuckDBConnection,
+    private readonly opts: ReportsStoreOptions,
+  ) {}
+
+  static async open(opts: ReportsStoreOptions): Promise<DuckDbReportsStore> {
+    const instance = await DuckDBInstance.create(opts.dbFile ?? ':memory:', {
+      threads: String(opts.threads ?? 2),
+      memory_limit: opts.memoryLimit ?? '1GB',
+    });
+    const connection = await instance.connect();
+    await connection.run('SET parquet_metadata_cache = true');
+    // Rows need no order between statements: DuckDB may stream and spill more freely.
+    await connection.run('SET preserve_insertion_order = false');
+    const store = new DuckDbReportsStore(instance, connection, opts);
+    await store.createTables();
+    return store;
+  }
+
+  /** The rollup tables (made again when their columns changed) and the record of which files they hold. */
+  private async createTables(): Promise<void> {
+    const conn = this.connection;
+    await conn.run('CREATE TABLE IF NOT EXISTS _rollup_files (part VARCHAR PRIMARY KEY, signature VARCHAR)');
+    for (const t of ROLLUP_TABLES) {
+      const cols = [...t.columns.map(([n, ty]) => `${n} ${DUCK_TYPES[ty]}`), 'dt VARCHAR'].join(', ');
+      const have = (
+        await conn.runAndReadAll(
+          `SELECT string_agg(column_name || ' ' || data_type, ', ' ORDER BY ordinal_position) AS c
+           FROM information_schema.columns WHERE table_name = 'rollup_${t.name}' AND table_schema = 'main'`,
+        )
+      ).getRowObjectsJS()[0]?.c;
+      if (have !== cols) {
+        await conn.run(`CREATE OR REPLACE TABLE rollup_${t.name} (${cols})`);
+        await conn.run(`DELETE FROM _rollup_files WHERE starts_with(part, '${t.name}/')`);
+      }
+    }
+    const rows = (await conn.runAndReadAll('SELECT part, signature FROM _rollup_files')).getRowObjectsJS();
+    for (const r of rows) this.loaded.set(String(r.part), String(r.signature));
+  }
+
+  /**
+   * Brings the rollup tables up to date with the lake: lists it (at most once per `minIntervalMs`, unless `force`)
+   * and loads the days whose rollup files changed, each table's changed days in one statement. Call inside the
+   * serial queue.
+   */
+  async refresh(force = false): Promise<void> {
+    const now = Date.now();
+    if (!force && now - this.lastList < (this.opts.minIntervalMs ?? 1_000)) return;
+    this.lastList = now;
+    this.listed = await listLake(this.opts.lakeDir);
+    const changed = new Map<RollupTable['name'], { dts: string[]; files: string[]; parts: [string, string][] }>();
+    const note = (table: RollupTable['name'], dt: string, files: string[], part: string, signature: string) => {
+      const c = changed.get(table) ?? { dts: [], files: [], parts: [] };
+      c.dts.push(dt);
+      c.files.push(...files);
+      c.parts.push([part, signature]);
+      changed.set(table, c);
+    };
+    for (const [part, e] of this.listed.rollups) {
+      if (this.loaded.get(part) !== e.signature) note(e.table, e.dt, [e.file], part, e.signature);
+    }
+    for (const part of this.loaded.keys()) {
+      if (!this.listed.rollups.has(part)) {
+        const [table, dt] = part.split('/') as [RollupTable['name'], string];
+        note(table, dt, [], part, '');
+      }
+    }
+    this.lastReloaded = [...changed.values()].flatMap((c) => c.parts.map(([p]) => p)).sort();
+    for (const t of ROLLUP_TABLES) {
+      const c = changed.get(t.name);
+      if (c) await this.reload(t, c.dts, c.files, c.parts);
+    }
+    this.ready = new Set();
+    for (const day of this.listed.fresh) {
+      if (this.loaded.get(`daily/${day}`) === this.listed.rollups.get(`daily/${day}`)?.signature) this.ready.add(day);
+    }
+  }
+
+  /** Replaces the rows of `dts` in one rollup table with those of `files`, and records what it now holds. */
+  private async reload(t: RollupTable, dts: string[], files: string[], parts: [string, string][]): Promise<void> {
+    const conn = this.connection;
+    const cols = t.columns.map(([n]) => n).join(', ');
+    await conn.run('BEGIN TRANSACTION');
+    try {
+      await conn.run(`DELETE FROM rollup_${t.name} WHERE dt IN (${dts.map(sqlString).join(', ')})`);
+      if (files.length > 0) {
+        // Paths come from the listing, never from a request; quoted as SQL strings all the same.
+        await conn.run(
+          `INSERT INTO rollup_${t.name}
+           SELECT ${cols}, regexp_extract(filename, 'dt=(\\d{4}-\\d{2}-\\d{2})', 1) AS dt
+           FROM read_parquet([${files.map(sqlString).join(', ')}], hive_partitioning = false, union_by_name = true, filename = true)`,
+        );
+      }
+      for (const [part, signature] of parts) {
+        await conn.run(`DELETE FROM _rollup_files WHERE part = ${sqlString(part)}`);
+        if (signature) {
+          await conn.run(`INSERT INTO _rollup_files VALUES (${sqlString(part)}, ${sqlString(signature)})`);
+        }
+      }
+      await conn.run('COMMIT');
+    } catch (err) {
+      await conn.run('ROLLBACK');
+      throw err;
+    }
+    for (const [part, signature] of parts) {
+      if (signature) this.loaded.set(part, signature);
+      else this.loaded.delete(part);
+    }
+  }
+
+  /** Whether a day (UTC midnight, ms) is rolled up and not stale (as of the last refresh). */
+  rolledUp(day: number): boolean {
+    return this.ready.has(dayText(day));
+  }
+
+  /** The first day (UTC midnight, ms) whose raw events are kept; null when raw events are kept for ever. */
+  rawKeptFrom(): number | null {
+    const days = this.opts.rawRetentionDays;
+    if (days === null || days === undefined) return null;
+    const now = this.opts.now?.() ?? Date.now();
+    return Math.floor(now / DAY_MS) * DAY_MS - days * DAY_MS;
+  }
+
+  /**
+   * Runs `task` with `events` (and `events_raw`) defined over the raw files of the hour partitions the ranges touch,
+   * deduplicated as the lake's view is. A file listed a moment ago may be gone when read (compaction replaced it):
+   * the lake is listed again and the task run again (up to twice), which reads what replaced it.
+   */
+  async withRawEvents<T>(ranges: readonly { from: number; to: number }[], task: () => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      const folders = new Map<string, string[]>();
+      const versions: string[] = [];
+      for (const r of ranges) {
+        for (const p of hourPartitions(r.from, r.to)) {
+          const e = this.listed.raw.get(p);
+          if (e && !folders.has(e.folder)) {
+            folders.set(e.folder, e.names);
+            versions.push(p, ...e.versions);
+          }
+        }
+      }
+      // The views stay defined between requests: defined again only when the files or their versions differ (an
+      // erasure rewrites a file under its name); reading the schemas and looking for duplicates costs more than a
+      // small report.
+      const key = versions.join('|');
+      try {
+        if (key !== this.viewKey) {
+          this.viewKey = null;
+          await defineEventsViews(this.connection, folders, { temp: true });
+          this.viewKey = key;
+        }
+        return await task();
+      } catch (err) {
+        this.viewKey = null;
+        const gone = [...folders].some(([folder, names]) => names.some((n) => !existsSync(join(folder, n))));
+        if (attempt >= 2 || !gone) throw err;
+        await this.refresh(true);
+      }
+    }
+  }
+
+  /** The rows each rollup table holds, and how many raw events the engine holds (none: they are read per request). */
+  async held(): Promise<Record<string, number>> {
+    const out: Record<string, number> = {};
+    for (const t of ROLLUP_TABLES) {
+      const r = await this.connection.runAndReadAll(`SELECT count(*) AS n FROM rollup_${t.name}`);
+      out[t.name] = Number(r.getRowObjectsJS()[0]!.n);
+    }
+    const tables = await this.connection.runAndReadAll(
+      "SELECT count(*) AS n FROM duckdb_tables() WHERE NOT starts_with(table_name, 'rollup_') AND table_name NOT IN ('_rollup_files', '_dup_keep')",
+    );
+    out.otherTables = Number(tables.getRowObjectsJS()[0]!.n);
+    return out;
+  }
+
+  close(): void {
+    this.connection.closeSync();
+    this.instance.closeSync();
+  }
+}
