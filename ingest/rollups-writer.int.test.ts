@@ -1,55 +1,33 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { CreateBucketCommand } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLocalClients, type LocalClients } from '../local/stack/clients';
-import { startFauxqsServer } from '../local/stack/fauxqs';
-import type { RunningStandIn } from '../local/stack/stand-in';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { s3LakeForTests } from '../local/stack/s3-lake.test-support';
 import { buildQueryTestLake, type QueryTestLake } from '../queries/test-lake';
 import { encodeParquet } from './parquet-writer';
 import { ROLLUP_TABLES } from './rollups';
 import { rebuildRollupDays, rollUpLake, rollupBuildName, rollupDays, rollupKey } from './rollups-writer';
-import { S3LakeStore } from './s3-lake-store';
+import type { S3LakeStore } from './s3-lake-store';
 import { testEvent, testMail } from './test-events';
 import { expectRollupsEqualBuildSql } from './test-rollups';
 import { transformRecord } from './transform';
 
-let fauxqs: RunningStandIn;
-let clients: LocalClients;
+const s3 = s3LakeForTests();
 let lake: QueryTestLake;
 let store: S3LakeStore;
-const scratch: string[] = [];
 
 beforeAll(async () => {
-  fauxqs = await startFauxqsServer();
-  clients = createLocalClients({ fauxqs: fauxqs.endpoint });
   // Not compacted: one file per hour, one hour delivered twice (the writer drops the copies itself).
   lake = buildQueryTestLake({ messages: 200, spanHours: 48 });
-  await clients.s3!.send(new CreateBucketCommand({ Bucket: 'sesflow-rollup-lake' }));
-  store = new S3LakeStore(clients.s3!, 'sesflow-rollup-lake');
+  s3.removeAfter(lake.dir);
+  store = await s3.bucket('sesflow-rollup-lake');
   const root = join(lake.dir, 'events');
   for (const f of readdirSync(root, { recursive: true }).map(String)) {
     if (f.endsWith('.parquet')) await store.put(`events/${f.split('\\').join('/')}`, readFileSync(join(root, f)));
   }
 });
 
-afterAll(async () => {
-  clients?.destroy();
-  await fauxqs?.stop();
-  for (const d of [lake?.dir, ...scratch]) if (d) rmSync(d, { recursive: true, force: true });
-});
-
 /** A local copy of the bucket's lake (events and rollups), as Athena would read it. */
-async function mirror(): Promise<string> {
-  const dir = mkdtempSync(join(tmpdir(), 'sesflow-rollup-mirror-'));
-  scratch.push(dir);
-  for (const key of [...(await store.list('events/')), ...(await store.list('rollups/'))]) {
-    mkdirSync(dirname(join(dir, key)), { recursive: true });
-    writeFileSync(join(dir, key), await store.get(key));
-  }
-  return dir;
-}
+const mirror = () => s3.mirror(store, ['events/', 'rollups/']);
 
 const NOW = new Date('2026-06-01T00:00:00Z');
 

@@ -1,49 +1,25 @@
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { copyFileSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { buildTestLake, type TestLake } from '../dashboards/test-lake';
-import { createLocalClients, type LocalClients } from '../local/stack/clients';
-import { startFauxqsServer } from '../local/stack/fauxqs';
-import type { RunningStandIn } from '../local/stack/stand-in';
+import { s3LakeForTests } from '../local/stack/s3-lake.test-support';
 import { openLake } from '../queries/duckdb-lake';
 import { NAMED_QUERIES } from '../queries/named-queries';
 import { type QueryRow, runNamedQuery } from '../queries/run-named-query';
 import { listPartitions } from './compact';
 import type { LakeStore } from './lake-store';
-import { S3LakeStore } from './s3-lake-store';
 import { compactStoreLake } from './store-compaction';
 
-let fauxqs: RunningStandIn;
-let clients: LocalClients;
-let s3: S3Client;
+const s3 = s3LakeForTests();
 let lake: TestLake;
-const scratch: string[] = [];
 
 beforeAll(async () => {
-  fauxqs = await startFauxqsServer();
-  clients = createLocalClients({ fauxqs: fauxqs.endpoint });
-  s3 = clients.s3!;
   lake = buildTestLake({ messages: 400, start: new Date('2026-09-01T00:00:00Z'), spanHours: 8, seed: 11 });
-});
-
-afterAll(async () => {
-  clients?.destroy();
-  await fauxqs?.stop();
-  for (const d of [lake?.dir, ...scratch]) if (d) rmSync(d, { recursive: true, force: true });
+  s3.removeAfter(lake.dir);
 });
 
 /** Copies every object of the store's lake into a fresh local folder (what Athena would read, in DuckDB). */
-async function mirror(store: LakeStore): Promise<string> {
-  const dir = mkdtempSync(join(tmpdir(), 'sesflow-s3-mirror-'));
-  scratch.push(dir);
-  for (const key of await store.list('events/')) {
-    mkdirSync(dirname(join(dir, key)), { recursive: true });
-    writeFileSync(join(dir, key), await store.get(key));
-  }
-  return dir;
-}
+const mirror = (store: LakeStore) => s3.mirror(store, ['events/']);
 
 /** Every named query's answer on a lake (message-timeline for one message of the lake). */
 async function answers(dir: string, messageId: string): Promise<Record<string, QueryRow[]>> {
@@ -66,8 +42,7 @@ describe('lake compaction on S3 (fauxqs)', () => {
       const f = readdirSync(p).find((x) => x.endsWith('.parquet'))!;
       if (i % 2 === 0) copyFileSync(join(p, f), join(p, `sesflow-test-events-1-2026-09-01-00-00-00-redelivered-${f}`));
     }
-    await s3.send(new CreateBucketCommand({ Bucket: 'sesflow-test-lake' }));
-    const s3Store = new S3LakeStore(s3, 'sesflow-test-lake');
+    const s3Store = await s3.bucket('sesflow-test-lake');
     for (const p of parts)
       for (const f of readdirSync(p).filter((x) => x.endsWith('.parquet'))) {
         const key = `${p
