@@ -4,7 +4,13 @@ import { duckTimestamp } from '../../queries/duckdb-lake';
 import { NAMED_QUERIES, type NamedQuery } from '../../queries/named-queries';
 import type { ReportEngine, ReportInfo, ReportParams, ReportResult } from '../api/ports';
 import { BadRequestError } from '../errors';
-import { drillDownBasis, rollupRenderings, rollupValues, splitAggregatePeriod } from '../report-split';
+import {
+  drillDownBasis,
+  newestFirstRanges,
+  rollupRenderings,
+  rollupValues,
+  splitAggregatePeriod,
+} from '../report-split';
 import type { DuckDbReportsStore } from './duckdb-reports-store';
 import { createSerialQueue, plainRow } from './serial-lake';
 
@@ -78,6 +84,35 @@ export function createDuckDbReportEngine(lake: LakeDb, opts: DuckDbReportEngineO
 }
 
 /**
+ * A newest-first drill-down (`NamedQuery.newestFirst`: ordered by `event_time DESC` first) read over the period's
+ * ranges newest first (report-split.ts `newestFirstRanges`), each range's raw partitions alone, stopping once the limit
+ * is filled. Exactly the rows of one read over the whole period: every row of a later range sorts before every row of
+ * an earlier one, and the copies of an event (which the view deduplicates) share its event time, hence its range.
+ */
+async function runNewestFirst(
+  store: DuckDbReportsStore,
+  named: NamedQuery,
+  params: ReportParams,
+): Promise<ReportResult> {
+  let out: ReportResult | null = null;
+  for (const range of newestFirstRanges(params.from, params.to)) {
+    const left = params.limit - (out?.rows.length ?? 0);
+    if (left <= 0) break;
+    const values = namedQueryValues(named, { ...params, ...range });
+    const part: ReportResult = await store.withRawEvents([range], () =>
+      runBound(store.connection, named, values, left),
+    );
+    out = out ? { columns: out.columns, rows: [...out.rows, ...part.rows] } : part;
+  }
+  return (
+    out ??
+    (await store.withRawEvents([params], () =>
+      runBound(store.connection, named, namedQueryValues(named, params), params.limit),
+    ))
+  );
+}
+
+/**
  * The dashboards' reports engine (docs/dashboards.md "Reports engine"): an aggregate report with a rollup rendering
  * answers its whole rolled-up, non-stale days from the rollup tables the store holds and its edges from the raw
  * events of the hour partitions they touch; every other report (drill-down: bounced recipients, message timeline)
@@ -102,6 +137,7 @@ export function createDuckDbRollupReportEngine(
         await store.refresh();
         if (!rendering) {
           const basis = drillDownBasis(params.from, params.to, store.rawKeptFrom());
+          if (named.newestFirst) return { ...(await runNewestFirst(store, named, params)), basis };
           const values = namedQueryValues(named, params);
           const result = await store.withRawEvents([params], () =>
             runBound(store.connection, named, values, params.limit),

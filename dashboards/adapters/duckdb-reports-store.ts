@@ -85,6 +85,8 @@ export class DuckDbReportsStore {
   private viewKey: string | null = null;
   /** The `<table>/<dt>` the last refresh loaded or dropped (for logs and tests). */
   lastReloaded: string[] = [];
+  /** The time ranges whose raw partitions the last {@link withRawEvents} read (for logs and tests). */
+  lastRawRanges: readonly { from: number; to: number }[] = [];
 
   private constructor(
     private readonly instance: DuckDBInstance,
@@ -217,6 +219,7 @@ export class DuckDbReportsStore {
    * the lake is listed again and the task run again (up to twice), which reads what replaced it.
    */
   async withRawEvents<T>(ranges: readonly { from: number; to: number }[], task: () => Promise<T>): Promise<T> {
+    this.lastRawRanges = ranges.map((r) => ({ from: r.from, to: r.to }));
     for (let attempt = 0; ; attempt++) {
       const folders = new Map<string, string[]>();
       const versions: string[] = [];
