@@ -29,7 +29,7 @@ const HOUR_TEXT = (t: string) => `strftime(date_trunc('hour', ${t}), '%Y-%m-%dT%
  */
 function cachedFigures(
   serial: <T>(task: () => Promise<T>) => Promise<T>,
-  read: (start: number, end: number) => Promise<DuckDBResultReader>,
+  read: (start: number, end: number) => Promise<HourRow[]>,
   cacheMs = 2_000,
 ): LiveFigures {
   let cached: { at: number; key: number; value: TenantFigures[] } | null = null;
@@ -37,14 +37,17 @@ function cachedFigures(
     async figures(now: Date): Promise<TenantFigures[]> {
       const end = Math.floor(now.getTime() / HOUR_MS + 1) * HOUR_MS;
       if (cached && cached.key === end && Date.now() - cached.at < cacheMs) return cached.value;
-      const reader = await serial(() => read(end - 7 * 24 * HOUR_MS, end));
-      const rows = reader.getRowObjectsJS().map((r) => plainRow(r) as unknown as HourRow);
+      const rows = await serial(() => read(end - 7 * 24 * HOUR_MS, end));
       const value = summariseHours(rows, end);
       cached = { at: Date.now(), key: end, value };
       return value;
     },
   };
 }
+
+const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+const hourRows = (reader: DuckDBResultReader) => reader.getRowObjectsJS().map((r) => plainRow(r) as unknown as HourRow);
 
 /**
  * Live figures from the lake (locally, where the lake is fresh to the second): hourly counts per tenant over the
@@ -56,13 +59,15 @@ export function createDuckDbLiveFigures(
   serial = createSerialQueue(),
   opts: { cacheMs?: number } = {},
 ): LiveFigures {
-  const read = (start: number, end: number) =>
-    lake.connection.runAndReadAll(
-      `SELECT tenant_id, ${HOUR_TEXT('event_time')} AS hour, ${HOURLY_COUNTS}
-       FROM events
-       WHERE event_time >= CAST(? AS TIMESTAMP) AND event_time < CAST(? AS TIMESTAMP) AND NOT is_simulator
-       GROUP BY 1, 2 ORDER BY 1, 2`,
-      [duckTimestamp(start), duckTimestamp(end)] as never,
+  const read = async (start: number, end: number) =>
+    hourRows(
+      await lake.connection.runAndReadAll(
+        `SELECT tenant_id, ${HOUR_TEXT('event_time')} AS hour, ${HOURLY_COUNTS}
+         FROM events
+         WHERE event_time >= CAST(? AS TIMESTAMP) AND event_time < CAST(? AS TIMESTAMP) AND NOT is_simulator
+         GROUP BY 1, 2 ORDER BY 1, 2`,
+        [duckTimestamp(start), duckTimestamp(end)] as never,
+      ),
     );
   return cachedFigures(serial, read, opts.cacheMs);
 }
@@ -70,13 +75,16 @@ export function createDuckDbLiveFigures(
 /**
  * The same live figures from the reports engine's store: the hours of rolled-up, fresh days from `rollup_hourly`
  * (its rows of simulator traffic left out), the other hours (today, days not rolled up yet or stale) from the raw
- * events of their partitions.
+ * events of their partitions. The raw hours' counts are kept while those hours and their partitions' files are the
+ * same (the store's {@link DuckDbReportsStore.rawFiles} key, as of its last listing, at most `minIntervalMs` old):
+ * a file that arrives, is compacted or is rewritten counts at the next request after the store lists it.
  */
 export function createDuckDbRollupLiveFigures(
   store: DuckDbReportsStore,
   serial = createSerialQueue(),
   opts: { cacheMs?: number } = {},
 ): LiveFigures {
+  let rawCache: { key: string; rows: HourRow[] } | null = null;
   const read = async (start: number, end: number) => {
     await store.refresh();
     const rolled: string[] = [];
@@ -87,30 +95,41 @@ export function createDuckDbRollupLiveFigures(
       else if (raw.length > 0 && raw.at(-1)!.to === span.from) raw.at(-1)!.to = span.to;
       else raw.push(span);
     }
-    const inRaw = raw.map(() => '(event_time >= CAST(? AS TIMESTAMP) AND event_time < CAST(? AS TIMESTAMP))');
     // The days are the engine's own YYYY-MM-DD texts; times are bound.
     const days = rolled.length > 0 ? rolled.map((d) => `'${d}'`).join(', ') : 'NULL';
-    return store.withRawEvents(raw, () =>
-      store.connection.runAndReadAll(
-        `SELECT tenant_id, hour, sum(sent) AS sent, sum(delivered) AS delivered,
+    const fromRollups = hourRows(
+      await store.connection.runAndReadAll(
+        `SELECT tenant_id, ${HOUR_TEXT('hour')} AS hour, sum(sent) AS sent, sum(delivered) AS delivered,
            sum(hard_bounces) AS hard_bounces, sum(complaints) AS complaints
-         FROM (
-           SELECT tenant_id, ${HOUR_TEXT('hour')} AS hour, sent, delivered, hard_bounces, complaints
-           FROM rollup_hourly
-           WHERE NOT is_simulator AND dt IN (${days}) AND hour >= CAST(? AS TIMESTAMP) AND hour < CAST(? AS TIMESTAMP)
-           UNION ALL
-           SELECT tenant_id, ${HOUR_TEXT('event_time')} AS hour, ${HOURLY_COUNTS}
-           FROM events
-           WHERE ${inRaw.length > 0 ? `(${inRaw.join(' OR ')})` : 'false'} AND NOT is_simulator
-           GROUP BY 1, 2
-         ) x
-         GROUP BY 1, 2 ORDER BY 1, 2`,
-        [
-          duckTimestamp(start),
-          duckTimestamp(end),
-          ...raw.flatMap((r) => [duckTimestamp(r.from), duckTimestamp(r.to)]),
-        ] as never,
+         FROM rollup_hourly
+         WHERE NOT is_simulator AND dt IN (${days}) AND hour >= CAST(? AS TIMESTAMP) AND hour < CAST(? AS TIMESTAMP)
+         GROUP BY 1, 2`,
+        [duckTimestamp(start), duckTimestamp(end)] as never,
       ),
+    );
+    const key = `${JSON.stringify(raw)}#${store.rawFiles(raw).key}`;
+    if (rawCache?.key !== key) {
+      const inRaw = raw.map(() => '(event_time >= CAST(? AS TIMESTAMP) AND event_time < CAST(? AS TIMESTAMP))');
+      const rows =
+        raw.length === 0
+          ? []
+          : hourRows(
+              await store.withRawEvents(raw, () =>
+                store.connection.runAndReadAll(
+                  `SELECT tenant_id, ${HOUR_TEXT('event_time')} AS hour, ${HOURLY_COUNTS}
+                   FROM events
+                   WHERE (${inRaw.join(' OR ')}) AND NOT is_simulator
+                   GROUP BY 1, 2`,
+                  raw.flatMap((r) => [duckTimestamp(r.from), duckTimestamp(r.to)]) as never,
+                ),
+              ),
+            );
+      // The key as of the listing the read used (a file gone mid-read makes the store list again).
+      rawCache = { key: `${JSON.stringify(raw)}#${store.rawFiles(raw).key}`, rows };
+    }
+    // A day is either rolled up or read raw: no (tenant, hour) is in both.
+    return [...fromRollups, ...rawCache.rows].sort(
+      (a, b) => byText(a.tenant_id, b.tenant_id) || byText(a.hour, b.hour),
     );
   };
   return cachedFigures(serial, read, opts.cacheMs);
@@ -119,7 +138,11 @@ export function createDuckDbRollupLiveFigures(
 /** Folds hourly rows into per-tenant figures: 24 h and 7 d volumes, 7-day rates, and every hour of the week. */
 export function summariseHours(rows: readonly HourRow[], endMs: number): TenantFigures[] {
   const byTenant = new Map<string, HourRow[]>();
-  for (const r of rows) byTenant.set(r.tenant_id, [...(byTenant.get(r.tenant_id) ?? []), r]);
+  for (const r of rows) {
+    const list = byTenant.get(r.tenant_id);
+    if (list) list.push(r);
+    else byTenant.set(r.tenant_id, [r]);
+  }
   const dayStart = endMs - 24 * HOUR_MS;
   const out: TenantFigures[] = [];
   for (const [tenantId, hours] of byTenant) {

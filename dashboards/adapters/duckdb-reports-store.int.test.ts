@@ -1,4 +1,4 @@
-import { copyFileSync, mkdtempSync, readdirSync, rmSync, utimesSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdtempSync, readdirSync, rmSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -200,6 +200,40 @@ describe('reports engine: rollups and the raw open window', () => {
     } finally {
       db.close();
       store.close();
+    }
+  });
+
+  it('live figures keep the raw hours counted while their files are the same, and count a new raw file at once', async () => {
+    const dir = join(scratch, 'live-cache-lake');
+    cpSync(lake.dir, dir, { recursive: true });
+    const more = buildTestLake({ messages: 300, start: new Date(START), spanHours: 72, seed: 12 });
+    const store = await DuckDbReportsStore.open({ lakeDir: dir, minIntervalMs: 0 });
+    const rawFigures = async () => {
+      const db = await openLake(dir);
+      try {
+        return await createDuckDbLiveFigures(db, undefined, { cacheMs: 0 }).figures(now);
+      } finally {
+        db.close();
+      }
+    };
+    const now = new Date('2026-07-03T20:00:00Z');
+    try {
+      const live = createDuckDbRollupLiveFigures(store, undefined, { cacheMs: 0 });
+      const before = await live.figures(now);
+      expect(before).toEqual(await rawFigures());
+      expect(store.lastRawRanges.length).toBeGreaterThan(0);
+      store.lastRawRanges = [];
+      expect(await live.figures(now)).toEqual(before);
+      expect(store.lastRawRanges, 'the raw hours were not read again').toEqual([]);
+      const hour = join('events', 'dt=2026-07-03', 'hour=10');
+      const [name] = readdirSync(join(more.dir, hour));
+      copyFileSync(join(more.dir, hour, name!), join(dir, hour, `late-${name}`));
+      const after = await live.figures(now);
+      expect(after).toEqual(await rawFigures());
+      expect(after).not.toEqual(before);
+    } finally {
+      store.close();
+      rmSync(more.dir, { recursive: true, force: true });
     }
   });
 

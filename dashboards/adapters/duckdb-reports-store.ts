@@ -214,6 +214,26 @@ export class DuckDbReportsStore {
   }
 
   /**
+   * The raw event files of the hour partitions the ranges touch, as of the last listing, by folder, and a key of
+   * them: each partition with its files' names, sizes and versions. The key changes when a file arrives, is replaced
+   * (compaction) or rewritten (erasure), so an answer computed from these files may be kept while the key is the same.
+   */
+  rawFiles(ranges: readonly { from: number; to: number }[]): { folders: Map<string, string[]>; key: string } {
+    const folders = new Map<string, string[]>();
+    const versions: string[] = [];
+    for (const r of ranges) {
+      for (const p of hourPartitions(r.from, r.to)) {
+        const e = this.listed.raw.get(p);
+        if (e && !folders.has(e.folder)) {
+          folders.set(e.folder, e.names);
+          versions.push(p, ...e.versions);
+        }
+      }
+    }
+    return { folders, key: versions.join('|') };
+  }
+
+  /**
    * Runs `task` with `events` (and `events_raw`) defined over the raw files of the hour partitions the ranges touch,
    * deduplicated as the lake's view is. A file listed a moment ago may be gone when read (compaction replaced it):
    * the lake is listed again and the task run again (up to twice), which reads what replaced it.
@@ -221,21 +241,10 @@ export class DuckDbReportsStore {
   async withRawEvents<T>(ranges: readonly { from: number; to: number }[], task: () => Promise<T>): Promise<T> {
     this.lastRawRanges = ranges.map((r) => ({ from: r.from, to: r.to }));
     for (let attempt = 0; ; attempt++) {
-      const folders = new Map<string, string[]>();
-      const versions: string[] = [];
-      for (const r of ranges) {
-        for (const p of hourPartitions(r.from, r.to)) {
-          const e = this.listed.raw.get(p);
-          if (e && !folders.has(e.folder)) {
-            folders.set(e.folder, e.names);
-            versions.push(p, ...e.versions);
-          }
-        }
-      }
+      const { folders, key } = this.rawFiles(ranges);
       // The views stay defined between requests: defined again only when the files or their versions differ (an
       // erasure rewrites a file under its name); reading the schemas and looking for duplicates costs more than a
       // small report.
-      const key = versions.join('|');
       try {
         if (key !== this.viewKey) {
           this.viewKey = null;
