@@ -84,32 +84,30 @@ export function createDuckDbReportEngine(lake: LakeDb, opts: DuckDbReportEngineO
 }
 
 /**
- * A newest-first drill-down (`NamedQuery.newestFirst`: ordered by `event_time DESC` first) read over the period's
- * ranges newest first (report-split.ts `newestFirstRanges`), each range's raw partitions alone, stopping once the limit
- * is filled. Exactly the rows of one read over the whole period: every row of a later range sorts before every row of
- * an earlier one, and the copies of an event (which the view deduplicates) share its event time, hence its range.
+ * A newest-first drill-down (`NamedQuery.newestFirst`: ordered by `event_time DESC` first): over the raw events of
+ * the whole period (the view the store keeps while the period's files are the same), one query per range, newest
+ * range first (report-split.ts `newestFirstRanges`), stopping once the limit is filled. Exactly the rows of one query
+ * over the period: the ranges are disjoint in event time and every row of a later range sorts before every row of an
+ * earlier one. A range reads only the row groups of its own hours (Parquet statistics on `event_time`), so a limit
+ * the last day fills reads that day alone.
  */
 async function runNewestFirst(
   store: DuckDbReportsStore,
   named: NamedQuery,
   params: ReportParams,
 ): Promise<ReportResult> {
-  let out: ReportResult | null = null;
-  for (const range of newestFirstRanges(params.from, params.to)) {
-    const left = params.limit - (out?.rows.length ?? 0);
-    if (left <= 0) break;
-    const values = namedQueryValues(named, { ...params, ...range });
-    const part: ReportResult = await store.withRawEvents([range], () =>
-      runBound(store.connection, named, values, left),
-    );
-    out = out ? { columns: out.columns, rows: [...out.rows, ...part.rows] } : part;
-  }
-  return (
-    out ??
-    (await store.withRawEvents([params], () =>
-      runBound(store.connection, named, namedQueryValues(named, params), params.limit),
-    ))
-  );
+  return store.withRawEvents([params], async () => {
+    let out: ReportResult | null = null;
+    for (const range of newestFirstRanges(params.from, params.to)) {
+      const left = params.limit - (out?.rows.length ?? 0);
+      if (left <= 0) break;
+      // A range whose hours hold no raw file (a period reaching into the future) has no row.
+      if (store.rawFiles([range]).key === '') continue;
+      const part = await runBound(store.connection, named, namedQueryValues(named, { ...params, ...range }), left);
+      out = out ? { columns: out.columns, rows: [...out.rows, ...part.rows] } : part;
+    }
+    return out ?? runBound(store.connection, named, namedQueryValues(named, params), params.limit);
+  });
 }
 
 /**
