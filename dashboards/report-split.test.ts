@@ -1,13 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  DAY_MS,
-  drillDownBasis,
-  HOUR_MS,
-  hourPartitions,
-  newestFirstRanges,
-  rollupValues,
-  splitAggregatePeriod,
-} from './report-split';
+import { DAY_MS, drillDownBasis, HOUR_MS, hourPartitions, rollupValues, splitAggregatePeriod } from './report-split';
 
 const D = (s: string) => Date.parse(`${s}T00:00:00Z`);
 const T = (s: string) => Date.parse(s);
@@ -166,39 +158,5 @@ describe('drill-down over expired days, and the partitions a range touches', () 
     ]);
     expect(hourPartitions(D('2026-07-01'), D('2026-07-01') + DAY_MS)).toHaveLength(24);
     expect(hourPartitions(D('2026-07-01'), D('2026-07-01') + HOUR_MS)).toEqual(['dt=2026-07-01/hour=00']);
-  });
-});
-
-describe('newest-first ranges of a drill-down', () => {
-  it('cuts the period at midnights into 1, 1, 2, 4, … days, newest first, covering it once', () => {
-    const from = T('2026-07-01T05:00:00Z');
-    const to = T('2026-07-09T17:00:00Z');
-    const r = newestFirstRanges(from, to);
-    expect(r.map((x) => [iso(x.from), iso(x.to)])).toEqual([
-      ['2026-07-09T00:00:00.000Z', '2026-07-09T17:00:00.000Z'],
-      ['2026-07-08T00:00:00.000Z', '2026-07-09T00:00:00.000Z'],
-      ['2026-07-06T00:00:00.000Z', '2026-07-08T00:00:00.000Z'],
-      ['2026-07-02T00:00:00.000Z', '2026-07-06T00:00:00.000Z'],
-      ['2026-07-01T05:00:00.000Z', '2026-07-02T00:00:00.000Z'],
-    ]);
-  });
-
-  it('keeps a period inside one day whole, starts a period ending at midnight with the day before, and gives nothing for an empty one', () => {
-    expect(newestFirstRanges(T('2026-07-01T03:00:00Z'), T('2026-07-01T04:00:00Z'))).toEqual([
-      { from: T('2026-07-01T03:00:00Z'), to: T('2026-07-01T04:00:00Z') },
-    ]);
-    expect(newestFirstRanges(D('2026-07-01'), D('2026-07-03'))).toEqual([
-      { from: D('2026-07-02'), to: D('2026-07-03') },
-      { from: D('2026-07-01'), to: D('2026-07-02') },
-    ]);
-    expect(newestFirstRanges(D('2026-07-03'), D('2026-07-03'))).toEqual([]);
-  });
-
-  it('reads a 30-day period in at most 6 ranges', () => {
-    const r = newestFirstRanges(D('2026-06-01') + 7 * HOUR_MS, D('2026-07-01') + 7 * HOUR_MS);
-    expect(r.length).toBeLessThanOrEqual(6);
-    expect(r.at(-1)!.from).toBe(D('2026-06-01') + 7 * HOUR_MS);
-    for (let i = 1; i < r.length; i++) expect(r[i]!.to).toBe(r[i - 1]!.from);
-    expect(r[0]!.to - r.at(-1)!.from).toBe(30 * DAY_MS);
   });
 });

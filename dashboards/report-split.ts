@@ -122,25 +122,6 @@ function basis(
   };
 }
 
-/**
- * The ranges a newest-first drill-down (queries/named-queries.ts `NamedQuery.newestFirst`) reads, newest first: `[from, to)` cut at UTC
- * midnights into ranges of 1, 1, 2, 4, … days (the first and last possibly partial), so a limit filled by the last
- * day reads one day's partitions, and a period read to its start takes about log2(days) queries. Together they cover
- * the period exactly once.
- */
-export function newestFirstRanges(from: number, to: number): { from: number; to: number }[] {
-  const out: { from: number; to: number }[] = [];
-  let end = to;
-  let days = 1;
-  while (end > from) {
-    const start = Math.max(from, floorDay(end - 1) - (days - 1) * DAY_MS);
-    out.push({ from: start, to: end });
-    end = start;
-    if (out.length > 1) days *= 2;
-  }
-  return out;
-}
-
 /** The hour partitions (`dt=YYYY-MM-DD/hour=HH`) a time range `[from, to)` touches. */
 export function hourPartitions(from: number, to: number): string[] {
   const out: string[] = [];

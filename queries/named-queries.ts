@@ -69,12 +69,6 @@ export interface NamedQuery {
    * or equal: no whole day, everything from `events`.
    */
   rollup?: NamedQuery;
-  /**
-   * The rows are ordered by `event_time DESC` first (a drill-down, newest first): the rows of a later time range all
-   * come before those of an earlier one, so an engine may read the period in ranges newest-first and stop once the
-   * limit is filled, with the same answer.
-   */
-  newestFirst?: boolean;
 }
 
 /** The definition of a named query: what {@link defineNamedQuery} is given. */
@@ -555,7 +549,6 @@ WHERE ${TENANT_WHERE}`,
 const bouncedRecipients = defineNamedQuery({
   name: 'bounced-recipients',
   description: 'every bounced or complaining address with its reason and time, newest first',
-  newestFirst: true,
   params: [
     ...SCOPE_PARAMS,
     { name: 'event_type', type: 'string', description: 'only bounce or only complaint (default both)' },

@@ -4,13 +4,7 @@ import { duckTimestamp } from '../../queries/duckdb-lake';
 import { NAMED_QUERIES, type NamedQuery } from '../../queries/named-queries';
 import type { ReportEngine, ReportInfo, ReportParams, ReportResult } from '../api/ports';
 import { BadRequestError } from '../errors';
-import {
-  drillDownBasis,
-  newestFirstRanges,
-  rollupRenderings,
-  rollupValues,
-  splitAggregatePeriod,
-} from '../report-split';
+import { drillDownBasis, rollupRenderings, rollupValues, splitAggregatePeriod } from '../report-split';
 import type { DuckDbReportsStore } from './duckdb-reports-store';
 import { createSerialQueue, plainRow } from './serial-lake';
 
@@ -84,33 +78,6 @@ export function createDuckDbReportEngine(lake: LakeDb, opts: DuckDbReportEngineO
 }
 
 /**
- * A newest-first drill-down (`NamedQuery.newestFirst`: ordered by `event_time DESC` first): over the raw events of
- * the whole period (the view the store keeps while the period's files are the same), one query per range, newest
- * range first (report-split.ts `newestFirstRanges`), stopping once the limit is filled. Exactly the rows of one query
- * over the period: the ranges are disjoint in event time and every row of a later range sorts before every row of an
- * earlier one. A range reads only the row groups of its own hours (Parquet statistics on `event_time`), so a limit
- * the last day fills reads that day alone.
- */
-async function runNewestFirst(
-  store: DuckDbReportsStore,
-  named: NamedQuery,
-  params: ReportParams,
-): Promise<ReportResult> {
-  return store.withRawEvents([params], async () => {
-    let out: ReportResult | null = null;
-    for (const range of newestFirstRanges(params.from, params.to)) {
-      const left = params.limit - (out?.rows.length ?? 0);
-      if (left <= 0) break;
-      // A range whose hours hold no raw file (a period reaching into the future) has no row.
-      if (store.rawFiles([range]).key === '') continue;
-      const part = await runBound(store.connection, named, namedQueryValues(named, { ...params, ...range }), left);
-      out = out ? { columns: out.columns, rows: [...out.rows, ...part.rows] } : part;
-    }
-    return out ?? runBound(store.connection, named, namedQueryValues(named, params), params.limit);
-  });
-}
-
-/**
  * The dashboards' reports engine (docs/dashboards.md "Reports engine"): an aggregate report with a rollup rendering
  * answers its whole rolled-up, non-stale days from the rollup tables the store holds and its edges from the raw
  * events of the hour partitions they touch; every other report (drill-down: bounced recipients, message timeline)
@@ -135,7 +102,6 @@ export function createDuckDbRollupReportEngine(
         await store.refresh();
         if (!rendering) {
           const basis = drillDownBasis(params.from, params.to, store.rawKeptFrom());
-          if (named.newestFirst) return { ...(await runNewestFirst(store, named, params)), basis };
           const values = namedQueryValues(named, params);
           const result = await store.withRawEvents([params], () =>
             runBound(store.connection, named, values, params.limit),

@@ -264,34 +264,6 @@ describe('reports engine: rollups and the raw open window', () => {
   });
 });
 
-describe('reports engine: a newest-first drill-down stops once its limit is filled', () => {
-  it('gives the rows of one read over the whole period, for limits filled in the last day, in older days or never', async () => {
-    const store = await DuckDbReportsStore.open({ lakeDir: lake.dir });
-    const engine = createDuckDbRollupReportEngine(store);
-    const ref = await reference();
-    try {
-      const from = START + 5 * H + 1234;
-      const to = START + 2 * 24 * H + 17 * H;
-      const all = await ref.run('bounced-recipients', { from, to, tenant: null, limit: 100_000 });
-      const lastDay = all.rows.filter((r) => Date.parse(String(r.event_time)) >= START + 2 * 24 * H);
-      expect(lastDay.length).toBeGreaterThan(2);
-      expect(all.rows.length).toBeGreaterThan(lastDay.length + 2);
-      for (const tenant of TENANTS) {
-        for (const limit of [1, 2, lastDay.length, lastDay.length + 1, all.rows.length - 1, 100_000]) {
-          const p = { from, to, tenant, limit };
-          const got = await engine.run('bounced-recipients', p);
-          expect({ columns: got.columns, rows: got.rows }, `${tenant} limit ${limit}`).toEqual(
-            await ref.run('bounced-recipients', p),
-          );
-        }
-      }
-    } finally {
-      ref.close();
-      store.close();
-    }
-  });
-});
-
 describe('reports engine: a period longer than raw retention', () => {
   it('answers the aggregate reports from rollups alone over whole days and says so; drill-down says the raw events were deleted', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sesflow-retention-'));
