@@ -92,7 +92,16 @@ beforeAll(async () => {
     for (const st of statuses) await store.putStatus(st);
     tenants = store;
   }
-  server = await startDashboardServer({ port: 0, lakeDir: lake.dir, apiKeys: KEYS, tenants });
+  server = await startDashboardServer({
+    port: 0,
+    lakeDir: lake.dir,
+    apiKeys: KEYS,
+    tenants,
+    // A failed request fails the file (the contract check refuses an undocumented 500): say which and why.
+    log: (e) => {
+      if (e.status >= 500) process.stderr.write(`dashboard request failed: ${JSON.stringify(e)}\n`);
+    },
+  });
   context = await launchChromiumContext({
     viewport: { width: 1360, height: 900 },
     acceptDownloads: true,
