@@ -237,6 +237,45 @@ describe('reports engine: rollups and the raw open window', () => {
     }
   });
 
+  it('live figures are kept while nothing they read changed, and a rolled-up day rebuilt with a late event counts at once', async () => {
+    const dir = join(scratch, 'live-rebuilt-lake');
+    cpSync(lake.dir, dir, { recursive: true });
+    const more = buildTestLake({ messages: 300, start: new Date(START), spanHours: 72, seed: 13 });
+    // (the copy's files have new versions: its days are rolled up again)
+    await writeRollups(dir, ['2026-07-01', '2026-07-02']);
+    const store = await DuckDbReportsStore.open({ lakeDir: dir, minIntervalMs: 0 });
+    const now = new Date('2026-07-03T20:00:00Z');
+    const rawFigures = async () => {
+      const db = await openLake(dir);
+      try {
+        return await createDuckDbLiveFigures(db, undefined, { cacheMs: 0 }).figures(now);
+      } finally {
+        db.close();
+      }
+    };
+    try {
+      const live = createDuckDbRollupLiveFigures(store, undefined, { cacheMs: 0 });
+      const before = await live.figures(now);
+      expect(store.rolledUp(START + 24 * H)).toBe(true);
+      store.lastRawRanges = [];
+      expect(await live.figures(now)).toBe(before);
+      expect(store.lastRawRanges, 'nothing was read again').toEqual([]);
+      // A late event in the rolled-up 2026-07-02, rolled up again before the next request: the same days and raw
+      // hours as before, only the day's build differs.
+      const hour = join('events', 'dt=2026-07-02', 'hour=10');
+      const [name] = readdirSync(join(more.dir, hour));
+      copyFileSync(join(more.dir, hour, name!), join(dir, hour, `late-${name}`));
+      await writeRollups(dir, ['2026-07-02']);
+      const after = await live.figures(now);
+      expect(store.rolledUp(START + 24 * H)).toBe(true);
+      expect(after).toEqual(await rawFigures());
+      expect(after).not.toEqual(before);
+    } finally {
+      store.close();
+      rmSync(more.dir, { recursive: true, force: true });
+    }
+  });
+
   it('lists again and reads what replaced a raw file deleted between the listing and the read', async () => {
     const store = await DuckDbReportsStore.open({ lakeDir: lake.dir, minIntervalMs: 60_000 });
     try {

@@ -205,6 +205,14 @@ export class DuckDbReportsStore {
     return this.ready.has(dayText(day));
   }
 
+  /**
+   * A key of what one rollup table holds for `days` (`YYYY-MM-DD`): each day with the build loaded for it, or `-`
+   * when the day is not rolled up and fresh. An answer computed from those rows may be kept while the key is the same.
+   */
+  rollupBuilds(table: RollupTable['name'], days: readonly string[]): string {
+    return days.map((d) => `${d}=${this.ready.has(d) ? (this.loaded.get(`${table}/${d}`) ?? '-') : '-'}`).join(',');
+  }
+
   /** The first day (UTC midnight, ms) whose raw events are kept; null when raw events are kept for ever. */
   rawKeptFrom(): number | null {
     const days = this.opts.rawRetentionDays;
