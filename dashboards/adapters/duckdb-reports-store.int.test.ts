@@ -276,6 +276,49 @@ describe('reports engine: rollups and the raw open window', () => {
     }
   });
 
+  it('reads a raw file rewritten under its name with other columns as it is now, not as its schema was kept', async () => {
+    const dir = join(scratch, 'rewritten-lake');
+    cpSync(lake.dir, dir, { recursive: true });
+    const store = await DuckDbReportsStore.open({ lakeDir: dir, minIntervalMs: 0 });
+    const engine = createDuckDbRollupReportEngine(store);
+    const p = { from: START + 2 * 24 * H, to: START + 3 * 24 * H, tenant: null, limit: 100_000 };
+    const want = async () => {
+      const db = await openLake(dir);
+      try {
+        return (await createDuckDbReportEngine(db).run('bounced-recipients', p)).rows;
+      } finally {
+        db.close();
+      }
+    };
+    try {
+      const before = await engine.run('bounced-recipients', p);
+      expect(before.rows).toEqual(await want());
+      expect(before.rows.some((r) => r.campaign_id !== null)).toBe(true);
+      // Every file of the day rewritten in place without campaign_id (as an older writer's files were).
+      const conn = store.connection;
+      for (const hour of readdirSync(join(dir, 'events', 'dt=2026-07-03'))) {
+        const folder = join(dir, 'events', 'dt=2026-07-03', hour);
+        for (const name of readdirSync(folder)) {
+          const file = join(folder, name);
+          await conn.run(
+            `COPY (SELECT * EXCLUDE (campaign_id) FROM read_parquet('${file}')) TO '${file}.new' (FORMAT parquet)`,
+          );
+          rmSync(file);
+          copyFileSync(`${file}.new`, file);
+          rmSync(`${file}.new`);
+          const t = new Date(Date.now() + 60_000);
+          utimesSync(file, t, t);
+        }
+      }
+      const after = await engine.run('bounced-recipients', p);
+      expect(after.rows).toEqual(await want());
+      expect(after.rows.length).toBe(before.rows.length);
+      expect(after.rows.every((r) => r.campaign_id === null)).toBe(true);
+    } finally {
+      store.close();
+    }
+  });
+
   it('lists again and reads what replaced a raw file deleted between the listing and the read', async () => {
     const store = await DuckDbReportsStore.open({ lakeDir: lake.dir, minIntervalMs: 60_000 });
     try {
