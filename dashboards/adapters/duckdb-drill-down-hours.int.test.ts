@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, readdirSync, rmSync, utimesSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +7,7 @@ import type { ReportParams } from '../api/ports';
 import { buildTestLake, type TestLake } from '../test-lake';
 import { createDuckDbReportEngine, createDuckDbRollupReportEngine } from './duckdb-report-engine';
 import { DuckDbReportsStore } from './duckdb-reports-store';
+import { rewriteDayFiles } from './raw-lake.test-support';
 import { writeRollups } from './rollup-lake.test-support';
 
 const H = 3_600_000;
@@ -34,6 +35,14 @@ async function reference(dir: string, p: ReportParams) {
   } finally {
     db.close();
   }
+}
+
+/** A copy of the test lake, its days rolled up again (the copy's files have new versions), and a store over it. */
+async function copyLake(name: string) {
+  const dir = join(scratch, name);
+  cpSync(lake.dir, dir, { recursive: true });
+  await writeRollups(dir, ['2026-07-01', '2026-07-02']);
+  return { dir, store: await DuckDbReportsStore.open({ lakeDir: dir, minIntervalMs: 0 }) };
 }
 
 /** The rows of the raw events (all of them, newest first) and how many fall on each day. */
@@ -80,10 +89,7 @@ describe('bounced-recipients reads the newest hours that hold its rows', () => {
   });
 
   it('reads a rolled-up day whose raw files changed since (stale) in full: its rollup counts are no bound any more', async () => {
-    const dir = join(scratch, 'stale-lake');
-    cpSync(lake.dir, dir, { recursive: true });
-    await writeRollups(dir, ['2026-07-01', '2026-07-02']);
-    const store = await DuckDbReportsStore.open({ lakeDir: dir, minIntervalMs: 0 });
+    const { dir, store } = await copyLake('stale-lake');
     try {
       await store.refresh(true);
       expect(store.rolledUp(START + 24 * H)).toBe(true);
@@ -95,22 +101,12 @@ describe('bounced-recipients reads the newest hours that hold its rows', () => {
       expect(limit).toBeGreaterThan(0);
       // The bounces and complaints of 2026-07-02 erased from its files (rewritten under their names), its rollup
       // not built again: by its rollup, the day still holds them.
-      const conn = store.connection;
-      for (const hour of readdirSync(join(dir, 'events', 'dt=2026-07-02'))) {
-        const folder = join(dir, 'events', 'dt=2026-07-02', hour);
-        for (const name of readdirSync(folder)) {
-          const file = join(folder, name);
-          await conn.run(
-            `COPY (SELECT * FROM read_parquet('${file}') WHERE event_type NOT IN ('bounce', 'complaint'))
-             TO '${file}.new' (FORMAT parquet)`,
-          );
-          rmSync(file);
-          cpSync(`${file}.new`, file);
-          rmSync(`${file}.new`);
-          const t = new Date(Date.now() + 60_000);
-          utimesSync(file, t, t);
-        }
-      }
+      await rewriteDayFiles(
+        store.connection,
+        dir,
+        '2026-07-02',
+        (src) => `SELECT * FROM ${src} WHERE event_type NOT IN ('bounce', 'complaint')`,
+      );
       const p = { from: START, to: START + 2 * 24 * H, tenant: null, limit };
       const got = await createDuckDbRollupReportEngine(store).run('bounced-recipients', p);
       expect(store.rolledUp(START + 24 * H)).toBe(false);
@@ -124,10 +120,7 @@ describe('bounced-recipients reads the newest hours that hold its rows', () => {
   });
 
   it('reads an hour of a rolled-up day that had no event of the tenant once a late event makes the day stale', async () => {
-    const dir = join(scratch, 'late-lake');
-    cpSync(lake.dir, dir, { recursive: true });
-    await writeRollups(dir, ['2026-07-01', '2026-07-02']);
-    const store = await DuckDbReportsStore.open({ lakeDir: dir, minIntervalMs: 0 });
+    const { dir, store } = await copyLake('late-lake');
     try {
       const engine = createDuckDbRollupReportEngine(store);
       const p = { ...PERIOD, tenant: 'umbrella', limit: 100_000 };

@@ -11,6 +11,7 @@ import { buildTestLake, type TestLake } from '../test-lake';
 import { createDuckDbLiveFigures, createDuckDbRollupLiveFigures } from './duckdb-live-figures';
 import { createDuckDbReportEngine, createDuckDbRollupReportEngine } from './duckdb-report-engine';
 import { DuckDbReportsStore } from './duckdb-reports-store';
+import { addLateFile, rawLiveFigures, rewriteDayFiles } from './raw-lake.test-support';
 import { writeRollups } from './rollup-lake.test-support';
 
 const H = 3_600_000;
@@ -208,15 +209,8 @@ describe('reports engine: rollups and the raw open window', () => {
     cpSync(lake.dir, dir, { recursive: true });
     const more = buildTestLake({ messages: 300, start: new Date(START), spanHours: 72, seed: 12 });
     const store = await DuckDbReportsStore.open({ lakeDir: dir, minIntervalMs: 0 });
-    const rawFigures = async () => {
-      const db = await openLake(dir);
-      try {
-        return await createDuckDbLiveFigures(db, undefined, { cacheMs: 0 }).figures(now);
-      } finally {
-        db.close();
-      }
-    };
     const now = new Date('2026-07-03T20:00:00Z');
+    const rawFigures = () => rawLiveFigures(dir, now);
     try {
       const live = createDuckDbRollupLiveFigures(store, undefined, { cacheMs: 0 });
       const before = await live.figures(now);
@@ -225,9 +219,7 @@ describe('reports engine: rollups and the raw open window', () => {
       store.lastRawRanges = [];
       expect(await live.figures(now)).toEqual(before);
       expect(store.lastRawRanges, 'the raw hours were not read again').toEqual([]);
-      const hour = join('events', 'dt=2026-07-03', 'hour=10');
-      const [name] = readdirSync(join(more.dir, hour));
-      copyFileSync(join(more.dir, hour, name!), join(dir, hour, `late-${name}`));
+      addLateFile(more.dir, dir, join('events', 'dt=2026-07-03', 'hour=10'));
       const after = await live.figures(now);
       expect(after).toEqual(await rawFigures());
       expect(after).not.toEqual(before);
@@ -245,14 +237,6 @@ describe('reports engine: rollups and the raw open window', () => {
     await writeRollups(dir, ['2026-07-01', '2026-07-02']);
     const store = await DuckDbReportsStore.open({ lakeDir: dir, minIntervalMs: 0 });
     const now = new Date('2026-07-03T20:00:00Z');
-    const rawFigures = async () => {
-      const db = await openLake(dir);
-      try {
-        return await createDuckDbLiveFigures(db, undefined, { cacheMs: 0 }).figures(now);
-      } finally {
-        db.close();
-      }
-    };
     try {
       const live = createDuckDbRollupLiveFigures(store, undefined, { cacheMs: 0 });
       const before = await live.figures(now);
@@ -262,13 +246,11 @@ describe('reports engine: rollups and the raw open window', () => {
       expect(store.lastRawRanges, 'nothing was read again').toEqual([]);
       // A late event in the rolled-up 2026-07-02, rolled up again before the next request: the same days and raw
       // hours as before, only the day's build differs.
-      const hour = join('events', 'dt=2026-07-02', 'hour=10');
-      const [name] = readdirSync(join(more.dir, hour));
-      copyFileSync(join(more.dir, hour, name!), join(dir, hour, `late-${name}`));
+      addLateFile(more.dir, dir, join('events', 'dt=2026-07-02', 'hour=10'));
       await writeRollups(dir, ['2026-07-02']);
       const after = await live.figures(now);
       expect(store.rolledUp(START + 24 * H)).toBe(true);
-      expect(after).toEqual(await rawFigures());
+      expect(after).toEqual(await rawLiveFigures(dir, now));
       expect(after).not.toEqual(before);
     } finally {
       store.close();
@@ -295,21 +277,7 @@ describe('reports engine: rollups and the raw open window', () => {
       expect(before.rows).toEqual(await want());
       expect(before.rows.some((r) => r.campaign_id !== null)).toBe(true);
       // Every file of the day rewritten in place without campaign_id (as an older writer's files were).
-      const conn = store.connection;
-      for (const hour of readdirSync(join(dir, 'events', 'dt=2026-07-03'))) {
-        const folder = join(dir, 'events', 'dt=2026-07-03', hour);
-        for (const name of readdirSync(folder)) {
-          const file = join(folder, name);
-          await conn.run(
-            `COPY (SELECT * EXCLUDE (campaign_id) FROM read_parquet('${file}')) TO '${file}.new' (FORMAT parquet)`,
-          );
-          rmSync(file);
-          copyFileSync(`${file}.new`, file);
-          rmSync(`${file}.new`);
-          const t = new Date(Date.now() + 60_000);
-          utimesSync(file, t, t);
-        }
-      }
+      await rewriteDayFiles(store.connection, dir, '2026-07-03', (src) => `SELECT * EXCLUDE (campaign_id) FROM ${src}`);
       const after = await engine.run('bounced-recipients', p);
       expect(after.rows).toEqual(await want());
       expect(after.rows.length).toBe(before.rows.length);
