@@ -30,7 +30,7 @@ const rowOf = (record: Record<string, unknown>): NormalisedEvent => {
 function manyTenants(): NormalisedEvent[] {
   const send = rowOf(testEvent('Send', 'send', {}, testMail({ timestamp: `${DAY}T10:00:00.000Z` })));
   const open = rowOf(testOpen('Mozilla/5.0', `${DAY}T11:00:00.000Z`, testMail({ timestamp: `${DAY}T10:00:00.000Z` })));
-  const tenants = [...Array.from({ length: 150 }, (_, i) => [`t-${String(i).padStart(3, '0')}`, 24] as const)];
+  const tenants: [string, number][] = Array.from({ length: 150 }, (_, i) => [`t-${String(i).padStart(3, '0')}`, 24]);
   tenants.splice(40, 0, ['big', 3000]);
   const rows: NormalisedEvent[] = [];
   for (const [tenant, campaigns] of tenants) {
