@@ -163,6 +163,24 @@ export function dayClosed(day: string, closedBefore: Date): boolean {
 const quote = (s: string) => `'${s.replaceAll("'", "''")}'`;
 
 /**
+ * Writes a relation holding one rollup table's rows (`relation`: a table or view name) to `target` in the current
+ * layout ({@link ROLLUP_LAYOUT}): sorted by the table's order, tenant-bounded row groups, zstd, the layout key.
+ */
+export async function writeRollupFile(
+  conn: DuckDBConnection,
+  relation: string,
+  table: RollupTable['name'],
+  target: string,
+): Promise<void> {
+  await copyTenantGrouped(conn, relation, target, {
+    orderBy: rollupOrderBy(table),
+    compression: 'zstd',
+    layout: ROLLUP_LAYOUT,
+    layoutKey: ROLLUP_LAYOUT_KEY,
+  });
+}
+
+/**
  * Builds every table of one day from the files listed (and only those: a file delivered since waits for the next
  * build, which the digest asks for), into `outDir/<table>.parquet`. `paths` are local copies of the raw files.
  */
@@ -183,12 +201,7 @@ async function buildDay(conn: DuckDBConnection, day: string, paths: readonly str
   for (const t of ROLLUP_TABLES) {
     const sql = rollupBuildSql(t.name).replaceAll(':day', quote(day));
     await conn.run(`CREATE OR REPLACE TEMP TABLE _rollup AS ${sql}`);
-    await copyTenantGrouped(conn, '_rollup', join(outDir, `${t.name}.parquet`), {
-      orderBy: rollupOrderBy(t.name),
-      compression: 'zstd',
-      layout: ROLLUP_LAYOUT,
-      layoutKey: ROLLUP_LAYOUT_KEY,
-    });
+    await writeRollupFile(conn, '_rollup', t.name, join(outDir, `${t.name}.parquet`));
   }
   await conn.run('DROP TABLE IF EXISTS _rollup');
 }
