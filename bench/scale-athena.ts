@@ -345,7 +345,9 @@ export interface AthenaFigures {
  * on the files Athena would read, with the external file cache off (every query reads its files), checked two ways:
  * against the OS's count of the bytes the process read during the query (/proc/self/io rchar) and against the bytes
  * the query must read by the files' own metadata (each touched file's footer + the compressed column chunks of the
- * columns it references, parquet_metadata).
+ * columns it references, parquet_metadata); the OS count is the headline. Three runs: the client view (`tenant`)
+ * through the events view as it was and as it is, and the compliance view (all tenants); each gives its metric
+ * reports, its page total (the six reports the page sends) and what Athena would bill (10 MB at least a query).
  */
 export async function measureAthenaProxy(opts: {
   lakeDir: string;
