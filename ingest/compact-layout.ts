@@ -3,8 +3,14 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 /**
  * The layout compaction writes, and what DuckDB reads back from it (queries/duckdb-lake.ts, the dashboards' lake cache).
  *
- * A compacted file holds the lake columns plus `pair_key`, sorted by (tenant_id, event_time), Snappy-compressed:
- * - its row groups are tenant-bounded ({@link tenantRowGroups}): consecutive tenants share a row group of at most
+ * A compacted file holds the lake columns plus `pair_key`, Snappy-compressed, written in sections by event type
+ * ({@link EVENT_TYPE_SECTIONS}), each section sorted by (tenant_id, event_time):
+ * - the sections keep the drill-down's rows apart: bounced-recipients (`event_type IN ('bounce', 'complaint')`) reads
+ *   only the row groups of the first section, whose `event_type` statistics hold only those two values; every other
+ *   row group's (min, max) excludes both (clicks, alone in a range between them; the rest, all after 'complaint'), so
+ *   DuckDB and Athena skip it by its statistics instead of decoding a tenant's every row to keep 1 % of them
+ *   (layout 5; layout 4 sorted the whole file by tenant, docs/BENCHMARKS.md "scale");
+ * - within each section, row groups are tenant-bounded ({@link tenantRowGroups}): consecutive tenants share a row group of at most
  *   {@link TENANT_ROW_GROUP_ROWS} rows, never split across two unless one tenant alone holds more; a tenant larger
  *   than that has row groups of its own. Each row group's `tenant_id` statistics (min, max) then name a narrow range
  *   of tenants, and a one-tenant query (`WHERE tenant_id = ?`) reads only the row groups of that tenant: DuckDB and
@@ -35,8 +41,32 @@ export const PAIR_KEY_SQL = `CASE WHEN event_type IN ('open', 'click') THEN md5_
  * The layout version, written in each compacted file's key-value metadata (`sesflow_layout`). A compacted file of an
  * older layout (or none) is rewritten by the next compaction, so `sesflow compact` brings an existing lake up to date.
  */
-export const COMPACT_LAYOUT = '4';
+export const COMPACT_LAYOUT = '5';
 export const COMPACT_LAYOUT_KEY = 'sesflow_layout';
+
+/**
+ * The event-type sections of a compacted file, in file order: disjoint predicates that together hold every row (a
+ * NULL or unknown type falls in the last). The first holds exactly bounces and complaints (statistics min 'bounce',
+ * max 'complaint'); the second every type strictly between them (SES's 'click'), so its range excludes both; the last
+ * everything else, which for the SES types (delivery, delivery_delay, open, reject, rendering_failure, send,
+ * subscription) all sort after 'complaint'. A filter on bounces or complaints therefore matches the statistics of the
+ * first section's row groups only. Ranges, not lists, so a type SES adds later still lands in a section whose
+ * statistics exclude the drill-down's values unless it sorts before 'bounce'.
+ */
+export const EVENT_TYPE_SECTIONS: readonly string[] = [
+  `event_type IN ('bounce', 'complaint')`,
+  `event_type > 'bounce' AND event_type < 'complaint'`,
+  `event_type IS NULL OR event_type < 'bounce' OR event_type > 'complaint'`,
+];
+
+/**
+ * The index in {@link EVENT_TYPE_SECTIONS} of the section a value of `column` (an event type, or a row group's
+ * `event_type` statistic) belongs to, as a DuckDB expression.
+ */
+export function eventTypeSectionSql(column = 'event_type'): string {
+  const whens = EVENT_TYPE_SECTIONS.map((p, i) => `WHEN ${p.replaceAll('event_type', column)} THEN ${i}`);
+  return `CASE ${whens.join(' ')} END`;
+}
 
 /**
  * The most rows a row group shared by several tenants holds: DuckDB's vector size. The grouped write
@@ -84,32 +114,47 @@ export function tenantRowGroups(
 const sqlString = (s: string) => `'${s.replaceAll("'", "''")}'`;
 
 /**
- * Writes a DuckDB relation (`relation`: a table or view name) to a Parquet file in the compacted layout: tenant-bounded
- * row groups ({@link tenantRowGroups}), rows ordered by `orderBy` within each group, Snappy, the layout version in the
- * key-value metadata. `orderBy` must list `tenant_id` first (or keep an order already sorted by tenant, as an erasure
- * rewrite does), so the file as a whole stays sorted by tenant. `columns` is the select list (default every column).
- * The rollup writer uses the same row groups with its own compression and layout key (`compression`, `layoutKey`).
+ * Writes a DuckDB relation (`relation`: a table or view name) to a Parquet file in the compacted layout: one section
+ * per predicate of `sections` (in that order; default one section of every row), tenant-bounded row groups within each
+ * ({@link tenantRowGroups}), rows ordered by `orderBy` within each group, Snappy, the layout version in the key-value
+ * metadata. `orderBy` must list `tenant_id` first (or keep an order already sorted by section and tenant, as an erasure
+ * rewrite of a file of the same sections does), so each section stays sorted by tenant. The sections must be disjoint
+ * and hold every row (a row in none is not written). `columns` is the select list (default every column). The rollup
+ * writer uses the same row groups without sections, with its own compression and layout key (`compression`,
+ * `layoutKey`).
  */
 export async function copyTenantGrouped(
   conn: DuckDBConnection,
   relation: string,
   target: string,
-  options: { orderBy: string; columns?: string; layout?: string; layoutKey?: string; compression?: 'snappy' | 'zstd' },
+  options: {
+    orderBy: string;
+    columns?: string;
+    sections?: readonly string[];
+    layout?: string;
+    layoutKey?: string;
+    compression?: 'snappy' | 'zstd';
+  },
 ): Promise<void> {
-  const counts = (
-    await conn.runAndReadAll(
-      `SELECT tenant_id AS tenant, count(*) AS rows FROM ${relation} GROUP BY tenant_id ORDER BY tenant_id NULLS LAST`,
-    )
-  ).getRowObjectsJS() as { tenant: string | null; rows: bigint }[];
-  const groups = tenantRowGroups(counts.map((c) => ({ tenant: c.tenant, rows: Number(c.rows) })));
   const columns = options.columns ?? '*';
-  const branches = groups.map((g) => {
-    const where =
-      g.first === null
-        ? 'tenant_id IS NULL'
-        : `tenant_id >= ${sqlString(g.first)} AND tenant_id <= ${sqlString(g.last!)}`;
-    return `(SELECT ${columns} FROM ${relation} WHERE ${where} ORDER BY ${options.orderBy})`;
-  });
+  const branches: string[] = [];
+  for (const section of options.sections ?? ['TRUE']) {
+    const counts = (
+      await conn.runAndReadAll(
+        `SELECT tenant_id AS tenant, count(*) AS rows FROM ${relation} WHERE ${section}
+         GROUP BY tenant_id ORDER BY tenant_id NULLS LAST`,
+      )
+    ).getRowObjectsJS() as { tenant: string | null; rows: bigint }[];
+    for (const g of tenantRowGroups(counts.map((c) => ({ tenant: c.tenant, rows: Number(c.rows) })))) {
+      const tenants =
+        g.first === null
+          ? 'tenant_id IS NULL'
+          : `tenant_id >= ${sqlString(g.first)} AND tenant_id <= ${sqlString(g.last!)}`;
+      branches.push(
+        `(SELECT ${columns} FROM ${relation} WHERE (${section}) AND ${tenants} ORDER BY ${options.orderBy})`,
+      );
+    }
+  }
   // An empty relation still gets a file with the schema (no row group).
   const body = branches.length > 0 ? branches.join('\nUNION ALL\n') : `SELECT ${columns} FROM ${relation}`;
   await conn.run(

@@ -5,7 +5,7 @@ import { buildTestLake, type TestLake } from '../dashboards/test-lake';
 import { type LakeDb, openLake } from '../queries/duckdb-lake';
 import { runNamedQuery } from '../queries/run-named-query';
 import { compactLake, listPartitions } from './compact';
-import { COMPACT_LAYOUT, COMPACT_LAYOUT_KEY, PAIR_KEY_SQL } from './compact-layout';
+import { COMPACT_LAYOUT, COMPACT_LAYOUT_KEY, eventTypeSectionSql, PAIR_KEY_SQL } from './compact-layout';
 
 let lake: TestLake;
 
@@ -28,8 +28,8 @@ async function withLake<T>(fn: (db: LakeDb) => Promise<T>): Promise<T> {
   }
 }
 
-describe('compaction layout: sorted by tenant and time, pair_key', () => {
-  it('writes every partition as one file sorted by (tenant, event time) with the pair key of each open and click', async () => {
+describe('compaction layout: sorted by event-type section, tenant and time, pair_key', () => {
+  it('writes every partition as one file sorted by (event-type section, tenant, event time) with the pair key of each open and click', async () => {
     // Half the partitions get a second copy of their file first (Firehose redelivery): the pair keys of files with
     // and without the column must agree, before and after compaction.
     const parts = listPartitions(lake.dir);
@@ -54,7 +54,8 @@ describe('compaction layout: sorted by tenant and time, pair_key', () => {
            count(*) FILTER (WHERE (pair_key IS NULL) <> (event_type NOT IN ('open', 'click'))) AS misplaced_keys,
            count(*) FILTER (WHERE NOT in_order) AS out_of_order
          FROM (
-           SELECT *, (tenant_id, event_time) >= lag((tenant_id, event_time)) OVER (PARTITION BY filename ORDER BY file_row_number)
+           SELECT *, (${eventTypeSectionSql()}, tenant_id, event_time)
+               >= lag((${eventTypeSectionSql()}, tenant_id, event_time)) OVER (PARTITION BY filename ORDER BY file_row_number)
              IS NOT FALSE AS in_order
            FROM read_parquet(${list}, filename = true, file_row_number = true))`,
       );

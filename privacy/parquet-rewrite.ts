@@ -3,6 +3,7 @@ import {
   COMPACT_LAYOUT,
   COMPACT_LAYOUT_KEY,
   copyTenantGrouped,
+  EVENT_TYPE_SECTIONS,
   PAIR_KEY_COLUMN,
   PAIR_KEY_SQL,
 } from '../ingest/compact-layout';
@@ -137,9 +138,15 @@ export async function rewriteParquetFile(
          LEFT JOIN _erase_ids i ON r.event_id = i.old
          LEFT JOIN _erase_rcp p ON r.recipient = p.old)`;
   if (layout === COMPACT_LAYOUT) {
-    // A file of the current compacted layout keeps its tenant-bounded row groups (the tenant column is not changed).
+    // A file of the current compacted layout keeps its event-type sections and tenant-bounded row groups (neither the
+    // type nor the tenant column is changed), each group in the file's own row order.
     await conn.run(`CREATE OR REPLACE TEMP TABLE _erase_out AS ${rewritten}`);
-    await copyTenantGrouped(conn, '_erase_out', output, { orderBy: '_row', columns: '* EXCLUDE (_row)', layout });
+    await copyTenantGrouped(conn, '_erase_out', output, {
+      orderBy: '_row',
+      columns: '* EXCLUDE (_row)',
+      sections: EVENT_TYPE_SECTIONS,
+      layout,
+    });
     await conn.run('DROP TABLE _erase_out');
   } else {
     const metadata = layout !== undefined ? `, KV_METADATA {${COMPACT_LAYOUT_KEY}: ${sqlString(layout)}}` : '';
