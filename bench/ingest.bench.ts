@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { compactLake } from '../ingest/compact';
+import { COMPACT_LAYOUT } from '../ingest/compact-layout';
 import { LAKE_COLUMNS } from '../ingest/lake-schema';
 import { STREAMING_NODE_FLAGS } from '../lib/node-flags.mjs';
 import { openLake } from '../queries/duckdb-lake';
@@ -171,7 +172,7 @@ export const ingestBenchmark: Benchmark = {
           `tenant-summary:        median ${median.toFixed(0)} ms over ${fmt(bigRows)} events, compacted lake (${tenants} tenants; open + query, 5 runs, min ${compacted.min.toFixed(0)} ms, max ${compacted.max.toFixed(0)} ms; compaction took ${compactS.toFixed(1)} s)`,
           `                       median ${raw.median.toFixed(0)} ms on the same lake before compaction (every id checked for duplicates; min ${raw.min.toFixed(0)} ms, max ${raw.max.toFixed(0)} ms)`,
           ...[
-            ['compacted (layout 4)', locality],
+            [`compacted (layout ${COMPACT_LAYOUT})`, locality],
             ['layout 3 (baseline) ', locality3],
           ].map(([label, l]) => {
             const f = l as typeof locality;

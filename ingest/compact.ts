@@ -59,8 +59,9 @@ async function fileLayout(conn: DuckDBConnection, file: string): Promise<string 
 
 /**
  * Merges each partition's small files into one and drops duplicate event_ids (Firehose delivers at least once).
- * The merged file has the compacted layout (ingest/compact-layout.ts): the lake columns plus `pair_key`, sorted by
- * tenant and event time, in tenant-bounded row groups. Crash-safe: the merged file is written under a temporary name,
+ * The merged file has the compacted layout (ingest/compact-layout.ts): the lake columns plus `pair_key`, in
+ * event-type sections (bounces and complaints, clicks, the rest), each sorted by tenant and event time in
+ * tenant-bounded row groups. Crash-safe: the merged file is written under a temporary name,
  * renamed into place, and only then are the old files deleted. A crash between the two leaves the rows twice, which the
  * `events` view hides and the next run removes; nothing is ever lost. A partition holding one compacted file of the
  * current layout is left alone; a lone clean file of any other writer or of an older layout is rewritten.

@@ -69,7 +69,7 @@ export async function inspectParquetFile(
  * - In every text column of every row (of `tenant` when given): each form of the address is replaced by its text
  *   pseudonym (a diagnostic code or a link may quote it).
  * - Row order, every other column, `pair_key` (computed again from the new recipient, as compaction computes it) and
- *   the compacted layout's metadata are kept (and a file of the current layout keeps its tenant-bounded row groups);
+ *   the compacted layout's metadata are kept (and a file of the current layout keeps its event-type sections and tenant-bounded row groups);
  *   a file that had no `pair_key` still has none.
  * The result is checked before it is returned: as many rows as the input, none holding the address.
  */
