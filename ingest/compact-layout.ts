@@ -114,6 +114,20 @@ export function tenantRowGroups(
 const sqlString = (s: string) => `'${s.replaceAll("'", "''")}'`;
 
 /**
+ * Writes lake rows (`relation`: a table or view name) as a compacted file: {@link copyTenantGrouped} in the
+ * {@link EVENT_TYPE_SECTIONS}, the current layout unless `layout` says otherwise. Compaction and an erasure rewrite of
+ * a file of the current layout both write through it, so they cannot write different layouts under one version.
+ */
+export async function copyCompacted(
+  conn: DuckDBConnection,
+  relation: string,
+  target: string,
+  options: { orderBy: string; columns?: string; layout?: string },
+): Promise<void> {
+  await copyTenantGrouped(conn, relation, target, { ...options, sections: EVENT_TYPE_SECTIONS });
+}
+
+/**
  * Writes a DuckDB relation (`relation`: a table or view name) to a Parquet file in the compacted layout: one section
  * per predicate of `sections` (in that order; default one section of every row), tenant-bounded row groups within each
  * ({@link tenantRowGroups}), rows ordered by `orderBy` within each group, Snappy, the layout version in the key-value

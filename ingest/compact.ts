@@ -2,14 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
-import {
-  COMPACT_LAYOUT,
-  COMPACT_LAYOUT_KEY,
-  copyTenantGrouped,
-  EVENT_TYPE_SECTIONS,
-  PAIR_KEY_COLUMN,
-  PAIR_KEY_SQL,
-} from './compact-layout';
+import { COMPACT_LAYOUT, COMPACT_LAYOUT_KEY, copyCompacted, PAIR_KEY_COLUMN, PAIR_KEY_SQL } from './compact-layout';
 import { CHECKED_WRITERS, fileStamp, LAKE_COLUMNS, parseLakeFileName } from './lake-schema';
 
 export interface CompactSummary {
@@ -128,10 +121,7 @@ export async function compactLake(
          FROM read_parquet(${list}, union_by_name = true)
          ${n === d ? '' : 'QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY event_time) = 1'}`,
       );
-      await copyTenantGrouped(conn, '_compacted', tmp, {
-        orderBy: 'tenant_id, event_time, event_id',
-        sections: EVENT_TYPE_SECTIONS,
-      });
+      await copyCompacted(conn, '_compacted', tmp, { orderBy: 'tenant_id, event_time, event_id' });
       await conn.run('DROP TABLE _compacted');
       renameSync(tmp, join(dir, `${CHECKED_WRITERS.compacted}-${fileStamp(new Date())}-${randomUUID()}.parquet`));
       for (const f of files) rmSync(join(dir, f), { force: true });

@@ -2,8 +2,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import {
   COMPACT_LAYOUT,
   COMPACT_LAYOUT_KEY,
-  copyTenantGrouped,
-  EVENT_TYPE_SECTIONS,
+  copyCompacted,
   PAIR_KEY_COLUMN,
   PAIR_KEY_SQL,
 } from '../ingest/compact-layout';
@@ -141,12 +140,7 @@ export async function rewriteParquetFile(
     // A file of the current compacted layout keeps its event-type sections and tenant-bounded row groups (neither the
     // type nor the tenant column is changed), each group in the file's own row order.
     await conn.run(`CREATE OR REPLACE TEMP TABLE _erase_out AS ${rewritten}`);
-    await copyTenantGrouped(conn, '_erase_out', output, {
-      orderBy: '_row',
-      columns: '* EXCLUDE (_row)',
-      sections: EVENT_TYPE_SECTIONS,
-      layout,
-    });
+    await copyCompacted(conn, '_erase_out', output, { orderBy: '_row', columns: '* EXCLUDE (_row)', layout });
     await conn.run('DROP TABLE _erase_out');
   } else {
     const metadata = layout !== undefined ? `, KV_METADATA {${COMPACT_LAYOUT_KEY}: ${sqlString(layout)}}` : '';
