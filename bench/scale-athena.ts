@@ -124,7 +124,7 @@ const src = (files: string[], hive = false) =>
 const viewSrc = (files: string[], byTenant: boolean) =>
   files.length === 0
     ? null
-    : `(SELECT * EXCLUDE (copy_rank, filename) FROM (SELECT *, row_number() OVER (PARTITION BY dt, hour, ${byTenant ? 'tenant_id, ' : ''}event_id ORDER BY filename) AS copy_rank FROM read_parquet([${files.map(quote).join(', ')}], hive_partitioning = true, filename = true)) WHERE copy_rank = 1)`;
+    : `(SELECT * EXCLUDE (copy_rank, filename) FROM (SELECT *, row_number() OVER (PARTITION BY dt, hour, ${byTenant ? 'tenant_id, event_type, ' : ''}event_id ORDER BY filename) AS copy_rank FROM read_parquet([${files.map(quote).join(', ')}], hive_partitioning = true, filename = true)) WHERE copy_rank = 1)`;
 
 function referenced(sql: string, columns: readonly string[]): string[] {
   return columns.filter((c) => new RegExp(`\\b${c}\\b`).test(sql));
@@ -398,7 +398,7 @@ export async function measureAthenaProxy(opts: {
       {
         byTenant: true,
         tenant: tenant as string | null,
-        name: 'events view now (window by dt, hour, tenant_id, event_id)',
+        name: 'events view now (window by dt, hour, tenant_id, event_type, event_id)',
       },
       { byTenant: true, tenant: null, name: 'events view now' },
     ];
