@@ -423,15 +423,11 @@ const MEMO_MAX = 1024;
 /** Drains so far, of every stage: a batch column's `memoKeys` belong to one drain. */
 let drains = 0;
 
-const STAGE_PLAIN = 0;
-const STAGE_DICTIONARY = 1;
-const STAGE_BOOLEAN = 2;
-const STAGE_NUMBER = 3;
-/** How the stage holds each column's values (see `stageRow`). */
-const STAGE_KINDS: readonly number[] = LAKE_COLUMNS.map((name) => {
+/** How the stage holds each column's values (see `stageRow`), in lake order. */
+const STAGE_KINDS: readonly ('plain' | 'dictionary' | 'boolean' | 'number')[] = LAKE_COLUMNS.map((name) => {
   const type = LAKE_COLUMN_TYPES[name];
-  if (type === 'string') return PLAIN_COLUMNS.has(name) ? STAGE_PLAIN : STAGE_DICTIONARY;
-  return type === 'boolean' ? STAGE_BOOLEAN : STAGE_NUMBER;
+  if (type === 'string') return PLAIN_COLUMNS.has(name) ? 'plain' : 'dictionary';
+  return type === 'boolean' ? 'boolean' : 'number';
 });
 
 /**
@@ -528,7 +524,7 @@ export class RowStage {
     for (let c = 0; c < COLUMN_COUNT; c++) {
       const base = c * STAGE_ROWS;
       const kind = STAGE_KINDS[c];
-      if (kind === STAGE_PLAIN) {
+      if (kind === 'plain') {
         for (let r = 0, d = c; r < n; r++, d += COLUMN_COUNT) {
           if (defs[d] === 0) continue;
           const col = targets[r]!.columns[c] as PlainStringColumn;
@@ -537,7 +533,7 @@ export class RowStage {
           col.values.bytes(src, at, at + 4 + len);
           col.count++;
         }
-      } else if (kind === STAGE_DICTIONARY) {
+      } else if (kind === 'dictionary') {
         const strings = this.strings[c]!;
         const distinct = strings.length;
         if (distinct <= MEMO_MAX) {
@@ -550,7 +546,7 @@ export class RowStage {
             if (defs[d] !== 0) (targets[r]!.columns[c] as StringColumn).add(strings[ints[base + r]!]);
           }
         }
-      } else if (kind === STAGE_BOOLEAN) {
+      } else if (kind === 'boolean') {
         for (let r = 0, d = c; r < n; r++, d += COLUMN_COUNT) {
           if (defs[d] !== 0) (targets[r]!.columns[c] as BoolColumn).add(ints[base + r] === 1);
         }
