@@ -191,7 +191,8 @@ export const METRIC_COLUMNS: readonly ColumnSpec[] = [
   { name: 'click_rate', type: 'double', description: 'unique_clicks / delivered' },
 ];
 
-interface MetricKey {
+/** A group key of a metric report, in both renderings. */
+export interface MetricKey {
   /** Output column name. */
   name: string;
   /**
@@ -207,7 +208,8 @@ interface MetricKey {
   nullable?: boolean;
 }
 
-interface MetricsOptions {
+/** How a metric report filters and orders its groups. */
+export interface MetricsOptions {
   /** More filters over the rows (and, in the rollup rendering, over the rollup rows: same column names). */
   where?: string;
   /** More output columns after the keys: `agg` over `column`, which `events` and `rollup_daily` both hold. */
@@ -299,7 +301,7 @@ ${metricsSelect(keys, opts)}`;
 }
 
 /** The output of both metric renderings: `counts` (c) joined with `engagement` (e) on the keys. */
-function metricsSelect(keys: readonly MetricKey[], opts: MetricsOptions): string {
+export function metricsSelect(keys: readonly MetricKey[], opts: Pick<MetricsOptions, 'extra' | 'orderBy'>): string {
   const extra = opts.extra ?? [];
   // A nullable key joins null to null with two hash-joinable equalities (the Trino parser the tests use has no
   // IS NOT DISTINCT FROM, and an OR would keep DuckDB from a hash join).

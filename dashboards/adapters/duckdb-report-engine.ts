@@ -6,6 +6,7 @@ import type { ReportEngine, ReportInfo, ReportParams, ReportResult } from '../ap
 import { BadRequestError } from '../errors';
 import { drillDownBasis, rollupRenderings, rollupValues, splitAggregatePeriod } from '../report-split';
 import type { DuckDbReportsStore } from './duckdb-reports-store';
+import { WHOLE_DAY_RENDERINGS } from './duckdb-rollup-derived';
 import { createSerialQueue, plainRow } from './serial-lake';
 
 export interface DuckDbReportEngineOptions {
@@ -14,6 +15,11 @@ export interface DuckDbReportEngineOptions {
   /** The reports answered from rollups and their renderings (default: the registry's, `NamedQuery.rollup`). */
   rollups?: ReadonlyMap<string, NamedQuery>;
   serial?: <T>(task: () => Promise<T>) => Promise<T>;
+  /**
+   * The reports answered from the store's derived tables when a period is whole days only (default:
+   * duckdb-rollup-derived.ts's; an empty map: always the rollup renderings).
+   */
+  wholeDays?: ReadonlyMap<string, NamedQuery>;
 }
 
 /** The values a named query's declared parameters take, from the router's validated parameters. */
@@ -91,6 +97,7 @@ export function createDuckDbRollupReportEngine(
 ): ReportEngine {
   const registry = opts.registry ?? NAMED_QUERIES;
   const rollups = opts.rollups ?? rollupRenderings(registry);
+  const wholeDayRenderings = opts.wholeDays ?? (opts.rollups ? new Map() : WHOLE_DAY_RENDERINGS);
   const serial = opts.serial ?? createSerialQueue();
   const infos = infosOf(registry);
   return {
@@ -114,13 +121,18 @@ export function createDuckDbRollupReportEngine(
           rolledUp: (d) => store.rolledUp(d),
           rawKeptFrom: store.rawKeptFrom(),
         });
+        // Whole days only (no edge, or edges whose hours hold no raw file): the derived tables answer, when the
+        // report has a rendering over them.
+        const wholeDays =
+          split.days && store.rawFiles(split.raw).folders.size === 0 ? wholeDayRenderings.get(name) : undefined;
+        const chosen = wholeDays ?? rendering;
         const values = {
-          ...namedQueryValues(rendering, params),
+          ...namedQueryValues(chosen, params),
           ...rollupValues(split, duckTimestamp),
         };
-        const result = await store.withRawEvents(split.raw, () =>
-          runBound(store.connection, rendering, values, params.limit),
-        );
+        const result = wholeDays
+          ? await runBound(store.connection, wholeDays, values, params.limit)
+          : await store.withRawEvents(split.raw, () => runBound(store.connection, rendering, values, params.limit));
         return { ...result, basis: split.basis };
       });
     },

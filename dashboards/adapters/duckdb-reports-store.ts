@@ -5,6 +5,7 @@ import { localRollupDays, rollupKey } from '../../ingest/rollups-writer';
 import { defineEventsViews } from '../../queries/duckdb-lake';
 import { ROLLUP_TABLES, type RollupTable } from '../../queries/rollups';
 import { DAY_MS, dayText, hourPartitions } from '../report-split';
+import { DERIVED_TABLES, updateDerived } from './duckdb-rollup-derived';
 
 /**
  * What the local reports engine holds, and how it reads the rest (docs/dashboards.md "Reports engine"):
@@ -79,6 +80,12 @@ export class DuckDbReportsStore {
   private readonly loaded = new Map<string, string>();
   private listed: Listed = { rollups: new Map(), raw: new Map(), fresh: new Set() };
   private lastList = Number.NEGATIVE_INFINITY;
+  /** Listings started, and the number of the last one applied (0: none yet). */
+  private listingSeq = 0;
+  private appliedListing = 0;
+  /** A listing started in the background and finished, not applied yet. */
+  private backgroundListing: { seq: number; listed: Listed } | { seq: number; error: unknown } | null = null;
+  private listingInFlight = false;
   /** Days (`YYYY-MM-DD`) rolled up and fresh (ingest/rollups-writer.ts), their current build loaded. */
   private ready = new Set<string>();
   /** The files the temporary `events` view is defined over now (null: none, or to be defined again). */
@@ -109,21 +116,32 @@ export class DuckDbReportsStore {
     return store;
   }
 
-  /** The rollup tables (made again when their columns changed) and the record of which files they hold. */
+  /**
+   * The rollup tables (made again when their columns changed), the tables derived from them
+   * (duckdb-rollup-derived.ts: made again and filled from the rollup tables when new or changed) and the record of
+   * which files they hold.
+   */
   private async createTables(): Promise<void> {
     const conn = this.connection;
     await conn.run('CREATE TABLE IF NOT EXISTS _rollup_files (part VARCHAR PRIMARY KEY, signature VARCHAR)');
-    for (const t of ROLLUP_TABLES) {
-      const cols = [...t.columns.map(([n, ty]) => `${n} ${DUCK_TYPES[ty]}`), 'dt VARCHAR'].join(', ');
-      const have = (
+    const columnsOf = async (table: string) =>
+      (
         await conn.runAndReadAll(
           `SELECT string_agg(column_name || ' ' || data_type, ', ' ORDER BY ordinal_position) AS c
-           FROM information_schema.columns WHERE table_name = 'rollup_${t.name}' AND table_schema = 'main'`,
+           FROM information_schema.columns WHERE table_name = '${table}' AND table_schema = 'main'`,
         )
       ).getRowObjectsJS()[0]?.c;
-      if (have !== cols) {
+    for (const t of ROLLUP_TABLES) {
+      const cols = [...t.columns.map(([n, ty]) => `${n} ${DUCK_TYPES[ty]}`), 'dt VARCHAR'].join(', ');
+      if ((await columnsOf(`rollup_${t.name}`)) !== cols) {
         await conn.run(`CREATE OR REPLACE TABLE rollup_${t.name} (${cols})`);
         await conn.run(`DELETE FROM _rollup_files WHERE starts_with(part, '${t.name}/')`);
+      }
+    }
+    for (const d of DERIVED_TABLES) {
+      if ((await columnsOf(d.name)) !== d.columns) {
+        await conn.run(d.ddl);
+        await updateDerived(conn, d.source, null);
       }
     }
     const rows = (await conn.runAndReadAll('SELECT part, signature FROM _rollup_files')).getRowObjectsJS();
@@ -131,15 +149,48 @@ export class DuckDbReportsStore {
   }
 
   /**
-   * Brings the rollup tables up to date with the lake: lists it (at most once per `minIntervalMs`, unless `force`)
-   * and loads the days whose rollup files changed, each table's changed days in one statement. Call inside the
-   * serial queue.
+   * Brings the rollup tables up to date with the lake (call inside the serial queue). The lake is listed at most once
+   * per `minIntervalMs`; with `force`, at the first call, or when `minIntervalMs` is 0, the call waits for the listing.
+   * Otherwise the listing runs in the background (listing a large lake takes a few hundred ms, which no report
+   * should wait for): the call applies the last listing that finished and, when it is older than `minIntervalMs`,
+   * starts the next one. The days whose rollup files changed are loaded, each table's changed days in one statement.
    */
   async refresh(force = false): Promise<void> {
     const now = Date.now();
-    if (!force && now - this.lastList < (this.opts.minIntervalMs ?? 1_000)) return;
-    this.lastList = now;
-    this.listed = await listLake(this.opts.lakeDir);
+    const interval = this.opts.minIntervalMs ?? 1_000;
+    if (force || interval === 0 || this.appliedListing === 0) {
+      if (!force && now - this.lastList < interval) return;
+      this.lastList = now;
+      const seq = ++this.listingSeq;
+      const listed = await listLake(this.opts.lakeDir);
+      if (seq > this.appliedListing) await this.apply(listed, seq);
+      return;
+    }
+    const done = this.backgroundListing;
+    this.backgroundListing = null;
+    if (done && 'error' in done) throw done.error;
+    if (done && done.seq > this.appliedListing) await this.apply(done.listed, done.seq);
+    if (now - this.lastList >= interval && !this.listingInFlight) {
+      this.lastList = now;
+      const seq = ++this.listingSeq;
+      this.listingInFlight = true;
+      listLake(this.opts.lakeDir).then(
+        (listed) => {
+          this.backgroundListing = { seq, listed };
+          this.listingInFlight = false;
+        },
+        (error: unknown) => {
+          this.backgroundListing = { seq, error };
+          this.listingInFlight = false;
+        },
+      );
+    }
+  }
+
+  /** Loads what a listing shows changed (the listing `seq`-th started). */
+  private async apply(listed: Listed, seq: number): Promise<void> {
+    this.appliedListing = seq;
+    this.listed = listed;
     const changed = new Map<RollupTable['name'], { dts: string[]; files: string[]; parts: [string, string][] }>();
     const note = (table: RollupTable['name'], dt: string, files: string[], part: string, signature: string) => {
       const c = changed.get(table) ?? { dts: [], files: [], parts: [] };
@@ -183,6 +234,7 @@ export class DuckDbReportsStore {
            FROM read_parquet([${files.map(sqlString).join(', ')}], hive_partitioning = false, union_by_name = true, filename = true)`,
         );
       }
+      await updateDerived(conn, t.name, dts);
       for (const [part, signature] of parts) {
         await conn.run(`DELETE FROM _rollup_files WHERE part = ${sqlString(part)}`);
         if (signature) {
