@@ -1,7 +1,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { LakeDb } from '../../queries/duckdb-lake';
 import { duckTimestamp } from '../../queries/duckdb-lake';
-import { NAMED_QUERIES, type NamedQuery } from '../../queries/named-queries';
+import { NAMED_QUERIES, type NamedQuery, oneTenant } from '../../queries/named-queries';
 import type { ReportEngine, ReportInfo, ReportParams, ReportResult } from '../api/ports';
 import { BadRequestError } from '../errors';
 import { drillDownBasis, rollupRenderings, rollupValues, splitAggregatePeriod } from '../report-split';
@@ -125,14 +125,15 @@ export function createDuckDbRollupReportEngine(
         // report has a rendering over them.
         const wholeDays =
           split.days && store.rawFiles(split.raw).folders.size === 0 ? wholeDayRenderings.get(name) : undefined;
-        const chosen = wholeDays ?? rendering;
+        const general = params.tenant === null ? rendering : oneTenant(rendering);
+        const chosen = wholeDays && params.tenant !== null ? oneTenant(wholeDays) : (wholeDays ?? general);
         const values = {
           ...namedQueryValues(chosen, params),
           ...rollupValues(split, duckTimestamp),
         };
         const result = wholeDays
-          ? await runBound(store.connection, wholeDays, values, params.limit)
-          : await store.withRawEvents(split.raw, () => runBound(store.connection, rendering, values, params.limit));
+          ? await runBound(store.connection, chosen, values, params.limit)
+          : await store.withRawEvents(split.raw, () => runBound(store.connection, general, values, params.limit));
         return { ...result, basis: split.basis };
       });
     },
