@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
@@ -138,14 +139,46 @@ export class DuckDbReportsStore {
         await conn.run(`DELETE FROM _rollup_files WHERE starts_with(part, '${t.name}/')`);
       }
     }
+    const rows = (await conn.runAndReadAll('SELECT part, signature FROM _rollup_files')).getRowObjectsJS();
+    for (const r of rows) this.loaded.set(String(r.part), String(r.signature));
+    // The derived tables, made again and filled when new, changed, or not derived from the builds loaded now.
+    await conn.run('CREATE TABLE IF NOT EXISTS _derived_state (digest VARCHAR)');
+    const state = (await conn.runAndReadAll('SELECT digest FROM _derived_state')).getRowObjectsJS()[0]?.digest;
+    let rebuild = state !== this.loadedDigest();
     for (const d of DERIVED_TABLES) {
       if ((await columnsOf(d.name)) !== d.columns) {
         await conn.run(d.ddl);
-        await updateDerived(conn, d.source, null);
+        rebuild = true;
       }
     }
-    const rows = (await conn.runAndReadAll('SELECT part, signature FROM _rollup_files')).getRowObjectsJS();
-    for (const r of rows) this.loaded.set(String(r.part), String(r.signature));
+    if (rebuild) await this.updateDerivedTables(null, null);
+  }
+
+  /** A digest of the builds loaded (what the derived tables must be derived from). */
+  private loadedDigest(): string {
+    const parts = [...this.loaded].map(([p, s]) => `${p}=${s}`).sort();
+    return createHash('sha256').update(parts.join('\n')).digest('hex');
+  }
+
+  /**
+   * Brings the derived tables up to date with the rollup rows of the days just loaded (`null`: every day), in one
+   * transaction that records what they are derived from.
+   */
+  private async updateDerivedTables(daily: string[] | null, pairs: string[] | null): Promise<void> {
+    const conn = this.connection;
+    const pairDays = [...this.loaded.keys()].filter((p) => p.startsWith('pairs/')).map((p) => p.slice(6));
+    const oldest = pairDays.length > 0 ? pairDays.reduce((a, b) => (a < b ? a : b)) : null;
+    await conn.run('BEGIN TRANSACTION');
+    try {
+      if (daily === null || daily.length > 0) await updateDerived(conn, 'daily', daily);
+      if (pairs === null || pairs.length > 0) await updateDerived(conn, 'pairs', pairs, oldest);
+      await conn.run('DELETE FROM _derived_state');
+      await conn.run(`INSERT INTO _derived_state VALUES (${sqlString(this.loadedDigest())})`);
+      await conn.run('COMMIT');
+    } catch (err) {
+      await conn.run('ROLLBACK');
+      throw err;
+    }
   }
 
   /**
@@ -213,6 +246,8 @@ export class DuckDbReportsStore {
       const c = changed.get(t.name);
       if (c) await this.reload(t, c.dts, c.files, c.parts);
     }
+    if (changed.size > 0)
+      await this.updateDerivedTables(changed.get('daily')?.dts ?? [], changed.get('pairs')?.dts ?? []);
     this.ready = new Set();
     for (const day of this.listed.fresh) {
       if (this.loaded.get(`daily/${day}`) === this.listed.rollups.get(`daily/${day}`)?.signature) this.ready.add(day);
@@ -226,20 +261,14 @@ export class DuckDbReportsStore {
     await conn.run('BEGIN TRANSACTION');
     try {
       await conn.run(`DELETE FROM rollup_${t.name} WHERE dt IN (${dts.map(sqlString).join(', ')})`);
-      await conn.run('SET preserve_insertion_order = true');
       if (files.length > 0) {
-        // In (tenant, day) order, kept as inserted: one tenant's rows of the days loaded together sit in a few row
-        // groups, whose min/max statistics let a one-tenant report skip the others'.
         // Paths come from the listing, never from a request; quoted as SQL strings all the same.
         await conn.run(
           `INSERT INTO rollup_${t.name}
            SELECT ${cols}, regexp_extract(filename, 'dt=(\\d{4}-\\d{2}-\\d{2})', 1) AS dt
-           FROM read_parquet([${files.map(sqlString).join(', ')}], hive_partitioning = false, union_by_name = true, filename = true)
-           ORDER BY tenant_id, dt`,
+           FROM read_parquet([${files.map(sqlString).join(', ')}], hive_partitioning = false, union_by_name = true, filename = true)`,
         );
       }
-      await updateDerived(conn, t.name, dts);
-      await conn.run('SET preserve_insertion_order = false');
       for (const [part, signature] of parts) {
         await conn.run(`DELETE FROM _rollup_files WHERE part = ${sqlString(part)}`);
         if (signature) {
@@ -326,7 +355,7 @@ export class DuckDbReportsStore {
       out[t.name] = Number(r.getRowObjectsJS()[0]!.n);
     }
     const tables = await this.connection.runAndReadAll(
-      "SELECT count(*) AS n FROM duckdb_tables() WHERE NOT starts_with(table_name, 'rollup_') AND table_name NOT IN ('_rollup_files', '_dup_keep')",
+      "SELECT count(*) AS n FROM duckdb_tables() WHERE NOT starts_with(table_name, 'rollup_') AND table_name NOT IN ('_rollup_files', '_derived_state', '_dup_keep')",
     );
     out.otherTables = Number(tables.getRowObjectsJS()[0]!.n);
     return out;

@@ -1,4 +1,5 @@
 import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SeededRandom } from '../../local/seeded-random';
 import { duckTimestamp, type LakeDb, openLake } from '../../queries/duckdb-lake';
@@ -101,6 +102,26 @@ describe('derived tables of the reports engine', () => {
     expect(without).toEqual(await derivedRows());
     expect(without.firsts.some((r) => r.dt === '2026-05-02' || r.prev === '2026-05-02')).toBe(false);
     expect(without.firsts).not.toEqual(full.firsts);
+  });
+});
+
+describe("derived tables kept in the engine's DuckDB file", () => {
+  it('are rebuilt at open when they were not derived from the builds the file holds (a crash between the two)', async () => {
+    const file = join(lake.dir, 'engine.duckdb');
+    const first = await DuckDbReportsStore.open({ lakeDir: lake.dir, dbFile: file, minIntervalMs: 0 });
+    await first.refresh();
+    const want = await rows(first.connection, 'SELECT * FROM rollup_pair_firsts ORDER BY ALL', []);
+    // As if the process stopped after loading a day and before deriving from it.
+    await first.connection.run("DELETE FROM rollup_pair_firsts WHERE dt = '2026-05-03'");
+    await first.connection.run("UPDATE _derived_state SET digest = 'older'");
+    first.close();
+    const again = await DuckDbReportsStore.open({ lakeDir: lake.dir, dbFile: file, minIntervalMs: 0 });
+    try {
+      expect(want.length).toBeGreaterThan(0);
+      expect(await rows(again.connection, 'SELECT * FROM rollup_pair_firsts ORDER BY ALL', [])).toEqual(want);
+    } finally {
+      again.close();
+    }
   });
 });
 

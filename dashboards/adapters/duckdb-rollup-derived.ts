@@ -22,7 +22,9 @@ import {
  *   `sum(uo) WHERE dt IN [a, b) AND (prev IS NULL OR prev < a)`, exactly the distinct count of the pairs, and a day's
  *   are `sum(uo)` of that day. Pairs are told apart by tenant and pair key, as the raw rendering groups them.
  *
- * Both are kept in the same transaction as the rollup rows they come from ({@link updateDerived}).
+ * The store updates them after each load that changed `rollup_daily` or `rollup_pairs` ({@link updateDerived}), in
+ * a transaction of their own that also records what they were derived from (`_derived_state`: a digest of the
+ * loaded builds), so a restart after a crash between the two rebuilds them.
  */
 
 const counts = METRIC_COUNT_NAMES;
@@ -100,13 +102,15 @@ ORDER BY tenant_id, dt, prev`;
 }
 
 /**
- * Brings the derived tables up to date after the rows of `dts` in `rollup_<table>` were replaced (inside the caller's
- * transaction). `null`: every day (a new or changed layout).
+ * Brings the derived tables up to date after the rows of `dts` in `rollup_<table>` were replaced. `null`: every day
+ * (a new or changed layout). `oldest`: the first day `rollup_pairs` holds, when the caller knows it (else it is
+ * looked up): a reload from that day on recomputes everything, with no lookup of the pairs' history.
  */
 export async function updateDerived(
   conn: DuckDBConnection,
   table: string,
   dts: readonly string[] | null,
+  oldest?: string | null,
 ): Promise<void> {
   if (table === 'daily') {
     if (dts === null) {
@@ -121,9 +125,11 @@ export async function updateDerived(
   if (table === 'pairs') {
     if (dts !== null && dts.length === 0) return;
     const first = dts === null ? null : [...dts].sort()[0]!;
-    // From the first loaded day on, every row is new: no lookup of earlier days needed.
-    const oldest = (await conn.runAndReadAll('SELECT min(dt) AS d FROM rollup_pairs')).getRowObjectsJS()[0]?.d;
-    const from = first === null || oldest === null || oldest === undefined || first <= String(oldest) ? null : first;
+    const first_ =
+      oldest !== undefined
+        ? oldest
+        : ((await conn.runAndReadAll('SELECT min(dt) AS d FROM rollup_pairs')).getRowObjectsJS()[0]?.d ?? null);
+    const from = first === null || first_ === null || first <= String(first_) ? null : first;
     await conn.run(`DELETE FROM rollup_pair_firsts${from === null ? '' : ` WHERE dt >= ${sqlString(from)}`}`);
     await conn.run(`INSERT INTO rollup_pair_firsts ${pairFirstsSql(from)}`);
   }
