@@ -167,7 +167,7 @@ export class DuckDbReportsStore {
   private async updateDerivedTables(daily: string[] | null, pairs: string[] | null): Promise<void> {
     const conn = this.connection;
     const pairDays = [...this.loaded.keys()].filter((p) => p.startsWith('pairs/')).map((p) => p.slice(6));
-    const oldest = pairDays.length > 0 ? pairDays.reduce((a, b) => (a < b ? a : b)) : null;
+    const oldest = pairDays.sort()[0] ?? null;
     await conn.run('BEGIN TRANSACTION');
     try {
       if (daily === null || daily.length > 0) await updateDerived(conn, 'daily', daily);
