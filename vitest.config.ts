@@ -11,5 +11,7 @@ export default defineConfig({
     maxWorkers: 2,
     // The contract test: every HTTP exchange of a test file checked against docs/*.openapi.yaml.
     setupFiles: ['lib/openapi-contract.setup.ts'],
+    // Each run's temporary files in one directory, removed at the end (lib/test-tmpdir.global-setup.ts).
+    globalSetup: ['lib/test-tmpdir.global-setup.ts'],
   },
 });

@@ -1,4 +1,5 @@
-import { beforeAll } from 'vitest';
+import { rmSync } from 'node:fs';
+import { afterAll, beforeAll } from 'vitest';
 import { type PackagedStack, packageStack } from './package-stack';
 import type { CfnResource } from './template-checks';
 
@@ -13,12 +14,18 @@ export interface PackagedStackFixture {
   props(id: string): Record<string, any>;
 }
 
-/** Packages `stage` once before the file's tests (a `beforeAll` hook) and returns lookups into its template. */
+/**
+ * Packages `stage` once before the file's tests (a `beforeAll` hook), removes the package after them, and returns
+ * lookups into its template.
+ */
 export function usePackagedStack(stage: string): PackagedStackFixture {
   let packaged: PackagedStack | undefined;
   beforeAll(async () => {
     packaged = await packageStack(stage);
   }, 600_000);
+  afterAll(() => {
+    if (packaged) rmSync(packaged.dir, { recursive: true, force: true });
+  });
   const fixture: PackagedStackFixture = {
     get stack() {
       if (!packaged) throw new Error(`the ${stage} stack is not packaged yet`);

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_RETENTION_POLICY } from '../privacy/retention';
 import { type PackagedStack, packageStack } from './package-stack';
 
@@ -21,6 +21,9 @@ const actions = () => statements().flatMap((s) => s.Action);
 beforeAll(async () => {
   stack = await packageStack('dev');
 }, 600_000);
+afterAll(() => {
+  if (stack) rmSync(stack.dir, { recursive: true, force: true });
+});
 
 describe('the erasure function in the template (stage dev)', () => {
   it('is a function of its own, x86_64 on Node 22 or later, with the longest Lambda timeout', () => {

@@ -1,4 +1,6 @@
 import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SesflowError } from '../lib/errors';
@@ -25,14 +27,20 @@ export function stageFromArgs(argv: readonly string[]): Stage {
   return value as Stage;
 }
 
-/** Runs the serverless CLI of node_modules with telemetry off; resolves with its stdout, rejects with its output. */
+/**
+ * Runs the serverless CLI of node_modules with telemetry off; resolves with its stdout, rejects with its output.
+ * serverless-esbuild leaves each function's zip staging folder in the OS temp dir after packaging (one folder per
+ * function and run), so the run gets a temp dir of its own (TMPDIR), removed when it ends.
+ */
 export function runServerless(
   args: readonly string[],
   timeoutMs = 20 * 60_000,
   extraEnv: Readonly<Record<string, string>> = {},
 ): Promise<string> {
   const bin = join(REPO_ROOT, 'node_modules', 'serverless', 'bin', 'serverless.js');
-  return new Promise((resolveRun, reject) => {
+  const runTmp = mkdtempSync(join(tmpdir(), 'sesflow-sls-'));
+  const done = () => rmSync(runTmp, { recursive: true, force: true });
+  return new Promise<string>((resolveRun, reject) => {
     execFile(
       process.execPath,
       [bin, ...args],
@@ -43,6 +51,7 @@ export function runServerless(
           SLS_TELEMETRY_DISABLED: '1',
           SLS_NOTIFICATIONS_MODE: 'off',
           FORCE_COLOR: '0',
+          TMPDIR: runTmp,
           ...extraEnv,
         },
         maxBuffer: 16 * 1024 * 1024,
@@ -53,5 +62,5 @@ export function runServerless(
         else resolveRun(`${stdout}\n${stderr}`);
       },
     );
-  });
+  }).finally(done);
 }

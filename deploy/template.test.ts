@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
@@ -515,7 +515,8 @@ describe('serverless package --stage prod', () => {
 
   it('packages prod with a webhook target, subscribed to the alarm topic', async () => {
     const url = 'https://alerts.example.com/sesflow';
-    const { template } = await packageStack('prod', { args: [`--param=alertWebhook=${url}`] });
+    const { template, dir } = await packageStack('prod', { args: [`--param=alertWebhook=${url}`] });
+    rmSync(dir, { recursive: true, force: true });
     expect(template.Parameters?.AlertWebhookUrl?.Default).toBe(url);
     expect(new RegExp(template.Parameters!.AlertWebhookUrl!.AllowedPattern!).test(url)).toBe(true);
     expect(new RegExp(template.Parameters!.AlertWebhookUrl!.AllowedPattern!).test('http://plain.example.com')).toBe(

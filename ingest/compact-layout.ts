@@ -88,12 +88,13 @@ const sqlString = (s: string) => `'${s.replaceAll("'", "''")}'`;
  * row groups ({@link tenantRowGroups}), rows ordered by `orderBy` within each group, Snappy, the layout version in the
  * key-value metadata. `orderBy` must list `tenant_id` first (or keep an order already sorted by tenant, as an erasure
  * rewrite does), so the file as a whole stays sorted by tenant. `columns` is the select list (default every column).
+ * The rollup writer uses the same row groups with its own compression and layout key (`compression`, `layoutKey`).
  */
 export async function copyTenantGrouped(
   conn: DuckDBConnection,
   relation: string,
   target: string,
-  options: { orderBy: string; columns?: string; layout?: string },
+  options: { orderBy: string; columns?: string; layout?: string; layoutKey?: string; compression?: 'snappy' | 'zstd' },
 ): Promise<void> {
   const counts = (
     await conn.runAndReadAll(
@@ -113,6 +114,7 @@ export async function copyTenantGrouped(
   const body = branches.length > 0 ? branches.join('\nUNION ALL\n') : `SELECT ${columns} FROM ${relation}`;
   await conn.run(
     `COPY (${body}) TO ${sqlString(target)}
-     (FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE 1, KV_METADATA {${COMPACT_LAYOUT_KEY}: ${sqlString(options.layout ?? COMPACT_LAYOUT)}})`,
+     (FORMAT parquet, COMPRESSION ${options.compression ?? 'snappy'}, ROW_GROUP_SIZE 1,
+      KV_METADATA {${options.layoutKey ?? COMPACT_LAYOUT_KEY}: ${sqlString(options.layout ?? COMPACT_LAYOUT)}})`,
   );
 }

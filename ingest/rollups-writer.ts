@@ -3,11 +3,11 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
-import { PAIR_KEY_COLUMN, PAIR_KEY_SQL } from './compact-layout';
+import { copyTenantGrouped, PAIR_KEY_COLUMN, PAIR_KEY_SQL } from './compact-layout';
 import { FsLakeStore } from './fs-lake-store';
 import { LAKE_COLUMNS, LAKE_PREFIX } from './lake-schema';
 import type { LakeObjectVersion, LakeStore, VersionedListing } from './lake-store';
-import { ROLLUP_TABLES, type RollupTable, rollupBuildSql, rollupPrefix } from './rollups';
+import { ROLLUP_TABLES, type RollupTable, rollupBuildSql, rollupOrderBy, rollupPrefix } from './rollups';
 
 /**
  * The rollup writer: for each closed day of the lake, the rollup tables of ingest/rollups.ts built over the day's
@@ -22,7 +22,8 @@ import { ROLLUP_TABLES, type RollupTable, rollupBuildSql, rollupPrefix } from '.
  * - a day's current build is its `daily` file (the greatest name, if a crash left two); in every table, only the file
  *   of that name belongs to it (a crash or a build under way may leave another for a moment: readers ignore it);
  * - a day is stale when its raw files are no longer those the build read (the digest differs): a late event, a
- *   compaction, an erasure that rewrote a file under the same key; or when the rollup tables' definition changed. Any raw file newer than the `daily` file is such a
+ *   compaction, an erasure that rewrote a file under the same key; or when the rollup tables' definition or the files'
+ *   layout ({@link ROLLUP_LAYOUT}) changed. Any raw file newer than the `daily` file is such a
  *   change, and so is one added between the listing and the end of the build, which a comparison of times would miss.
  *   A stale day is built again at the next compaction; a day whose raw files are all gone (retention) keeps its rollup.
  */
@@ -67,25 +68,44 @@ export interface RollupSummary {
 }
 
 /**
- * The rollup tables' definition (columns and build SQL): part of every build's digest, so a change of the contract
- * makes every day stale, and the next compaction builds each again (a day whose raw files are gone keeps its build).
+ * The rollup files' layout version. 1: one row group per file (every tenant's rows in it, so a tenant filter skipped
+ * nothing). 2: tenant-bounded row groups, as compacted event files have (ingest/compact-layout.ts,
+ * `copyTenantGrouped`): consecutive tenants share a row group of at most 2,048 rows, a larger tenant has its own, so
+ * DuckDB and Athena read one tenant's row groups only, skipping the others by their `tenant_id` statistics (min and
+ * max, written for VARCHAR). Written in each file's key-value metadata ({@link ROLLUP_LAYOUT_KEY}) and part of every
+ * build's digest: a build of an older layout is stale, read as raw events by both engines until the next compaction
+ * builds it again, once (a day whose raw files are gone keeps its older build: the rows are the same).
  */
-const CONTRACT = createHash('sha256')
-  .update(JSON.stringify(ROLLUP_TABLES.map((t) => [t.name, t.columns, rollupBuildSql(t.name)])))
-  .digest('hex');
+export const ROLLUP_LAYOUT = '2';
+/** The key-value metadata key of a rollup file's layout version. */
+export const ROLLUP_LAYOUT_KEY = 'sesflow_rollup_layout';
 
-/** The digest of a day's raw listing (and of the rollup contract) that names a build. */
-export function rawListingDigest(raw: readonly LakeObjectVersion[]): string {
+/**
+ * The rollup tables' definition (columns and build SQL) and files' layout: part of every build's digest, so a change
+ * of either makes every day stale, and the next compaction builds each again (a day whose raw files are gone keeps
+ * its build).
+ */
+const contract = (layout: string): string =>
+  createHash('sha256')
+    .update(JSON.stringify([layout, ROLLUP_TABLES.map((t) => [t.name, t.columns, rollupBuildSql(t.name)])]))
+    .digest('hex');
+const CONTRACT = contract(ROLLUP_LAYOUT);
+
+/**
+ * The digest of a day's raw listing (and of the rollup contract) that names a build. `layout` is for tests that
+ * write a build of an older layout; the writer and readers always use the current one.
+ */
+export function rawListingDigest(raw: readonly LakeObjectVersion[], layout = ROLLUP_LAYOUT): string {
   const h = createHash('sha256');
-  h.update(`${CONTRACT}\n`);
+  h.update(`${layout === ROLLUP_LAYOUT ? CONTRACT : contract(layout)}\n`);
   for (const o of raw) h.update(`${o.key}\t${o.size}\t${o.version}\n`);
   return h.digest('hex').slice(0, 16);
 }
 
-/** The file name of a build over `raw` listed at `at`. */
-export function rollupBuildName(raw: readonly LakeObjectVersion[], at: Date): string {
+/** The file name of a build over `raw` listed at `at` (of the current layout unless `layout` says otherwise). */
+export function rollupBuildName(raw: readonly LakeObjectVersion[], at: Date, layout = ROLLUP_LAYOUT): string {
   const stamp = at.toISOString().slice(0, 23).replace('T', '-').replaceAll(':', '-').replace('.', '-');
-  return `${ROLLUP_WRITER}-${stamp}-${rawListingDigest(raw)}.parquet`;
+  return `${ROLLUP_WRITER}-${stamp}-${rawListingDigest(raw, layout)}.parquet`;
 }
 
 /** The key of one table's file of a build. */
@@ -143,6 +163,24 @@ export function dayClosed(day: string, closedBefore: Date): boolean {
 const quote = (s: string) => `'${s.replaceAll("'", "''")}'`;
 
 /**
+ * Writes a relation holding one rollup table's rows (`relation`: a table or view name) to `target` in the current
+ * layout ({@link ROLLUP_LAYOUT}): sorted by the table's order, tenant-bounded row groups, zstd, the layout key.
+ */
+export async function writeRollupFile(
+  conn: DuckDBConnection,
+  relation: string,
+  table: RollupTable['name'],
+  target: string,
+): Promise<void> {
+  await copyTenantGrouped(conn, relation, target, {
+    orderBy: rollupOrderBy(table),
+    compression: 'zstd',
+    layout: ROLLUP_LAYOUT,
+    layoutKey: ROLLUP_LAYOUT_KEY,
+  });
+}
+
+/**
  * Builds every table of one day from the files listed (and only those: a file delivered since waits for the next
  * build, which the digest asks for), into `outDir/<table>.parquet`. `paths` are local copies of the raw files.
  */
@@ -162,8 +200,10 @@ async function buildDay(conn: DuckDBConnection, day: string, paths: readonly str
   );
   for (const t of ROLLUP_TABLES) {
     const sql = rollupBuildSql(t.name).replaceAll(':day', quote(day));
-    await conn.run(`COPY (${sql}) TO ${quote(join(outDir, `${t.name}.parquet`))} (FORMAT parquet, COMPRESSION zstd)`);
+    await conn.run(`CREATE OR REPLACE TEMP TABLE _rollup AS ${sql}`);
+    await writeRollupFile(conn, '_rollup', t.name, join(outDir, `${t.name}.parquet`));
   }
+  await conn.run('DROP TABLE IF EXISTS _rollup');
 }
 
 /**

@@ -126,6 +126,24 @@ export function recipientKeySql(dialect: 'duckdb' | 'trino'): string {
 }
 
 /**
+ * The order of one rollup table's rows: by tenant first, so a file's row groups each hold a narrow range of tenants
+ * (ingest/rollups-writer.ts writes them tenant-bounded) and a one-tenant query skips the others by their statistics.
+ */
+export function rollupOrderBy(table: RollupTable['name']): string {
+  switch (table) {
+    case 'hourly':
+      return 'tenant_id, hour, is_simulator';
+    case 'pairs':
+      return 'tenant_id, pair_key';
+    case 'bounces':
+    case 'complaints':
+      return 'tenant_id';
+    case 'daily':
+      return 'tenant_id, campaign_id, recipient_domain';
+  }
+}
+
+/**
  * The SELECT that builds one rollup table for the day `:day` (`YYYY-MM-DD`) from `events` (DuckDB, which writes the
  * rollups locally and in the compaction function). The caller COPYs it to the day's file.
  */
@@ -136,26 +154,26 @@ export function rollupBuildSql(table: RollupTable['name']): string {
       return `SELECT tenant_id, date_trunc('hour', event_time) AS hour, is_simulator, ${metricCountsSql()}
 FROM events WHERE ${day}
 GROUP BY tenant_id, date_trunc('hour', event_time), is_simulator
-ORDER BY tenant_id, hour, is_simulator`;
+ORDER BY ${rollupOrderBy(table)}`;
     case 'pairs':
       return `SELECT tenant_id, campaign_id, recipient_domain, ${pairKeySql('duckdb')} AS pair_key,
   bool_or(event_type = 'open') AS o, bool_or(event_type = 'open' AND NOT machine_open) AS h,
   bool_or(event_type = 'open' AND machine_open) AS m, bool_or(event_type = 'click') AS k
 FROM events WHERE ${day} AND event_type IN ('open', 'click')
 GROUP BY tenant_id, campaign_id, recipient_domain, pair_key
-ORDER BY tenant_id, pair_key`;
+ORDER BY ${rollupOrderBy(table)}`;
     case 'bounces':
       return `SELECT tenant_id, bounce_type, bounce_subtype, smtp_status, ${recipientKeySql('duckdb')} AS recipient_key,
   count(*) AS bounces, min(diagnostic_code) AS diagnostic_code
 FROM events WHERE ${day} AND event_type = 'bounce'
 GROUP BY ALL
-ORDER BY tenant_id`;
+ORDER BY ${rollupOrderBy(table)}`;
     case 'complaints':
       return `SELECT tenant_id, complaint_feedback_type, complaint_subtype, ${recipientKeySql('duckdb')} AS recipient_key,
   count(*) AS complaints
 FROM events WHERE ${day} AND event_type = 'complaint'
 GROUP BY ALL
-ORDER BY tenant_id`;
+ORDER BY ${rollupOrderBy(table)}`;
     case 'daily':
       return `SELECT tenant_id, campaign_id, recipient_domain, max(subject) AS subject,
   ${metricCountsSql()},
@@ -163,6 +181,6 @@ ORDER BY tenant_id`;
   count(DISTINCT recipient) FILTER (WHERE ${UNSUBSCRIBE}) AS unsubscribed_recipients
 FROM events WHERE ${day}
 GROUP BY tenant_id, campaign_id, recipient_domain
-ORDER BY tenant_id, campaign_id, recipient_domain`;
+ORDER BY ${rollupOrderBy(table)}`;
   }
 }

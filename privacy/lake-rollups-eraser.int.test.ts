@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FsLakeStore } from '../ingest/fs-lake-store';
 import { encodeParquet } from '../ingest/parquet-writer';
-import { rollUpLake, rollupDays, rollupKey } from '../ingest/rollups-writer';
+import { ROLLUP_LAYOUT, ROLLUP_LAYOUT_KEY, rollUpLake, rollupDays, rollupKey } from '../ingest/rollups-writer';
 import { testBounce, testMail } from '../ingest/test-events';
 import { transformRecord } from '../ingest/transform';
 import { openLake } from '../queries/duckdb-lake';
@@ -100,7 +100,19 @@ describe('erasure of the rollups of a day past raw retention', () => {
     );
     const gone = before.find((r) => r.diagnostic_code.includes(ADDRESS))!.recipient_key;
     expect(after.map((r) => r.recipient_key)).not.toContain(gone);
-    expect((await rollupDays(lake, DAY)).get(DAY)!.fresh).toBe(true);
+    const d = (await rollupDays(lake, DAY)).get(DAY)!;
+    expect(d.fresh).toBe(true);
+    // Written in the rollup writer's layout, as the file it replaced.
+    const db = await openLake(dir);
+    try {
+      const kv = await db.query<{ v: string }>(
+        `SELECT CAST(value AS VARCHAR) AS v FROM parquet_kv_metadata(?) WHERE CAST(key AS VARCHAR) = '${ROLLUP_LAYOUT_KEY}'`,
+        [join(dir, rollupKey('bounces', DAY, d.build!))],
+      );
+      expect(kv.map((r) => r.v)).toEqual([ROLLUP_LAYOUT]);
+    } finally {
+      db.close();
+    }
     // Again: nothing derives from the address any more.
     const again = (await forget(false)).stores.find((s) => s.store === 'lake rollups')!;
     expect([again.found, again.changed]).toEqual([0, 0]);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { FsLakeStore } from '../ingest/fs-lake-store';
 import { textKeySql } from '../ingest/rollups';
-import { type RollupStore, rebuildRollupDays, rollupDays, rollupKey } from '../ingest/rollups-writer';
+import { type RollupStore, rebuildRollupDays, rollupDays, rollupKey, writeRollupFile } from '../ingest/rollups-writer';
 import { ErasureStoreError } from './errors';
 import { addressRegexSql, sqlString } from './lake-match';
 import type { ErasureContext, ErasureTarget, StoreOutcome } from './ports';
@@ -162,10 +162,12 @@ export class LakeRollupsEraser implements ErasureTarget {
     const replace = bounces
       ? `, CASE WHEN ${inTenant} THEN regexp_replace(diagnostic_code, ${addressRegexSql(ctx.request.address)}, ${sqlString(ctx.pseudonyms.text(ctx.request.address))}, 'g') ELSE diagnostic_code END AS diagnostic_code`
       : '';
+    // Written as the rollup writer writes the file (tenant-bounded row groups, the layout in its metadata).
     await conn.run(
-      `COPY (SELECT * REPLACE (${key} AS recipient_key${replace})
-             FROM read_parquet(${sqlString(input)}, hive_partitioning = false))
-       TO ${sqlString(output)} (FORMAT parquet, COMPRESSION zstd)`,
+      `CREATE OR REPLACE TEMP TABLE _erase_rollup AS SELECT * REPLACE (${key} AS recipient_key${replace})
+       FROM read_parquet(${sqlString(input)}, hive_partitioning = false)`,
     );
+    await writeRollupFile(conn, '_erase_rollup', bounces ? 'bounces' : 'complaints', output);
+    await conn.run('DROP TABLE _erase_rollup');
   }
 }

@@ -133,10 +133,10 @@ describe('Athena DDL for the lake (aws-facts §5)', () => {
     expect(cols.slice(0, 5)).toEqual(Object.keys(record).map((k) => k.toLowerCase()));
   });
 
-  it('the events view keeps one row per event_id, partitioned by dt and hour so a dt filter still prunes', () => {
+  it('the events view keeps one row per event_id, partitioned by dt, hour and tenant_id so a dt or tenant filter reaches the scan', () => {
     const view = eventsViewDdl(CFG);
     expect(view).toMatch(/^CREATE OR REPLACE VIEW "sesflow_prod"\."events" AS/);
-    expect(view).toContain('row_number() OVER (PARTITION BY "dt", "hour", "event_id" ORDER BY "$path")');
+    expect(view).toContain('row_number() OVER (PARTITION BY "dt", "hour", "tenant_id", "event_id" ORDER BY "$path")');
     expect(view).toContain('FROM "sesflow_prod"."events_raw"');
     expect(view).toMatch(/WHERE "copy_rank" = 1$/);
   });

@@ -130,9 +130,13 @@ ${dtProjection(c.firstDay)}${hour}
 
 /**
  * The deduplicating view: one row per event_id, its first copy by object key (`"$path"`; keys sort by delivery
- * time, `<stream>-<yyyy-MM-dd-HH-mm-ss>-<uuid>`), as the local view keeps the first copy by file. An event's id and
- * time are fixed, so all its copies sit in one partition: the window is partitioned by `dt, hour, event_id`, which
- * lets Trino push a filter on `dt` below the window, so partition projection still prunes the days out of range.
+ * time, `<stream>-<yyyy-MM-dd-HH-mm-ss>-<uuid>`), as the local view keeps the first copy by file. An event's id,
+ * time and tenant are fixed, so all its copies sit in one partition and belong to one tenant: the window is
+ * partitioned by `dt, hour, tenant_id, event_id`, which keeps the same rows and lets Trino push a filter on any of
+ * those columns below the window (it pushes a predicate only over a window's partition columns): on `dt`, so
+ * partition projection still prunes the days out of range; on `tenant_id`, so a one-tenant report reaches the scan
+ * and reads only that tenant's row groups of the compacted files (ingest/compact-layout.ts), skipping the others by
+ * their `tenant_id` statistics.
  */
 export function eventsViewDdl(cfg: AthenaLakeConfig): string {
   const c = checked(cfg);
@@ -141,7 +145,7 @@ export function eventsViewDdl(cfg: AthenaLakeConfig): string {
 SELECT ${cols}, "dt", "hour"
 FROM (
   SELECT ${cols}, "dt", "hour",
-    row_number() OVER (PARTITION BY "dt", "hour", "event_id" ORDER BY "$path") AS "copy_rank"
+    row_number() OVER (PARTITION BY "dt", "hour", "tenant_id", "event_id" ORDER BY "$path") AS "copy_rank"
   FROM "${c.database}"."${ATHENA_TABLES.raw}"
 ) "copies"
 WHERE "copy_rank" = 1`;
