@@ -87,6 +87,13 @@ export class DuckDbReportsStore {
   /** A listing started in the background and finished, not applied yet. */
   private backgroundListing: { seq: number; listed: Listed } | { seq: number; error: unknown } | null = null;
   private listingInFlight = false;
+  /** The derived tables' own connection and their updates queued on it (see {@link derivedCurrent}). */
+  private derivedConnection: DuckDBConnection | null = null;
+  private derivedWork: Promise<void> = Promise.resolve();
+  /** The digest of the builds the derived tables come from, and of the builds loaded now. */
+  private derivedDigest: string | null = null;
+  private currentDigest = '';
+  private closed = false;
   /** Days (`YYYY-MM-DD`) rolled up and fresh (ingest/rollups-writer.ts), their current build loaded. */
   private ready = new Set<string>();
   /** The files the temporary `events` view is defined over now (null: none, or to be defined again). */
@@ -151,7 +158,23 @@ export class DuckDbReportsStore {
         rebuild = true;
       }
     }
-    if (rebuild) await this.updateDerivedTables(null, null);
+    this.currentDigest = this.loadedDigest();
+    if (rebuild) await this.updateDerivedTables(conn, null, null, this.currentDigest);
+    else this.derivedDigest = this.currentDigest;
+  }
+
+  /**
+   * Whether the derived tables come from the rollup rows loaded now. After a load, they are updated on a connection
+   * of their own in the background (a few seconds for every day of a 10 M-event lake at a cold start, which no
+   * report waits for: until then the rollup renderings answer); with `minIntervalMs` 0, before the refresh returns.
+   */
+  derivedCurrent(): boolean {
+    return this.derivedDigest === this.currentDigest;
+  }
+
+  /** Resolves once the derived tables' queued updates have run (for tests and benchmarks). */
+  async derivedSettled(): Promise<void> {
+    await this.derivedWork;
   }
 
   /** A digest of the builds loaded (what the derived tables must be derived from). */
@@ -164,8 +187,12 @@ export class DuckDbReportsStore {
    * Brings the derived tables up to date with the rollup rows of the days just loaded (`null`: every day), in one
    * transaction that records what they are derived from.
    */
-  private async updateDerivedTables(daily: string[] | null, pairs: string[] | null): Promise<void> {
-    const conn = this.connection;
+  private async updateDerivedTables(
+    conn: DuckDBConnection,
+    daily: string[] | null,
+    pairs: string[] | null,
+    digest: string,
+  ): Promise<void> {
     const pairDays = [...this.loaded.keys()].filter((p) => p.startsWith('pairs/')).map((p) => p.slice(6));
     const oldest = pairDays.sort()[0] ?? null;
     await conn.run('BEGIN TRANSACTION');
@@ -173,12 +200,30 @@ export class DuckDbReportsStore {
       if (daily === null || daily.length > 0) await updateDerived(conn, 'daily', daily);
       if (pairs === null || pairs.length > 0) await updateDerived(conn, 'pairs', pairs, oldest);
       await conn.run('DELETE FROM _derived_state');
-      await conn.run(`INSERT INTO _derived_state VALUES (${sqlString(this.loadedDigest())})`);
+      await conn.run(`INSERT INTO _derived_state VALUES (${sqlString(digest)})`);
       await conn.run('COMMIT');
+      this.derivedDigest = digest;
     } catch (err) {
-      await conn.run('ROLLBACK');
+      await conn.run('ROLLBACK').catch(() => undefined);
       throw err;
     }
+  }
+
+  /** Queues the derived tables' update after a load (see {@link derivedCurrent}). */
+  private async queueDerived(daily: string[], pairs: string[]): Promise<void> {
+    const digest = this.currentDigest;
+    const run = async (d: string[] | null, p: string[] | null) => {
+      if (this.closed) return;
+      this.derivedConnection ??= await this.instance.connect();
+      await this.updateDerivedTables(this.derivedConnection, d, p, digest);
+    };
+    // An update that failed leaves the tables behind: the next one rebuilds them whole.
+    this.derivedWork = this.derivedWork
+      .then(() => (this.derivedDigest === null ? run(null, null) : run(daily, pairs)))
+      .catch(() => {
+        this.derivedDigest = null;
+      });
+    if ((this.opts.minIntervalMs ?? 1_000) === 0) await this.derivedWork;
   }
 
   /**
@@ -246,8 +291,10 @@ export class DuckDbReportsStore {
       const c = changed.get(t.name);
       if (c) await this.reload(t, c.dts, c.files, c.parts);
     }
-    if (changed.size > 0)
-      await this.updateDerivedTables(changed.get('daily')?.dts ?? [], changed.get('pairs')?.dts ?? []);
+    if (changed.size > 0) {
+      this.currentDigest = this.loadedDigest();
+      await this.queueDerived(changed.get('daily')?.dts ?? [], changed.get('pairs')?.dts ?? []);
+    }
     this.ready = new Set();
     for (const day of this.listed.fresh) {
       if (this.loaded.get(`daily/${day}`) === this.listed.rollups.get(`daily/${day}`)?.signature) this.ready.add(day);
@@ -362,6 +409,9 @@ export class DuckDbReportsStore {
   }
 
   close(): void {
+    this.closed = true;
+    this.derivedConnection?.interrupt();
+    this.derivedConnection?.closeSync();
     this.connection.closeSync();
     this.instance.closeSync();
   }
