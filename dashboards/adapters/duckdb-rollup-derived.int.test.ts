@@ -126,6 +126,15 @@ describe("derived tables kept in the engine's DuckDB file", () => {
 });
 
 describe('the reports engine over whole days', () => {
+  it('closes while the derived tables are being updated in the background', async () => {
+    const own = await DuckDbReportsStore.open({ lakeDir: lake.dir, minIntervalMs: 60_000 });
+    await own.refresh();
+    expect(own.derivedCurrent()).toBe(false);
+    own.close();
+    await own.derivedSettled();
+    expect(own.derivedCurrent()).toBe(false);
+  });
+
   it('answers from the rollup renderings until the derived tables, updated in the background, catch up', async () => {
     const own = await DuckDbReportsStore.open({ lakeDir: lake.dir, minIntervalMs: 60_000 });
     try {
