@@ -113,24 +113,59 @@ const DUCKDB_TYPES: Record<LakeColumnType, string> = {
   bigint: 'BIGINT',
 };
 
+/** A Parquet file's columns as {@link defineEventsViews} groups files by them: the schema's signature and names. */
+export interface FileSchema {
+  sig: string;
+  names: string[];
+}
+
+/**
+ * Where {@link defineEventsViews} keeps the schemas it read, by file: the caller keys each file by its version, so
+ * a file rewritten under its name is read again (lake files are otherwise never changed in place).
+ */
+export interface FileSchemaCache {
+  get(file: string): FileSchema | undefined;
+  set(file: string, schema: FileSchema): void;
+}
+
 /**
  * The SQL of `events_raw` over `files`: one `read_parquet` per distinct file schema, joined by UNION ALL. Reading
  * files of several schemas with `union_by_name` makes DuckDB read every file's footer again at each query (seconds
  * for a lake of 1,500 hourly files); files of one schema are read without it, the footers served from DuckDB's
  * Parquet metadata cache. A lake column a file lacks is NULL; `pair_key` is computed for files written without it.
+ * The schemas are read from the files (one footer each) except those `cache` holds.
  */
-async function rawViewSql(connection: DuckDBConnection, files: readonly string[]): Promise<string> {
-  const schemas = (
-    await connection.runAndReadAll(
-      `SELECT file_name AS f, string_agg(name || ' ' || type || ' ' || coalesce(CAST(logical_type AS VARCHAR), '')
-         || ' ' || coalesce(converted_type, ''), ',' ORDER BY name) AS sig, list(name) AS names
-       FROM parquet_schema([${files.map(sqlString).join(', ')}]) WHERE num_children IS NULL GROUP BY file_name`,
-    )
-  ).getRowObjectsJS() as { f: string; sig: string; names: string[] }[];
+async function rawViewSql(
+  connection: DuckDBConnection,
+  files: readonly string[],
+  cache?: FileSchemaCache,
+): Promise<string> {
+  const known = new Map<string, FileSchema>();
+  for (const f of files) {
+    const s = cache?.get(f);
+    if (s) known.set(f, s);
+  }
+  const unknown = files.filter((f) => !known.has(f));
+  if (unknown.length > 0) {
+    const read = (
+      await connection.runAndReadAll(
+        `SELECT file_name AS f, string_agg(name || ' ' || type || ' ' || coalesce(CAST(logical_type AS VARCHAR), '')
+           || ' ' || coalesce(converted_type, ''), ',' ORDER BY name) AS sig, list(name) AS names
+         FROM parquet_schema([${unknown.map(sqlString).join(', ')}]) WHERE num_children IS NULL GROUP BY file_name`,
+      )
+    ).getRowObjectsJS() as { f: string; sig: string; names: string[] }[];
+    for (const r of read) {
+      const s = { sig: r.sig, names: [...r.names] };
+      known.set(r.f, s);
+      cache?.set(r.f, s);
+    }
+  }
   const groups = new Map<string, { names: Set<string>; files: string[] }>();
-  for (const s of schemas) {
+  for (const f of files) {
+    const s = known.get(f);
+    if (!s) continue;
     const g = groups.get(s.sig) ?? { names: new Set(s.names), files: [] };
-    g.files.push(s.f);
+    g.files.push(f);
     groups.set(s.sig, g);
   }
   return [...groups.values()]
@@ -192,7 +227,7 @@ async function createRollupView(
 export async function defineEventsViews(
   connection: DuckDBConnection,
   folders: ReadonlyMap<string, readonly string[]>,
-  options: { temp?: boolean } = {},
+  options: { temp?: boolean; schemas?: FileSchemaCache } = {},
 ): Promise<void> {
   const suspect: string[] = [];
   const files: string[] = [];
@@ -202,7 +237,7 @@ export async function defineEventsViews(
   }
   const create = `CREATE OR REPLACE ${options.temp ? 'TEMP ' : ''}VIEW`;
   if (files.length > 0) {
-    await connection.run(`${create} events_raw AS ${await rawViewSql(connection, files)}`);
+    await connection.run(`${create} events_raw AS ${await rawViewSql(connection, files, options.schemas)}`);
   } else {
     await connection.run(
       `${create} events_raw AS SELECT * FROM (SELECT ${LAKE_COLUMNS.map((c) => `CAST(NULL AS ${DUCKDB_TYPES[LAKE_COLUMN_TYPES[c]]}) AS ${c}`).join(', ')},

@@ -7,6 +7,7 @@ import type { DuckDbReportsStore } from './duckdb-reports-store';
 import { createSerialQueue, plainRow } from './serial-lake';
 
 const HOUR_MS = 3_600_000;
+const WEEK_MS = 7 * 24 * HOUR_MS;
 
 interface HourRow {
   tenant_id: string;
@@ -24,12 +25,12 @@ const HOURLY_COUNTS = `count(*) FILTER (WHERE event_type = 'send') AS sent,
 const HOUR_TEXT = (t: string) => `strftime(date_trunc('hour', ${t}), '%Y-%m-%dT%H:00:00Z')`;
 
 /**
- * Live figures from `read`, which returns the hourly rows of `[start, end)` (run in the lake's serial queue), reused
- * for `cacheMs` within one hour.
+ * Live figures from `read`, which returns the per-tenant figures of the 7 days to `end` (run in the lake's serial
+ * queue), reused for `cacheMs` within one hour.
  */
 function cachedFigures(
   serial: <T>(task: () => Promise<T>) => Promise<T>,
-  read: (start: number, end: number) => Promise<HourRow[]>,
+  read: (end: number) => Promise<TenantFigures[]>,
   cacheMs = 2_000,
 ): LiveFigures {
   let cached: { at: number; key: number; value: TenantFigures[] } | null = null;
@@ -37,8 +38,7 @@ function cachedFigures(
     async figures(now: Date): Promise<TenantFigures[]> {
       const end = Math.floor(now.getTime() / HOUR_MS + 1) * HOUR_MS;
       if (cached && cached.key === end && Date.now() - cached.at < cacheMs) return cached.value;
-      const rows = await serial(() => read(end - 7 * 24 * HOUR_MS, end));
-      const value = summariseHours(rows, end);
+      const value = await serial(() => read(end));
       cached = { at: Date.now(), key: end, value };
       return value;
     },
@@ -59,8 +59,9 @@ export function createDuckDbLiveFigures(
   serial = createSerialQueue(),
   opts: { cacheMs?: number } = {},
 ): LiveFigures {
-  const read = async (start: number, end: number) =>
-    hourRows(
+  const read = async (end: number) => {
+    const start = end - WEEK_MS;
+    const rows = hourRows(
       await lake.connection.runAndReadAll(
         `SELECT tenant_id, ${HOUR_TEXT('event_time')} AS hour, ${HOURLY_COUNTS}
          FROM events
@@ -69,15 +70,20 @@ export function createDuckDbLiveFigures(
         [duckTimestamp(start), duckTimestamp(end)] as never,
       ),
     );
+    return summariseHours(rows, end);
+  };
   return cachedFigures(serial, read, opts.cacheMs);
 }
 
 /**
  * The same live figures from the reports engine's store: the hours of rolled-up, fresh days from `rollup_hourly`
  * (its rows of simulator traffic left out), the other hours (today, days not rolled up yet or stale) from the raw
- * events of their partitions. The raw hours' counts are kept while those hours and their partitions' files are the
- * same (the store's {@link DuckDbReportsStore.rawFiles} key, as of its last listing, at most `minIntervalMs` old):
- * a file that arrives, is compacted or is rewritten counts at the next request after the store lists it.
+ * events of their partitions. What they are computed from is known before anything is read: the hour they end at,
+ * each rolled-up day with the build it holds, and the raw hours with their partitions' files (the store's
+ * {@link DuckDbReportsStore.rawFiles} key, as of its last listing, at most `minIntervalMs` old). The figures are
+ * kept while all of that is the same, and the raw hours' counts while those hours and their files are the same: a
+ * file that arrives, is compacted or is rewritten, and a day rolled up, rebuilt or gone stale, count at the next
+ * request after the store lists them.
  */
 export function createDuckDbRollupLiveFigures(
   store: DuckDbReportsStore,
@@ -85,7 +91,9 @@ export function createDuckDbRollupLiveFigures(
   opts: { cacheMs?: number } = {},
 ): LiveFigures {
   let rawCache: { key: string; rows: HourRow[] } | null = null;
-  const read = async (start: number, end: number) => {
+  let figuresCache: { key: string; value: TenantFigures[] } | null = null;
+  const read = async (end: number) => {
+    const start = end - WEEK_MS;
     await store.refresh();
     const rolled: string[] = [];
     const raw: { from: number; to: number }[] = [];
@@ -95,6 +103,9 @@ export function createDuckDbRollupLiveFigures(
       else if (raw.length > 0 && raw.at(-1)!.to === span.from) raw.at(-1)!.to = span.to;
       else raw.push(span);
     }
+    const rawKey = () => `${JSON.stringify(raw)}#${store.rawFiles(raw).key}`;
+    const key = `${end}#${store.rollupBuilds('hourly', rolled)}#${rawKey()}`;
+    if (figuresCache?.key === key) return figuresCache.value;
     // The days are the engine's own YYYY-MM-DD texts; times are bound.
     const days = rolled.length > 0 ? rolled.map((d) => `'${d}'`).join(', ') : 'NULL';
     const fromRollups = hourRows(
@@ -107,8 +118,7 @@ export function createDuckDbRollupLiveFigures(
         [duckTimestamp(start), duckTimestamp(end)] as never,
       ),
     );
-    const key = `${JSON.stringify(raw)}#${store.rawFiles(raw).key}`;
-    if (rawCache?.key !== key) {
+    if (rawCache?.key !== rawKey()) {
       const inRaw = raw.map(() => '(event_time >= CAST(? AS TIMESTAMP) AND event_time < CAST(? AS TIMESTAMP))');
       const rows =
         raw.length === 0
@@ -125,12 +135,16 @@ export function createDuckDbRollupLiveFigures(
               ),
             );
       // The key as of the listing the read used (a file gone mid-read makes the store list again).
-      rawCache = { key: `${JSON.stringify(raw)}#${store.rawFiles(raw).key}`, rows };
+      rawCache = { key: rawKey(), rows };
     }
     // A day is either rolled up or read raw: no (tenant, hour) is in both.
-    return [...fromRollups, ...rawCache.rows].sort(
+    const rows = [...fromRollups, ...rawCache.rows].sort(
       (a, b) => byText(a.tenant_id, b.tenant_id) || byText(a.hour, b.hour),
     );
+    const value = summariseHours(rows, end);
+    // Kept under the key of what was read: a listing made again mid-read (a file gone) gives another key.
+    figuresCache = { key: `${end}#${store.rollupBuilds('hourly', rolled)}#${rawCache.key}`, value };
+    return value;
   };
   return cachedFigures(serial, read, opts.cacheMs);
 }

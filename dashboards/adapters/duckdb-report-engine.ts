@@ -5,6 +5,7 @@ import { NAMED_QUERIES, type NamedQuery, oneTenant } from '../../queries/named-q
 import type { ReportEngine, ReportInfo, ReportParams, ReportResult } from '../api/ports';
 import { BadRequestError } from '../errors';
 import { drillDownBasis, rollupRenderings, rollupValues, splitAggregatePeriod } from '../report-split';
+import { drillDownRanges } from './duckdb-drill-down-hours';
 import type { DuckDbReportsStore } from './duckdb-reports-store';
 import { WHOLE_DAY_RENDERINGS } from './duckdb-rollup-derived';
 import { createSerialQueue, plainRow } from './serial-lake';
@@ -108,7 +109,8 @@ export function createDuckDbReportEngine(lake: LakeDb, opts: DuckDbReportEngineO
  * The dashboards' reports engine (docs/dashboards.md "Reports engine"): an aggregate report with a rollup rendering
  * answers its whole rolled-up, non-stale days from the rollup tables the store holds and its edges from the raw
  * events of the hour partitions they touch; every other report (drill-down: bounced recipients, message timeline)
- * reads the raw events of its period's partitions. Each answer says what answered it (`basis`), and when the period
+ * reads the raw events of its period's partitions, a newest-first one only the newest hours that hold its rows
+ * (./duckdb-drill-down-hours.ts). Each answer says what answered it (`basis`), and when the period
  * reaches before raw retention, that its expired days came from rollups alone (or, for drill-down, that their raw
  * events were deleted).
  */
@@ -131,7 +133,8 @@ export function createDuckDbRollupReportEngine(
         if (!rendering) {
           const basis = drillDownBasis(params.from, params.to, store.rawKeptFrom());
           const values = namedQueryValues(named, params);
-          const result = await store.withRawEvents([params], () =>
+          const ranges = await drillDownRanges(store, name, params, values, params.limit);
+          const result = await store.withRawEvents(ranges, () =>
             runBound(store.connection, named, values, params.limit),
           );
           return { ...result, basis };

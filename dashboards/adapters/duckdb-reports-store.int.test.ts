@@ -11,6 +11,7 @@ import { buildTestLake, type TestLake } from '../test-lake';
 import { createDuckDbLiveFigures, createDuckDbRollupLiveFigures } from './duckdb-live-figures';
 import { createDuckDbReportEngine, createDuckDbRollupReportEngine } from './duckdb-report-engine';
 import { DuckDbReportsStore } from './duckdb-reports-store';
+import { addLateFile, rawLiveFigures, rewriteDayFiles } from './raw-lake.test-support';
 import { writeRollups } from './rollup-lake.test-support';
 
 const H = 3_600_000;
@@ -208,15 +209,8 @@ describe('reports engine: rollups and the raw open window', () => {
     cpSync(lake.dir, dir, { recursive: true });
     const more = buildTestLake({ messages: 300, start: new Date(START), spanHours: 72, seed: 12 });
     const store = await DuckDbReportsStore.open({ lakeDir: dir, minIntervalMs: 0 });
-    const rawFigures = async () => {
-      const db = await openLake(dir);
-      try {
-        return await createDuckDbLiveFigures(db, undefined, { cacheMs: 0 }).figures(now);
-      } finally {
-        db.close();
-      }
-    };
     const now = new Date('2026-07-03T20:00:00Z');
+    const rawFigures = () => rawLiveFigures(dir, now);
     try {
       const live = createDuckDbRollupLiveFigures(store, undefined, { cacheMs: 0 });
       const before = await live.figures(now);
@@ -225,15 +219,71 @@ describe('reports engine: rollups and the raw open window', () => {
       store.lastRawRanges = [];
       expect(await live.figures(now)).toEqual(before);
       expect(store.lastRawRanges, 'the raw hours were not read again').toEqual([]);
-      const hour = join('events', 'dt=2026-07-03', 'hour=10');
-      const [name] = readdirSync(join(more.dir, hour));
-      copyFileSync(join(more.dir, hour, name!), join(dir, hour, `late-${name}`));
+      addLateFile(more.dir, dir, join('events', 'dt=2026-07-03', 'hour=10'));
       const after = await live.figures(now);
       expect(after).toEqual(await rawFigures());
       expect(after).not.toEqual(before);
     } finally {
       store.close();
       rmSync(more.dir, { recursive: true, force: true });
+    }
+  });
+
+  it('live figures are kept while nothing they read changed, and a rolled-up day rebuilt with a late event counts at once', async () => {
+    const dir = join(scratch, 'live-rebuilt-lake');
+    cpSync(lake.dir, dir, { recursive: true });
+    const more = buildTestLake({ messages: 300, start: new Date(START), spanHours: 72, seed: 13 });
+    // (the copy's files have new versions: its days are rolled up again)
+    await writeRollups(dir, ['2026-07-01', '2026-07-02']);
+    const store = await DuckDbReportsStore.open({ lakeDir: dir, minIntervalMs: 0 });
+    const now = new Date('2026-07-03T20:00:00Z');
+    try {
+      const live = createDuckDbRollupLiveFigures(store, undefined, { cacheMs: 0 });
+      const before = await live.figures(now);
+      expect(store.rolledUp(START + 24 * H)).toBe(true);
+      store.lastRawRanges = [];
+      expect(await live.figures(now)).toBe(before);
+      expect(store.lastRawRanges, 'nothing was read again').toEqual([]);
+      // A late event in the rolled-up 2026-07-02, rolled up again before the next request: the same days and raw
+      // hours as before, only the day's build differs.
+      addLateFile(more.dir, dir, join('events', 'dt=2026-07-02', 'hour=10'));
+      await writeRollups(dir, ['2026-07-02']);
+      const after = await live.figures(now);
+      expect(store.rolledUp(START + 24 * H)).toBe(true);
+      expect(after).toEqual(await rawLiveFigures(dir, now));
+      expect(after).not.toEqual(before);
+    } finally {
+      store.close();
+      rmSync(more.dir, { recursive: true, force: true });
+    }
+  });
+
+  it('reads a raw file rewritten under its name with other columns as it is now, not as its schema was kept', async () => {
+    const dir = join(scratch, 'rewritten-lake');
+    cpSync(lake.dir, dir, { recursive: true });
+    const store = await DuckDbReportsStore.open({ lakeDir: dir, minIntervalMs: 0 });
+    const engine = createDuckDbRollupReportEngine(store);
+    const p = { from: START + 2 * 24 * H, to: START + 3 * 24 * H, tenant: null, limit: 100_000 };
+    const want = async () => {
+      const db = await openLake(dir);
+      try {
+        return (await createDuckDbReportEngine(db).run('bounced-recipients', p)).rows;
+      } finally {
+        db.close();
+      }
+    };
+    try {
+      const before = await engine.run('bounced-recipients', p);
+      expect(before.rows).toEqual(await want());
+      expect(before.rows.some((r) => r.campaign_id !== null)).toBe(true);
+      // Every file of the day rewritten in place without campaign_id (as an older writer's files were).
+      await rewriteDayFiles(store.connection, dir, '2026-07-03', (src) => `SELECT * EXCLUDE (campaign_id) FROM ${src}`);
+      const after = await engine.run('bounced-recipients', p);
+      expect(after.rows).toEqual(await want());
+      expect(after.rows.length).toBe(before.rows.length);
+      expect(after.rows.every((r) => r.campaign_id === null)).toBe(true);
+    } finally {
+      store.close();
     }
   });
 

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { localRollupDays, rollupKey } from '../../ingest/rollups-writer';
-import { defineEventsViews } from '../../queries/duckdb-lake';
+import { defineEventsViews, type FileSchema, type FileSchemaCache } from '../../queries/duckdb-lake';
 import { ROLLUP_TABLES, type RollupTable } from '../../queries/rollups';
 import { DAY_MS, dayText, hourPartitions } from '../report-split';
 import { DERIVED_TABLES, updateDerived } from './duckdb-rollup-derived';
@@ -98,6 +98,8 @@ export class DuckDbReportsStore {
   private ready = new Set<string>();
   /** The files the temporary `events` view is defined over now (null: none, or to be defined again). */
   private viewKey: string | null = null;
+  /** The schema of each raw file read, by path and version (see {@link schemaCache}). */
+  private readonly schemas = new Map<string, FileSchema>();
   /** The `<table>/<dt>` the last refresh loaded or dropped (for logs and tests). */
   lastReloaded: string[] = [];
   /** The time ranges whose raw partitions the last {@link withRawEvents} read (for logs and tests). */
@@ -338,6 +340,14 @@ export class DuckDbReportsStore {
     return this.ready.has(dayText(day));
   }
 
+  /**
+   * A key of what one rollup table holds for `days` (`YYYY-MM-DD`): each day with the build loaded for it, or `-`
+   * when the day is not rolled up and fresh. An answer computed from those rows may be kept while the key is the same.
+   */
+  rollupBuilds(table: RollupTable['name'], days: readonly string[]): string {
+    return days.map((d) => `${d}=${this.ready.has(d) ? (this.loaded.get(`${table}/${d}`) ?? '-') : '-'}`).join(',');
+  }
+
   /** The first day (UTC midnight, ms) whose raw events are kept; null when raw events are kept for ever. */
   rawKeptFrom(): number | null {
     const days = this.opts.rawRetentionDays;
@@ -367,6 +377,41 @@ export class DuckDbReportsStore {
   }
 
   /**
+   * The raw files' schemas kept between view definitions, each under its file's version as listed (size and
+   * modification time): defining a view over hundreds of files reads no footer it has read before, and a file
+   * rewritten under its name (an erasure) is read again. Entries of files no longer listed are dropped once they
+   * outnumber the listed files.
+   */
+  private schemaCache(): FileSchemaCache {
+    const versions = new Map<string, string>();
+    let listed = 0;
+    for (const e of this.listed.raw.values()) {
+      listed += e.names.length;
+      for (const [i, n] of e.names.entries()) versions.set(join(e.folder, n), e.versions[i]!);
+    }
+    if (this.schemas.size > 2 * listed + 64) {
+      for (const k of this.schemas.keys()) {
+        const [file, version] = k.split('\n') as [string, string];
+        if (versions.get(file) !== version) this.schemas.delete(k);
+      }
+    }
+    const key = (file: string) => {
+      const v = versions.get(file);
+      return v === undefined ? null : `${file}\n${v}`;
+    };
+    return {
+      get: (file) => {
+        const k = key(file);
+        return k === null ? undefined : this.schemas.get(k);
+      },
+      set: (file, schema) => {
+        const k = key(file);
+        if (k !== null) this.schemas.set(k, schema);
+      },
+    };
+  }
+
+  /**
    * Runs `task` with `events` (and `events_raw`) defined over the raw files of the hour partitions the ranges touch,
    * deduplicated as the lake's view is. A file listed a moment ago may be gone when read (compaction replaced it):
    * the lake is listed again and the task run again (up to twice), which reads what replaced it.
@@ -381,7 +426,7 @@ export class DuckDbReportsStore {
       try {
         if (key !== this.viewKey) {
           this.viewKey = null;
-          await defineEventsViews(this.connection, folders, { temp: true });
+          await defineEventsViews(this.connection, folders, { temp: true, schemas: this.schemaCache() });
           this.viewKey = key;
         }
         return await task();
