@@ -126,13 +126,13 @@ describe("derived tables kept in the engine's DuckDB file", () => {
 });
 
 describe('the reports engine over whole days', () => {
-  it('closes while the derived tables are being updated in the background', async () => {
+  it('closes while the derived tables may still be updated in the background, without a failure', async () => {
     const own = await DuckDbReportsStore.open({ lakeDir: lake.dir, minIntervalMs: 60_000 });
     await own.refresh();
-    expect(own.derivedCurrent()).toBe(false);
     own.close();
-    await own.derivedSettled();
-    expect(own.derivedCurrent()).toBe(false);
+    // The queued update stops (or had finished): it neither throws nor leaves a rejection behind.
+    await expect(own.derivedSettled()).resolves.toBeUndefined();
+    expect(() => own.rolledUp(START)).not.toThrow();
   });
 
   it('answers from the rollup renderings until the derived tables, updated in the background, catch up', async () => {
