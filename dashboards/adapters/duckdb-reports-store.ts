@@ -81,12 +81,16 @@ export class DuckDbReportsStore {
   private readonly loaded = new Map<string, string>();
   private listed: Listed = { rollups: new Map(), raw: new Map(), fresh: new Set() };
   private lastList = Number.NEGATIVE_INFINITY;
-  /** Listings started, and the number of the last one applied (0: none yet). */
+  /** Listings started, and the number and start time of the last one applied (0: none yet). */
   private listingSeq = 0;
   private appliedListing = 0;
-  /** A listing started in the background and finished, not applied yet. */
-  private backgroundListing: { seq: number; listed: Listed } | { seq: number; error: unknown } | null = null;
-  private listingInFlight = false;
+  private appliedStart = Number.NEGATIVE_INFINITY;
+  /** The listing running now, and the newest one finished and not applied yet. */
+  private inFlight: { seq: number; done: Promise<void> } | null = null;
+  private finishedListing:
+    | { seq: number; start: number; listed: Listed }
+    | { seq: number; start: number; error: unknown }
+    | null = null;
   /** The derived tables' own connection and their updates queued on it (see {@link derivedCurrent}). */
   private derivedConnection: DuckDBConnection | null = null;
   private derivedWork: Promise<void> = Promise.resolve();
@@ -229,47 +233,64 @@ export class DuckDbReportsStore {
   }
 
   /**
-   * Brings the rollup tables up to date with the lake (call inside the serial queue). The lake is listed at most once
-   * per `minIntervalMs`; with `force`, at the first call, or when `minIntervalMs` is 0, the call waits for the listing.
-   * Otherwise the listing runs in the background (listing a large lake takes a few hundred ms, which no report
-   * should wait for): the call applies the last listing that finished and, when it is older than `minIntervalMs`,
-   * starts the next one. The days whose rollup files changed are loaded, each table's changed days in one statement.
+   * Brings the rollup tables up to date with the lake (call inside the serial queue): a report sees every change made
+   * to the lake more than `minIntervalMs` before it. Listing a large lake takes a few hundred ms (10 M events), which a
+   * report should not wait for: while requests come, the lake is listed again in the background once half the
+   * interval has passed, and a request applies the last listing that finished; it waits only when that listing
+   * started more than `minIntervalMs` ago (the first request, or one after a quiet spell). With `force`, or when
+   * `minIntervalMs` is 0, the call lists and waits. The days whose rollup files changed are loaded, each table's
+   * changed days in one statement.
    */
   async refresh(force = false): Promise<void> {
     const now = Date.now();
     const interval = this.opts.minIntervalMs ?? 1_000;
-    if (force || interval === 0 || this.appliedListing === 0) {
-      if (!force && now - this.lastList < interval) return;
-      this.lastList = now;
-      const seq = ++this.listingSeq;
-      const listed = await listLake(this.opts.lakeDir);
-      if (seq > this.appliedListing) await this.apply(listed, seq);
+    if (force || interval === 0) {
+      await this.settle(this.startListing(now));
       return;
     }
-    const done = this.backgroundListing;
-    this.backgroundListing = null;
-    if (done && 'error' in done) throw done.error;
-    if (done && done.seq > this.appliedListing) await this.apply(done.listed, done.seq);
-    if (now - this.lastList >= interval && !this.listingInFlight) {
-      this.lastList = now;
-      const seq = ++this.listingSeq;
-      this.listingInFlight = true;
-      listLake(this.opts.lakeDir).then(
-        (listed) => {
-          this.backgroundListing = { seq, listed };
-          this.listingInFlight = false;
-        },
-        (error: unknown) => {
-          this.backgroundListing = { seq, error };
-          this.listingInFlight = false;
-        },
-      );
+    const done = this.finishedListing;
+    if (done && !('error' in done) && done.seq > this.appliedListing) {
+      this.finishedListing = null;
+      await this.apply(done.listed, done.seq, done.start);
     }
+    if (this.inFlight === null && now - this.lastList >= interval / 2) this.startListing(now);
+    if (now - this.appliedStart > interval) await this.settle(this.inFlight ?? this.startListing(now));
   }
 
-  /** Loads what a listing shows changed (the listing `seq`-th started). */
-  private async apply(listed: Listed, seq: number): Promise<void> {
+  /** Starts listing the lake (the listing `seq`-th started); its result is kept when it finishes. */
+  private startListing(now: number): { seq: number; done: Promise<void> } {
+    this.lastList = now;
+    const seq = ++this.listingSeq;
+    const done = listLake(this.opts.lakeDir).then(
+      (listed) => {
+        if (!this.finishedListing || this.finishedListing.seq < seq) this.finishedListing = { seq, start: now, listed };
+      },
+      (error: unknown) => {
+        if (!this.finishedListing || this.finishedListing.seq < seq) this.finishedListing = { seq, start: now, error };
+      },
+    );
+    const flight = { seq, done };
+    this.inFlight = flight;
+    void done.then(() => {
+      if (this.inFlight === flight) this.inFlight = null;
+    });
+    return flight;
+  }
+
+  /** Waits for a listing and applies it (or a newer one that finished meanwhile); a failed listing throws. */
+  private async settle(flight: { seq: number; done: Promise<void> }): Promise<void> {
+    await flight.done;
+    const done = this.finishedListing;
+    if (!done || done.seq < flight.seq) return;
+    this.finishedListing = null;
+    if ('error' in done) throw done.error;
+    if (done.seq > this.appliedListing) await this.apply(done.listed, done.seq, done.start);
+  }
+
+  /** Loads what a listing shows changed (the listing `seq`-th started, at `start`). */
+  private async apply(listed: Listed, seq: number, start: number): Promise<void> {
     this.appliedListing = seq;
+    this.appliedStart = start;
     this.listed = listed;
     const changed = new Map<RollupTable['name'], { dts: string[]; files: string[]; parts: [string, string][] }>();
     const note = (table: RollupTable['name'], dt: string, files: string[], part: string, signature: string) => {

@@ -1,4 +1,4 @@
-import { rmSync } from 'node:fs';
+import { copyFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SeededRandom } from '../../local/seeded-random';
@@ -121,6 +121,28 @@ describe("derived tables kept in the engine's DuckDB file", () => {
       expect(await rows(again.connection, 'SELECT * FROM rollup_pair_firsts ORDER BY ALL', [])).toEqual(want);
     } finally {
       again.close();
+    }
+  });
+});
+
+describe('the lake listed in the background', () => {
+  it('a request sees a file that arrived more than minIntervalMs before it, even after a quiet spell', async () => {
+    const own = await DuckDbReportsStore.open({ lakeDir: lake.dir, minIntervalMs: 200 });
+    const hour = join(lake.dir, 'events', 'dt=2026-05-02', 'hour=10');
+    const range = [{ from: START + DAY + 10 * 3_600_000, to: START + DAY + 11 * 3_600_000 }];
+    const added = join(hour, 'late-arrival.parquet');
+    try {
+      await own.refresh();
+      const before = own.rawFiles(range).key;
+      expect(before).not.toBe('');
+      copyFileSync(join(hour, readdirSync(hour)[0]!), added);
+      await new Promise((r) => setTimeout(r, 300));
+      await own.refresh();
+      expect(own.rawFiles(range).key).not.toBe(before);
+      expect(own.rawFiles(range).key).toContain('late-arrival.parquet');
+    } finally {
+      own.close();
+      rmSync(added, { force: true });
     }
   });
 });
