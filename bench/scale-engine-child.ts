@@ -1,11 +1,13 @@
 // The Reports API server (dashboards/server.ts, as `sesflow start` runs it) over a lake, alone in its own process, so
-// its start time and memory are its own. Prints {"url": ...} once listening; stops when its stdin closes.
+// its start time and memory are its own. Prints {"url": ...} once listening; stops when its stdin closes. The engine
+// keeps its rollup tables in the DuckDB file named by the third argument, as `sesflow start` does (in memory without).
 import { startDashboardServer } from '../dashboards/server';
 
-const [lakeDir, tenant] = process.argv.slice(2);
+const [lakeDir, tenant, engineFile] = process.argv.slice(2);
 const server = await startDashboardServer({
   port: 0,
   lakeDir: lakeDir!,
+  engineFile: engineFile || null,
   apiKeys: {
     'bench-compliance': { keyId: 'bench-c', role: 'compliance', tenantId: null },
     'bench-client': { keyId: 'bench-a', role: 'client', tenantId: tenant! },

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync, statSync } from 'node:fs';
 import { request } from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -62,11 +62,12 @@ export interface EngineProcess {
   stop(): Promise<void>;
 }
 
-export async function startEngineProcess(lakeDir: string, tenant: string): Promise<EngineProcess> {
+/** Starts the server over `lakeDir`; with `engineFile`, its engine keeps the rollup tables there (as `sesflow start`). */
+export async function startEngineProcess(lakeDir: string, tenant: string, engineFile?: string): Promise<EngineProcess> {
   const startedAt = performance.now();
   const child: ChildProcess = spawn(
     process.execPath,
-    ['--import', 'tsx', join(here, 'scale-engine-child.ts'), lakeDir, tenant],
+    ['--import', 'tsx', join(here, 'scale-engine-child.ts'), lakeDir, tenant, engineFile ?? ''],
     { stdio: ['pipe', 'pipe', 'inherit'] },
   );
   const url = await new Promise<string>((resolve, reject) => {
@@ -163,6 +164,11 @@ export interface EngineFigures {
   listenS: number;
   /** Spawn → the client view's first page (me, then its six reports and its tenant at once) answered. */
   coldStartS: number;
+  /**
+   * With an engine file: a restart on the file the measured run left (spawn → the same first page answered), and
+   * its peak RSS; the file's size. Null without one.
+   */
+  restart: { coldStartS: number; peakRssMb: number; fileMb: number } | null;
   peakRssMb: number;
   rssAfterMb: number;
   requests: { label: string; p50: number; p95: number; max: number }[];
@@ -182,16 +188,30 @@ export async function measureEngine(
   log: (line: string) => void,
   /** More requests on the same server once the views are measured (the PostgreSQL comparison). */
   extra?: (base: string, get: (url: string, key: string) => Promise<string>) => Promise<void>,
+  /**
+   * The engine's DuckDB file, as `sesflow start` keeps one (removed first, so the measured start is a first start that
+   * loads every rolled-up day; then a restart on the file it left is measured, and the file removed). Default: none,
+   * the engine in memory.
+   */
+  engineFile?: string,
 ): Promise<EngineFigures> {
-  const engine = await startEngineProcess(lakeDir, tenant);
-  try {
-    const views = viewRequests(tenant, lakeTo);
-    const base = engine.url;
-    // Cold start: the client view's first page, as a browser loads it.
-    await getOk(base + views.client![0]![1], 'bench-client');
+  const views = viewRequests(tenant, lakeTo);
+  // Cold start: spawn → the client view's first page answered, as a browser loads it.
+  const firstPage = async (engine: EngineProcess) => {
+    await getOk(engine.url + views.client![0]![1], 'bench-client');
     const first = views.client!.filter(([l]) => l.endsWith(', 7 d') || l.includes('own tenant'));
-    await Promise.all(first.map(([, path, key]) => getOk(base + path, key)));
-    const coldStartS = (performance.now() - engine.startedAt) / 1000;
+    await Promise.all(first.map(([, path, key]) => getOk(engine.url + path, key)));
+    return (performance.now() - engine.startedAt) / 1000;
+  };
+  const removeEngineFile = () => {
+    if (engineFile) for (const f of [engineFile, `${engineFile}.wal`]) rmSync(f, { force: true });
+  };
+  removeEngineFile();
+  const engine = await startEngineProcess(lakeDir, tenant, engineFile);
+  let figures: Omit<EngineFigures, 'restart'>;
+  try {
+    const base = engine.url;
+    const coldStartS = await firstPage(engine);
     log(
       `  listening after ${engine.listenS.toFixed(1)} s, first client page answered after ${coldStartS.toFixed(1)} s (RSS ${engine.rss().rssMb.toFixed(0)} MB)`,
     );
@@ -226,7 +246,7 @@ export async function measureEngine(
     }
     if (extra) await extra(base, getOk);
     const rss = engine.rss();
-    return {
+    figures = {
       listenS: engine.listenS,
       coldStartS,
       peakRssMb: rss.peakMb,
@@ -237,5 +257,21 @@ export async function measureEngine(
     };
   } finally {
     await engine.stop();
+  }
+  if (!engineFile) return { ...figures, restart: null };
+  try {
+    const fileMb = statSync(engineFile).size / 1024 / 1024;
+    const again = await startEngineProcess(lakeDir, tenant, engineFile);
+    try {
+      const coldStartS = await firstPage(again);
+      log(
+        `  restart on the engine file it left (${fileMb.toFixed(0)} MB): first client page answered after ${coldStartS.toFixed(1)} s (RSS ${again.rss().rssMb.toFixed(0)} MB)`,
+      );
+      return { ...figures, restart: { coldStartS, peakRssMb: again.rss().peakMb, fileMb } };
+    } finally {
+      await again.stop();
+    }
+  } finally {
+    removeEngineFile();
   }
 }
