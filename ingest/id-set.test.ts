@@ -32,6 +32,20 @@ describe('EventIdSet', () => {
     expect(set.size).toBe(2);
   });
 
+  it('holds the all-zero id, which looks like an empty slot, apart from every other id', () => {
+    const set = new EventIdSet(4);
+    const zero = '0'.repeat(32);
+    expect(set.has(zero)).toBe(false);
+    expect(set.add(hexId(1))).toBe(true);
+    expect(set.has(zero)).toBe(false);
+    expect(set.add(zero)).toBe(true);
+    expect(set.add(zero)).toBe(false);
+    expect(set.has(zero)).toBe(true);
+    for (let i = 2; i < 100; i++) set.add(hexId(i));
+    expect(set.has(zero)).toBe(true);
+    expect(set.size).toBe(100);
+  });
+
   it('holds a million ids in under 40 bytes each', () => {
     const set = new EventIdSet();
     for (let i = 0; i < 1_000_000; i++) set.add(hexId(i));

@@ -187,7 +187,8 @@ describe('lake writer: files whatever the order of the input', () => {
       wholeBufferFiles += new Set(input.slice(i, i + maxRows).map((r) => partitionPrefix(r.event_time))).size;
     }
     expect(store.eventFiles().length).toBeLessThan(wholeBufferFiles * 0.7);
-  });
+    // Hundreds of thousands of rows through the real writer: 30-60 s on a loaded machine.
+  }, 180_000);
 
   it('time order with a spill space: an hour no longer written to is written at once, not kept to the end', async () => {
     const store = new MemoryStore();

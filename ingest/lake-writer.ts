@@ -9,6 +9,7 @@ import {
   encodeBatchesPooled,
   encodeRowGroup,
   encodeWithRowGroups,
+  RowStage,
 } from './parquet-encoder';
 import type { SpillSpace } from './spill-file';
 import { type ErrorRecord, partitionOf } from './transform';
@@ -76,6 +77,9 @@ export function partitionPrefix(eventTimeMs: number): string {
 /** Prefixes by epoch hour: every row asks, and formatting a date costs more than the rest of the lookup. */
 const prefixByHour = new Map<number, string>();
 
+/** Rows of one partition in a row after which the next rows are appended at once, not staged. */
+const STAGED_RUN = 16;
+
 /** The rows buffered for one partition, and when its first row came. */
 interface PartitionBuffer {
   /** More than one batch only after a failed write. */
@@ -137,6 +141,13 @@ export class LakeWriter {
   private added = 0;
   /** Some partition reached `maxPartitionRows`. */
   private partitionFull = false;
+  /**
+   * Rows on their way to their partitions' batches (`RowStage`): drained before anything reads a batch (spill, write),
+   * so every decision and every file is the same as if each row had been appended at once.
+   */
+  private readonly stage = new RowStage();
+  /** Rows of `last`'s partition in a row. */
+  private run = 0;
 
   constructor(private readonly options: LakeWriterOptions) {
     this.maxRows = options.maxRows ?? 50_000;
@@ -186,8 +197,14 @@ export class LakeWriter {
         }
         this.lastKey = key;
         this.last = part;
+        this.run = 0;
       }
-      part.batches[part.batches.length - 1]!.add(row);
+      // A run of rows of one partition (input in time order) is appended at once; the first rows of a run, and rows
+      // that change partition every time (random order), go through the stage.
+      if (++this.run > STAGED_RUN) {
+        if (this.stage.rows > 0) this.stage.drain();
+        part.batches[part.batches.length - 1]!.add(row);
+      } else this.stage.add(row, part.batches[part.batches.length - 1]!);
       part.lastAdded = ++this.added;
       if (++part.rows + part.spilledRows >= this.maxPartitionRows) this.partitionFull = true;
     }
@@ -245,6 +262,7 @@ export class LakeWriter {
 
   private async writeAll(): Promise<void> {
     this.clearTimer();
+    this.stage.drain();
     const at = this.now();
     await this.writePartitions([...this.partitions.keys()], at);
     await this.writeErrors(at);
@@ -252,6 +270,7 @@ export class LakeWriter {
   }
 
   private async writeDue(): Promise<void> {
+    this.stage.drain();
     const at = this.now();
     const maxAge = this.options.maxAgeMs;
     const aged = (since: number) => maxAge !== undefined && at.getTime() - since >= maxAge;
@@ -325,6 +344,7 @@ export class LakeWriter {
 
   /** Writes the given partitions whole, one file each. A failure keeps the ones not written buffered, first in line. */
   private async writePartitions(keys: readonly string[], at: Date): Promise<void> {
+    this.stage.drain();
     const pending: [string, PartitionBuffer][] = [];
     for (const key of keys) {
       const part = this.partitions.get(key);

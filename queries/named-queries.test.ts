@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { defineNamedQuery, METRIC_COLUMNS, NAMED_QUERIES, SCOPE_PARAMS } from './named-queries';
+import { defineNamedQuery, METRIC_COLUMNS, NAMED_QUERIES, oneTenant, SCOPE_PARAMS } from './named-queries';
 import { DIALECTS } from './sql/placeholders';
 
 const doc = readFileSync(new URL('../docs/queries.md', import.meta.url), 'utf8');
@@ -14,6 +14,21 @@ function section(name: string): string {
 }
 
 describe('the named-query registry', () => {
+  it("one tenant's DuckDB rendering scopes every table by a plain equality, bound, never spliced", () => {
+    for (const q of NAMED_QUERIES.values()) {
+      for (const r of q.rollup ? [q, q.rollup] : [q]) {
+        const one = oneTenant(r);
+        expect(one.sql, r.name).not.toContain('IS NULL OR tenant_id');
+        expect(one.sql, r.name).toContain('tenant_id = ?');
+        const values = { tenant: 'acme', from: null, to: null, day_from: '2026-01-01', day_to: '2026-01-02' };
+        expect(one.bind(values).filter((v) => v === 'acme').length, r.name).toBe(
+          one.sql.split('tenant_id = ?').length - 1,
+        );
+        expect(oneTenant(r)).toBe(one);
+      }
+    }
+  });
+
   it('every query filters by the server scope in every dialect and declares every placeholder it uses', () => {
     for (const q of NAMED_QUERIES.values()) {
       for (const s of SCOPE_PARAMS)

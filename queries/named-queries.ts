@@ -106,6 +106,27 @@ export function defineNamedQuery(def: NamedQueryDefinition): NamedQuery {
   };
 }
 
+const oneTenantCache = new WeakMap<NamedQuery, NamedQuery>();
+
+/**
+ * A query's DuckDB rendering for one tenant (`:tenant` set): the tenant scope written as a plain equality, which
+ * DuckDB pushes into each table scan as a filter its row groups' min/max statistics can skip on (the general
+ * `(:tenant IS NULL OR tenant_id = :tenant)` reads every row group). Same rows as {@link NamedQuery.sql} whenever
+ * `tenant` is not null.
+ */
+export function oneTenant(q: NamedQuery): NamedQuery {
+  const cached = oneTenantCache.get(q);
+  if (cached) return cached;
+  const compiled = compileNamed(q.text('duckdb').replaceAll(TENANT_WHERE, 'tenant_id = :tenant'));
+  const out: NamedQuery = {
+    ...q,
+    sql: compiled.sql,
+    bind: (params) => compiled.names.map((n) => params[n] ?? null),
+  };
+  oneTenantCache.set(q, out);
+  return out;
+}
+
 /** Filters shared by every report: tenant (server-applied), event-time range. */
 export const SCOPE_PARAMS: readonly ParamSpec[] = [
   { name: 'tenant', type: 'string', description: 'tenant id (set by the server: a client only ever sees its own)' },
@@ -191,7 +212,8 @@ export const METRIC_COLUMNS: readonly ColumnSpec[] = [
   { name: 'click_rate', type: 'double', description: 'unique_clicks / delivered' },
 ];
 
-interface MetricKey {
+/** A group key of a metric report, in both renderings. */
+export interface MetricKey {
   /** Output column name. */
   name: string;
   /**
@@ -205,9 +227,18 @@ interface MetricKey {
   out?: string;
   /** The key can be NULL (a text key: null and '' are told apart). */
   nullable?: boolean;
+  /**
+   * The key is a function of the key of this name (the provider of a recipient domain): not grouped on, computed
+   * once per group in the output ({@link row} over the other key's column), so the rows carry and hash one key less.
+   */
+  of?: string;
 }
 
-interface MetricsOptions {
+/** The keys grouped on (those not derived from another key). */
+const grouped = (keys: readonly MetricKey[]) => keys.filter((k) => !k.of);
+
+/** How a metric report filters and orders its groups. */
+export interface MetricsOptions {
   /** More filters over the rows (and, in the rollup rendering, over the rollup rows: same column names). */
   where?: string;
   /** More output columns after the keys: `agg` over `column`, which `events` and `rollup_daily` both hold. */
@@ -225,11 +256,15 @@ interface MetricsOptions {
  * (two filtered scans cost less than one materialisation), Trino always inlines.
  */
 function metricsText(d: Dialect, keys: readonly MetricKey[], opts: MetricsOptions): string {
-  const list = keys.map((k) => k.name).join(', ');
+  const list = grouped(keys)
+    .map((k) => k.name)
+    .join(', ');
   const extra = opts.extra ?? [];
   const pair = d === 'duckdb' ? 'pair_key' : 'message_id, recipient';
   return `WITH scoped AS ${d === 'duckdb' ? 'NOT MATERIALIZED ' : ''}(
-  SELECT ${keys.map((k) => `${k.row} AS ${k.name}`).join(', ')},
+  SELECT ${grouped(keys)
+    .map((k) => `${k.row} AS ${k.name}`)
+    .join(', ')},
     event_type, ${pair}, machine_open, bounce_type, bounce_subtype, complaint_subtype,
     complaint_feedback_type${extra.map((x) => `, ${x.column}`).join('')}
   FROM events
@@ -249,7 +284,9 @@ ${metricsSelect(keys, opts)}`;
  * on several days, or on a whole day and an edge, counts once), exactly as the raw rendering counts pairs.
  */
 function metricsRollupText(d: Dialect, keys: readonly MetricKey[], opts: MetricsOptions): string {
-  const list = keys.map((k) => k.name).join(', ');
+  const list = grouped(keys)
+    .map((k) => k.name)
+    .join(', ');
   const extra = opts.extra ?? [];
   const split = keys.filter((k) => k.rollup);
   const lead = (source: 'row' | 'rollup') =>
@@ -277,7 +314,9 @@ function metricsRollupText(d: Dialect, keys: readonly MetricKey[], opts: Metrics
   WHERE ${ROLLUP_DAYS}
 ),
 scoped AS ${materialised}(
-  SELECT ${keys.map((k) => (k.rollup ? k.name : `${k.row} AS ${k.name}`)).join(', ')}${extra.map((x) => `, ${x.column}`).join('')},
+  SELECT ${grouped(keys)
+    .map((k) => (k.rollup ? k.name : `${k.row} AS ${k.name}`))
+    .join(', ')}${extra.map((x) => `, ${x.column}`).join('')},
     ${counts}, pair_key, o, h, m, k
   FROM src
   WHERE ${TENANT_WHERE}${opts.where ? `\n  AND ${opts.where}` : ''}
@@ -299,18 +338,21 @@ ${metricsSelect(keys, opts)}`;
 }
 
 /** The output of both metric renderings: `counts` (c) joined with `engagement` (e) on the keys. */
-function metricsSelect(keys: readonly MetricKey[], opts: MetricsOptions): string {
+export function metricsSelect(keys: readonly MetricKey[], opts: Pick<MetricsOptions, 'extra' | 'orderBy'>): string {
   const extra = opts.extra ?? [];
   // A nullable key joins null to null with two hash-joinable equalities (the Trino parser the tests use has no
   // IS NOT DISTINCT FROM, and an OR would keep DuckDB from a hash join).
-  const join = keys
+  const join = grouped(keys)
     .map((k) =>
       k.nullable
         ? `coalesce(e.${k.name}, '') = coalesce(c.${k.name}, '') AND (e.${k.name} IS NULL) = (c.${k.name} IS NULL)`
         : `e.${k.name} = c.${k.name}`,
     )
     .join(' AND ');
-  const out = keys.map((k) => `${k.out ? k.out.replaceAll('{k}', `c.${k.name}`) : `c.${k.name}`} AS ${k.name}`);
+  const out = keys.map((k) => {
+    if (k.of) return `${k.row.replaceAll(k.of, `c.${k.of}`)} AS ${k.name}`;
+    return `${k.out ? k.out.replaceAll('{k}', `c.${k.name}`) : `c.${k.name}`} AS ${k.name}`;
+  });
   return `SELECT ${out.join(', ')},${extra.map((x) => ` c.${x.name},`).join('')}
   ${COUNT_NAMES.slice(0, 6)
     .map((n) => `c.${n}`)
@@ -412,7 +454,7 @@ const domainDeliverability = defineNamedQuery({
   ...metricsRenderings(
     [
       { name: 'recipient_domain', row: 'recipient_domain' },
-      { name: 'provider', row: PROVIDER_CASE },
+      { name: 'provider', row: PROVIDER_CASE, of: 'recipient_domain' },
     ],
     {
       // Opens and clicks of mail to several recipients carry no recipient (DESIGN.md), so no domain either.

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
@@ -5,6 +6,7 @@ import { localRollupDays, rollupKey } from '../../ingest/rollups-writer';
 import { defineEventsViews, type FileSchema, type FileSchemaCache } from '../../queries/duckdb-lake';
 import { ROLLUP_TABLES, type RollupTable } from '../../queries/rollups';
 import { DAY_MS, dayText, hourPartitions } from '../report-split';
+import { DERIVED_TABLES, updateDerived } from './duckdb-rollup-derived';
 
 /**
  * What the local reports engine holds, and how it reads the rest (docs/dashboards.md "Reports engine"):
@@ -79,6 +81,23 @@ export class DuckDbReportsStore {
   private readonly loaded = new Map<string, string>();
   private listed: Listed = { rollups: new Map(), raw: new Map(), fresh: new Set() };
   private lastList = Number.NEGATIVE_INFINITY;
+  /** Listings started, and the number and start time of the last one applied (0: none yet). */
+  private listingSeq = 0;
+  private appliedListing = 0;
+  private appliedStart = Number.NEGATIVE_INFINITY;
+  /** The listing running now, and the newest one finished and not applied yet. */
+  private inFlight: { seq: number; done: Promise<void> } | null = null;
+  private finishedListing:
+    | { seq: number; start: number; listed: Listed }
+    | { seq: number; start: number; error: unknown }
+    | null = null;
+  /** The derived tables' own connection and their updates queued on it (see {@link derivedCurrent}). */
+  private derivedConnection: DuckDBConnection | null = null;
+  private derivedWork: Promise<void> = Promise.resolve();
+  /** The digest of the builds the derived tables come from, and of the builds loaded now. */
+  private derivedDigest: string | null = null;
+  private currentDigest = '';
+  private closed = false;
   /** Days (`YYYY-MM-DD`) rolled up and fresh (ingest/rollups-writer.ts), their current build loaded. */
   private ready = new Set<string>();
   /** The files the temporary `events` view is defined over now (null: none, or to be defined again). */
@@ -111,37 +130,168 @@ export class DuckDbReportsStore {
     return store;
   }
 
-  /** The rollup tables (made again when their columns changed) and the record of which files they hold. */
+  /**
+   * The rollup tables (made again when their columns changed), the tables derived from them
+   * (duckdb-rollup-derived.ts: made again and filled from the rollup tables when new or changed) and the record of
+   * which files they hold.
+   */
   private async createTables(): Promise<void> {
     const conn = this.connection;
     await conn.run('CREATE TABLE IF NOT EXISTS _rollup_files (part VARCHAR PRIMARY KEY, signature VARCHAR)');
-    for (const t of ROLLUP_TABLES) {
-      const cols = [...t.columns.map(([n, ty]) => `${n} ${DUCK_TYPES[ty]}`), 'dt VARCHAR'].join(', ');
-      const have = (
+    const columnsOf = async (table: string) =>
+      (
         await conn.runAndReadAll(
           `SELECT string_agg(column_name || ' ' || data_type, ', ' ORDER BY ordinal_position) AS c
-           FROM information_schema.columns WHERE table_name = 'rollup_${t.name}' AND table_schema = 'main'`,
+           FROM information_schema.columns WHERE table_name = '${table}' AND table_schema = 'main'`,
         )
       ).getRowObjectsJS()[0]?.c;
-      if (have !== cols) {
+    for (const t of ROLLUP_TABLES) {
+      const cols = [...t.columns.map(([n, ty]) => `${n} ${DUCK_TYPES[ty]}`), 'dt VARCHAR'].join(', ');
+      if ((await columnsOf(`rollup_${t.name}`)) !== cols) {
         await conn.run(`CREATE OR REPLACE TABLE rollup_${t.name} (${cols})`);
         await conn.run(`DELETE FROM _rollup_files WHERE starts_with(part, '${t.name}/')`);
       }
     }
     const rows = (await conn.runAndReadAll('SELECT part, signature FROM _rollup_files')).getRowObjectsJS();
     for (const r of rows) this.loaded.set(String(r.part), String(r.signature));
+    // The derived tables, made again and filled when new, changed, or not derived from the builds loaded now.
+    await conn.run('CREATE TABLE IF NOT EXISTS _derived_state (digest VARCHAR)');
+    const state = (await conn.runAndReadAll('SELECT digest FROM _derived_state')).getRowObjectsJS()[0]?.digest;
+    let rebuild = state !== this.loadedDigest();
+    for (const d of DERIVED_TABLES) {
+      if ((await columnsOf(d.name)) !== d.columns) {
+        await conn.run(d.ddl);
+        rebuild = true;
+      }
+    }
+    this.currentDigest = this.loadedDigest();
+    if (rebuild) await this.updateDerivedTables(conn, null, null, this.currentDigest);
+    else this.derivedDigest = this.currentDigest;
   }
 
   /**
-   * Brings the rollup tables up to date with the lake: lists it (at most once per `minIntervalMs`, unless `force`)
-   * and loads the days whose rollup files changed, each table's changed days in one statement. Call inside the
-   * serial queue.
+   * Whether the derived tables come from the rollup rows loaded now. After a load, they are updated on a connection
+   * of their own in the background (a few seconds for every day of a 10 M-event lake at a cold start, which no
+   * report waits for: until then the rollup renderings answer); with `minIntervalMs` 0, before the refresh returns.
+   */
+  derivedCurrent(): boolean {
+    return this.derivedDigest === this.currentDigest;
+  }
+
+  /** Resolves once the derived tables' queued updates have run (for tests and benchmarks). */
+  async derivedSettled(): Promise<void> {
+    await this.derivedWork;
+  }
+
+  /** A digest of the builds loaded (what the derived tables must be derived from). */
+  private loadedDigest(): string {
+    const parts = [...this.loaded].map(([p, s]) => `${p}=${s}`).sort();
+    return createHash('sha256').update(parts.join('\n')).digest('hex');
+  }
+
+  /**
+   * Brings the derived tables up to date with the rollup rows of the days just loaded (`null`: every day), in one
+   * transaction that records what they are derived from.
+   */
+  private async updateDerivedTables(
+    conn: DuckDBConnection,
+    daily: string[] | null,
+    pairs: string[] | null,
+    digest: string,
+  ): Promise<void> {
+    const pairDays = [...this.loaded.keys()].filter((p) => p.startsWith('pairs/')).map((p) => p.slice(6));
+    const oldest = pairDays.sort()[0] ?? null;
+    await conn.run('BEGIN TRANSACTION');
+    try {
+      if (daily === null || daily.length > 0) await updateDerived(conn, 'daily', daily);
+      if (pairs === null || pairs.length > 0) await updateDerived(conn, 'pairs', pairs, oldest);
+      await conn.run('DELETE FROM _derived_state');
+      await conn.run(`INSERT INTO _derived_state VALUES (${sqlString(digest)})`);
+      await conn.run('COMMIT');
+      this.derivedDigest = digest;
+    } catch (err) {
+      await conn.run('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** Queues the derived tables' update after a load (see {@link derivedCurrent}). */
+  private async queueDerived(daily: string[], pairs: string[]): Promise<void> {
+    const digest = this.currentDigest;
+    const run = async (d: string[] | null, p: string[] | null) => {
+      if (this.closed) return;
+      this.derivedConnection ??= await this.instance.connect();
+      await this.updateDerivedTables(this.derivedConnection, d, p, digest);
+    };
+    // An update that failed leaves the tables behind: the next one rebuilds them whole.
+    this.derivedWork = this.derivedWork
+      .then(() => (this.derivedDigest === null ? run(null, null) : run(daily, pairs)))
+      .catch(() => {
+        this.derivedDigest = null;
+      });
+    if ((this.opts.minIntervalMs ?? 1_000) === 0) await this.derivedWork;
+  }
+
+  /**
+   * Brings the rollup tables up to date with the lake (call inside the serial queue): a report sees every change made
+   * to the lake more than `minIntervalMs` before it. Listing a large lake takes a few hundred ms (10 M events), which a
+   * report should not wait for: while requests come, the lake is listed again in the background once half the
+   * interval has passed, and a request applies the last listing that finished; it waits only when that listing
+   * started more than `minIntervalMs` ago (the first request, or one after a quiet spell). With `force`, or when
+   * `minIntervalMs` is 0, the call lists and waits. The days whose rollup files changed are loaded, each table's
+   * changed days in one statement.
    */
   async refresh(force = false): Promise<void> {
     const now = Date.now();
-    if (!force && now - this.lastList < (this.opts.minIntervalMs ?? 1_000)) return;
+    const interval = this.opts.minIntervalMs ?? 1_000;
+    if (force || interval === 0) {
+      await this.settle(this.startListing(now));
+      return;
+    }
+    const done = this.finishedListing;
+    if (done && !('error' in done) && done.seq > this.appliedListing) {
+      this.finishedListing = null;
+      await this.apply(done.listed, done.seq, done.start);
+    }
+    if (this.inFlight === null && now - this.lastList >= interval / 2) this.startListing(now);
+    if (now - this.appliedStart > interval) await this.settle(this.inFlight ?? this.startListing(now));
+  }
+
+  /** Starts listing the lake (the listing `seq`-th started); its result is kept when it finishes. */
+  private startListing(now: number): { seq: number; done: Promise<void> } {
     this.lastList = now;
-    this.listed = await listLake(this.opts.lakeDir);
+    const seq = ++this.listingSeq;
+    const done = listLake(this.opts.lakeDir).then(
+      (listed) => {
+        if (!this.finishedListing || this.finishedListing.seq < seq) this.finishedListing = { seq, start: now, listed };
+      },
+      (error: unknown) => {
+        if (!this.finishedListing || this.finishedListing.seq < seq) this.finishedListing = { seq, start: now, error };
+      },
+    );
+    const flight = { seq, done };
+    this.inFlight = flight;
+    void done.then(() => {
+      if (this.inFlight === flight) this.inFlight = null;
+    });
+    return flight;
+  }
+
+  /** Waits for a listing and applies it (or a newer one that finished meanwhile); a failed listing throws. */
+  private async settle(flight: { seq: number; done: Promise<void> }): Promise<void> {
+    await flight.done;
+    const done = this.finishedListing;
+    if (!done || done.seq < flight.seq) return;
+    this.finishedListing = null;
+    if ('error' in done) throw done.error;
+    if (done.seq > this.appliedListing) await this.apply(done.listed, done.seq, done.start);
+  }
+
+  /** Loads what a listing shows changed (the listing `seq`-th started, at `start`). */
+  private async apply(listed: Listed, seq: number, start: number): Promise<void> {
+    this.appliedListing = seq;
+    this.appliedStart = start;
+    this.listed = listed;
     const changed = new Map<RollupTable['name'], { dts: string[]; files: string[]; parts: [string, string][] }>();
     const note = (table: RollupTable['name'], dt: string, files: string[], part: string, signature: string) => {
       const c = changed.get(table) ?? { dts: [], files: [], parts: [] };
@@ -163,6 +313,10 @@ export class DuckDbReportsStore {
     for (const t of ROLLUP_TABLES) {
       const c = changed.get(t.name);
       if (c) await this.reload(t, c.dts, c.files, c.parts);
+    }
+    if (changed.size > 0) {
+      this.currentDigest = this.loadedDigest();
+      await this.queueDerived(changed.get('daily')?.dts ?? [], changed.get('pairs')?.dts ?? []);
     }
     this.ready = new Set();
     for (const day of this.listed.fresh) {
@@ -314,13 +468,16 @@ export class DuckDbReportsStore {
       out[t.name] = Number(r.getRowObjectsJS()[0]!.n);
     }
     const tables = await this.connection.runAndReadAll(
-      "SELECT count(*) AS n FROM duckdb_tables() WHERE NOT starts_with(table_name, 'rollup_') AND table_name NOT IN ('_rollup_files', '_dup_keep')",
+      "SELECT count(*) AS n FROM duckdb_tables() WHERE NOT starts_with(table_name, 'rollup_') AND table_name NOT IN ('_rollup_files', '_derived_state', '_dup_keep')",
     );
     out.otherTables = Number(tables.getRowObjectsJS()[0]!.n);
     return out;
   }
 
   close(): void {
+    this.closed = true;
+    this.derivedConnection?.interrupt();
+    this.derivedConnection?.closeSync();
     this.connection.closeSync();
     this.instance.closeSync();
   }
