@@ -1,31 +1,17 @@
-import { cpSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openLake } from '../../queries/duckdb-lake';
 import type { ReportParams } from '../api/ports';
-import { buildTestLake, type TestLake } from '../test-lake';
 import { createDuckDbReportEngine, createDuckDbRollupReportEngine } from './duckdb-report-engine';
 import { DuckDbReportsStore } from './duckdb-reports-store';
 import { rewriteDayFiles } from './raw-lake.test-support';
-import { writeRollups } from './rollup-lake.test-support';
+import { ROLLED_UP_LAKE_START, useRolledUpTestLake, writeRollups } from './rollup-lake.test-support';
 
 const H = 3_600_000;
-const START = Date.parse('2026-07-01T00:00:00Z');
+const START = ROLLED_UP_LAKE_START;
 const PERIOD = { from: START, to: START + 3 * 24 * H };
-let lake: TestLake;
-let scratch: string;
-
-beforeAll(async () => {
-  lake = buildTestLake({ messages: 1500, start: new Date(START), spanHours: 72, seed: 21 });
-  scratch = mkdtempSync(join(tmpdir(), 'sesflow-drill-down-'));
-  await writeRollups(lake.dir, ['2026-07-01', '2026-07-02']);
-});
-
-afterAll(() => {
-  if (lake) rmSync(lake.dir, { recursive: true, force: true });
-  if (scratch) rmSync(scratch, { recursive: true, force: true });
-});
+const fx = useRolledUpTestLake({ seed: 21, scratch: 'sesflow-drill-down-' });
 
 /** bounced-recipients over the whole lake opened now (every file read): the answer to match. */
 async function reference(dir: string, p: ReportParams) {
@@ -39,8 +25,8 @@ async function reference(dir: string, p: ReportParams) {
 
 /** A copy of the test lake, its days rolled up again (the copy's files have new versions), and a store over it. */
 async function copyLake(name: string) {
-  const dir = join(scratch, name);
-  cpSync(lake.dir, dir, { recursive: true });
+  const dir = join(fx.scratch, name);
+  cpSync(fx.lake.dir, dir, { recursive: true });
   await writeRollups(dir, ['2026-07-01', '2026-07-02']);
   return { dir, store: await DuckDbReportsStore.open({ lakeDir: dir, minIntervalMs: 0 }) };
 }
@@ -58,11 +44,11 @@ async function allRows(dir: string, tenant: string | null) {
 
 describe('bounced-recipients reads the newest hours that hold its rows', () => {
   it('gives the raw answer for every limit, reading fewer hours when the newer ones fill it', async () => {
-    const store = await DuckDbReportsStore.open({ lakeDir: lake.dir, minIntervalMs: 0 });
+    const store = await DuckDbReportsStore.open({ lakeDir: fx.lake.dir, minIntervalMs: 0 });
     const engine = createDuckDbRollupReportEngine(store);
     try {
       for (const tenant of [null, 'umbrella']) {
-        const { rows, perDay } = await allRows(lake.dir, tenant);
+        const { rows, perDay } = await allRows(fx.lake.dir, tenant);
         expect(rows.length, `${tenant}`).toBeGreaterThan(10);
         // The newest day (raw, not rolled up) and the next (rolled up) hold fewer rows than a limit one past them.
         const newest = (perDay.get('2026-07-03') ?? 0) + (perDay.get('2026-07-02') ?? 0);
@@ -71,7 +57,7 @@ describe('bounced-recipients reads the newest hours that hold its rows', () => {
         for (const limit of limits) {
           const p = { ...PERIOD, tenant, limit };
           const got = await engine.run('bounced-recipients', p);
-          expect(got.rows, `${tenant} limit ${limit}`).toEqual(await reference(lake.dir, p));
+          expect(got.rows, `${tenant} limit ${limit}`).toEqual(await reference(fx.lake.dir, p));
           const read = store.lastRawRanges.reduce((n, r) => n + (r.to - r.from), 0);
           if (read < PERIOD.to - PERIOD.from) narrower++;
         }
@@ -143,7 +129,7 @@ describe('bounced-recipients reads the newest hours that hold its rows', () => {
       await conn.run(
         `COPY (SELECT * REPLACE (CAST('${new Date(empty + 60_000).toISOString().slice(0, 19).replace('T', ' ')}' AS TIMESTAMP) AS event_time,
                  'late-' || event_id AS event_id, 'umbrella' AS tenant_id)
-               FROM read_parquet('${join(lake.dir, 'events', 'dt=2026-07-01', '*', '*.parquet')}')
+               FROM read_parquet('${join(fx.lake.dir, 'events', 'dt=2026-07-01', '*', '*.parquet')}')
                WHERE event_type = 'bounce' LIMIT 1)
          TO '${join(hourDir, `late-${name}`)}' (FORMAT parquet)`,
       );

@@ -1,38 +1,26 @@
 import { copyFileSync, cpSync, mkdtempSync, readdirSync, rmSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openLake } from '../../queries/duckdb-lake';
 import { NAMED_QUERIES } from '../../queries/named-queries';
 import type { ReportParams } from '../api/ports';
 import { rollupRenderings } from '../report-split';
 import { startDashboardServer } from '../server';
-import { buildTestLake, type TestLake } from '../test-lake';
+import { buildTestLake } from '../test-lake';
 import { createDuckDbLiveFigures, createDuckDbRollupLiveFigures } from './duckdb-live-figures';
 import { createDuckDbReportEngine, createDuckDbRollupReportEngine } from './duckdb-report-engine';
 import { DuckDbReportsStore } from './duckdb-reports-store';
 import { addLateFile, rawLiveFigures, rewriteDayFiles } from './raw-lake.test-support';
-import { writeRollups } from './rollup-lake.test-support';
+import { ROLLED_UP_LAKE_START, useRolledUpTestLake, writeRollups } from './rollup-lake.test-support';
 
 const H = 3_600_000;
-const START = Date.parse('2026-07-01T00:00:00Z');
-let lake: TestLake;
-let scratch: string;
-
-beforeAll(async () => {
-  lake = buildTestLake({ messages: 1500, start: new Date(START), spanHours: 72, seed: 11 });
-  scratch = mkdtempSync(join(tmpdir(), 'sesflow-reports-store-'));
-  await writeRollups(lake.dir, ['2026-07-01', '2026-07-02']);
-});
-
-afterAll(() => {
-  if (lake) rmSync(lake.dir, { recursive: true, force: true });
-  if (scratch) rmSync(scratch, { recursive: true, force: true });
-});
+const START = ROLLED_UP_LAKE_START;
+const fx = useRolledUpTestLake({ seed: 11, scratch: 'sesflow-reports-store-' });
 
 /** The named queries over the whole lake opened now (every file read, deduplicated): the answer to match. */
 async function reference() {
-  const db = await openLake(lake.dir);
+  const db = await openLake(fx.lake.dir);
   return {
     run: (name: string, p: ReportParams) => createDuckDbReportEngine(db).run(name, p),
     close: () => db.close(),
@@ -79,7 +67,7 @@ async function expectSameAsRaw(store: DuckDbReportsStore, label: string, quick =
 
 describe('reports engine: rollups and the raw open window', () => {
   it('answers every metric report exactly as the raw events do, whole days from rollups, edges from raw', async () => {
-    const store = await DuckDbReportsStore.open({ lakeDir: lake.dir, minIntervalMs: 0 });
+    const store = await DuckDbReportsStore.open({ lakeDir: fx.lake.dir, minIntervalMs: 0 });
     try {
       const sources = await expectSameAsRaw(store, 'rolled up', false);
       expect([...sources].sort()).toEqual(['raw', 'rollups', 'rollups+raw']);
@@ -89,16 +77,16 @@ describe('reports engine: rollups and the raw open window', () => {
   }, 240_000);
 
   it('holds the rollups and no raw row: no table besides the rollup tables, whose rows are the rollup files', async () => {
-    const store = await DuckDbReportsStore.open({ lakeDir: lake.dir, minIntervalMs: 0 });
+    const store = await DuckDbReportsStore.open({ lakeDir: fx.lake.dir, minIntervalMs: 0 });
     try {
       await store.refresh();
       const held = await store.held();
       expect(held.otherTables).toBe(0);
-      const db = await openLake(lake.dir);
+      const db = await openLake(fx.lake.dir);
       try {
         for (const t of ['daily', 'hourly', 'pairs', 'bounces', 'complaints']) {
           const [files] = await db.query<{ n: bigint }>(
-            `SELECT count(*) AS n FROM read_parquet('${join(lake.dir, 'rollups', t)}/*/*.parquet')`,
+            `SELECT count(*) AS n FROM read_parquet('${join(fx.lake.dir, 'rollups', t)}/*/*.parquet')`,
           );
           expect(held[t], t).toBe(Number(files!.n));
         }
@@ -115,7 +103,7 @@ describe('reports engine: rollups and the raw open window', () => {
   });
 
   it('reloads only the days whose rollup files changed; a compaction of raw files reloads nothing and makes its day stale', async () => {
-    const store = await DuckDbReportsStore.open({ lakeDir: lake.dir, minIntervalMs: 0 });
+    const store = await DuckDbReportsStore.open({ lakeDir: fx.lake.dir, minIntervalMs: 0 });
     try {
       await store.refresh();
       expect(store.lastReloaded).toHaveLength(10);
@@ -124,7 +112,7 @@ describe('reports engine: rollups and the raw open window', () => {
       expect(store.rolledUp(START)).toBe(true);
 
       // Compaction replaces an hour's file of a rolled-up day: a new file, newer than the day's rollup.
-      const hour = join(lake.dir, 'events', 'dt=2026-07-01', 'hour=10');
+      const hour = join(fx.lake.dir, 'events', 'dt=2026-07-01', 'hour=10');
       const [name] = readdirSync(hour);
       copyFileSync(
         join(hour, name!),
@@ -137,7 +125,7 @@ describe('reports engine: rollups and the raw open window', () => {
       await expectSameAsRaw(store, 'day 1 stale');
 
       // The writer rebuilds that day's rollups: that day alone is loaded again, and is rolled up again.
-      await writeRollups(lake.dir, ['2026-07-01']);
+      await writeRollups(fx.lake.dir, ['2026-07-01']);
       await store.refresh();
       expect(store.lastReloaded).toEqual([
         'bounces/2026-07-01',
@@ -154,10 +142,10 @@ describe('reports engine: rollups and the raw open window', () => {
   });
 
   it('counts a redelivered raw file once, and reads the open days from raw', async () => {
-    const hour = join(lake.dir, 'events', 'dt=2026-07-03', 'hour=09');
+    const hour = join(fx.lake.dir, 'events', 'dt=2026-07-03', 'hour=09');
     const [name] = readdirSync(hour);
     copyFileSync(join(hour, name!), join(hour, 'firehose-redelivered.parquet'));
-    const store = await DuckDbReportsStore.open({ lakeDir: lake.dir, minIntervalMs: 0 });
+    const store = await DuckDbReportsStore.open({ lakeDir: fx.lake.dir, minIntervalMs: 0 });
     try {
       await expectSameAsRaw(store, 'redelivered');
     } finally {
@@ -167,12 +155,12 @@ describe('reports engine: rollups and the raw open window', () => {
   });
 
   it('keeps the rollup tables in its DuckDB file: a restart reloads nothing that did not change', async () => {
-    const file = join(scratch, 'reports.duckdb');
-    const first = await DuckDbReportsStore.open({ lakeDir: lake.dir, dbFile: file, minIntervalMs: 0 });
+    const file = join(fx.scratch, 'reports.duckdb');
+    const first = await DuckDbReportsStore.open({ lakeDir: fx.lake.dir, dbFile: file, minIntervalMs: 0 });
     await first.refresh();
     expect(first.lastReloaded.length).toBe(10);
     first.close();
-    const again = await DuckDbReportsStore.open({ lakeDir: lake.dir, dbFile: file, minIntervalMs: 0 });
+    const again = await DuckDbReportsStore.open({ lakeDir: fx.lake.dir, dbFile: file, minIntervalMs: 0 });
     try {
       await again.refresh();
       expect(again.lastReloaded).toEqual([]);
@@ -184,8 +172,8 @@ describe('reports engine: rollups and the raw open window', () => {
   });
 
   it('live figures from rollup_hourly and the raw open hours equal those over the raw events', async () => {
-    const store = await DuckDbReportsStore.open({ lakeDir: lake.dir, minIntervalMs: 0 });
-    const db = await openLake(lake.dir);
+    const store = await DuckDbReportsStore.open({ lakeDir: fx.lake.dir, minIntervalMs: 0 });
+    const db = await openLake(fx.lake.dir);
     try {
       for (const now of ['2026-07-02T12:30:00Z', '2026-07-03T20:00:00Z', '2026-07-08T01:00:00Z']) {
         const fromRollups = await createDuckDbRollupLiveFigures(store, undefined, { cacheMs: 0 }).figures(
@@ -205,8 +193,8 @@ describe('reports engine: rollups and the raw open window', () => {
   });
 
   it('live figures keep the raw hours counted while their files are the same, and count a new raw file at once', async () => {
-    const dir = join(scratch, 'live-cache-lake');
-    cpSync(lake.dir, dir, { recursive: true });
+    const dir = join(fx.scratch, 'live-cache-lake');
+    cpSync(fx.lake.dir, dir, { recursive: true });
     const more = buildTestLake({ messages: 300, start: new Date(START), spanHours: 72, seed: 12 });
     const store = await DuckDbReportsStore.open({ lakeDir: dir, minIntervalMs: 0 });
     const now = new Date('2026-07-03T20:00:00Z');
@@ -230,8 +218,8 @@ describe('reports engine: rollups and the raw open window', () => {
   });
 
   it('live figures are kept while nothing they read changed, and a rolled-up day rebuilt with a late event counts at once', async () => {
-    const dir = join(scratch, 'live-rebuilt-lake');
-    cpSync(lake.dir, dir, { recursive: true });
+    const dir = join(fx.scratch, 'live-rebuilt-lake');
+    cpSync(fx.lake.dir, dir, { recursive: true });
     const more = buildTestLake({ messages: 300, start: new Date(START), spanHours: 72, seed: 13 });
     // (the copy's files have new versions: its days are rolled up again)
     await writeRollups(dir, ['2026-07-01', '2026-07-02']);
@@ -259,8 +247,8 @@ describe('reports engine: rollups and the raw open window', () => {
   });
 
   it('reads a raw file rewritten under its name with other columns as it is now, not as its schema was kept', async () => {
-    const dir = join(scratch, 'rewritten-lake');
-    cpSync(lake.dir, dir, { recursive: true });
+    const dir = join(fx.scratch, 'rewritten-lake');
+    cpSync(fx.lake.dir, dir, { recursive: true });
     const store = await DuckDbReportsStore.open({ lakeDir: dir, minIntervalMs: 0 });
     const engine = createDuckDbRollupReportEngine(store);
     const p = { from: START + 2 * 24 * H, to: START + 3 * 24 * H, tenant: null, limit: 100_000 };
@@ -288,10 +276,10 @@ describe('reports engine: rollups and the raw open window', () => {
   });
 
   it('lists again and reads what replaced a raw file deleted between the listing and the read', async () => {
-    const store = await DuckDbReportsStore.open({ lakeDir: lake.dir, minIntervalMs: 60_000 });
+    const store = await DuckDbReportsStore.open({ lakeDir: fx.lake.dir, minIntervalMs: 60_000 });
     try {
       await store.refresh(true);
-      const hour = join(lake.dir, 'events', 'dt=2026-07-03', 'hour=05');
+      const hour = join(fx.lake.dir, 'events', 'dt=2026-07-03', 'hour=05');
       const [name] = readdirSync(hour);
       copyFileSync(
         join(hour, name!),
@@ -389,7 +377,7 @@ describe('reports engine: a period longer than raw retention', () => {
 
 describe('named queries without a rollup rendering', () => {
   it('every report of the registry is answered', async () => {
-    const store = await DuckDbReportsStore.open({ lakeDir: lake.dir, minIntervalMs: 0 });
+    const store = await DuckDbReportsStore.open({ lakeDir: fx.lake.dir, minIntervalMs: 0 });
     try {
       const engine = createDuckDbRollupReportEngine(store);
       for (const name of NAMED_QUERIES.keys()) {

@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
-import { afterAll, beforeAll } from 'vitest';
 import { type LakeDb, openLake } from '../../queries/duckdb-lake';
 import { buildTestLake, type TestLake } from '../test-lake';
+import { useFixture } from './fixture.test-support';
 
 /** A test lake and the DuckDB connection open on it, for the lake-cache tests. */
 export interface OpenTestLake {
@@ -14,24 +14,22 @@ export interface OpenTestLake {
  * and deletes it after them.
  */
 export function useOpenTestLake(opts: { messages: number; start: Date; spanHours: number }): OpenTestLake {
-  let lake: TestLake | undefined;
-  let db: LakeDb | undefined;
-  beforeAll(async () => {
-    lake = buildTestLake(opts);
-    db = await openLake(lake.dir);
-  });
-  afterAll(() => {
-    db?.close();
-    if (lake) rmSync(lake.dir, { recursive: true, force: true });
-  });
+  const get = useFixture(
+    async () => {
+      const lake = buildTestLake(opts);
+      return { lake, db: await openLake(lake.dir) };
+    },
+    ({ lake, db }) => {
+      db.close();
+      rmSync(lake.dir, { recursive: true, force: true });
+    },
+  );
   return {
     get lake() {
-      if (!lake) throw new Error('the test lake is not built yet');
-      return lake;
+      return get().lake;
     },
     get db() {
-      if (!db) throw new Error('the test lake is not open yet');
-      return db;
+      return get().db;
     },
   };
 }
