@@ -43,36 +43,44 @@ async function allRows(dir: string, tenant: string | null) {
 }
 
 describe('bounced-recipients reads the newest hours that hold its rows', () => {
-  it('gives the raw answer for every limit, reading fewer hours when the newer ones fill it', async () => {
-    const store = await DuckDbReportsStore.open({ lakeDir: fx.lake.dir, minIntervalMs: 0 });
-    const engine = createDuckDbRollupReportEngine(store);
-    try {
-      for (const tenant of [null, 'umbrella']) {
-        const { rows, perDay } = await allRows(fx.lake.dir, tenant);
-        expect(rows.length, `${tenant}`).toBeGreaterThan(10);
-        // The newest day (raw, not rolled up) and the next (rolled up) hold fewer rows than a limit one past them.
-        const newest = (perDay.get('2026-07-03') ?? 0) + (perDay.get('2026-07-02') ?? 0);
-        const limits = [1, 2, 5, newest, newest + 1, rows.length - 1, rows.length, 100_000];
-        let narrower = 0;
-        for (const limit of limits) {
-          const p = { ...PERIOD, tenant, limit };
-          const got = await engine.run('bounced-recipients', p);
-          expect(got.rows, `${tenant} limit ${limit}`).toEqual(await reference(fx.lake.dir, p));
-          const read = store.lastRawRanges.reduce((n, r) => n + (r.to - r.from), 0);
-          if (read < PERIOD.to - PERIOD.from) narrower++;
+  it.each([
+    ['its default first step (the newest 2 rolled-up days: here, every rolled-up day)', undefined],
+    ['a first step over the newest rolled-up day alone, then every day when that day does not fill the limit', 1],
+  ])(
+    'gives the raw answer for every limit, reading fewer hours when the newer ones fill it, with %s',
+    async (_, recentDays) => {
+      const store = await DuckDbReportsStore.open({ lakeDir: fx.lake.dir, minIntervalMs: 0 });
+      const engine = createDuckDbRollupReportEngine(store, { drillDownRecentDays: recentDays });
+      try {
+        for (const tenant of [null, 'umbrella']) {
+          const { rows, perDay } = await allRows(fx.lake.dir, tenant);
+          expect(rows.length, `${tenant}`).toBeGreaterThan(10);
+          // The newest day (raw, not rolled up) and the next (rolled up) hold fewer rows than a limit one past them.
+          const newest = (perDay.get('2026-07-03') ?? 0) + (perDay.get('2026-07-02') ?? 0);
+          const limits = [1, 2, 5, newest, newest + 1, rows.length - 1, rows.length, 100_000];
+          let narrower = 0;
+          for (const limit of limits) {
+            const p = { ...PERIOD, tenant, limit };
+            const got = await engine.run('bounced-recipients', p);
+            expect(got.rows, `${tenant} limit ${limit}`).toEqual(await reference(fx.lake.dir, p));
+            const read = store.lastRawRanges.reduce((n, r) => n + (r.to - r.from), 0);
+            if (read < PERIOD.to - PERIOD.from) narrower++;
+          }
+          expect(narrower, `${tenant}: some limits read fewer hours`).toBeGreaterThan(0);
+          // A limit one past the rows of the two newest days reaches the first day.
+          const past = await engine.run('bounced-recipients', { ...PERIOD, tenant, limit: newest + 1 });
+          expect(String(past.rows.at(-1)!.event_time).slice(0, 10), `${tenant}`).toBe('2026-07-01');
         }
-        expect(narrower, `${tenant}: some limits read fewer hours`).toBeGreaterThan(0);
-        // A limit one past the rows of the two newest days reaches the first day.
-        const past = await engine.run('bounced-recipients', { ...PERIOD, tenant, limit: newest + 1 });
-        expect(String(past.rows.at(-1)!.event_time).slice(0, 10), `${tenant}`).toBe('2026-07-01');
+        // A tenant's hours without any of its events are not read, whatever the limit.
+        await engine.run('bounced-recipients', { ...PERIOD, tenant: 'umbrella', limit: 100_000 });
+        expect(store.lastRawRanges.reduce((n, r) => n + (r.to - r.from), 0)).toBeLessThanOrEqual(
+          PERIOD.to - PERIOD.from,
+        );
+      } finally {
+        store.close();
       }
-      // A tenant's hours without any of its events are not read, whatever the limit.
-      await engine.run('bounced-recipients', { ...PERIOD, tenant: 'umbrella', limit: 100_000 });
-      expect(store.lastRawRanges.reduce((n, r) => n + (r.to - r.from), 0)).toBeLessThanOrEqual(PERIOD.to - PERIOD.from);
-    } finally {
-      store.close();
-    }
-  });
+    },
+  );
 
   it('reads a rolled-up day whose raw files changed since (stale) in full: its rollup counts are no bound any more', async () => {
     const { dir, store } = await copyLake('stale-lake');

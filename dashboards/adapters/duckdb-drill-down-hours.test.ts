@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { newestFirstHours } from './duckdb-drill-down-hours';
+import { newestFirstHours, newestFirstPick } from './duckdb-drill-down-hours';
 
 const H = 3_600_000;
 const DAY = 24 * H;
@@ -50,5 +50,24 @@ describe('newestFirstHours: the hours a newest-first drill-down reads', () => {
     expect(newestFirstHours({ from, to: D1 + 10 * H + 60_000 }, 5, everyDay, hints)).toEqual([
       { from, to: D1 + 10 * H + 60_000 },
     ]);
+  });
+});
+
+describe('newestFirstPick: whether the hours taken hold the limit', () => {
+  it('says reached only when the whole hours taken hold the limit by their hints', () => {
+    const hints = [
+      { hour: D1 + 10 * H, atLeast: 3 },
+      { hour: D1 + 9 * H, atLeast: 4 },
+    ];
+    const period = { from: D1, to: D1 + 12 * H };
+    expect(newestFirstPick(period, 7, everyDay, hints)).toEqual({
+      ranges: [{ from: D1 + 9 * H, to: D1 + 11 * H }],
+      reached: true,
+    });
+    // (hours without a hint hold no row: skipped, and the hours taken are the same, short of the limit)
+    expect(newestFirstPick(period, 8, everyDay, hints)).toEqual({
+      ranges: [{ from: D1 + 9 * H, to: D1 + 11 * H }],
+      reached: false,
+    });
   });
 });

@@ -47,6 +47,16 @@ export function newestFirstHours(
   known: (day: number) => boolean,
   hints: readonly HourHint[],
 ): TimeRange[] {
+  return newestFirstPick(period, limit, known, hints).ranges;
+}
+
+/** {@link newestFirstHours}, and whether the hours taken hold the limit (so no older hour can be in the answer). */
+export function newestFirstPick(
+  period: TimeRange,
+  limit: number,
+  known: (day: number) => boolean,
+  hints: readonly HourHint[],
+): { ranges: TimeRange[]; reached: boolean } {
   const byHour = new Map(hints.map((h) => [h.hour, h.atLeast]));
   const taken: TimeRange[] = [];
   let rows = 0;
@@ -61,8 +71,11 @@ export function newestFirstHours(
     if (whole && hint !== undefined) rows += hint;
     if (rows >= limit) break;
   }
-  return taken.reverse();
+  return { ranges: taken.reverse(), reached: rows >= limit };
 }
+
+/** How many of the newest rolled-up days a newest-first drill-down's first step looks at (by default). */
+const RECENT_DAYS = 2;
 
 /**
  * The raw ranges a drill-down reads: for a newest-first one, the hours {@link newestFirstHours} picks from the hints
@@ -75,6 +88,7 @@ export async function drillDownRanges(
   period: TimeRange,
   values: Readonly<Record<string, unknown>>,
   limit: number,
+  recentDays = RECENT_DAYS,
 ): Promise<TimeRange[]> {
   const lowerBound = NEWEST_FIRST[name];
   if (!lowerBound) return [period];
@@ -85,15 +99,34 @@ export async function drillDownRanges(
   if (days.length === 0) return [period];
   const tenant = (values.tenant as string | null | undefined) ?? null;
   // The days are the engine's own YYYY-MM-DD texts; the tenant and times are bound.
-  const reader = await store.connection.runAndReadAll(
-    `SELECT epoch_ms(hour) AS hour, sum(${lowerBound(values.event_type)}) AS n
-     FROM rollup_hourly
-     WHERE dt IN (${days.map((d) => `'${d}'`).join(', ')}) AND (CAST(? AS VARCHAR) IS NULL OR tenant_id = ?)
-       AND hour >= CAST(? AS TIMESTAMP) - INTERVAL 1 HOUR AND hour < CAST(? AS TIMESTAMP)
-     GROUP BY 1`,
-    [tenant, tenant, duckTimestamp(period.from), duckTimestamp(period.to)] as never,
-  );
-  const hints = reader.getRowObjectsJS().map((r) => ({ hour: Number(r.hour), atLeast: Number(r.n) }));
+  const hintsOf = async (list: readonly string[], from: number) => {
+    const reader = await store.connection.runAndReadAll(
+      `SELECT epoch_ms(hour) AS hour, sum(${lowerBound(values.event_type)}) AS n
+       FROM rollup_hourly
+       WHERE dt IN (${list.map((d) => `'${d}'`).join(', ')}) AND (CAST(? AS VARCHAR) IS NULL OR tenant_id = ?)
+         AND hour >= CAST(? AS TIMESTAMP) - INTERVAL 1 HOUR AND hour < CAST(? AS TIMESTAMP)
+       GROUP BY 1`,
+      [tenant, tenant, duckTimestamp(from), duckTimestamp(period.to)] as never,
+    );
+    return reader.getRowObjectsJS().map((r) => ({ hour: Number(r.hour), atLeast: Number(r.n) }));
+  };
+  // Newest first, in two steps: the newest rolled-up days' hints alone often hold the limit (all tenants' 1,000 rows
+  // lie in the last hours), and reading 30 days of every tenant's hourly rows costs more than the rows themselves.
+  // The first step looks at the period from its newest rolled-up days on; only if the limit is not reached there are
+  // the hints of every day read, and the hours picked over the whole period.
+  if (days.length > recentDays) {
+    const recent = days.slice(-recentDays);
+    const from = Math.max(period.from, Date.parse(`${recent[0]}T00:00:00Z`));
+    const inRecent = new Set(recent);
+    const pick = newestFirstPick(
+      { from, to: period.to },
+      limit,
+      (d) => inRecent.has(dayText(d)),
+      await hintsOf(recent, from),
+    );
+    if (pick.reached) return pick.ranges;
+  }
+  const hints = await hintsOf(days, period.from);
   const rolled = new Set(days);
   return newestFirstHours(period, limit, (d) => rolled.has(dayText(d)), hints);
 }

@@ -21,6 +21,8 @@ export interface DuckDbReportEngineOptions {
    * duckdb-rollup-derived.ts's; an empty map: always the rollup renderings).
    */
   wholeDays?: ReadonlyMap<string, NamedQuery>;
+  /** How many of the newest rolled-up days a newest-first drill-down looks at first (duckdb-drill-down-hours.ts). */
+  drillDownRecentDays?: number;
 }
 
 /** The values a named query's declared parameters take, from the router's validated parameters. */
@@ -133,7 +135,7 @@ export function createDuckDbRollupReportEngine(
         if (!rendering) {
           const basis = drillDownBasis(params.from, params.to, store.rawKeptFrom());
           const values = namedQueryValues(named, params);
-          const ranges = await drillDownRanges(store, name, params, values, params.limit);
+          const ranges = await drillDownRanges(store, name, params, values, params.limit, opts.drillDownRecentDays);
           const result = await store.withRawEvents(ranges, () =>
             runBound(store.connection, named, values, params.limit),
           );
