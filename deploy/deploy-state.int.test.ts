@@ -1,27 +1,14 @@
 import { CreateQueueCommand, ReceiveMessageCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLocalClients, type LocalClients } from '../local/stack/clients';
-import { startFauxqsServer } from '../local/stack/fauxqs';
-import type { RunningStandIn } from '../local/stack/stand-in';
+import { describe, expect, it } from 'vitest';
+import { useFauxqsClients } from '../local/stack/fauxqs-clients.test-support';
 import { judgeDeploy } from './deploy-judge';
 import { queueDepths } from './deploy-state';
 
-let fauxqs: RunningStandIn | undefined;
-let clients: LocalClients | undefined;
-
-beforeAll(async () => {
-  fauxqs = await startFauxqsServer();
-  clients = createLocalClients({ fauxqs: fauxqs.endpoint });
-});
-
-afterAll(async () => {
-  clients?.destroy();
-  await fauxqs?.stop();
-});
+const clients = useFauxqsClients();
 
 describe('dead-letter depths before and after a deploy (SQS on fauxqs)', () => {
   it('passes with an old message standing, fails when a message arrives after the baseline (in flight counts too)', async () => {
-    const sqs: SQSClient = clients!.sqs!;
+    const sqs: SQSClient = clients().sqs!;
     const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'sesflow-test-reporting-dlq' }));
     await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: 'old failure, waiting for a redrive' }));
     const baseline = {

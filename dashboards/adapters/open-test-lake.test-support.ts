@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
+import { useFixture } from '../../lib/fixture.test-support';
 import { type LakeDb, openLake } from '../../queries/duckdb-lake';
 import { buildTestLake, type TestLake } from '../test-lake';
-import { useFixture } from './fixture.test-support';
 
 /** A test lake and the DuckDB connection open on it, for the lake-cache tests. */
 export interface OpenTestLake {

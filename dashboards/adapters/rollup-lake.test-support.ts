@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FsLakeStore } from '../../ingest/fs-lake-store';
 import { rebuildRollupDays } from '../../ingest/rollups-writer';
+import { useFixture } from '../../lib/fixture.test-support';
 import { buildTestLake, type TestLake } from '../test-lake';
-import { useFixture } from './fixture.test-support';
 
 /**
  * Builds the rollups of `days` (`YYYY-MM-DD`) in a local lake with the rollup writer (ingest/rollups-writer.ts, what

@@ -2,28 +2,19 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll } from 'vitest';
 import type { LakeStore } from '../../ingest/lake-store';
 import { S3LakeStore } from '../../ingest/s3-lake-store';
-import { createLocalClients, type LocalClients } from './clients';
-import { startFauxqsServer } from './fauxqs';
-import type { RunningStandIn } from './stand-in';
+import { useFauxqsClients } from './fauxqs-clients.test-support';
 
 /**
  * An S3 lake for one test file: fauxqs started before its tests and stopped after them, and every folder the file
  * made through `scratch` (or handed to `removeAfter`) removed. Call at the top level of the test file.
  */
 export function s3LakeForTests() {
-  let fauxqs: RunningStandIn;
-  let clients: LocalClients;
+  const clients = useFauxqsClients();
   const dirs: string[] = [];
-  beforeAll(async () => {
-    fauxqs = await startFauxqsServer();
-    clients = createLocalClients({ fauxqs: fauxqs.endpoint });
-  });
-  afterAll(async () => {
-    clients?.destroy();
-    await fauxqs?.stop();
+  afterAll(() => {
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
   const scratch = (prefix: string) => {
@@ -34,8 +25,8 @@ export function s3LakeForTests() {
   return {
     /** A new bucket as a lake store. */
     async bucket(name: string): Promise<S3LakeStore> {
-      await clients.s3!.send(new CreateBucketCommand({ Bucket: name }));
-      return new S3LakeStore(clients.s3!, name);
+      await clients().s3!.send(new CreateBucketCommand({ Bucket: name }));
+      return new S3LakeStore(clients().s3!, name);
     },
     scratch,
     /** Removes `dir` after the file's tests. */
